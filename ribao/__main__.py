@@ -1,0 +1,4 @@
+"""`python -m ribao`."""
+from ribao.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The four LLM agents, one node function each: screener, critic, writer, editor."""

@@ -1,0 +1,77 @@
+"""The critic: check each pick against the shortlist; keep it or name a better replacement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from ribao.agents.candidates import candidate_keys, flag_views, view
+from ribao.agents.outputs import critique_schema
+from ribao.graph.context import RunContext
+from ribao.graph.state import DigestState, screened
+from ribao.llm.structured import ainvoke_structured
+from ribao.schemas import Critique, CriticDecision
+
+ABSTRACT_WORDS = 80
+ALTERNATES = 15
+
+
+async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Review the current picks once; append a `Critique` and bump `critic_rounds`.
+
+    The verdict is ``revise`` when any pick gets ``replace``; on the last allowed round
+    (`max_critic_rounds`) a revise is recorded with ``capped=True`` and the loop ends.
+    """
+    ctx = runtime.context
+    papers = screened(state)
+    keys = candidate_keys(papers)
+    by_id = {p.arxiv_id: p for p in papers}
+    picks = state["picks"]
+    picked = {p.arxiv_id for p in picks}
+    scores = state.get("triage_scores", {})
+    alternates = sorted(
+        (p for p in papers if p.arxiv_id not in picked), key=lambda p: -scores.get(p.arxiv_id, 0)
+    )[:ALTERNATES]
+    key_to_id = {keys[p.arxiv_id]: p.arxiv_id for p in papers}
+    round_no = state.get("critic_rounds", 0) + 1
+    user = ctx.prompts.render(
+        "critic",
+        "user",
+        round=round_no,
+        picks=[
+            {**view(by_id[p.arxiv_id], keys[p.arxiv_id], ABSTRACT_WORDS), "rank": p.rank, "tier": p.tier,
+             "reason": p.reason}
+            for p in picks
+        ],
+        alternates=[view(p, keys[p.arxiv_id], ABSTRACT_WORDS) for p in alternates],
+        flags=flag_views(state.get("memory_flags", []), keys),
+    )
+    pick_keys = [keys[p.arxiv_id] for p in picks]
+    out, calls = await ainvoke_structured(
+        ctx.model("critic"),
+        critique_schema(pick_keys, [keys[p.arxiv_id] for p in alternates]),
+        [SystemMessage(ctx.prompts.render("critic", "system")), HumanMessage(user)],
+        agent="critic",
+        task=f"critique round {round_no}",
+        retries=ctx.settings.structured_retries,
+    )
+    decisions = []
+    claimed: set[str] = set()
+    for p, key in zip(picks, pick_keys, strict=True):
+        entry = getattr(out, key)
+        replacement = key_to_id.get(entry.replacement) if entry.decision == "replace" else None
+        if replacement in claimed:  # two picks cannot both be replaced by the same paper
+            replacement = None
+        if replacement:
+            claimed.add(replacement)
+        decisions.append(
+            CriticDecision(
+                arxiv_id=p.arxiv_id, decision=entry.decision, reason=entry.reason.strip(), replacement=replacement
+            )
+        )
+    revise = any(d.decision == "replace" for d in decisions)
+    capped = revise and round_no >= state["max_critic_rounds"]
+    critique = Critique(round=round_no, verdict="revise" if revise else "accept", decisions=decisions, capped=capped)
+    return {"critiques": [critique], "critic_rounds": round_no, "llm_calls": calls}

@@ -1,0 +1,86 @@
+"""The editor: an optional LLM lead, then the deterministic page and JSON written to the output folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from ribao.agents.outputs import LeadOutput
+from ribao.digest import cost_text, digest_record, render_markdown, usage_totals, write_outputs
+from ribao.graph.context import RunContext
+from ribao.graph.state import DigestState, screened
+from ribao.llm.structured import LLMCall, ainvoke_structured
+
+
+async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Write `<out>/<date>.md` and `<out>/<date>.json`; returns their paths, the lead and its calls.
+
+    The page counts only what happened: `scanned` is the number of candidates the screener saw,
+    tokens and cost cover every recorded call of the run, the editor's own included.
+    """
+    ctx = runtime.context
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    picks = state["picks"]
+    summaries = state.get("summaries", {})
+    missing = [p.arxiv_id for p in picks if p.arxiv_id not in summaries]
+    if missing:
+        raise RuntimeError(f"no summary for picks {missing}: refusing to write a shorter digest")
+    calls: list[LLMCall] = []
+    lead = None
+    if ctx.settings.editor_lead and picks:
+        items = [
+            {
+                "rank": p.rank,
+                "title": papers[p.arxiv_id].title_display,
+                "summary": summaries[p.arxiv_id].title_zh or summaries[p.arxiv_id].one_line or "",
+            }
+            for p in picks
+        ]
+        out, calls = await ainvoke_structured(
+            ctx.model("editor"),
+            LeadOutput,
+            [
+                SystemMessage(ctx.prompts.render("editor", "system")),
+                HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
+            ],
+            agent="editor",
+            task="lead",
+            retries=ctx.settings.structured_retries,
+        )
+        lead = out.lead.strip()
+    all_calls = [*state.get("llm_calls", []), *calls]
+    totals = usage_totals(all_calls)
+    cost, currency = ctx.total_cost(all_calls)
+    scanned = len(screened(state))
+    categories = ctx.settings.categories
+    markdown = render_markdown(
+        prompts=ctx.prompts,
+        date=state["date"],
+        categories=categories,
+        scanned=scanned,
+        picks=picks,
+        papers=papers,
+        summaries=summaries,
+        total_tokens=totals["input_tokens"] + totals["output_tokens"],
+        cost=cost_text(cost, currency),
+        lead=lead,
+        run_id=ctx.run_id,
+    )
+    record = digest_record(
+        date=state["date"],
+        run_id=ctx.run_id,
+        scanned=scanned,
+        categories=categories,
+        picks=picks,
+        papers=papers,
+        summaries=summaries,
+        critiques=state.get("critiques", []),
+        calls=all_calls,
+        cost=cost,
+        currency=currency,
+        lead=lead,
+    )
+    md_path, json_path = write_outputs(ctx.settings.out_dir, state["date"], markdown, record)
+    return {"lead": lead, "digest_path": str(md_path), "json_path": str(json_path), "llm_calls": calls}

@@ -1,0 +1,74 @@
+"""Output schemas of the agents. Choices are enums so constrained decoding can enforce them.
+
+The screener and critic schemas are built per call with one required property per candidate
+key, so a grammar-constrained model (llama.cpp) cannot skip, repeat or invent a candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+TriageScore = Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+Score = Literal[1, 2, 3, 4, 5]
+
+
+def triage_schema(keys: Sequence[str]) -> type[BaseModel]:
+    """Schema of one triage call: ``{P001: 1..10, P002: 1..10, …}`` for exactly these keys."""
+    fields: dict[str, Any] = {
+        k: (TriageScore, Field(description=f"First-pass score of candidate {k}, 1 (skip) to 10 (must read)"))
+        for k in keys
+    }
+    return create_model("TriageScores", __doc__="Score every candidate of this batch.", **fields)
+
+
+class RankEntry(BaseModel):
+    """The rubric and Chinese 推荐理由 for one shortlisted candidate."""
+
+    novelty: Score = Field(description="Novelty, 1-5")
+    impact: Score = Field(description="Impact on AI research or practice, 1-5")
+    rigor: Score = Field(description="Rigor of experiments or theory, 1-5")
+    reason: str = Field(min_length=2, max_length=300, description="一句简体中文推荐理由")
+
+
+def rank_schema(keys: Sequence[str]) -> type[BaseModel]:
+    """Schema of the ranking call: one `RankEntry` per shortlisted key."""
+    fields: dict[str, Any] = {k: (RankEntry, Field(description=f"Rubric for candidate {k}")) for k in keys}
+    return create_model("ShortlistRanking", __doc__="Rate every shortlisted candidate.", **fields)
+
+
+def critique_schema(pick_keys: Sequence[str], alternate_keys: Sequence[str]) -> type[BaseModel]:
+    """Schema of one critic round: per pick, keep/replace, a reason, and an alternate key or none."""
+    replacement = Literal[tuple([*alternate_keys, "none"])]  # type: ignore[valid-type]
+    entry = create_model(
+        "CriticEntry",
+        decision=(Literal["keep", "replace"], Field(description="keep the pick, or replace it")),
+        reason=(str, Field(min_length=2, max_length=300, description="一句简体中文理由")),
+        replacement=(replacement, Field(description="Key of a better shortlisted candidate, or none")),
+    )
+    fields: dict[str, Any] = {k: (entry, Field(description=f"Verdict on pick {k}")) for k in pick_keys}
+    return create_model("CriticVerdicts", __doc__="Check every pick.", **fields)
+
+
+class MustReadOutput(BaseModel):
+    """The five fields of a must-read summary, in simplified Chinese."""
+
+    title_zh: str = Field(min_length=2, max_length=200, description="中文标题")
+    background: str = Field(min_length=10, max_length=1200, description="背景与痛点")
+    innovation: str = Field(min_length=10, max_length=1200, description="核心创新")
+    details: str = Field(min_length=10, max_length=1500, description="技术细节")
+    results: str = Field(min_length=4, max_length=1200, description="实验结果")
+
+
+class NotableOutput(BaseModel):
+    """The one-line summary of a notable paper, in simplified Chinese."""
+
+    one_line: str = Field(min_length=4, max_length=300, description="一句话推荐")
+
+
+class LeadOutput(BaseModel):
+    """The editor's short lead on the day's themes."""
+
+    lead: str = Field(min_length=4, max_length=400, description="不超过120字的中文导语")

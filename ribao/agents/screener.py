@@ -1,0 +1,153 @@
+"""The screener: score every candidate in batches, rank a shortlist, tier the top picks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from ribao.agents.candidates import candidate_keys, flag_views, view
+from ribao.agents.outputs import rank_schema, triage_schema
+from ribao.errors import RibaoError
+from ribao.graph.context import RunContext
+from ribao.graph.state import DigestState, screened
+from ribao.llm.structured import LLMCall, ainvoke_structured
+from ribao.schemas import Paper, Pick, RubricScores
+
+ABSTRACT_WORDS = 80
+
+
+async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Triage every screened candidate (once per run), then rank the shortlist into tiered picks.
+
+    Returns `triage_scores` (id → 1..10), `picks` (must-reads then notables, rank 1..K),
+    `screen_rounds` and the `llm_calls` made. Raises `LLMOutputError` via the structured call.
+    """
+    ctx = runtime.context
+    papers = screened(state)
+    if not papers:
+        raise RibaoError("nothing to screen: every candidate of the day was featured in an earlier digest")
+    keys = candidate_keys(papers)
+    calls: list[LLMCall] = []
+    scores = state.get("triage_scores")
+    if not scores:
+        scores = await _triage(ctx, papers, keys, state, calls)
+    shortlist = _shortlist(papers, scores, state, ctx)
+    round_no = state.get("screen_rounds", 0) + 1
+    picks = await _rank(ctx, shortlist, keys, scores, state, round_no, calls)
+    return {"triage_scores": scores, "picks": picks, "screen_rounds": round_no, "llm_calls": calls}
+
+
+async def _triage(
+    ctx: RunContext, papers: list[Paper], keys: dict[str, str], state: DigestState, calls: list[LLMCall]
+) -> dict[str, int]:
+    size = ctx.settings.screener_batch_size
+    batches = [papers[i : i + size] for i in range(0, len(papers), size)]
+    system = ctx.prompts.render("screener", "system")
+    scores: dict[str, int] = {}
+    for n, batch in enumerate(batches, start=1):
+        bkeys = {p.arxiv_id: keys[p.arxiv_id] for p in batch}
+        user = ctx.prompts.render(
+            "screener",
+            "triage",
+            batch_index=n,
+            batch_count=len(batches),
+            candidates=[view(p, bkeys[p.arxiv_id], ABSTRACT_WORDS) for p in batch],
+            flags=flag_views(state.get("memory_flags", []), bkeys),
+        )
+        out, made = await ainvoke_structured(
+            ctx.model("screener"),
+            triage_schema(list(bkeys.values())),
+            [SystemMessage(system), HumanMessage(user)],
+            agent="screener",
+            task=f"triage {n}/{len(batches)}",
+            retries=ctx.settings.structured_retries,
+        )
+        calls.extend(made)
+        scores.update({pid: int(getattr(out, key)) for pid, key in bkeys.items()})
+    return scores
+
+
+def _shortlist(papers: list[Paper], scores: dict[str, int], state: DigestState, ctx: RunContext) -> list[Paper]:
+    """Best triage scores first (ties keep listing order), minus picks the critic asked to replace,
+    plus the replacements it suggested; never shorter than the number of picks needed."""
+    s = ctx.settings
+    dropped = {d.arxiv_id for c in state.get("critiques", []) for d in c.decisions if d.decision == "replace"}
+    suggested = [
+        d.replacement
+        for c in state.get("critiques", [])
+        for d in c.decisions
+        if d.decision == "replace" and d.replacement and d.replacement not in dropped
+    ]
+    order = sorted(range(len(papers)), key=lambda i: (-scores[papers[i].arxiv_id], i))
+    ranked = [papers[i] for i in order if papers[i].arxiv_id not in dropped]
+    size = max(s.shortlist_factor * (s.must_read + s.notable), s.must_read + s.notable)
+    chosen = ranked[:size]
+    by_id = {p.arxiv_id: p for p in ranked}
+    for pid in suggested:
+        if pid in by_id and by_id[pid] not in chosen:
+            chosen.append(by_id[pid])
+    return chosen
+
+
+async def _rank(
+    ctx: RunContext,
+    shortlist: list[Paper],
+    keys: dict[str, str],
+    scores: dict[str, int],
+    state: DigestState,
+    round_no: int,
+    calls: list[LLMCall],
+) -> list[Pick]:
+    s = ctx.settings
+    skeys = {p.arxiv_id: keys[p.arxiv_id] for p in shortlist}
+    last = state.get("critiques", [])[-1:] or []
+    critique = [
+        {**d.model_dump(), "key": keys.get(d.arxiv_id, d.arxiv_id), "replacement": keys.get(d.replacement or "")}
+        for c in last
+        for d in c.decisions
+    ]
+    user = ctx.prompts.render(
+        "screener",
+        "rank",
+        round=round_no,
+        must_read=s.must_read,
+        notable=s.notable,
+        candidates=[view(p, skeys[p.arxiv_id], ABSTRACT_WORDS) for p in shortlist],
+        critique=critique,
+        flags=flag_views(state.get("memory_flags", []), skeys),
+    )
+    out, made = await ainvoke_structured(
+        ctx.model("screener"),
+        rank_schema(list(skeys.values())),
+        [SystemMessage(ctx.prompts.render("screener", "system")), HumanMessage(user)],
+        agent="screener",
+        task=f"rank round {round_no}",
+        retries=s.structured_retries,
+    )
+    calls.extend(made)
+    position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
+    entries = {pid: getattr(out, key) for pid, key in skeys.items()}
+
+    def order(pid: str) -> tuple[int, int, int]:
+        e = entries[pid]
+        return (-(e.novelty + e.impact + e.rigor), -scores[pid], position[pid])
+
+    wanted = min(s.must_read + s.notable, len(shortlist))
+    chosen = sorted(entries, key=order)[:wanted]
+    picks = []
+    for rank, pid in enumerate(chosen, start=1):
+        e = entries[pid]
+        picks.append(
+            Pick(
+                arxiv_id=pid,
+                rank=rank,
+                tier="must_read" if rank <= s.must_read else "notable",
+                scores=RubricScores(novelty=e.novelty, impact=e.impact, rigor=e.rigor),
+                triage_score=scores[pid],
+                reason=e.reason.strip(),
+            )
+        )
+    return picks
+

@@ -1,0 +1,197 @@
+"""The digest page and its JSON twin: deterministic rendering (Jinja) and atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ribao.llm.structured import LLMCall
+from ribao.prompts import PromptLibrary
+from ribao.schemas import Critique, Paper, Pick, Summary
+from ribao.sources.categories import format_category
+
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
+
+
+def md_inline(text: str | None) -> str:
+    """Return `text` as one line of literal Markdown: newlines collapsed, markup characters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
+
+
+def authors_short(authors: Sequence[str], limit: int = 3) -> str:
+    """Return the first `limit` real author names (punctuation-only entries skipped), then 等."""
+    names = [a.strip() for a in authors if a.strip() and not _PUNCTUATION_ONLY.match(a.strip())]
+    shown = ", ".join(names[:limit])
+    return f"{shown} 等" if len(names) > limit else shown
+
+
+def cost_text(cost: float | None, currency: str) -> str:
+    """Return the header's cost: ``¥0.0300``, or ``cost unknown`` when any call had no known price."""
+    if cost is None:
+        return "cost unknown"
+    return f"{CURRENCY_SYMBOLS.get(currency, currency + ' ')}{cost:.4f}"
+
+
+def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
+    """Sum tokens over calls: input, output and cached token counts."""
+    return {
+        "input_tokens": sum(c.input_tokens for c in calls),
+        "output_tokens": sum(c.output_tokens for c in calls),
+        "cached_tokens": sum(c.cached_tokens for c in calls),
+    }
+
+
+def _items(picks: Sequence[Pick], papers: dict[str, Paper], summaries: dict[str, Summary]) -> list[dict[str, Any]]:
+    items = []
+    for pick in sorted(picks, key=lambda p: p.rank):
+        paper = papers[pick.arxiv_id]
+        items.append(
+            {
+                "rank": pick.rank,
+                "tier": pick.tier,
+                "title": paper.title_display,
+                "category": format_category(paper.primary_category),
+                "abs_url": paper.abs_url,
+                "code_url": paper.code_url,
+                "authors": authors_short(paper.authors),
+                "summary": summaries[pick.arxiv_id],
+                "reason": pick.reason,
+            }
+        )
+    return items
+
+
+def render_markdown(
+    *,
+    prompts: PromptLibrary,
+    date: dt.date,
+    categories: Sequence[str],
+    scanned: int,
+    picks: Sequence[Pick],
+    papers: dict[str, Paper],
+    summaries: dict[str, Summary],
+    total_tokens: int,
+    cost: str,
+    lead: str | None,
+    run_id: str,
+) -> str:
+    """Render the house format from `editor/digest.md.j2` (user override allowed).
+
+    Raises `KeyError` if a pick has no summary: a digest is never silently shorter than its picks.
+    """
+    items = _items(picks, papers, summaries)
+    # Rendered through the prompt library, so a user folder can override the page template too.
+    text = prompts.render_file(
+        "editor/digest.md.j2",
+        filters={"md_inline": md_inline},
+        date=date.isoformat(),
+        weekday=WEEKDAYS_ZH[date.weekday()],
+        scanned=scanned,
+        picked=len(items),
+        total_tokens=total_tokens,
+        cost_text=cost,
+        lead=lead,
+        must_reads=[i for i in items if i["tier"] == "must_read"],
+        notables=[i for i in items if i["tier"] == "notable"],
+        categories=categories,
+        run_id=run_id,
+    )
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def digest_record(
+    *,
+    date: dt.date,
+    run_id: str,
+    scanned: int,
+    categories: Sequence[str],
+    picks: Sequence[Pick],
+    papers: dict[str, Paper],
+    summaries: dict[str, Summary],
+    critiques: Sequence[Critique],
+    calls: Sequence[LLMCall],
+    cost: float | None,
+    currency: str,
+    lead: str | None,
+) -> dict[str, Any]:
+    """Build the JSON written beside the digest: date, run_id, scanned, picks with critic verdicts, usage."""
+    picks_out = []
+    for pick in sorted(picks, key=lambda p: p.rank):
+        paper = papers[pick.arxiv_id]
+        summary = summaries[pick.arxiv_id].model_dump(exclude={"arxiv_id", "tier"}, exclude_none=True)
+        verdicts = [
+            {"round": c.round, "verdict": c.verdict, **d.model_dump(exclude={"arxiv_id"})}
+            for c in critiques
+            for d in c.decisions
+            if d.arxiv_id == pick.arxiv_id
+        ]
+        picks_out.append(
+            {
+                "arxiv_id": pick.arxiv_id,
+                "version": paper.version,
+                "rank": pick.rank,
+                "tier": pick.tier,
+                "title": paper.title_display,
+                "authors": list(paper.authors),
+                "primary_category": paper.primary_category,
+                "abs_url": paper.abs_url,
+                "code_url": paper.code_url,
+                "reason": pick.reason,
+                "scores": pick.scores.model_dump(),
+                "triage_score": pick.triage_score,
+                "summary": summary,
+                "critic": verdicts,
+            }
+        )
+    per_agent: dict[str, dict[str, int]] = {}
+    for c in calls:
+        slot = per_agent.setdefault(c.agent, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+        slot["calls"] += 1
+        slot["input_tokens"] += c.input_tokens
+        slot["output_tokens"] += c.output_tokens
+    return {
+        "date": date.isoformat(),
+        "run_id": run_id,
+        "categories": list(categories),
+        "scanned": scanned,
+        "lead": lead,
+        "picks": picks_out,
+        "critiques": [c.model_dump() for c in critiques],
+        "usage": {**usage_totals(calls), "cost": cost, "currency": currency, "by_agent": per_agent},
+    }
+
+
+def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any]) -> tuple[Path, Path]:
+    """Write `<out>/<date>.md` and `<out>/<date>.json` atomically (temp file, then rename).
+
+    Returns both paths. Either both files are replaced or neither is.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets = {out_dir / f"{date.isoformat()}.md": markdown,
+               out_dir / f"{date.isoformat()}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n"}
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, text in targets.items():
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            temps.append((tmp, path))
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    md_path, json_path = targets
+    return md_path, json_path

@@ -1,0 +1,44 @@
+"""Typed errors: each names what was expected and what came, so the CLI can print one clear line."""
+
+
+class RibaoError(Exception):
+    """Base class of every error ribao raises on purpose; the CLI prints it and exits non-zero."""
+
+    exit_code = 1
+
+
+class ListingError(RibaoError):
+    """A listing could not be read: a malformed file or feed, or an unknown source."""
+
+
+class ListingUnavailable(RibaoError):
+    """The arXiv endpoint stayed down (timeout, HTTP 429/5xx) after the retries; names the endpoint."""
+
+
+class NoAnnouncement(RibaoError):
+    """The date has no arXiv announcement (weekend, holiday, or an empty listing)."""
+
+    exit_code = 3
+
+
+class LLMOutputError(RibaoError):
+    """An agent's reply kept breaking its schema or the code-side checks after every retry.
+
+    `calls` holds the record of every failed attempt, so the run log can show what came back.
+    """
+
+    def __init__(self, message: str, calls: object = ()) -> None:
+        super().__init__(message)
+        self.calls = list(calls)  # type: ignore[call-overload]
+
+
+class LocalModelError(RibaoError):
+    """The local llama.cpp server could not be started or did not answer."""
+
+
+class MemoryStoreError(RibaoError):
+    """The Chroma memory is unusable, e.g. built with another embedder than the configured one."""
+
+
+class ConfigError(RibaoError):
+    """A setting is missing or invalid (unknown provider, missing API key variable, bad file)."""

@@ -1,0 +1,52 @@
+"""Wire the nodes into the StateGraph of DESIGN.md (wiring only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from ribao.agents.critic import critique_picks
+from ribao.agents.editor import assemble_digest
+from ribao.agents.screener import screen_papers
+from ribao.agents.writer import write_summary
+from ribao.graph.context import RunContext
+from ribao.graph.nodes import fetch_listing, recall_memory, remember_digest
+from ribao.graph.routing import route_after_critique
+from ribao.graph.state import DigestState, RunInput
+
+NODES = (
+    "fetch_listing",
+    "recall_memory",
+    "screen_papers",
+    "critique_picks",
+    "write_summary",
+    "assemble_digest",
+    "remember_digest",
+)
+
+
+def build_graph() -> StateGraph:
+    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → write×picks → assemble → remember."""
+    g: StateGraph = StateGraph(DigestState, context_schema=RunContext, input_schema=RunInput)
+    g.add_node("fetch_listing", fetch_listing)
+    g.add_node("recall_memory", recall_memory)
+    g.add_node("screen_papers", screen_papers)
+    g.add_node("critique_picks", critique_picks)
+    g.add_node("write_summary", write_summary)
+    g.add_node("assemble_digest", assemble_digest)
+    g.add_node("remember_digest", remember_digest)
+    g.add_edge(START, "fetch_listing")
+    g.add_edge("fetch_listing", "recall_memory")
+    g.add_edge("recall_memory", "screen_papers")
+    g.add_edge("screen_papers", "critique_picks")
+    g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "write_summary"])
+    g.add_edge("write_summary", "assemble_digest")
+    g.add_edge("assemble_digest", "remember_digest")
+    g.add_edge("remember_digest", END)
+    return g
+
+
+def compile_graph(checkpointer: Any = None) -> Any:
+    """Compile the graph, optionally with a checkpointer (a thread per run id)."""
+    return build_graph().compile(checkpointer=checkpointer)

@@ -1,0 +1,46 @@
+"""The run-scoped context every node receives: models, prompts, memory, settings (injected)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from langchain_core.language_models import BaseChatModel
+
+from ribao.llm.structured import LLMCall
+from ribao.prompts import PromptLibrary
+from ribao.schemas import Listing
+from ribao.settings import Settings
+
+if TYPE_CHECKING:
+    from ribao.memory import MemoryStore
+
+
+@dataclass
+class RunContext:
+    """What a node needs beyond the state; nodes never build their own model, store or prompt.
+
+    `read_listing(date)` returns the day's listing (date None = the listing's own date);
+    `memory` is None when memory is disabled; `models` maps agent name to its chat model;
+    `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency).
+    """
+
+    settings: Settings
+    models: dict[str, BaseChatModel]
+    prompts: PromptLibrary
+    read_listing: Callable[[dt.date | None], Listing]
+    run_id: str
+    memory: MemoryStore | None = None
+    pricing: Callable[[Sequence[LLMCall]], tuple[float | None, str]] = field(
+        default=lambda calls: (None, "CNY")
+    )
+
+    def model(self, agent: str) -> BaseChatModel:
+        """Return the chat model configured for `agent`."""
+        return self.models[agent]
+
+    def total_cost(self, calls: Sequence[LLMCall]) -> tuple[float | None, str]:
+        """Return (cost, currency) of `calls`; cost is None when any model's price is unknown."""
+        return self.pricing(calls)

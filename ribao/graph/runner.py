@@ -1,0 +1,141 @@
+"""Run the graph once: build the context (models, prompts, memory, listing), stream, trace, report."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from ulid import ULID
+
+from ribao.graph.builder import compile_graph
+from ribao.graph.checkpoint import open_checkpointer
+from ribao.graph.context import RunContext
+from ribao.graph.state import DigestState, screened
+from ribao.graph.trace import Tracer
+from ribao.llm.config import ModelConfig
+from ribao.llm.pricing import make_pricing
+from ribao.llm.usage import Price
+from ribao.prompts import PromptLibrary
+from ribao.settings import AGENTS, Settings
+from ribao.sources import read_listing
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced: paths, counts, tokens and cost."""
+
+    run_id: str
+    date: dt.date
+    digest_path: Path
+    json_path: Path
+    scanned: int
+    picks: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    currency: str
+    seconds: float
+
+
+@contextlib.contextmanager
+def model_configs(settings: Settings, local_model: Path | None = None) -> Iterator[dict[str, ModelConfig]]:
+    """Yield each agent's `ModelConfig`; with `llm == "local"` (for any agent) the llama.cpp server runs
+    for the duration of the block and is stopped afterwards, also on errors and Ctrl-C."""
+    needs_local = settings.llm == "local" or any(a.provider == "local" for a in settings.agents.values())
+    if not needs_local:
+        yield {agent: settings.model_for(agent) for agent in AGENTS}
+        return
+    from ribao.llm.local import LocalLlamaServer
+
+    path = local_model or settings.local.model_path
+    log = settings.home / "logs" / "llama-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with LocalLlamaServer(path, n_ctx=settings.local.n_ctx, log_path=log) as server:
+        local = server.model_config(max_tokens=settings.local.max_tokens)
+        yield {agent: settings.model_for(agent, local) for agent in AGENTS}
+
+
+def open_memory(settings: Settings) -> Any:
+    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled."""
+    if not settings.memory.enabled:
+        return None
+    from ribao.memory import MemoryStore, make_embedder
+
+    return MemoryStore.open(
+        settings.home / "memory", url=settings.memory.url, embedder=make_embedder(settings.memory.embedder)
+    )
+
+
+async def run_digest(
+    settings: Settings,
+    *,
+    date: dt.date | None,
+    models: Mapping[str, BaseChatModel],
+    configs: Mapping[str, ModelConfig] | None = None,
+    memory: Any = None,
+    prompts_dir: Path | None = None,
+    tracer: Tracer | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run the graph for one announcement day and return what it wrote.
+
+    `models` maps each agent to its chat model (real or fake); `configs` (same keys) prices the
+    calls. The checkpointer lives in `<home>/checkpoints.sqlite`, one thread per run id (a ULID).
+    Raises the node's error (`RibaoError` subclasses for expected failures); nothing is written
+    to the output folder or the memory unless every pick has its summary.
+    """
+    tracer = tracer or Tracer()
+    run_id = run_id or str(ULID())
+    started = time.perf_counter()
+    prices = {name: Price(**p.model_dump(), source="config") for name, p in settings.prices.items()}
+    pricing = make_pricing(configs or {}, prices, settings.currency) if configs else (lambda calls: (None, settings.currency))
+    ctx = RunContext(
+        settings=settings,
+        models=dict(models),
+        prompts=PromptLibrary(user_dir=prompts_dir or settings.home / "prompts"),
+        read_listing=lambda day: read_listing(
+            settings.source,
+            date=day,
+            categories=settings.categories,
+            include_cross_lists=settings.include_cross_lists,
+            api=settings.arxiv,
+            holidays=settings.holidays,
+        ),
+        run_id=run_id,
+        memory=memory,
+        pricing=pricing,
+    )
+    settings.home.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {
+        "configurable": {"thread_id": run_id},
+        # Each critic round is two steps; writers, assembly and memory add a few more.
+        "recursion_limit": 10 + 2 * settings.max_critic_rounds * 2,
+    }
+    tracer.line(f"[bold]ribao[/bold] run {run_id}")
+    async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
+        graph = compile_graph(checkpointer=saver)
+        inputs = {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
+        async for _mode, data in graph.astream(inputs, config, context=ctx, stream_mode=["tasks"]):
+            tracer.event(data)
+        state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
+    calls = state.get("llm_calls", [])
+    cost, currency = ctx.total_cost(calls)
+    return RunResult(
+        run_id=run_id,
+        date=state["date"],
+        digest_path=Path(state["digest_path"]),
+        json_path=Path(state["json_path"]),
+        scanned=len(screened(state)),
+        picks=len(state["picks"]),
+        input_tokens=sum(c.input_tokens for c in calls),
+        output_tokens=sum(c.output_tokens for c in calls),
+        cost=cost,
+        currency=currency,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,64 @@
+"""The graph's state, declared once; reducers only where a key accumulates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from typing import Annotated, TypedDict
+
+from ribao.llm.structured import LLMCall
+from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, Pick, Summary
+
+
+def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict[str, Summary]:
+    """Merge per-paper summaries from parallel writer tasks (keyed by canonical arXiv id)."""
+    return {**left, **right}
+
+
+class RunInput(TypedDict):
+    """What a run starts from: the requested day (None = the listing's own) and the critic cap."""
+
+    requested_date: dt.date | None
+    max_critic_rounds: int
+
+
+class DigestState(RunInput, total=False):
+    """Everything the nodes write, each key owned by one node (see DESIGN.md)."""
+
+    # fetch_listing
+    date: dt.date
+    candidates: list[Paper]
+    listing_source: str
+    # recall_memory
+    excluded: list[Exclusion]
+    memory_flags: list[MemoryFlag]
+    # screen_papers
+    triage_scores: dict[str, int]
+    picks: list[Pick]
+    screen_rounds: int
+    # critique_picks
+    critiques: Annotated[list[Critique], operator.add]
+    critic_rounds: int
+    # write_summary (one task per pick, in parallel)
+    summaries: Annotated[dict[str, Summary], merge_summaries]
+    # assemble_digest
+    lead: str | None
+    digest_path: str
+    json_path: str
+    # remember_digest
+    remembered: int
+    # every agent
+    llm_calls: Annotated[list[LLMCall], operator.add]
+
+
+class WriterTask(TypedDict):
+    """The input of one `write_summary` task, sent per pick."""
+
+    pick: Pick
+    paper: Paper
+
+
+def screened(state: DigestState) -> list[Paper]:
+    """Return the candidates the screener sees: the listing minus papers featured on earlier days."""
+    gone = {e.arxiv_id for e in state.get("excluded", [])}
+    return [p for p in state.get("candidates", []) if p.arxiv_id not in gone]

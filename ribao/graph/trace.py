@@ -1,0 +1,98 @@
+"""The live trace: one line per node start and finish, with duration, what it produced and tokens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+Describe = Callable[[dict[str, Any]], str]
+
+
+def _tokens(result: dict[str, Any]) -> str:
+    calls = result.get("llm_calls") or []
+    if not calls:
+        return ""
+    tin = sum(c.input_tokens for c in calls)
+    tout = sum(c.output_tokens for c in calls)
+    retries = sum(1 for c in calls if c.error)
+    extra = f", {retries} re-asked" if retries else ""
+    return f" | {calls[0].agent} {len(calls)} call(s), tokens {tin:,} in / {tout:,} out{extra}"
+
+
+def _fetch(r: dict[str, Any]) -> str:
+    return f"{len(r.get('candidates', []))} candidates for {r.get('date')} from {r.get('listing_source')}"
+
+
+def _recall(r: dict[str, Any]) -> str:
+    ex, flags = r.get("excluded", []), r.get("memory_flags", [])
+    shown = ", ".join(f"{e.arxiv_id} ({e.featured_on})" for e in ex[:5])
+    return f"{len(ex)} excluded as featured before{': ' + shown if shown else ''}; {len(flags)} near-duplicate flag(s)"
+
+
+def _screen(r: dict[str, Any]) -> str:
+    picks = r.get("picks", [])
+    must = [p.arxiv_id for p in picks if p.tier == "must_read"]
+    return (
+        f"round {r.get('screen_rounds')}: {len(r.get('triage_scores', {}))} triaged, "
+        f"{len(picks)} picks, must-read {', '.join(must)}"
+    )
+
+
+def _critique(r: dict[str, Any]) -> str:
+    c = r["critiques"][-1]
+    replaced = [f"{d.arxiv_id} ({d.reason[:40]})" for d in c.decisions if d.decision == "replace"]
+    capped = " — cap reached, keeping the picks" if c.capped else ""
+    body = f"replace {'; '.join(replaced)}" if replaced else f"keep all {len(c.decisions)}"
+    return f"round {c.round}: {c.verdict}: {body}{capped}"
+
+
+def _write(r: dict[str, Any]) -> str:
+    (pid, s), *_ = r["summaries"].items()
+    return f"{pid} ({s.tier})"
+
+
+DESCRIBE: dict[str, Describe] = {
+    "fetch_listing": _fetch,
+    "recall_memory": _recall,
+    "screen_papers": _screen,
+    "critique_picks": _critique,
+    "write_summary": _write,
+    "assemble_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
+    "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
+}
+
+
+class Tracer:
+    """Print node events from `stream_mode="tasks"` to stderr; silent when `quiet`."""
+
+    def __init__(self, *, quiet: bool = False, console: Console | None = None) -> None:
+        self.quiet = quiet
+        self.console = console or Console(stderr=True, highlight=False)
+        self.started: dict[str, float] = {}
+
+    def line(self, text: str) -> None:
+        """Print one trace line (rich markup allowed) unless quiet."""
+        if not self.quiet:
+            self.console.print(text)
+
+    def event(self, data: dict[str, Any]) -> None:
+        """Handle one task start or result event."""
+        name, task_id = data["name"], data["id"]
+        if "result" not in data and "error" not in data:
+            self.started[task_id] = time.perf_counter()
+            self.line(f"[dim]▶ {name}[/dim]")
+            return
+        took = time.perf_counter() - self.started.pop(task_id, time.perf_counter())
+        if data.get("error"):
+            self.line(f"[red]✗ {name}[/red] {took:.1f}s {escape(str(data['error'])[:300])}")
+            return
+        result = dict(data.get("result") or {})
+        try:
+            what = DESCRIBE.get(name, lambda r: "")(result)
+        except (KeyError, ValueError, IndexError):
+            what = ""
+        self.line(f"[green]✓ {name}[/green] {took:.1f}s {escape(what)}{escape(_tokens(result))}")

@@ -1,0 +1,73 @@
+"""Build OpenAI-compatible chat models (`ChatOpenAI`) from a `ModelConfig`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from ribao.errors import ConfigError
+from ribao.llm.config import ModelConfig
+
+# Sent to endpoints that need no key (the local llama.cpp server, a keyless vLLM or Ollama); the
+# openai client refuses to start without some key.
+_NO_KEY = "not-needed"
+
+
+def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
+    """Return a `ChatOpenAI` for `cfg`; raises `ConfigError` when the key's env var is unset.
+
+    Retries: the openai client retries connection errors, timeouts, 408/409/429 and 5xx up to
+    `cfg.max_retries` times, waiting as the server's `Retry-After` / `retry-after-ms` header says
+    (up to 120 s; longer waits are not retried) or else 0.5 s doubling to 8 s with jitter.
+    `cfg.timeout` is per HTTP attempt, in seconds.
+
+    Local (`cfg.local`): the key is a dummy (a real key in the env is never sent to the loopback
+    server) and the output cap goes in `extra_body={"max_tokens": n}`, because llama-cpp-python
+    0.3.36 ignores the `max_completion_tokens` field ChatOpenAI sends for `max_tokens`.
+    `stream_usage=True` asks for a usage chunk when streaming; llama.cpp never sends one.
+    """
+    kwargs: dict[str, Any] = {
+        "model": cfg.model,
+        "base_url": cfg.base_url,
+        "api_key": SecretStr(_api_key(cfg)),
+        "timeout": cfg.timeout,
+        "max_retries": cfg.max_retries,
+        "temperature": cfg.temperature,
+        "stream_usage": True,
+    }
+    if cfg.local:
+        kwargs["extra_body"] = {"max_tokens": cfg.max_tokens}
+    else:
+        kwargs["max_tokens"] = cfg.max_tokens
+    return ChatOpenAI(**kwargs)
+
+
+def structured_output_method(cfg: ModelConfig) -> Literal["function_calling"]:
+    """Return the `with_structured_output` method for `cfg`: always forced function calling.
+
+    Why not `json_schema`: llama-cpp-python 0.3.36 answers it with HTTP 500 (its `response_format`
+    accepts only `text` and `json_object`), and several OpenAI-compatible providers (DeepSeek among
+    them) offer only `json_object`, which carries no schema. Forced function calling (`tools` plus
+    `tool_choice` naming the schema) is accepted by OpenAI, DeepSeek, Qwen, GLM, Kimi, vLLM and
+    llama.cpp; llama.cpp even compiles the tool's parameters into a grammar, so enum and `Literal`
+    values are enforced while decoding. Reasoning-only models that reject a forced `tool_choice`
+    (e.g. deepseek-reasoner) need another model for structured agents.
+    """
+    return "function_calling"
+
+
+def _api_key(cfg: ModelConfig) -> str:
+    """Return the API key named by `cfg.api_key_env`, or the dummy key when none is needed."""
+    if cfg.local or cfg.api_key_env is None:
+        return _NO_KEY
+    key = os.environ.get(cfg.api_key_env, "").strip()
+    if not key:
+        where = cfg.base_url or "https://api.openai.com/v1"
+        raise ConfigError(
+            f"model {cfg.model!r} at {where} needs an API key: set the environment variable "
+            f"{cfg.api_key_env} (it is read from the environment, never from config files)"
+        )
+    return key

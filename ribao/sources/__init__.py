@@ -1,0 +1,129 @@
+"""The arXiv listing of one announcement day, from the API or from a file (JSONL or Atom XML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ribao.errors import ListingError, NoAnnouncement
+from ribao.schemas import Listing, Paper
+from ribao.sources.api import ApiOptions, fetch_day
+from ribao.sources.calendar import (
+    ARXIV_HOLIDAYS,
+    is_announcement_day,
+    latest_announcement_day,
+    submission_window,
+)
+from ribao.sources.categories import category_name_zh, format_category
+from ribao.sources.files import read_file
+from ribao.sources.normalize import extract_code_url, split_id
+from ribao.sources.records import check_categories
+
+__all__ = [
+    "ARXIV_HOLIDAYS",
+    "ApiOptions",
+    "category_name_zh",
+    "extract_code_url",
+    "format_category",
+    "is_announcement_day",
+    "latest_announcement_day",
+    "paper_to_json",
+    "read_listing",
+    "split_id",
+    "submission_window",
+]
+
+API_SOURCE = "arxiv"
+
+
+def _read_api(
+    day: dt.date | None,
+    categories: list[str],
+    include_cross_lists: bool,
+    api: ApiOptions,
+    holidays: Sequence[dt.date],
+    now: dt.datetime,
+) -> tuple[dt.date, list[Paper]]:
+    """Return the day and its papers from the API, refusing dates that have no listing (yet)."""
+    if day is None:
+        raise ListingError("--source arxiv needs a date (--date YYYY-MM-DD)")
+    if not is_announcement_day(day, holidays):
+        raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend or holiday")
+    latest = latest_announcement_day(now, holidays)
+    if day > latest:
+        raise NoAnnouncement(
+            f"the listing dated {day} is not out yet (newest: {latest}); "
+            "arXiv announces it at 20:00 US/Eastern the evening before"
+        )
+    papers = fetch_day(
+        day, categories, include_cross_lists=include_cross_lists, options=api, holidays=holidays
+    )
+    return day, papers
+
+
+def _read_path(
+    path: Path, day: dt.date | None, categories: list[str], include_cross_lists: bool
+) -> tuple[dt.date, list[Paper]]:
+    """Return the day and its papers from a listing file, checking the date against the file's own."""
+    if not path.is_file():
+        raise ListingError(f"unknown source {str(path)!r}: neither 'arxiv' nor an existing file")
+    listing = read_file(path, categories, include_cross_lists=include_cross_lists)
+    if day is not None and listing.announced is not None and day != listing.announced:
+        raise ListingError(f"{path} is the listing of {listing.announced}, not of the requested {day}")
+    day = day or listing.announced
+    if day is None:
+        raise ListingError(f"{path} does not say which announcement day it is; pass --date YYYY-MM-DD")
+    return day, [p if p.announced == day else p.model_copy(update={"announced": day}) for p in listing.papers]
+
+
+def read_listing(
+    source: str,
+    *,
+    date: dt.date | None,
+    categories: Sequence[str],
+    include_cross_lists: bool = True,
+    api: ApiOptions | None = None,
+    holidays: Sequence[dt.date] = (),
+    now: dt.datetime | None = None,
+) -> Listing:
+    """Return the listing of one announcement day in ``categories`` (canonical ids, no duplicates).
+
+    ``source`` is ``"arxiv"`` (the API, which needs ``date``) or a path to a JSONL or Atom file.
+    The day comes from ``date``, else from the file (JSONL ``announced``). ``holidays`` extend
+    `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides which listings are out.
+    Raises NoAnnouncement for a weekend, holiday, not-yet-announced or empty day (the API is not
+    called for the first three), ListingError for a bad source, date or file, ListingUnavailable
+    when the API stays down.
+    """
+    cats = check_categories(categories)
+    if source == API_SOURCE:
+        api = api or ApiOptions()
+        now = now or dt.datetime.now(dt.UTC)
+        day, papers = _read_api(date, cats, include_cross_lists, api, holidays, now)
+        origin = api.endpoint
+    else:
+        day, papers = _read_path(Path(source), date, cats, include_cross_lists)
+        origin = source
+    if not papers:
+        reason = "" if is_announcement_day(day, holidays) else f" ({day:%A}: weekend or holiday)"
+        raise NoAnnouncement(f"no papers in {', '.join(cats)} on {day} from {origin}{reason}")
+    return Listing(date=day, source=origin, papers=papers)
+
+
+def paper_to_json(paper: Paper) -> dict[str, Any]:
+    """Return one paper as a JSON-ready dict (one line of ``ribao fetch --json``); dates in ISO 8601."""
+    return {
+        "id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "abstract": paper.abstract,
+        "categories": list(paper.categories),
+        "primary_category": paper.primary_category,
+        "comment": paper.comment,
+        "code_url": paper.code_url,
+        "announced": paper.announced.isoformat() if paper.announced else None,
+        "published": paper.published.isoformat() if paper.published else None,
+    }

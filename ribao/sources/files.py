@@ -1,0 +1,108 @@
+"""Read a listing from a file: JSONL day files or arXiv API Atom responses, told apart by content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ribao.errors import ListingError
+from ribao.schemas import Paper
+from ribao.sources import atom
+from ribao.sources.records import build_paper, dedupe, select
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class FileListing(NamedTuple):
+    """Papers read from a file and the announcement day the file states (JSONL only, else None)."""
+
+    papers: list[Paper]
+    announced: dt.date | None
+
+
+def _field(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    """Return ``record[name]`` checked to be of ``kind``; raise ListingError naming ``where``."""
+    value = record.get(name)
+    if not isinstance(value, kind):
+        raise ListingError(f"{where}: field {name!r} should be {kind.__name__}, got {value!r:.60}")
+    return value
+
+
+def _record_to_paper(record: dict[str, Any], where: str) -> Paper:
+    """Return the `Paper` of one JSONL record (format of ``data/arxiv/*.cs.jsonl``)."""
+    raw_id = record.get("id_versioned") or _field(record, "id", str, where)
+    authors = _field(record, "authors", list, where)
+    published = record.get("published")
+    try:
+        return build_paper(
+            raw_id=raw_id,
+            title=_field(record, "title", str, where),
+            authors=[str(a) for a in authors],
+            abstract=_field(record, "abstract", str, where),
+            categories=[str(c) for c in _field(record, "categories", list, where)],
+            primary_category=record.get("primary_category"),
+            comment=record.get("comment"),
+            published=dt.datetime.fromisoformat(published) if published else None,
+            announced=dt.date.fromisoformat(record["announced"]) if record.get("announced") else None,
+        )
+    except (TypeError, ValueError) as err:
+        raise ListingError(f"{where}: {err}") from err
+
+
+def _read_jsonl(text: str, origin: str) -> FileListing:
+    """Return the papers of a JSONL listing and its single ``announced`` date (None if absent)."""
+    papers: list[Paper] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ListingError(f"{where}: not a JSON object ({err})") from err
+        if not isinstance(record, dict):
+            raise ListingError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        papers.append(_record_to_paper(record, where))
+    days = {p.announced for p in papers if p.announced is not None}
+    if len(days) > 1:
+        listed = ", ".join(sorted(d.isoformat() for d in days))
+        raise ListingError(f"{origin}: mixes several announcement days ({listed}); one file is one day")
+    return FileListing(papers, days.pop() if days else None)
+
+
+def parse_listing(content: bytes, origin: str) -> FileListing:
+    """Return the papers in ``content``, JSONL or Atom by its first character, unfiltered.
+
+    Raises ListingError naming ``origin`` for an empty file, an unknown format, undecodable
+    text, or any malformed record or feed.
+    """
+    head = content.removeprefix(_BOM).lstrip()
+    if not head:
+        raise ListingError(f"{origin}: the file is empty")
+    if head.startswith(b"<"):
+        return FileListing(atom.parse_atom(content, origin), None)
+    if not head.startswith(b"{"):
+        raise ListingError(f"{origin}: neither JSONL nor Atom XML (starts with {head[:20]!r})")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ListingError(f"{origin}: not UTF-8 text ({err})") from err
+    return _read_jsonl(text, origin)
+
+
+def read_file(path: Path, categories: Sequence[str], *, include_cross_lists: bool = True) -> FileListing:
+    """Return the de-duplicated papers of a listing file that are in ``categories``.
+
+    De-duplication keeps each canonical id once, at its highest version; see `records.select`
+    for the category rule. Raises ListingError if the file cannot be read or parsed.
+    """
+    try:
+        content = path.read_bytes()
+    except OSError as err:
+        raise ListingError(f"cannot read listing file {path}: {err.strerror or err}") from err
+    listing = parse_listing(content, str(path))
+    papers = select(dedupe(listing.papers), categories, include_cross_lists=include_cross_lists)
+    return FileListing(papers, listing.announced)

@@ -1,0 +1,97 @@
+"""Turn raw metadata fields into `Paper`s, then de-duplicate and filter them by category."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from ribao.errors import ListingError
+from ribao.schemas import Paper
+from ribao.sources import normalize
+
+# arXiv category codes: archive (``cs``, ``hep-ph``, ``q-bio``) and an optional subject class.
+_CATEGORY_RE = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
+
+
+def check_categories(categories: Sequence[str]) -> list[str]:
+    """Return the requested categories stripped; raise ListingError if none or one is malformed."""
+    cleaned = [c.strip() for c in categories if c.strip()]
+    if not cleaned:
+        raise ListingError("no arXiv categories requested (expected e.g. cs.CL,cs.AI,cs.LG)")
+    for code in cleaned:
+        if not _CATEGORY_RE.fullmatch(code):
+            raise ListingError(f"not an arXiv category code: {code!r} (expected e.g. cs.CL)")
+    return cleaned
+
+
+def build_paper(
+    *,
+    raw_id: str,
+    title: str,
+    authors: Iterable[str],
+    abstract: str,
+    categories: Sequence[str],
+    primary_category: str | None = None,
+    comment: str | None = None,
+    version: int | None = None,
+    published: dt.datetime | None = None,
+    announced: dt.date | None = None,
+) -> Paper:
+    """Return a normalised `Paper` from one record's raw fields; raise ValueError on unusable ones.
+
+    ``raw_id`` may carry a version (``2602.15799v1``, an abs URL); an explicit ``version`` wins.
+    The primary category goes first in ``categories`` (it defaults to the first one listed).
+    Authors are kept as given, however many and whatever they contain.
+    """
+    arxiv_id, id_version = normalize.split_id(raw_id)
+    cats = [c.strip() for c in categories if c and c.strip()]
+    primary = (primary_category or "").strip() or (cats[0] if cats else "")
+    if not primary:
+        raise ValueError(f"{arxiv_id} has no category")
+    cats = [primary, *(c for c in cats if c != primary)]
+    clean_title = normalize.one_line(title)
+    clean_abstract = normalize.paragraphs(abstract)
+    clean_comment = normalize.one_line(comment) if comment else None
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version if version is not None else id_version,
+        title=clean_title,
+        title_display=normalize.title_display(clean_title),
+        authors=list(authors),
+        abstract=clean_abstract,
+        abstract_display=normalize.abstract_display(clean_abstract),
+        categories=cats,
+        primary_category=primary,
+        comment=clean_comment or None,
+        code_url=normalize.extract_code_url(clean_abstract, clean_comment),
+        announced=announced,
+        published=published.astimezone(dt.UTC) if published else None,
+    )
+
+
+def dedupe(papers: Iterable[Paper]) -> list[Paper]:
+    """Return one paper per canonical id, keeping the highest version at the first one's position.
+
+    An unknown version counts lower than any known one; on a tie the first record stays.
+    """
+    best: dict[str, Paper] = {}
+    for paper in papers:
+        kept = best.get(paper.arxiv_id)
+        if kept is None or (paper.version or 0) > (kept.version or 0):
+            best[paper.arxiv_id] = paper
+    return list(best.values())
+
+
+def select(
+    papers: Iterable[Paper], categories: Sequence[str], *, include_cross_lists: bool = True
+) -> list[Paper]:
+    """Return the papers in the requested categories, in their order.
+
+    A paper is in when any of its categories is requested (cross-lists included); with
+    ``include_cross_lists=False`` only when its primary category is requested.
+    """
+    wanted = set(categories)
+    if include_cross_lists:
+        return [p for p in papers if wanted.intersection(p.categories)]
+    return [p for p in papers if p.primary_category in wanted]

@@ -1,0 +1,203 @@
+"""The whole graph on the real 2026-02-18 listing with scripted agents, a real Chroma store and files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from ribao.cli import sample_listing
+from ribao.errors import LLMOutputError
+from ribao.graph.routing import route_after_critique
+from ribao.graph.runner import RunResult, run_digest
+from ribao.graph.trace import Tracer
+from ribao.memory import HashEmbedder, MemoryStore
+from ribao.schemas import Critique, CriticDecision
+from ribao.settings import MemorySettings, Settings
+from tests.fakes import ScriptedChatModel, default_responder, valid_args
+
+DAY = "2026-02-18"
+RETRY_MARK = "你上一次的回答未通过检查"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        source=str(sample_listing()),
+        out_dir=tmp_path / "out",
+        memory=MemorySettings(embedder="hash"),
+    )
+
+
+@pytest.fixture
+def memory(tmp_path: Path) -> MemoryStore:
+    return MemoryStore.open(tmp_path / "memory", embedder=HashEmbedder())
+
+
+def models(**responders: Any) -> dict[str, ScriptedChatModel]:
+    return {
+        agent: ScriptedChatModel(responder=responders.get(agent, default_responder), model_name=f"fake-{agent}")
+        for agent in ("screener", "critic", "writer", "editor")
+    }
+
+
+def run(settings: Settings, memory: MemoryStore | None, agents: dict[str, ScriptedChatModel]) -> RunResult:
+    return asyncio.run(
+        run_digest(settings, date=None, models=agents, memory=memory, tracer=Tracer(quiet=True))
+    )
+
+
+def test_happy_path_writes_a_complete_digest(settings: Settings, memory: MemoryStore) -> None:
+    agents = models()
+    result = run(settings, memory, agents)
+
+    md = result.digest_path.read_text(encoding="utf-8")
+    data = json.loads(result.json_path.read_text(encoding="utf-8"))
+    assert result.digest_path == settings.out_dir / f"{DAY}.md"
+    assert "📅 **2026-02-18 周三** | 🤖 扫描/精选: **180/13**" in md
+    assert [int(n) for n in re.findall(r"^### (\d+)\. ", md, flags=re.M)] == [1, 2, 3]
+    assert [int(n) for n in re.findall(r"^\| (\d+) \| ", md, flags=re.M)] == list(range(4, 14))
+    assert data["date"] == DAY and data["scanned"] == 180 and data["run_id"] == result.run_id
+    assert [p["rank"] for p in data["picks"]] == list(range(1, 14))
+    assert [p["tier"] for p in data["picks"]] == ["must_read"] * 3 + ["notable"] * 10
+    must = data["picks"][0]
+    assert set(must["summary"]) == {"title_zh", "background", "innovation", "details", "results"}
+    assert set(data["picks"][5]["summary"]) == {"one_line"}
+    assert all(p["critic"] and p["critic"][0]["decision"] == "keep" for p in data["picks"])
+    usage = data["usage"]
+    n_calls = len(agents["screener"].requests) + len(agents["critic"].requests)
+    n_calls += len(agents["writer"].requests) + len(agents["editor"].requests)
+    assert usage["input_tokens"] == 100 * n_calls and usage["output_tokens"] == 20 * n_calls
+    assert f"Tokens: **{120 * n_calls:,}**" in md
+
+    # The screener saw every candidate exactly once in triage (9 batches of 20), then one ranking.
+    triage = agents["screener"].calls_for("TriageScores")
+    assert len(triage) == 9
+    seen = re.findall(r"^\[(P\d{3})\]", "\n".join(r["messages"][1] for r in triage), flags=re.M)
+    assert sorted(seen) == [f"P{i:03d}" for i in range(1, 181)]
+    # Triage favoured keys that are multiples of 7; the picks come from those.
+    assert len(agents["writer"].requests) == 13
+    # Every link in the page points at a paper of the day.
+    day_ids = {json.loads(line)["id"] for line in sample_listing().read_text(encoding="utf-8").splitlines()}
+    linked = re.findall(r"https://arxiv\.org/abs/([0-9.]+?)(?:v\d+)?\)", md)
+    assert len(linked) == 13 and set(linked) <= day_ids
+    assert memory.stats().count == 13
+
+
+def test_memory_excludes_papers_featured_on_an_earlier_day(settings: Settings, memory: MemoryStore) -> None:
+    first = json.loads(run(settings, memory, models()).json_path.read_text(encoding="utf-8"))
+    featured = {p["arxiv_id"] for p in first["picks"]}
+
+    # A later day whose listing repeats the 13 featured papers plus new ones.
+    later = settings.out_dir.parent / "later.jsonl"
+    lines = sample_listing().read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        row["announced"] = "2026-02-19"
+    later.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    second_settings = settings.model_copy(update={"source": str(later)})
+    second = run(second_settings, memory, models())
+    data = json.loads(second.json_path.read_text(encoding="utf-8"))
+    assert data["scanned"] == 180 - 13
+    assert not featured & {p["arxiv_id"] for p in data["picks"]}
+
+    # Re-running the first date replaces that date instead of excluding its own picks.
+    again = json.loads(run(settings, memory, models()).json_path.read_text(encoding="utf-8"))
+    assert again["scanned"] == 180
+
+
+def test_critic_sends_back_once(settings: Settings, memory: MemoryStore) -> None:
+    rounds: list[int] = []
+
+    def critic(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+        args = default_responder(name, schema, messages)
+        rounds.append(1)
+        if len(rounds) == 1:  # first round: replace the first pick with the first alternate
+            first = next(iter(args))
+            alternates = schema["properties"][first]["properties"]["replacement"]["enum"]
+            args[first] = {"decision": "replace", "reason": "价值不如候选", "replacement": alternates[0]}
+        return args
+
+    result = run(settings, memory, models(critic=critic))
+    data = json.loads(result.json_path.read_text(encoding="utf-8"))
+    assert [c["verdict"] for c in data["critiques"]] == ["revise", "accept"]
+    replaced = data["critiques"][0]["decisions"][0]
+    assert replaced["decision"] == "replace"
+    assert replaced["arxiv_id"] not in {p["arxiv_id"] for p in data["picks"]}
+    assert replaced["replacement"] in {p["arxiv_id"] for p in data["picks"]}
+    # The replaced pick carries its round-1 verdict in the JSON.
+    assert len(data["picks"]) == 13
+
+
+def test_critic_loop_stops_at_the_cap(settings: Settings, memory: MemoryStore) -> None:
+    def critic(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+        args = default_responder(name, schema, messages)
+        first = next(iter(args))
+        args[first] = {"decision": "replace", "reason": "不够好", "replacement": "none"}
+        return args
+
+    agents = models(critic=critic)
+    result = run(settings.model_copy(update={"max_critic_rounds": 3}), memory, agents)
+    data = json.loads(result.json_path.read_text(encoding="utf-8"))
+    assert [c["round"] for c in data["critiques"]] == [1, 2, 3]
+    assert data["critiques"][-1]["capped"] is True
+    assert len(agents["screener"].calls_for("ShortlistRanking")) == 3
+    assert len(data["picks"]) == 13
+
+
+def test_schema_breaking_reply_is_retried_then_accepted(settings: Settings, memory: MemoryStore) -> None:
+    broken: list[str] = []
+    lock = threading.Lock()  # writers run in parallel: break exactly one reply
+
+    def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any] | AIMessage:
+        with lock:
+            if name == "NotableOutput" and not broken:
+                broken.append(messages[-1].content)
+                return AIMessage(content="I cannot produce JSON today")  # no tool call at all
+        return valid_args(schema)
+
+    agents = models(writer=writer)
+    result = run(settings, memory, agents)
+    assert result.picks == 13
+    retried = [r for r in agents["writer"].requests if RETRY_MARK in r["messages"][-1]]
+    assert len(retried) == 1
+
+
+def test_unsupported_numbers_are_sent_back(settings: Settings, memory: MemoryStore) -> None:
+    def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+        if name == "NotableOutput" and RETRY_MARK not in messages[-1].content:
+            return {"one_line": "准确率提升了 98.7%"}  # a number no abstract of the day contains
+        return valid_args(schema)
+
+    agents = models(writer=writer)
+    run(settings, memory, agents)
+    retried = [r for r in agents["writer"].requests if RETRY_MARK in r["messages"][-1]]
+    assert len(retried) == 10 and "98.7%" in retried[0]["messages"][-1]
+
+
+def test_reply_that_keeps_breaking_fails_the_run_and_writes_nothing(settings: Settings, memory: MemoryStore) -> None:
+    def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> AIMessage:
+        return AIMessage(content="no tool call")
+
+    with pytest.raises(LLMOutputError, match="writer .* 3 times"):
+        run(settings, memory, models(writer=writer))
+    assert not settings.out_dir.exists() or not any(settings.out_dir.iterdir())
+    assert memory.stats().count == 0
+
+
+def test_route_after_critique_is_pure() -> None:
+    keep = Critique(round=1, verdict="accept", decisions=[CriticDecision(arxiv_id="1", decision="keep", reason="ok")])
+    revise = Critique(
+        round=1, verdict="revise", decisions=[CriticDecision(arxiv_id="1", decision="replace", reason="no")]
+    )
+    base: dict[str, Any] = {"candidates": [], "picks": [], "max_critic_rounds": 2}
+    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 1}) == "screen_papers"  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == []  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == []  # type: ignore[typeddict-item]

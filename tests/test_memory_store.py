@@ -1,0 +1,304 @@
+"""The Chroma memory on a real store in tmp_path, with the hash embedder and no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ribao.errors import MemoryStoreError
+from ribao.memory import HashEmbedder, MemoryStore
+from ribao.schemas import FeaturedPaper, Paper
+
+LISTING = Path(__file__).resolve().parents[1] / "ribao" / "data" / "2026-02-18.cs.jsonl"
+DAY_A = dt.date(2026, 2, 17)
+DAY_B = dt.date(2026, 2, 18)
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+
+class NetworkAttempt(AssertionError):
+    """Raised by the guards when code under test tries to leave the machine."""
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any non-loopback connection and any call of Chroma's downloading default embedder."""
+    from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise NetworkAttempt("Chroma's default embedding function was called")
+
+    monkeypatch.setattr(DefaultEmbeddingFunction, "__call__", refuse)
+    monkeypatch.setattr(ONNXMiniLM_L6_V2, "__call__", refuse)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_only(host: object, *args: object, **kwargs: object) -> object:
+        if host not in LOCAL_HOSTS:
+            raise NetworkAttempt(f"DNS lookup of {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def load_papers() -> list[Paper]:
+    """Read the 180 papers of the 2026-02-18 cs listing as `Paper` objects."""
+    papers = []
+    for line in LISTING.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        papers.append(
+            Paper(
+                arxiv_id=row["id"],
+                title=row["title"],
+                title_display=row["title"],
+                abstract=row["abstract"],
+                abstract_display=row["abstract"],
+                authors=row["authors"],
+                categories=row["categories"],
+                primary_category=row["primary_category"],
+                comment=row["comment"],
+                announced=dt.date.fromisoformat(row["announced"]),
+            )
+        )
+    return papers
+
+
+PAPERS = load_papers()
+
+
+def featured(papers: Sequence[Paper], date: dt.date) -> list[FeaturedPaper]:
+    """Turn papers into the featured records of one digest day, ranked in order."""
+    return [
+        FeaturedPaper(
+            arxiv_id=p.arxiv_id,
+            title=p.title,
+            abstract=p.abstract,
+            date=date,
+            tier="must_read" if rank <= 3 else "notable",
+            rank=rank,
+            run_id="run-test",
+        )
+        for rank, p in enumerate(papers, start=1)
+    ]
+
+
+class CountingEmbedder(HashEmbedder):
+    """A hash embedder that counts the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        return super().embed(texts)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MemoryStore:
+    return MemoryStore.open(tmp_path / "memory", embedder=HashEmbedder())
+
+
+def ids(papers: Sequence[Paper]) -> list[str]:
+    return [p.arxiv_id for p in papers]
+
+
+def test_featured_before_returns_exactly_the_earlier_ones(store: MemoryStore) -> None:
+    assert store.remember(DAY_A, featured(PAPERS[:13], DAY_A)) == 13
+    asked = ids(PAPERS[8:18]) + ["2602.00001"]
+    got = store.featured_before(asked, DAY_B)
+    assert [e.arxiv_id for e in got] == ids(PAPERS[8:13])
+    assert {e.featured_on for e in got} == {DAY_A}
+
+
+def test_a_date_never_excludes_its_own_or_later_picks(store: MemoryStore) -> None:
+    store.remember(DAY_B, featured(PAPERS[:13], DAY_B))
+    assert store.featured_before(ids(PAPERS[:13]), DAY_B) == []
+    # Back-filling an older day must not see the newer day either.
+    assert store.featured_before(ids(PAPERS[:13]), DAY_A) == []
+
+
+def test_rerunning_a_date_replaces_its_records(store: MemoryStore) -> None:
+    store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    store.remember(DAY_A, featured(PAPERS[20:30], DAY_A))
+    assert store.stats().count == 10
+    assert store.featured_before(ids(PAPERS[:13]), DAY_B) == []
+    assert [e.arxiv_id for e in store.featured_before(ids(PAPERS[:40]), DAY_B)] == ids(PAPERS[20:30])
+    assert store.remember(DAY_A, []) == 0
+    assert store.stats().count == 0
+
+
+def test_remember_keeps_the_first_day_a_paper_was_featured(store: MemoryStore) -> None:
+    store.remember(DAY_A, featured(PAPERS[:3], DAY_A))
+    assert store.remember(DAY_B, featured(PAPERS[2:5], DAY_B)) == 2
+    days = {p.arxiv_id: p.date for p in store.list(limit=100)}
+    assert days == {PAPERS[0].arxiv_id: DAY_A, PAPERS[1].arxiv_id: DAY_A, PAPERS[2].arxiv_id: DAY_A} | {
+        PAPERS[3].arxiv_id: DAY_B,
+        PAPERS[4].arxiv_id: DAY_B,
+    }
+
+
+def test_remember_rejects_bad_input_and_a_failing_embedder_changes_nothing(tmp_path: Path) -> None:
+    store = MemoryStore.open(tmp_path, embedder=HashEmbedder())
+    store.remember(DAY_A, featured(PAPERS[:3], DAY_A))
+    with pytest.raises(MemoryStoreError, match="papers dated"):
+        store.remember(DAY_B, featured(PAPERS[:3], DAY_A))
+    with pytest.raises(MemoryStoreError, match="repeated ids"):
+        store.remember(DAY_A, featured([PAPERS[0], PAPERS[0]], DAY_A))
+
+    class Broken(HashEmbedder):
+        def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            raise MemoryStoreError("embedder down")
+
+    broken = MemoryStore.open(tmp_path, embedder=Broken())
+    with pytest.raises(MemoryStoreError, match="embedder down"):
+        broken.remember(DAY_A, featured(PAPERS[5:8], DAY_A))
+    assert [p.arxiv_id for p in store.list()] == ids(PAPERS[:3])
+
+
+def near_copy(paper: Paper, new_id: str) -> Paper:
+    """Return the same work under another id, with a lightly edited title and abstract."""
+    return paper.model_copy(
+        update={
+            "arxiv_id": new_id,
+            "title": paper.title + " (extended version)",
+            "abstract": paper.abstract.replace("We ", "Here we ", 1) + " Code is available.",
+        }
+    )
+
+
+def test_near_duplicates_flag_a_copy_under_another_id(store: MemoryStore) -> None:
+    store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    original = PAPERS[4]
+    copy = near_copy(original, "2602.99999")
+    unrelated = PAPERS[100]
+    flags = store.near_duplicates([copy, unrelated], DAY_B, threshold=0.85)
+    assert len(flags) == 1
+    flag = flags[0]
+    assert (flag.arxiv_id, flag.similar_to, flag.featured_on) == (copy.arxiv_id, original.arxiv_id, DAY_A)
+    assert flag.similar_title == original.title
+    assert 0.85 < flag.similarity <= 1.0
+    # A candidate is never flagged against its own id, and a day never against itself.
+    assert store.near_duplicates([original], DAY_B) == []
+    assert store.near_duplicates([copy], DAY_A) == []
+
+
+def test_near_duplicates_embed_nothing_without_earlier_records(tmp_path: Path) -> None:
+    spy = CountingEmbedder()
+    store = MemoryStore.open(tmp_path, embedder=spy)
+    assert store.near_duplicates(PAPERS[:20], DAY_B) == []
+    store.remember(DAY_B, featured(PAPERS[:3], DAY_B))
+    spy.calls.clear()
+    assert store.near_duplicates(PAPERS[:20], DAY_B) == []
+    assert spy.calls == []
+
+
+def test_reopening_the_folder_keeps_the_data(tmp_path: Path) -> None:
+    first = MemoryStore.open(tmp_path / "memory", embedder=HashEmbedder())
+    first.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    del first
+    again = MemoryStore.open(tmp_path / "memory", embedder=HashEmbedder())
+    stats = again.stats()
+    assert (stats.count, stats.dates, stats.embedder, stats.dim) == (13, [DAY_A], "hash-bow-v1", 384)
+    assert len(again.featured_before(ids(PAPERS[:13]), DAY_B)) == 13
+    assert again.near_duplicates([near_copy(PAPERS[0], "2602.99998")], DAY_B)
+
+
+@pytest.mark.parametrize(
+    ("other", "words"),
+    [(HashEmbedder(dim=128), "dim 384"), (HashEmbedder(name="hash-other"), "'hash-other'")],
+)
+def test_opening_with_another_embedder_fails(tmp_path: Path, other: HashEmbedder, words: str) -> None:
+    MemoryStore.open(tmp_path, embedder=HashEmbedder()).remember(DAY_A, featured(PAPERS[:2], DAY_A))
+    with pytest.raises(MemoryStoreError, match="hash-bow-v1") as err:
+        MemoryStore.open(tmp_path, embedder=other)
+    assert words in str(err.value)
+    # Another collection in the same folder is fine.
+    assert MemoryStore.open(tmp_path, embedder=other, collection="other_papers").stats().count == 0
+
+
+def test_forget_removes_one_paper(store: MemoryStore) -> None:
+    store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    gone = PAPERS[3].arxiv_id
+    assert store.forget(f"{gone}v2") is True
+    assert store.forget(gone) is False
+    assert gone not in [e.arxiv_id for e in store.featured_before(ids(PAPERS[:13]), DAY_B)]
+    assert store.stats().count == 12
+
+
+def test_list_and_search_read_the_records_back(store: MemoryStore) -> None:
+    assert store.search("anything") == []
+    store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    store.remember(DAY_B, featured(PAPERS[13:16], DAY_B))
+    listed = store.list(limit=5)
+    assert [(p.date, p.rank) for p in listed] == [(DAY_B, 1), (DAY_B, 2), (DAY_B, 3), (DAY_A, 1), (DAY_A, 2)]
+    assert (listed[0].title, listed[0].abstract) == (PAPERS[13].title, PAPERS[13].abstract)
+    assert (listed[0].tier, listed[0].run_id) == ("must_read", "run-test")
+    hits = store.search(PAPERS[7].title + "\n\n" + PAPERS[7].abstract, k=3)
+    assert len(hits) == 3
+    assert hits[0].paper.arxiv_id == PAPERS[7].arxiv_id
+    assert hits[0].similarity == pytest.approx(1.0, abs=1e-3)
+    assert hits[0].similarity >= hits[1].similarity >= hits[2].similarity
+
+
+def test_the_offline_guard_catches_chroma_default_embedder(tmp_path: Path) -> None:
+    # Proves the autouse guard is live: without explicit embeddings Chroma reaches its default.
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(tmp_path), settings=Settings(anonymized_telemetry=False))
+    col = client.get_or_create_collection("guard_check", embedding_function=None)
+    with pytest.raises(NetworkAttempt):
+        col.add(ids=["x"], documents=["text without an embedding"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_http_client_against_a_loopback_chroma_server(tmp_path: Path) -> None:
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    if not Path(chroma).exists():
+        pytest.skip("the chroma server CLI is not installed")
+    port = free_port()
+    env = os.environ | {"ORT_DISABLE_TELEMETRY": "1"}
+    cmd = [chroma, "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                store = MemoryStore.open(url=url, embedder=HashEmbedder())
+                break
+            except MemoryStoreError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+        assert len(store.featured_before(ids(PAPERS[:13]), DAY_B)) == 13
+        assert store.stats().location == url
+        with pytest.raises(MemoryStoreError, match="hash-bow-v1"):
+            MemoryStore.open(url=url, embedder=HashEmbedder(dim=64))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_unreachable_server_or_bad_url_is_a_memory_error() -> None:
+    with pytest.raises(MemoryStoreError, match="connecting failed"):
+        MemoryStore.open(url=f"http://127.0.0.1:{free_port()}", embedder=HashEmbedder())
+    with pytest.raises(MemoryStoreError, match="http://host:port"):
+        MemoryStore.open(url="chroma.example:8000", embedder=HashEmbedder())

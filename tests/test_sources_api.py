@@ -1,0 +1,269 @@
+"""The arXiv API path against a local server replaying recorded Atom responses, with faults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
+from ribao.sources import ApiOptions, read_listing
+from ribao.sources.api import build_query, fetch_day, retry_after_seconds
+
+ATOM = Path(__file__).parent / "data" / "atom"
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+# 2405.13786v1 was submitted Wed 22 May 2024 12:11 EDT, in the window of the Thursday 23 May listing;
+# the other nine entries of this recorded page were first submitted years earlier or later.
+DAY = dt.date(2024, 5, 23)
+CATS = ["cs.SE", "cs.AI"]
+
+
+def feed(name: str, total: int | None = None) -> bytes:
+    """Return a recorded Atom response, with ``opensearch:totalResults`` rewritten if asked."""
+    body = (ATOM / name).read_bytes()
+    if total is not None:
+        body = re.sub(rb"<opensearch:totalResults>\d+<", b"<opensearch:totalResults>%d<" % total, body)
+    return body
+
+
+PAGE_0 = feed("arxivpy_api_q_testing_s0_m10_bc5a6c384fe9.xml", total=10)
+EMPTY = feed("arxivpy_api_id_0000.0000_s0_m100_8b51d9633a68.xml")
+ERROR_400 = feed("arxivpy_api_id_abc_s0_m100_b79c8dcf6bc3.xml")
+HANG = object()
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = PAGE_0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seen:
+    at: float
+    query: dict[str, str]
+
+
+class ReplayServer:
+    """A loopback HTTP server answering each request with the next scripted reply (the last repeats)."""
+
+    def __init__(self) -> None:
+        self.script: list[Reply | object] = [Reply()]
+        self.seen: list[Seen] = []
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                server.seen.append(Seen(time.monotonic(), query))
+                reply = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                if reply is HANG:
+                    server.release.wait(10)
+                    return
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(reply.body)))
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/query"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def gaps(self) -> list[float]:
+        return [b.at - a.at for a, b in zip(self.seen, self.seen[1:], strict=False)]
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    replay = ReplayServer()
+    replay.thread.start()
+    yield replay
+    replay.release.set()
+    replay.httpd.shutdown()
+    replay.httpd.server_close()
+
+
+def options(server: ReplayServer, **overrides: float) -> ApiOptions:
+    settings = {"endpoint": server.url, "delay_seconds": 0, "backoff_seconds": 0.01, "timeout_seconds": 5}
+    return ApiOptions(**(settings | overrides))
+
+
+def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:
+    listing = read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW)
+    assert listing.date == DAY
+    assert listing.source == server.url
+    [paper] = listing.papers  # replacements and other days' submissions are dropped
+    assert (paper.arxiv_id, paper.version) == ("2405.13786", 1)
+    assert paper.primary_category == "cs.SE"
+    assert paper.categories == ["cs.SE", "cs.AI"]
+    assert paper.announced == DAY
+    assert paper.published == dt.datetime(2024, 5, 22, 16, 11, 45, tzinfo=dt.UTC)
+    [request] = server.seen
+    assert (
+        request.query["search_query"]
+        == "(cat:cs.SE OR cat:cs.AI) AND submittedDate:[202405211800 TO 202405221800]"
+    )
+    assert request.query["sortBy"] == "submittedDate"
+    assert request.query["sortOrder"] == "ascending"
+    assert request.query["max_results"] == "1000"
+
+
+def test_cross_lists_can_be_left_out(server: ReplayServer) -> None:
+    opts = options(server)
+    assert [p.arxiv_id for p in fetch_day(DAY, ["cs.AI"], options=opts)] == ["2405.13786"]
+    assert fetch_day(DAY, ["cs.AI"], include_cross_lists=False, options=opts) == []
+
+
+def test_pages_are_fetched_at_least_delay_seconds_apart(server: ReplayServer) -> None:
+    server.script = [
+        Reply(body=feed("arxivpy_api_q_testing_s0_m10_bc5a6c384fe9.xml", total=20)),
+        Reply(body=feed("arxivpy_api_q_testing_s10_m10_34e56e15aaac.xml", total=20)),
+    ]
+    # 2407.18756v1 (second page) was submitted Fri 26 Jul 2024 10:10 EDT: Monday 29 July's listing.
+    papers = fetch_day(dt.date(2024, 7, 29), CATS, options=options(server, page_size=10, delay_seconds=0.3))
+    assert [p.arxiv_id for p in papers] == ["2407.18756"]
+    assert [s.query["start"] for s in server.seen] == ["0", "10"]
+    assert all(s.query["max_results"] == "10" for s in server.seen)
+    assert server.gaps()[0] >= 0.3
+
+
+def test_429_is_retried_then_succeeds(server: ReplayServer) -> None:
+    server.script = [Reply(status=429, body=b"Too Many Requests"), Reply()]
+    papers = fetch_day(DAY, CATS, options=options(server))
+    assert [p.arxiv_id for p in papers] == ["2405.13786"]
+    assert len(server.seen) == 2
+
+
+def test_503_retry_honours_retry_after(server: ReplayServer) -> None:
+    server.script = [Reply(status=503, body=b"busy", headers={"Retry-After": "1"}), Reply()]
+    papers = fetch_day(DAY, CATS, options=options(server, backoff_seconds=0.01))
+    assert [p.arxiv_id for p in papers] == ["2405.13786"]
+    assert len(server.seen) == 2
+    assert 1.0 <= server.gaps()[0] < 2.5
+
+
+def test_endpoint_that_stays_down_is_unavailable_and_named(server: ReplayServer) -> None:
+    server.script = [Reply(status=503, body=b"down")]
+    with pytest.raises(ListingUnavailable) as caught:
+        fetch_day(DAY, CATS, options=options(server, retries=2))
+    assert server.url in str(caught.value)
+    assert "after 3 tries: HTTP 503" in str(caught.value)
+    assert len(server.seen) == 3
+    assert min(server.gaps()) >= 0.01
+
+
+def test_retry_after_longer_than_the_limit_gives_up_at_once(server: ReplayServer) -> None:
+    server.script = [Reply(status=503, body=b"down", headers={"Retry-After": "3600"})]
+    with pytest.raises(ListingUnavailable, match="Retry-After 3600 s is longer than max_wait_seconds=120"):
+        fetch_day(DAY, CATS, options=options(server))
+    assert len(server.seen) == 1
+
+
+def test_a_server_that_never_answers_times_out(server: ReplayServer) -> None:
+    server.script = [HANG]
+    started = time.monotonic()
+    with pytest.raises(ListingUnavailable) as caught:
+        fetch_day(DAY, CATS, options=options(server, timeout_seconds=1, retries=0))
+    assert 0.9 <= time.monotonic() - started < 3
+    assert server.url in str(caught.value)
+    assert "ReadTimeout (no answer within 1 s)" in str(caught.value)
+
+
+def test_malformed_xml_is_a_listing_error(server: ReplayServer) -> None:
+    server.script = [Reply(body=PAGE_0[:5000])]
+    with pytest.raises(ListingError, match=r"malformed XML, .*line \d+") as caught:
+        fetch_day(DAY, CATS, options=options(server))
+    assert server.url in str(caught.value)
+    assert len(server.seen) == 1
+
+
+def test_error_feed_of_a_400_is_a_listing_error_without_retries(server: ReplayServer) -> None:
+    server.script = [Reply(status=400, body=ERROR_400)]
+    with pytest.raises(ListingError, match="HTTP 400.*incorrect id format for abc"):
+        fetch_day(DAY, CATS, options=options(server))
+    assert len(server.seen) == 1
+
+
+def test_empty_feed_for_a_past_weekday_is_no_announcement(server: ReplayServer) -> None:
+    server.script = [Reply(body=EMPTY)]
+    assert fetch_day(DAY, CATS, options=options(server)) == []
+    with pytest.raises(NoAnnouncement, match="no papers"):
+        read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW)
+
+
+def test_more_results_than_the_cap_is_an_error(server: ReplayServer) -> None:
+    with pytest.raises(ListingError, match="more than 5 submissions"):
+        fetch_day(DAY, CATS, options=options(server, max_results=5))
+    assert server.seen[0].query["max_results"] == "6"
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (dt.date(2024, 5, 25), "weekend or holiday"),  # Saturday
+        (dt.date(2024, 7, 4), "weekend or holiday"),  # Independence Day
+        (dt.date(2026, 3, 2), "not out yet"),  # Monday after NOW
+    ],
+)
+def test_days_without_listing_never_touch_the_network(
+    server: ReplayServer, day: dt.date, message: str
+) -> None:
+    with pytest.raises(NoAnnouncement, match=message):
+        read_listing("arxiv", date=day, categories=CATS, api=options(server), now=NOW)
+    assert server.seen == []
+
+
+def test_the_api_needs_a_date(server: ReplayServer) -> None:
+    with pytest.raises(ListingError, match="--date"):
+        read_listing("arxiv", date=None, categories=CATS, api=options(server), now=NOW)
+    assert server.seen == []
+
+
+def test_mojibake_through_the_arxiv_client_is_repaired(server: ReplayServer) -> None:
+    server.script = [Reply(body=feed("arxivpy_api_q_testing_s0_m100_cfe7536492ca.xml", total=100))]
+    # 2306.03845v1 was submitted Tue 6 Jun 2023 12:32 EDT: Wednesday 7 June's listing.
+    papers = fetch_day(dt.date(2023, 6, 7), ["cs.SE"], options=options(server))
+    assert [p.arxiv_id for p in papers] == ["2306.03845"]
+    assert papers[0].title_display.startswith("ωTest: WebView-Oriented Testing")
+
+
+def test_build_query_uses_gmt_minutes() -> None:
+    start = dt.datetime(2026, 2, 16, 19, 0, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 2, 17, 19, 0, tzinfo=dt.UTC)
+    assert build_query(["cs.CL", "cs.LG"], start, end) == (
+        "(cat:cs.CL OR cat:cs.LG) AND submittedDate:[202602161900 TO 202602171900]"
+    )
+
+
+def test_retry_after_header_forms() -> None:
+    def response(value: str | None) -> requests.Response:
+        r = requests.Response()
+        if value is not None:
+            r.headers["Retry-After"] = value
+        return r
+
+    assert retry_after_seconds(response("7")) == 7.0
+    assert retry_after_seconds(response(None)) is None
+    assert retry_after_seconds(response("soon")) is None
+    in_a_minute = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+    assert 55 <= retry_after_seconds(response(in_a_minute.strftime("%a, %d %b %Y %H:%M:%S GMT"))) <= 60
