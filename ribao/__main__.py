@@ -1,4 +1,5 @@
 """`python -m ribao`."""
+
 from ribao.cli import main
 
 main()

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,8 +34,8 @@ def sample_listing() -> Path:
 
 
 def _parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
+    if value is None or value == "latest":
+        return None  # the listing's own day, or for the API the latest announcement day
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -47,10 +46,17 @@ def _categories(value: str | None) -> list[str] | None:
     return [c.strip() for c in value.split(",") if c.strip()] if value else None
 
 
-DateOpt = Annotated[str | None, typer.Option("--date", help="Announcement day YYYY-MM-DD (default: the listing's)")]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="Announcement day YYYY-MM-DD, or latest [default: the file's day; for the API the latest]",
+    ),
+]
 CatOpt = Annotated[str | None, typer.Option(help="Comma-separated categories [default: cs.CL,cs.AI,cs.LG]")]
 SourceOpt = Annotated[
-    str | None, typer.Option(help="arxiv (the API), or a JSONL listing / arXiv API Atom file [default: arxiv]")
+    str | None,
+    typer.Option(help="arxiv (the API), or a JSONL listing / arXiv API Atom file [default: arxiv]"),
 ]
 
 
@@ -60,8 +66,15 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(code)
 
 
-def _execute(flags: dict[str, Any], *, date: dt.date | None, local_model: Path | None, prompts_dir: Path | None,
-             quiet: bool, as_json: bool) -> None:
+def _execute(
+    flags: dict[str, Any],
+    *,
+    date: dt.date | None,
+    local_model: Path | None,
+    prompts_dir: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     from ribao.graph.runner import model_configs, open_memory, run_digest
     from ribao.graph.trace import Tracer
     from ribao.llm.models import make_chat_model
@@ -75,8 +88,13 @@ def _execute(flags: dict[str, Any], *, date: dt.date | None, local_model: Path |
             models = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
             result = asyncio.run(
                 run_digest(
-                    settings, date=date, models=models, configs=configs, memory=memory,
-                    prompts_dir=prompts_dir, tracer=tracer,
+                    settings,
+                    date=date,
+                    models=models,
+                    configs=configs,
+                    memory=memory,
+                    prompts_dir=prompts_dir,
+                    tracer=tracer,
                 )
             )
     except RibaoError as exc:
@@ -86,12 +104,21 @@ def _execute(flags: dict[str, Any], *, date: dt.date | None, local_model: Path |
         raise typer.Exit(130) from None
     cost = "cost unknown" if result.cost is None else f"{result.cost:.4f} {result.currency}"
     if as_json:
-        typer.echo(json.dumps({**result.__dict__, "date": result.date.isoformat(),
-                               "digest_path": str(result.digest_path), "json_path": str(result.json_path)}))
+        typer.echo(
+            json.dumps(
+                {
+                    **result.__dict__,
+                    "date": result.date.isoformat(),
+                    "digest_path": str(result.digest_path),
+                    "json_path": str(result.json_path),
+                }
+            )
+        )
     elif not quiet:
         typer.echo(
             f"{result.digest_path}  ({result.date}, {result.scanned} screened, {result.picks} picked, "
-            f"{result.input_tokens + result.output_tokens:,} tokens, {cost}, {result.seconds:.0f}s, run {result.run_id})"
+            f"{result.input_tokens + result.output_tokens:,} tokens, {cost}, {result.seconds:.0f}s, "
+            f"run {result.run_id})"
         )
 
 
@@ -102,23 +129,49 @@ def run(
     source: SourceOpt = None,
     must_read: Annotated[int | None, typer.Option(help="Must-read picks [default: 3]")] = None,
     notable: Annotated[int | None, typer.Option(help="Notable picks [default: 10]")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder for <date>.md/.json [default: ./digests]")] = None,
-    llm: Annotated[str | None, typer.Option(help="Provider: openai, deepseek, qwen, glm, kimi, doubao, ollama, "
-                                                 "a [providers] name from config.toml, or local")] = None,
-    local_model: Annotated[Path | None, typer.Option(help="GGUF file for --llm local [default: SmolLM2-135M]")] = None,
-    prompts_dir: Annotated[Path | None, typer.Option(help="Prompt overrides [default: <home>/prompts]")] = None,
-    no_cross_lists: Annotated[bool, typer.Option("--no-cross-lists", help="Drop papers whose primary category "
-                                                 "is not one of --categories")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder for <date>.md/.json [default: ./digests]")
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="Provider: openai, deepseek, qwen, glm, kimi, doubao, ollama, "
+            "a [providers] name from config.toml, or local"
+        ),
+    ] = None,
+    local_model: Annotated[
+        Path | None, typer.Option(help="GGUF file for --llm local [default: SmolLM2-135M]")
+    ] = None,
+    prompts_dir: Annotated[
+        Path | None, typer.Option(help="Prompt overrides [default: <home>/prompts]")
+    ] = None,
+    no_cross_lists: Annotated[
+        bool,
+        typer.Option(
+            "--no-cross-lists", help="Drop papers whose primary category is not one of --categories"
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No trace; only errors (for cron)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
     """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → write → assemble."""
     flags = {
-        "categories": _categories(categories), "source": source, "must_read": must_read, "notable": notable,
-        "out_dir": out, "llm": llm, "include_cross_lists": False if no_cross_lists else None,
+        "categories": _categories(categories),
+        "source": source,
+        "must_read": must_read,
+        "notable": notable,
+        "out_dir": out,
+        "llm": llm,
+        "include_cross_lists": False if no_cross_lists else None,
     }
-    _execute(flags, date=_parse_date(date), local_model=local_model, prompts_dir=prompts_dir, quiet=quiet,
-             as_json=as_json)
+    _execute(
+        flags,
+        date=_parse_date(date),
+        local_model=local_model,
+        prompts_dir=prompts_dir,
+        quiet=quiet,
+        as_json=as_json,
+    )
 
 
 @app.command()
@@ -145,10 +198,19 @@ def fetch(
     from ribao.sources import paper_to_json, read_listing
 
     try:
-        settings = load_settings(source=source, categories=_categories(categories),
-                                 include_cross_lists=False if no_cross_lists else None)
-        listing = read_listing(settings.source, date=_parse_date(date), categories=settings.categories,
-                               include_cross_lists=settings.include_cross_lists, api=settings.arxiv, holidays=settings.holidays)
+        settings = load_settings(
+            source=source,
+            categories=_categories(categories),
+            include_cross_lists=False if no_cross_lists else None,
+        )
+        listing = read_listing(
+            settings.source,
+            date=_parse_date(date),
+            categories=settings.categories,
+            include_cross_lists=settings.include_cross_lists,
+            api=settings.arxiv,
+            holidays=settings.holidays,
+        )
     except RibaoError as exc:
         _fail(exc)
     if as_json:
@@ -166,4 +228,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

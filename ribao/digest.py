@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ribao.llm.structured import LLMCall
 from ribao.prompts import PromptLibrary
 from ribao.schemas import Critique, Paper, Pick, Summary
@@ -52,7 +50,9 @@ def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
     }
 
 
-def _items(picks: Sequence[Pick], papers: dict[str, Paper], summaries: dict[str, Summary]) -> list[dict[str, Any]]:
+def _items(
+    picks: Sequence[Pick], papers: dict[str, Paper], summaries: dict[str, Summary]
+) -> list[dict[str, Any]]:
     items = []
     for pick in sorted(picks, key=lambda p: p.rank):
         paper = papers[pick.arxiv_id]
@@ -178,8 +178,10 @@ def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str,
     Returns both paths. Either both files are replaced or neither is.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {out_dir / f"{date.isoformat()}.md": markdown,
-               out_dir / f"{date.isoformat()}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n"}
+    targets = {
+        out_dir / f"{date.isoformat()}.md": markdown,
+        out_dir / f"{date.isoformat()}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n",
+    }
     temps: list[tuple[str, Path]] = []
     try:
         for path, text in targets.items():

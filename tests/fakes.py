@@ -37,10 +37,14 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> ScriptedChatModel:  # type: ignore[override]
+    def bind_tools(
+        self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any
+    ) -> ScriptedChatModel:  # type: ignore[override]
         return self.model_copy(update={"bound_tool": convert_to_openai_tool(tools[0])})
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         fn = (self.bound_tool or {}).get("function", {})
         name, schema = fn.get("name", ""), fn.get("parameters", {})
         with self.lock:
@@ -50,7 +54,9 @@ class ScriptedChatModel(BaseChatModel):
         if isinstance(out, AIMessage):
             msg = out
         else:
-            msg = AIMessage(content="", tool_calls=[{"name": name, "args": out, "id": f"call_{len(self.requests)}"}])
+            msg = AIMessage(
+                content="", tool_calls=[{"name": name, "args": out, "id": f"call_{len(self.requests)}"}]
+            )
         msg.usage_metadata = {"input_tokens": tin, "output_tokens": tout, "total_tokens": tin + tout}
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
@@ -66,8 +72,10 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def fake_value(schema: dict[str, Any], root: dict[str, Any], *, text: str = "这是一段用于测试的中文内容", pick: int = 0) -> Any:
-    """Return a value valid for `schema`: the `pick`-th enum value, the minimum, or `text` padded to minLength."""
+def fake_value(
+    schema: dict[str, Any], root: dict[str, Any], *, text: str = "这是一段用于测试的中文内容", pick: int = 0
+) -> Any:
+    """Return a value valid for `schema`: the `pick`-th enum value, the minimum, or padded `text`."""
     schema = _resolve(schema, root)
     if "enum" in schema:
         return schema["enum"][pick % len(schema["enum"])]

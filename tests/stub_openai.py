@@ -11,7 +11,8 @@ takes the next scripted reply from a queue:
 
 Replies may carry `"usage": {"prompt_tokens": 12, "completion_tokens": 5, "cached_tokens": 3}`.
 Every request is recorded (path, headers, JSON body, arrival time) for assertions. An empty queue
-answers HTTP 400 (not retried by the openai client), so a test that under-scripts fails loudly.
+answers with `responder(body)` when one is set (for whole-graph runs), else HTTP 400 (not retried
+by the openai client), so a test that under-scripts fails loudly.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,8 +50,10 @@ class StubOpenAI:
     def __init__(self, model_id: str = "stub-model") -> None:
         self.model_id = model_id
         self.replies: deque[dict[str, Any]] = deque()
+        self.responder: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.requests: list[RecordedRequest] = []
         self._released = threading.Event()
+        self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -100,10 +104,13 @@ def _make_handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             if not self.path.endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
                 return
-            if not stub.replies:
+            with stub.lock:
+                reply = stub.replies.popleft() if stub.replies else None
+            if reply is None and stub.responder is not None:
+                reply = stub.responder(body)
+            if reply is None:
                 self._json(400, {"error": {"message": "stub: no scripted reply left"}})
                 return
-            reply = stub.replies.popleft()
             if "hang" in reply:
                 stub._released.wait(reply["hang"])
                 self.close_connection = True

@@ -18,7 +18,7 @@ from ribao.graph.routing import route_after_critique
 from ribao.graph.runner import RunResult, run_digest
 from ribao.graph.trace import Tracer
 from ribao.memory import HashEmbedder, MemoryStore
-from ribao.schemas import Critique, CriticDecision
+from ribao.schemas import CriticDecision, Critique
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
 
@@ -43,7 +43,9 @@ def memory(tmp_path: Path) -> MemoryStore:
 
 def models(**responders: Any) -> dict[str, ScriptedChatModel]:
     return {
-        agent: ScriptedChatModel(responder=responders.get(agent, default_responder), model_name=f"fake-{agent}")
+        agent: ScriptedChatModel(
+            responder=responders.get(agent, default_responder), model_name=f"fake-{agent}"
+        )
         for agent in ("screener", "critic", "writer", "editor")
     }
 
@@ -182,7 +184,9 @@ def test_unsupported_numbers_are_sent_back(settings: Settings, memory: MemorySto
     assert len(retried) == 10 and "98.7%" in retried[0]["messages"][-1]
 
 
-def test_reply_that_keeps_breaking_fails_the_run_and_writes_nothing(settings: Settings, memory: MemoryStore) -> None:
+def test_reply_that_keeps_breaking_fails_the_run_and_writes_nothing(
+    settings: Settings, memory: MemoryStore
+) -> None:
     def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> AIMessage:
         return AIMessage(content="no tool call")
 
@@ -193,7 +197,9 @@ def test_reply_that_keeps_breaking_fails_the_run_and_writes_nothing(settings: Se
 
 
 def test_route_after_critique_is_pure() -> None:
-    keep = Critique(round=1, verdict="accept", decisions=[CriticDecision(arxiv_id="1", decision="keep", reason="ok")])
+    keep = Critique(
+        round=1, verdict="accept", decisions=[CriticDecision(arxiv_id="1", decision="keep", reason="ok")]
+    )
     revise = Critique(
         round=1, verdict="revise", decisions=[CriticDecision(arxiv_id="1", decision="replace", reason="no")]
     )

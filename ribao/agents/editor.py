@@ -43,7 +43,9 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
             LeadOutput,
             [
                 SystemMessage(ctx.prompts.render("editor", "system")),
-                HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
+                HumanMessage(
+                    ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)
+                ),
             ],
             agent="editor",
             task="lead",

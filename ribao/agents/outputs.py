@@ -25,12 +25,11 @@ def triage_schema(keys: Sequence[str]) -> type[BaseModel]:
 
 
 class RankEntry(BaseModel):
-    """The rubric and Chinese 推荐理由 for one shortlisted candidate."""
+    """The rubric for one shortlisted candidate."""
 
     novelty: Score = Field(description="Novelty, 1-5")
     impact: Score = Field(description="Impact on AI research or practice, 1-5")
     rigor: Score = Field(description="Rigor of experiments or theory, 1-5")
-    reason: str = Field(min_length=2, max_length=300, description="一句简体中文推荐理由")
 
 
 def rank_schema(keys: Sequence[str]) -> type[BaseModel]:
@@ -39,27 +38,39 @@ def rank_schema(keys: Sequence[str]) -> type[BaseModel]:
     return create_model("ShortlistRanking", __doc__="Rate every shortlisted candidate.", **fields)
 
 
+def reasons_schema(keys: Sequence[str]) -> type[BaseModel]:
+    """Schema of the reasons call: one Chinese 推荐理由 (2-200 characters) per pick key."""
+    fields: dict[str, Any] = {
+        k: (str, Field(min_length=2, max_length=200, description=f"{k} 的一句简体中文推荐理由")) for k in keys
+    }
+    return create_model("PickReasons", __doc__="Give each pick its recommendation.", **fields)
+
+
 def critique_schema(pick_keys: Sequence[str], alternate_keys: Sequence[str]) -> type[BaseModel]:
     """Schema of one critic round: per pick, keep/replace, a reason, and an alternate key or none."""
     replacement = Literal[tuple([*alternate_keys, "none"])]  # type: ignore[valid-type]
-    entry = create_model(
-        "CriticEntry",
-        decision=(Literal["keep", "replace"], Field(description="keep the pick, or replace it")),
-        reason=(str, Field(min_length=2, max_length=300, description="一句简体中文理由")),
-        replacement=(replacement, Field(description="Key of a better shortlisted candidate, or none")),
-    )
+    entry_fields: dict[str, Any] = {
+        "decision": (Literal["keep", "replace"], Field(description="keep the pick, or replace it")),
+        "reason": (str, Field(min_length=2, max_length=200, description="一句简体中文理由")),
+        "replacement": (replacement, Field(description="Key of a better shortlisted candidate, or none")),
+    }
+    entry = create_model("CriticEntry", **entry_fields)
     fields: dict[str, Any] = {k: (entry, Field(description=f"Verdict on pick {k}")) for k in pick_keys}
     return create_model("CriticVerdicts", __doc__="Check every pick.", **fields)
 
 
 class MustReadOutput(BaseModel):
-    """The five fields of a must-read summary, in simplified Chinese."""
+    """The five fields of a must-read summary, in simplified Chinese.
 
-    title_zh: str = Field(min_length=2, max_length=200, description="中文标题")
-    background: str = Field(min_length=10, max_length=1200, description="背景与痛点")
-    innovation: str = Field(min_length=10, max_length=1200, description="核心创新")
-    details: str = Field(min_length=10, max_length=1500, description="技术细节")
-    results: str = Field(min_length=4, max_length=1200, description="实验结果")
+    Length caps are in characters; they also bound llama.cpp's grammar, which fails to compile
+    (and drops the connection) for string caps above about 1,000 characters.
+    """
+
+    title_zh: str = Field(min_length=2, max_length=150, description="中文标题")
+    background: str = Field(min_length=10, max_length=600, description="背景与痛点")
+    innovation: str = Field(min_length=10, max_length=600, description="核心创新")
+    details: str = Field(min_length=10, max_length=800, description="技术细节")
+    results: str = Field(min_length=4, max_length=600, description="实验结果")
 
 
 class NotableOutput(BaseModel):

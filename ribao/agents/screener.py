@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from ribao.agents.candidates import candidate_keys, flag_views, view
-from ribao.agents.outputs import rank_schema, triage_schema
+from ribao.agents.outputs import rank_schema, reasons_schema, triage_schema
 from ribao.errors import RibaoError
 from ribao.graph.context import RunContext
 from ribao.graph.state import DigestState, screened
 from ribao.llm.structured import LLMCall, ainvoke_structured
 from ribao.schemas import Paper, Pick, RubricScores
-
-ABSTRACT_WORDS = 80
 
 
 async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -32,7 +31,7 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
     calls: list[LLMCall] = []
     scores = state.get("triage_scores")
     if not scores:
-        scores = await _triage(ctx, papers, keys, state, calls)
+        scores = await _triage(ctx, papers, keys, state, calls, runtime.stream_writer)
     shortlist = _shortlist(papers, scores, state, ctx)
     round_no = state.get("screen_rounds", 0) + 1
     picks = await _rank(ctx, shortlist, keys, scores, state, round_no, calls)
@@ -40,7 +39,12 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
 
 
 async def _triage(
-    ctx: RunContext, papers: list[Paper], keys: dict[str, str], state: DigestState, calls: list[LLMCall]
+    ctx: RunContext,
+    papers: list[Paper],
+    keys: dict[str, str],
+    state: DigestState,
+    calls: list[LLMCall],
+    progress: Callable[[Any], None],
 ) -> dict[str, int]:
     size = ctx.settings.screener_batch_size
     batches = [papers[i : i + size] for i in range(0, len(papers), size)]
@@ -53,7 +57,7 @@ async def _triage(
             "triage",
             batch_index=n,
             batch_count=len(batches),
-            candidates=[view(p, bkeys[p.arxiv_id], ABSTRACT_WORDS) for p in batch],
+            candidates=[view(p, bkeys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in batch],
             flags=flag_views(state.get("memory_flags", []), bkeys),
         )
         out, made = await ainvoke_structured(
@@ -66,10 +70,15 @@ async def _triage(
         )
         calls.extend(made)
         scores.update({pid: int(getattr(out, key)) for pid, key in bkeys.items()})
+        progress(
+            {"node": "screen_papers", "message": f"triage batch {n}/{len(batches)}: {len(scores)} scored"}
+        )
     return scores
 
 
-def _shortlist(papers: list[Paper], scores: dict[str, int], state: DigestState, ctx: RunContext) -> list[Paper]:
+def _shortlist(
+    papers: list[Paper], scores: dict[str, int], state: DigestState, ctx: RunContext
+) -> list[Paper]:
     """Best triage scores first (ties keep listing order), minus picks the critic asked to replace,
     plus the replacements it suggested; never shorter than the number of picks needed."""
     s = ctx.settings
@@ -104,7 +113,11 @@ async def _rank(
     skeys = {p.arxiv_id: keys[p.arxiv_id] for p in shortlist}
     last = state.get("critiques", [])[-1:] or []
     critique = [
-        {**d.model_dump(), "key": keys.get(d.arxiv_id, d.arxiv_id), "replacement": keys.get(d.replacement or "")}
+        {
+            **d.model_dump(),
+            "key": keys.get(d.arxiv_id, d.arxiv_id),
+            "replacement": keys.get(d.replacement or ""),
+        }
         for c in last
         for d in c.decisions
     ]
@@ -114,14 +127,15 @@ async def _rank(
         round=round_no,
         must_read=s.must_read,
         notable=s.notable,
-        candidates=[view(p, skeys[p.arxiv_id], ABSTRACT_WORDS) for p in shortlist],
+        candidates=[view(p, skeys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in shortlist],
         critique=critique,
         flags=flag_views(state.get("memory_flags", []), skeys),
     )
+    system = ctx.prompts.render("screener", "system")
     out, made = await ainvoke_structured(
         ctx.model("screener"),
         rank_schema(list(skeys.values())),
-        [SystemMessage(ctx.prompts.render("screener", "system")), HumanMessage(user)],
+        [SystemMessage(system), HumanMessage(user)],
         agent="screener",
         task=f"rank round {round_no}",
         retries=s.structured_retries,
@@ -134,20 +148,38 @@ async def _rank(
         e = entries[pid]
         return (-(e.novelty + e.impact + e.rigor), -scores[pid], position[pid])
 
-    wanted = min(s.must_read + s.notable, len(shortlist))
-    chosen = sorted(entries, key=order)[:wanted]
-    picks = []
-    for rank, pid in enumerate(chosen, start=1):
-        e = entries[pid]
-        picks.append(
-            Pick(
-                arxiv_id=pid,
-                rank=rank,
-                tier="must_read" if rank <= s.must_read else "notable",
-                scores=RubricScores(novelty=e.novelty, impact=e.impact, rigor=e.rigor),
-                triage_score=scores[pid],
-                reason=e.reason.strip(),
-            )
+    chosen = sorted(entries, key=order)[: min(s.must_read + s.notable, len(shortlist))]
+    tiers = {
+        pid: "must_read" if rank <= s.must_read else "notable" for rank, pid in enumerate(chosen, start=1)
+    }
+    by_id = {p.arxiv_id: p for p in shortlist}
+    reasons_prompt = ctx.prompts.render(
+        "screener",
+        "reasons",
+        candidates=[
+            {**view(by_id[pid], skeys[pid], ctx.settings.screener_abstract_words), "tier": tiers[pid]}
+            for pid in chosen
+        ],
+    )
+    reasons, made = await ainvoke_structured(
+        ctx.model("screener"),
+        reasons_schema([skeys[pid] for pid in chosen]),
+        [SystemMessage(system), HumanMessage(reasons_prompt)],
+        agent="screener",
+        task=f"reasons round {round_no}",
+        retries=s.structured_retries,
+    )
+    calls.extend(made)
+    return [
+        Pick(
+            arxiv_id=pid,
+            rank=rank,
+            tier=tiers[pid],  # type: ignore[arg-type]
+            scores=RubricScores(
+                novelty=entries[pid].novelty, impact=entries[pid].impact, rigor=entries[pid].rigor
+            ),
+            triage_score=scores[pid],
+            reason=getattr(reasons, skeys[pid]).strip(),
         )
-    return picks
-
+        for rank, pid in enumerate(chosen, start=1)
+    ]

@@ -13,7 +13,7 @@ from ribao.agents.writer import write_summary
 from ribao.graph.context import RunContext
 from ribao.graph.nodes import fetch_listing, recall_memory, remember_digest
 from ribao.graph.routing import route_after_critique
-from ribao.graph.state import DigestState, RunInput
+from ribao.graph.state import DigestState, RunInput, WriterTask
 
 NODES = (
     "fetch_listing",
@@ -26,14 +26,16 @@ NODES = (
 )
 
 
-def build_graph() -> StateGraph:
+def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     """Return the uncompiled graph: fetch → recall → screen ⇄ critique → write×picks → assemble → remember."""
-    g: StateGraph = StateGraph(DigestState, context_schema=RunContext, input_schema=RunInput)
+    g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
+        DigestState, context_schema=RunContext, input_schema=RunInput
+    )
     g.add_node("fetch_listing", fetch_listing)
     g.add_node("recall_memory", recall_memory)
     g.add_node("screen_papers", screen_papers)
     g.add_node("critique_picks", critique_picks)
-    g.add_node("write_summary", write_summary)
+    g.add_node("write_summary", write_summary, input_schema=WriterTask)  # type: ignore[call-overload]
     g.add_node("assemble_digest", assemble_digest)
     g.add_node("remember_digest", remember_digest)
     g.add_edge(START, "fetch_listing")

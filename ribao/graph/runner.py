@@ -94,7 +94,11 @@ async def run_digest(
     run_id = run_id or str(ULID())
     started = time.perf_counter()
     prices = {name: Price(**p.model_dump(), source="config") for name, p in settings.prices.items()}
-    pricing = make_pricing(configs or {}, prices, settings.currency) if configs else (lambda calls: (None, settings.currency))
+    pricing = (
+        make_pricing(configs or {}, prices, settings.currency)
+        if configs
+        else (lambda calls: (None, settings.currency))
+    )
     ctx = RunContext(
         settings=settings,
         models=dict(models),
@@ -121,8 +125,11 @@ async def run_digest(
     async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
         graph = compile_graph(checkpointer=saver)
         inputs = {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
-        async for _mode, data in graph.astream(inputs, config, context=ctx, stream_mode=["tasks"]):
-            tracer.event(data)
+        async for mode, data in graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"]):
+            if mode == "custom":
+                tracer.progress(data)
+            else:
+                tracer.event(data)
         state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)

@@ -30,7 +30,8 @@ def _fetch(r: dict[str, Any]) -> str:
 def _recall(r: dict[str, Any]) -> str:
     ex, flags = r.get("excluded", []), r.get("memory_flags", [])
     shown = ", ".join(f"{e.arxiv_id} ({e.featured_on})" for e in ex[:5])
-    return f"{len(ex)} excluded as featured before{': ' + shown if shown else ''}; {len(flags)} near-duplicate flag(s)"
+    listed = f": {shown}" if shown else ""
+    return f"{len(ex)} excluded as featured before{listed}; {len(flags)} near-duplicate flag(s)"
 
 
 def _screen(r: dict[str, Any]) -> str:
@@ -44,9 +45,14 @@ def _screen(r: dict[str, Any]) -> str:
 
 def _critique(r: dict[str, Any]) -> str:
     c = r["critiques"][-1]
-    replaced = [f"{d.arxiv_id} ({d.reason[:40]})" for d in c.decisions if d.decision == "replace"]
+    replaced = [f"{d.arxiv_id} ({d.reason[:30]})" for d in c.decisions if d.decision == "replace"]
     capped = " — cap reached, keeping the picks" if c.capped else ""
-    body = f"replace {'; '.join(replaced)}" if replaced else f"keep all {len(c.decisions)}"
+    more = f" and {len(replaced) - 3} more" if len(replaced) > 3 else ""
+    body = (
+        f"replace {len(replaced)} of {len(c.decisions)}: {'; '.join(replaced[:3])}{more}"
+        if replaced
+        else f"keep all {len(c.decisions)}"
+    )
     return f"round {c.round}: {c.verdict}: {body}{capped}"
 
 
@@ -78,6 +84,11 @@ class Tracer:
         """Print one trace line (rich markup allowed) unless quiet."""
         if not self.quiet:
             self.console.print(text)
+
+    def progress(self, data: Any) -> None:
+        """Print a progress message a node wrote to the custom stream."""
+        if isinstance(data, dict) and "message" in data:
+            self.line(f"[dim]  … {escape(str(data.get('node', '')))}: {escape(str(data['message']))}[/dim]")
 
     def event(self, data: dict[str, Any]) -> None:
         """Handle one task start or result event."""

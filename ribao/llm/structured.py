@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from ribao.errors import LLMOutputError
+from ribao.errors import LLMOutputError, ProviderError
+from ribao.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -50,9 +52,10 @@ def _raw_text(msg: AIMessage | None) -> str:
 
 
 def _tokens(msg: AIMessage | None) -> tuple[int, int, int]:
-    usage = getattr(msg, "usage_metadata", None) or {}
-    cached = (usage.get("input_token_details") or {}).get("cache_read", 0) or 0
-    return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), int(cached)
+    if msg is None:
+        return 0, 0, 0
+    usage = Usage.from_message(msg)
+    return usage.input_tokens, usage.output_tokens, usage.cached_tokens
 
 
 async def ainvoke_structured(
@@ -69,18 +72,27 @@ async def ainvoke_structured(
 
     A reply that fails to parse, or that `check` rejects with `ValueError`, is re-asked up to
     `retries` times with the error named in a follow-up message. Returns the accepted object and
-    the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail.
+    the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail, and
+    `ProviderError` when the provider itself fails (after the client's retries on 429/5xx).
     """
     runnable = model.with_structured_output(schema, method="function_calling", include_raw=True)
     history = list(messages)
     calls: list[LLMCall] = []
     for attempt in range(retries + 1):
         started = time.perf_counter()
-        out: dict[str, Any] = await runnable.ainvoke(history)
+        try:
+            out = cast(dict[str, Any], await runnable.ainvoke(history))
+        except openai.APIError as exc:  # raised after the openai client's own retries
+            where = getattr(model, "openai_api_base", None) or "the default endpoint"
+            raise ProviderError(
+                f"{agent} ({task}): {model_name(model)} at {where} failed: {type(exc).__name__}: {exc}"
+            ) from exc
         raw: AIMessage | None = out.get("raw")
         parsed = out.get("parsed")
         error: str | None = None
-        if out.get("parsing_error") is not None or parsed is None:
+        if raw is not None and raw.response_metadata.get("finish_reason") == "length":
+            error = "the reply was cut off at the output token limit (max_tokens); answer more briefly"
+        elif out.get("parsing_error") is not None or parsed is None:
             error = _describe(out.get("parsing_error")) or "the reply did not call the output function"
         elif check is not None:
             try:
@@ -104,7 +116,7 @@ async def ainvoke_structured(
             )
         )
         if error is None:
-            return parsed, calls
+            return cast(T, parsed), calls
         history = [
             *messages,
             HumanMessage(

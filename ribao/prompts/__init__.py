@@ -47,7 +47,7 @@ class PromptLibrary:
         return self.render_file(f"{agent}/{name}.md.j2", **variables).strip()
 
     def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str:
-        """Render the template at `rel`; raises `ConfigError` naming the file on a missing file or variable."""
+        """Render the template at `rel`; raises `ConfigError` naming the file and the missing name."""
         path, origin = self.path_of(rel)
         self._env.filters.update(filters or {})
         try:

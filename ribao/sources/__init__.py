@@ -48,7 +48,7 @@ def _read_api(
 ) -> tuple[dt.date, list[Paper]]:
     """Return the day and its papers from the API, refusing dates that have no listing (yet)."""
     if day is None:
-        raise ListingError("--source arxiv needs a date (--date YYYY-MM-DD)")
+        day = latest_announcement_day(now, holidays)
     if not is_announcement_day(day, holidays):
         raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend or holiday")
     latest = latest_announcement_day(now, holidays)
@@ -91,7 +91,8 @@ def read_listing(
     """Return the listing of one announcement day in ``categories`` (canonical ids, no duplicates).
 
     ``source`` is ``"arxiv"`` (the API, which needs ``date``) or a path to a JSONL or Atom file.
-    The day comes from ``date``, else from the file (JSONL ``announced``). ``holidays`` extend
+    The day comes from ``date``, else from the file (JSONL ``announced``), else (API) the latest
+    announcement day at ``now``. ``holidays`` extend
     `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides which listings are out.
     Raises NoAnnouncement for a weekend, holiday, not-yet-announced or empty day (the API is not
     called for the first three), ListingError for a bad source, date or file, ListingUnavailable

@@ -1,0 +1,104 @@
+"""`ribao run` end to end over HTTP: an OpenAI-compatible stub on loopback, tokens, cost, 429, secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ribao.cli import app, sample_listing
+from tests.fakes import default_responder, valid_args
+from tests.stub_openai import StubOpenAI
+
+SECRET = "sk-test-NEVER-WRITE-THIS-1234567890"
+USAGE = {"prompt_tokens": 1000, "completion_tokens": 100}
+
+
+def respond(body: dict[str, Any]) -> dict[str, Any]:
+    """Answer any agent's forced tool call with valid arguments (the scripted agents of tests/fakes.py)."""
+    fn = body["tools"][0]["function"]
+    args = default_responder(fn["name"], fn["parameters"], [])
+    return {"tool": fn["name"], "args": args or valid_args(fn["parameters"]), "usage": USAGE}
+
+
+@pytest.fixture
+def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f"""
+llm = "stub"
+max_critic_rounds = 1
+[providers.stub]
+base_url = "{openai_stub.base_url}"
+api_key_env = "STUB_API_KEY"
+model = "stub-chat"
+[prices."stub-chat"]
+input = 2.0
+output = 8.0
+currency = "CNY"
+[memory]
+embedder = "hash"
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    monkeypatch.setenv("STUB_API_KEY", SECRET)
+    openai_stub.responder = respond
+    return home
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(app, ["run", "--source", str(sample_listing()), *args], catch_exceptions=False)
+
+
+def test_run_over_http_counts_tokens_and_cost(home: Path, tmp_path: Path, openai_stub: StubOpenAI) -> None:
+    out = tmp_path / "out"
+    openai_stub.script({"status": 429, "headers": {"Retry-After": "1"}})  # the first request is rate-limited
+    result = run_cli("--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+
+    requests = openai_stub.chat_requests
+    answered = len(requests) - 1
+    # triage 9 + rank 1 + reasons 1 + critic 1 + writers 13 + editor lead 1, plus the retried 429
+    assert answered == 26
+    assert requests[1].at - requests[0].at >= 1.0
+    assert all(r.headers["authorization"] == f"Bearer {SECRET}" for r in requests)
+    assert all(r.body and r.body["tool_choice"]["type"] == "function" for r in requests)
+
+    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
+    usage = data["usage"]
+    assert usage["input_tokens"] == 1000 * answered and usage["output_tokens"] == 100 * answered
+    expected = (1000 * answered * 2.0 + 100 * answered * 8.0) / 1_000_000
+    assert usage["cost"] == pytest.approx(expected) and usage["currency"] == "CNY"
+    md = (out / "2026-02-18.md").read_text(encoding="utf-8")
+    assert f"Tokens: **{1100 * answered:,}** (¥{expected:.4f})" in md
+
+    # The key reached the provider and nothing else: not the digest, the JSON, the checkpoints or memory.
+    for path in [*out.rglob("*"), *home.rglob("*")]:
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_missing_api_key_is_one_clear_error(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STUB_API_KEY")
+    result = run_cli("--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "STUB_API_KEY" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_provider_down_fails_cleanly_and_writes_nothing(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+) -> None:
+    openai_stub.responder = lambda body: {"status": 503}
+    result = run_cli("--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    assert "screener (triage 1/9)" in result.output and "stub-chat" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
