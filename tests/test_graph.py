@@ -207,3 +207,16 @@ def test_route_after_critique_is_pure() -> None:
     assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 1}) == "screen_papers"  # type: ignore[typeddict-item]
     assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == []  # type: ignore[typeddict-item]
     assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == []  # type: ignore[typeddict-item]
+
+
+def test_editor_lead_is_held_to_the_number_guard(settings: Settings, memory: MemoryStore) -> None:
+    def editor(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+        if RETRY_MARK not in messages[-1].content:
+            return {"lead": "今天的论文将在 2031 年改变一切"}
+        return {"lead": "今天的论文聚焦智能体与对齐"}
+
+    agents = models(editor=editor)
+    result = run(settings, memory, agents)
+    md = result.digest_path.read_text(encoding="utf-8")
+    assert "> 💡 今天的论文聚焦智能体与对齐" in md and "2031" not in md
+    assert len(agents["editor"].requests) == 2

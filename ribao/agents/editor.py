@@ -7,11 +7,23 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LeadOutput
 from ribao.digest import cost_text, digest_record, render_markdown, usage_totals, write_outputs
 from ribao.graph.context import RunContext
 from ribao.graph.state import DigestState, screened
 from ribao.llm.structured import LLMCall, ainvoke_structured
+
+
+def _lead_source(state: DigestState) -> str:
+    """Everything the lead may quote from: the date, and the picks' titles, abstracts and summaries."""
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    parts = [state["date"].isoformat()]
+    for pick in state["picks"]:
+        paper, summary = papers[pick.arxiv_id], state["summaries"][pick.arxiv_id]
+        texts = [v for v in summary.model_dump().values() if isinstance(v, str)]
+        parts += [paper.title, paper.abstract, *texts]
+    return " ".join(parts)
 
 
 async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -49,6 +61,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
             ],
             agent="editor",
             task="lead",
+            check=numbers_from(_lead_source(state)),
             retries=ctx.settings.structured_retries,
         )
         lead = out.lead.strip()

@@ -1,0 +1,43 @@
+"""Code-side guards on agent text that no model can skip: quoted numbers must come from the source."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+# A number of two or more digits, or with a decimal part, or a percentage: these must be quoted
+# from the source. Single digits are exempt because sources often spell them out ("three tasks").
+# Chinese text glues numbers to characters ("达到77.8%解决率"), so only ASCII letters and digits
+# around a number make it part of a name (Qwen3, GPT4o); a unit after it ("40B", "3x") does not.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:[.,]\d+)*%?)(?![0-9])")
+
+
+def unsupported_numbers(text: str, source: str) -> list[str]:
+    """Return numbers quoted in `text` that do not occur in `source` (thousands separators ignored)."""
+    plain_source = source.replace(",", "")
+    missing = []
+    for match in _NUMBER.finditer(text):
+        number = match.group(1).replace(",", "").rstrip("%")
+        if len(number) < 2 and "." not in number:
+            continue
+        if number not in plain_source:
+            missing.append(match.group(1))
+    return missing
+
+
+def numbers_from(source: str) -> Callable[[BaseModel], None]:
+    """Return a structured-output check raising `ValueError` (which re-asks the model) when any text
+    field of the reply quotes a number that `source` does not contain."""
+
+    def check(out: BaseModel) -> None:
+        text = " ".join(str(v) for v in out.model_dump().values())
+        missing = unsupported_numbers(text, source)
+        if missing:
+            raise ValueError(
+                f"这些数字在原文中找不到：{', '.join(missing)}。只能引用原文中出现的数字 "
+                f"(numbers not in the source: {', '.join(missing)})"
+            )
+
+    return check

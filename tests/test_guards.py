@@ -1,0 +1,38 @@
+"""The number guard: what a summary may quote."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from ribao.agents.guards import numbers_from, unsupported_numbers
+
+SOURCE = "GLM-5 reaches 77.8% on SWE-bench Verified, 1,052 stars, a 744B MoE with 40B active, 1.5-2x cheaper."
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ("在SWE-bench Verified达到77.8%解决率", []),
+        ("744B总参数，激活40B", []),  # "744" and "40" occur in "744B"/"40B"
+        ("降本1.5-2倍", []),
+        ("获得1052颗星", []),  # thousands separator in the source
+        ("分三阶段，3个模块", []),  # single digits are exempt (sources spell them out)
+        ("准确率提升到 98.7%", ["98.7%"]),
+        ("在 2026 年发布", ["2026"]),
+        ("提升 12 个点，达到 77.9%", ["12", "77.9%"]),
+    ],
+)
+def test_unsupported_numbers(text: str, missing: list[str]) -> None:
+    assert unsupported_numbers(text, SOURCE) == missing
+
+
+class Reply(BaseModel):
+    one_line: str
+
+
+def test_check_names_the_numbers_so_the_model_can_fix_them() -> None:
+    check = numbers_from(SOURCE)
+    check(Reply(one_line="达到77.8%"))
+    with pytest.raises(ValueError, match="98.7"):
+        check(Reply(one_line="达到98.7%"))
