@@ -16,6 +16,8 @@ import typer
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from ribao.commands.config import config_app, graph  # noqa: E402
+from ribao.commands.prompts import prompts_app  # noqa: E402
 from ribao.errors import RibaoError  # noqa: E402
 
 app = typer.Typer(
@@ -24,6 +26,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(
+    prompts_app, name="prompts", help="List, show, edit, diff, reset and check the agents' prompt files."
+)
+app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")
+app.command("graph")(graph)
 
 SAMPLE_DATE = dt.date(2026, 2, 18)
 

@@ -50,7 +50,7 @@ def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
     }
 
 
-def _items(
+def digest_items(
     picks: Sequence[Pick], papers: dict[str, Paper], summaries: dict[str, Summary]
 ) -> list[dict[str, Any]]:
     items = []
@@ -90,7 +90,7 @@ def render_markdown(
 
     Raises `KeyError` if a pick has no summary: a digest is never silently shorter than its picks.
     """
-    items = _items(picks, papers, summaries)
+    items = digest_items(picks, papers, summaries)
     # Rendered through the prompt library, so a user folder can override the page template too.
     text = prompts.render_file(
         "editor/digest.md.j2",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -174,5 +174,16 @@ class Settings(BaseSettings):
 
 
 def load_settings(**flags: Any) -> Settings:
-    """Build settings from CLI flags (None means "not given"), env, config.toml and defaults."""
-    return Settings(**{k: v for k, v in flags.items() if v is not None})
+    """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
+
+    Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml.
+    """
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc

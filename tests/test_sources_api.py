@@ -52,6 +52,8 @@ class Reply:
 class Seen:
     at: float
     query: dict[str, str]
+    path: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class ReplayServer:
@@ -65,8 +67,9 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-                server.seen.append(Seen(time.monotonic(), query))
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                server.seen.append(Seen(time.monotonic(), query, parts.path, dict(self.headers.items())))
                 reply = server.script.pop(0) if len(server.script) > 1 else server.script[0]
                 if reply is HANG:
                     server.release.wait(10)
@@ -84,7 +87,8 @@ class ReplayServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/query"
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = f"{self.base}/api/query"
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -103,9 +107,15 @@ def server() -> Iterator[ReplayServer]:
     replay.httpd.server_close()
 
 
-def options(server: ReplayServer, **overrides: float) -> ApiOptions:
-    settings = {"endpoint": server.url, "delay_seconds": 0, "backoff_seconds": 0.01, "timeout_seconds": 5}
-    return ApiOptions(**(settings | overrides))
+def options(server: ReplayServer, **overrides: object) -> ApiOptions:
+    settings = {
+        "endpoint": server.url,
+        "rss_endpoint": f"{server.base}/rss",
+        "delay_seconds": 0,
+        "backoff_seconds": 0.01,
+        "timeout_seconds": 5,
+    }
+    return ApiOptions.model_validate(settings | overrides)
 
 
 def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:
@@ -236,8 +246,9 @@ def test_days_without_listing_never_touch_the_network(
 def test_without_a_date_the_api_reads_the_latest_announcement_day(server: ReplayServer) -> None:
     server.script = [Reply(body=EMPTY)]
     # NOW is Sunday 1 March 2026, 12:00 UTC: the latest listing is Friday 27 February's.
+    # With the listing feed turned off the latest day comes from the API too.
     with pytest.raises(NoAnnouncement, match="2026-02-27"):
-        read_listing("arxiv", date=None, categories=CATS, api=options(server), now=NOW)
+        read_listing("arxiv", date=None, categories=CATS, api=options(server, rss=False), now=NOW)
     assert len(server.seen) == 1
     assert "submittedDate:[202602251900 TO 202602261900]" in server.seen[0].query["search_query"]
 

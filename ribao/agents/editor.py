@@ -26,6 +26,33 @@ def _lead_source(state: DigestState) -> str:
     return " ".join(parts)
 
 
+async def write_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCall]]:
+    """Ask the editor for the day's lead (at most ~120 Chinese characters); returns it and its calls."""
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    summaries = state["summaries"]
+    items = [
+        {
+            "rank": p.rank,
+            "title": papers[p.arxiv_id].title_display,
+            "summary": summaries[p.arxiv_id].title_zh or summaries[p.arxiv_id].one_line or "",
+        }
+        for p in state["picks"]
+    ]
+    out, calls = await ainvoke_structured(
+        ctx.model("editor"),
+        LeadOutput,
+        [
+            SystemMessage(ctx.prompts.render("editor", "system")),
+            HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
+        ],
+        agent="editor",
+        task="lead",
+        check=numbers_from(_lead_source(state)),
+        retries=ctx.settings.structured_retries,
+    )
+    return out.lead.strip(), calls
+
+
 async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Write `<out>/<date>.md` and `<out>/<date>.json`; returns their paths, the lead and its calls.
 
@@ -39,32 +66,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
     missing = [p.arxiv_id for p in picks if p.arxiv_id not in summaries]
     if missing:
         raise RuntimeError(f"no summary for picks {missing}: refusing to write a shorter digest")
-    calls: list[LLMCall] = []
-    lead = None
-    if ctx.settings.editor_lead and picks:
-        items = [
-            {
-                "rank": p.rank,
-                "title": papers[p.arxiv_id].title_display,
-                "summary": summaries[p.arxiv_id].title_zh or summaries[p.arxiv_id].one_line or "",
-            }
-            for p in picks
-        ]
-        out, calls = await ainvoke_structured(
-            ctx.model("editor"),
-            LeadOutput,
-            [
-                SystemMessage(ctx.prompts.render("editor", "system")),
-                HumanMessage(
-                    ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)
-                ),
-            ],
-            agent="editor",
-            task="lead",
-            check=numbers_from(_lead_source(state)),
-            retries=ctx.settings.structured_retries,
-        )
-        lead = out.lead.strip()
+    lead, calls = await write_lead(state, ctx) if ctx.settings.editor_lead and picks else (None, [])
     all_calls = [*state.get("llm_calls", []), *calls]
     totals = usage_totals(all_calls)
     cost, currency = ctx.total_cost(all_calls)

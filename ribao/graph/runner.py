@@ -72,34 +72,22 @@ def open_memory(settings: Settings) -> Any:
     )
 
 
-async def run_digest(
+def build_context(
     settings: Settings,
     *,
-    date: dt.date | None,
     models: Mapping[str, BaseChatModel],
-    configs: Mapping[str, ModelConfig] | None = None,
-    memory: Any = None,
-    prompts_dir: Path | None = None,
-    tracer: Tracer | None = None,
-    run_id: str | None = None,
-) -> RunResult:
-    """Run the graph for one announcement day and return what it wrote.
-
-    `models` maps each agent to its chat model (real or fake); `configs` (same keys) prices the
-    calls. The checkpointer lives in `<home>/checkpoints.sqlite`, one thread per run id (a ULID).
-    Raises the node's error (`RibaoError` subclasses for expected failures); nothing is written
-    to the output folder or the memory unless every pick has its summary.
-    """
-    tracer = tracer or Tracer()
-    run_id = run_id or str(ULID())
-    started = time.perf_counter()
+    configs: Mapping[str, ModelConfig] | None,
+    memory: Any,
+    prompts_dir: Path | None,
+    run_id: str,
+) -> RunContext:
+    """Return the context of one run: models, prompt library, listing reader, memory and pricing."""
     prices = {name: Price(**p.model_dump(), source="config") for name, p in settings.prices.items()}
-    pricing = (
-        make_pricing(configs or {}, prices, settings.currency)
-        if configs
-        else (lambda calls: (None, settings.currency))
-    )
-    ctx = RunContext(
+
+    def unpriced(calls: Any) -> tuple[float | None, str]:
+        return None, settings.currency
+
+    return RunContext(
         settings=settings,
         models=dict(models),
         prompts=PromptLibrary(user_dir=prompts_dir or settings.home / "prompts"),
@@ -113,18 +101,51 @@ async def run_digest(
         ),
         run_id=run_id,
         memory=memory,
-        pricing=pricing,
+        pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
+    )
+
+
+def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
+    """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
+    # Each critic round is two steps; writers, assembly and memory add a few more.
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": 10 + 4 * settings.max_critic_rounds}
+
+
+async def run_digest(
+    settings: Settings,
+    *,
+    date: dt.date | None,
+    models: Mapping[str, BaseChatModel],
+    configs: Mapping[str, ModelConfig] | None = None,
+    memory: Any = None,
+    prompts_dir: Path | None = None,
+    tracer: Tracer | None = None,
+    run_id: str | None = None,
+    resume: bool = False,
+) -> RunResult:
+    """Run the graph for one announcement day (or, with `resume`, continue run `run_id`).
+
+    `models` maps each agent to its chat model (real or fake); `configs` (same keys) prices the
+    calls. The checkpointer lives in `<home>/checkpoints.sqlite`, one thread per run id (a ULID);
+    a resumed run restarts from its last checkpoint, so finished nodes and finished writer tasks
+    are not run (or paid for) again. Raises the node's error (`RibaoError` subclasses for
+    expected failures); nothing is written to the output folder or the memory unless every pick
+    has its summary.
+    """
+    tracer = tracer or Tracer()
+    if resume and not run_id:
+        raise ValueError("resume needs the run id")
+    run_id = run_id or str(ULID())
+    started = time.perf_counter()
+    ctx = build_context(
+        settings, models=models, configs=configs, memory=memory, prompts_dir=prompts_dir, run_id=run_id
     )
     settings.home.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {
-        "configurable": {"thread_id": run_id},
-        # Each critic round is two steps; writers, assembly and memory add a few more.
-        "recursion_limit": 10 + 2 * settings.max_critic_rounds * 2,
-    }
-    tracer.line(f"[bold]ribao[/bold] run {run_id}")
+    config = thread_config(run_id, settings)
+    tracer.line(f"[bold]ribao[/bold] {'resuming' if resume else ''} run {run_id}".replace("  ", " "))
     async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
         graph = compile_graph(checkpointer=saver)
-        inputs = {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
+        inputs = None if resume else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
         async for mode, data in graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"]):
             if mode == "custom":
                 tracer.progress(data)

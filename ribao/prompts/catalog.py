@@ -109,9 +109,8 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     `ribao/digest.py`; `tests/test_prompts_cli.py` compares both against a real (scripted) run.
     """
     from ribao.agents.candidates import candidate_keys, flag_views, view
-    from ribao.digest import WEEKDAYS_ZH, cost_text
-    from ribao.digest import _items as digest_items
-    from ribao.schemas import CriticDecision, Critique, MemoryFlag, Pick, RubricScores, Summary
+    from ribao.digest import WEEKDAYS_ZH, cost_text, digest_items
+    from ribao.schemas import CriticDecision, MemoryFlag, Pick, RubricScores, Summary
     from ribao.settings import Settings
     from ribao.sources import read_listing
 
@@ -136,46 +135,30 @@ def sample_variables() -> dict[str, dict[str, Any]]:
         )
         for rank, p in enumerate(picked, start=1)
     ]
-    flags = flag_views(
-        [
-            MemoryFlag(
-                arxiv_id=papers[1].arxiv_id,
-                similar_to="2602.10001",
-                similar_title="Continual Learning with Structured Memory",
-                featured_on=dt.date(2026, 2, 11),
-                similarity=0.91,
-            )
-        ],
-        shown,
+    flag = MemoryFlag(
+        arxiv_id=papers[1].arxiv_id,
+        similar_to="2602.10001",
+        similar_title="Continual Learning with Structured Memory",
+        featured_on=dt.date(2026, 2, 11),
+        similarity=0.91,
     )
-    critique = Critique(
-        round=1,
-        verdict="revise",
-        decisions=[
-            CriticDecision(arxiv_id=picks[0].arxiv_id, decision="keep", reason="入选合理"),
-            CriticDecision(
-                arxiv_id=picks[3].arxiv_id,
-                decision="replace",
-                reason="价值明显低于落选候选",
-                replacement=alternates[0].arxiv_id,
-            ),
-        ],
+    flags = flag_views([flag], shown)
+    keep = CriticDecision(arxiv_id=picks[0].arxiv_id, decision="keep", reason="入选合理")
+    swap = CriticDecision(
+        arxiv_id=picks[3].arxiv_id,
+        decision="replace",
+        reason="不如落选候选",
+        replacement=alternates[0].arxiv_id,
     )
+    must_text = {"title_zh": "多语言模型的可解释性", "background": "现有工具多针对英语。"}
+    must_text |= {"innovation": "按语言校准的透镜。", "details": "逐层仿射探针。", "results": "优于基线。"}
     summaries = {
-        p.arxiv_id: (
-            Summary(
-                arxiv_id=p.arxiv_id,
-                tier="must_read",
-                title_zh="面向印度语言的多语言模型可解释性",
-                background="现有解释工具多针对英语。",
-                innovation="提出按语言校准的透镜。",
-                details="为每层训练一个仿射探针。",
-                results="在多种语言上优于基线。",
-            )
-            if pick.tier == "must_read"
-            else Summary(arxiv_id=p.arxiv_id, tier="notable", one_line="一个值得关注的新基准。")
+        p.arxiv_id: Summary(
+            arxiv_id=p.arxiv_id,
+            tier=p.tier,
+            **(must_text if p.tier == "must_read" else {"one_line": "一个值得关注的新基准。"}),
         )
-        for p, pick in zip(picked, picks, strict=True)
+        for p in picks
     }
     items = digest_items(picks, by_id, summaries)
     # Agents pass fulltext=None today; a stand-in excerpt makes the check reach that branch too.
@@ -195,7 +178,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             "candidates": list(views.values()),
             "critique": [
                 {**d.model_dump(), "key": keys[d.arxiv_id], "replacement": keys.get(d.replacement or "")}
-                for d in critique.decisions
+                for d in (keep, swap)
             ],
             "flags": flags,
         },
@@ -254,9 +237,9 @@ def _name_line(ast: nodes.Template, name: str) -> int | None:
 
 def _template_line(exc: BaseException, path: Path) -> int | None:
     """Return the template line of the innermost traceback frame in `path` (Jinja rewrites frames)."""
-    line = None
+    line, target = None, path.resolve()
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if Path(frame.f_code.co_filename) == path:
+        if Path(frame.f_code.co_filename).resolve() == target:
             line = lineno
     return line
 

@@ -68,7 +68,7 @@ def secret_env_names(settings: Settings | None = None, environ: Mapping[str, str
 
 
 def known_secrets(settings: Settings | None = None, environ: Mapping[str, str] | None = None) -> set[str]:
-    """Return the values (at least `MIN_SECRET_LENGTH` characters) of the variables `secret_env_names` lists."""
+    """Return the values (`MIN_SECRET_LENGTH` characters or more) of the `secret_env_names` variables."""
     environ = os.environ if environ is None else environ
     values = (environ.get(name, "").strip() for name in secret_env_names(settings, environ))
     return {v for v in values if len(v) >= MIN_SECRET_LENGTH}

@@ -1,4 +1,7 @@
-"""The arXiv listing of one announcement day, from the API or from a file (JSONL or Atom XML)."""
+"""The arXiv listing of one announcement day: from arXiv (listing feed or API, cached) or from a file.
+
+How a day is read from arXiv, and the limits of each way, is described in `ribao.sources.route`.
+"""
 
 from __future__ import annotations
 
@@ -20,47 +23,60 @@ from ribao.sources.categories import category_name_zh, format_category
 from ribao.sources.files import read_file
 from ribao.sources.normalize import extract_code_url, split_id
 from ribao.sources.records import check_categories
+from ribao.sources.route import read_arxiv_day
+from ribao.sources.stars import StarsResult, fetch_stars
 
 __all__ = [
     "ARXIV_HOLIDAYS",
     "ApiOptions",
     "category_name_zh",
     "extract_code_url",
+    "fetch_day",
+    "fetch_stars",
     "format_category",
     "is_announcement_day",
     "latest_announcement_day",
     "paper_to_json",
     "read_listing",
     "split_id",
+    "StarsResult",
     "submission_window",
 ]
 
 API_SOURCE = "arxiv"
 
 
-def _read_api(
+def _read_arxiv(
     day: dt.date | None,
     categories: list[str],
     include_cross_lists: bool,
     api: ApiOptions,
     holidays: Sequence[dt.date],
     now: dt.datetime,
-) -> tuple[dt.date, list[Paper]]:
-    """Return the day and its papers from the API, refusing dates that have no listing (yet)."""
-    if day is None:
-        day = latest_announcement_day(now, holidays)
+    cache_dir: Path | None,
+    refresh: bool,
+) -> tuple[dt.date, list[Paper], str]:
+    """Return the day, its papers and their origin from arXiv, refusing dates without a listing (yet)."""
+    latest = latest_announcement_day(now, holidays)
+    day = day or latest
     if not is_announcement_day(day, holidays):
         raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend or holiday")
-    latest = latest_announcement_day(now, holidays)
     if day > latest:
         raise NoAnnouncement(
             f"the listing dated {day} is not out yet (newest: {latest}); "
             "arXiv announces it at 20:00 US/Eastern the evening before"
         )
-    papers = fetch_day(
-        day, categories, include_cross_lists=include_cross_lists, options=api, holidays=holidays
+    fetched = read_arxiv_day(
+        day,
+        categories,
+        latest=latest,
+        include_cross_lists=include_cross_lists,
+        options=api,
+        holidays=holidays,
+        cache_dir=cache_dir,
+        refresh=refresh,
     )
-    return day, papers
+    return day, fetched.papers, fetched.origin
 
 
 def _read_path(
@@ -87,23 +103,28 @@ def read_listing(
     api: ApiOptions | None = None,
     holidays: Sequence[dt.date] = (),
     now: dt.datetime | None = None,
+    cache_dir: Path | None = None,
+    refresh: bool = False,
 ) -> Listing:
     """Return the listing of one announcement day in ``categories`` (canonical ids, no duplicates).
 
-    ``source`` is ``"arxiv"`` (the API, which needs ``date``) or a path to a JSONL or Atom file.
-    The day comes from ``date``, else from the file (JSONL ``announced``), else (API) the latest
-    announcement day at ``now``. ``holidays`` extend
-    `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides which listings are out.
-    Raises NoAnnouncement for a weekend, holiday, not-yet-announced or empty day (the API is not
-    called for the first three), ListingError for a bad source, date or file, ListingUnavailable
-    when the API stays down.
+    ``source`` is ``"arxiv"`` or a path to a JSONL or Atom file. The day comes from ``date``, else
+    from the file (JSONL ``announced``), else (arXiv) the latest announcement day at ``now``.
+    arXiv's latest day is read from its listing feed, earlier days from the API (`route`);
+    with ``cache_dir`` (``<home>/cache/arxiv``) the raw responses of a non-empty day are kept
+    in ``cache_dir/<day>/`` and replayed without the network unless ``refresh``. ``holidays``
+    extend `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides which listings
+    are out. Raises NoAnnouncement for a weekend, holiday, not-yet-announced or empty day (arXiv
+    is not asked for the first three), ListingError for a bad source, date, file or feed or an
+    unwritable cache, ListingUnavailable when arXiv stays down.
     """
     cats = check_categories(categories)
     if source == API_SOURCE:
         api = api or ApiOptions()
         now = now or dt.datetime.now(dt.UTC)
-        day, papers = _read_api(date, cats, include_cross_lists, api, holidays, now)
-        origin = api.endpoint
+        day, papers, origin = _read_arxiv(
+            date, cats, include_cross_lists, api, holidays, now, cache_dir, refresh
+        )
     else:
         day, papers = _read_path(Path(source), date, cats, include_cross_lists)
         origin = source

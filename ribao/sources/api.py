@@ -4,178 +4,50 @@ The API has no "listing of day D" query. ribao asks for the submissions of D's w
 (`calendar.submission_window`) in the requested categories, which approximates the listing:
 cross-lists of older papers are missed, papers held in moderation show up on the wrong day, and
 replacements (a new version of a paper first submitted before the window) are dropped here.
+With a cache folder, the raw responses of a day are kept and replayed (see `cache`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
+import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import NamedTuple
 
 import arxiv
 import requests
-from pydantic import BaseModel, ConfigDict, Field
-from tenacity import (
-    RetryCallState,
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    retry_if_result,
-    stop_after_attempt,
-)
-from tenacity.stop import stop_base
 
 from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
 from ribao.schemas import Paper
-from ribao.sources import atom
+from ribao.sources.cache import CacheMiss, DayCache, Recording
 from ribao.sources.calendar import submission_window
 from ribao.sources.records import build_paper, check_categories, dedupe, select
+from ribao.sources.session import ApiOptions, ApiSession, retry_after_seconds
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+__all__ = ["API_ROUTE", "ApiOptions", "ApiSession", "Fetched", "fetch_day", "retry_after_seconds"]
 
+logger = logging.getLogger(__name__)
 
-class ApiOptions(BaseModel):
-    """How ribao talks to the arXiv API; the defaults follow arXiv's terms (one request per 3 s)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    endpoint: str = Field(default="https://export.arxiv.org/api/query", description="Query endpoint URL")
-    timeout_seconds: float = Field(default=30.0, gt=0, description="Connect and read timeout per request")
-    delay_seconds: float = Field(default=3.0, ge=0, description="Least time between two requests")
-    retries: int = Field(default=3, ge=0, description="Retries after a timeout, connection error, 429 or 5xx")
-    backoff_seconds: float = Field(
-        default=3.0, ge=0, description="First backoff without Retry-After; doubles"
-    )
-    max_wait_seconds: float = Field(
-        default=120.0, gt=0, description="Longest wait; a longer Retry-After gives up"
-    )
-    page_size: int = Field(default=1000, ge=1, le=2000, description="Results per request (API limit 2000)")
-    max_results: int = Field(
-        default=5000, ge=1, description="Most submissions a day may have; more is an error"
-    )
+API_ROUTE = "api"
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    """Return the response's Retry-After in seconds (delta or HTTP date), or None if absent or unreadable."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+class Fetched(NamedTuple):
+    """The papers of one day and where they came from (an endpoint URL, noting a cache replay)."""
+
+    papers: list[Paper]
+    origin: str
 
 
-def _response_of(state: RetryCallState) -> requests.Response | None:
-    """Return the response of the attempt that just ended, None if it raised."""
-    if state.outcome is None or state.outcome.failed:
-        return None
-    return state.outcome.result()
+def make_client(options: ApiOptions, page_size: int, session: requests.Session | None = None) -> arxiv.Client:
+    """Return an arxiv client aimed at ``options.endpoint``, using ``session`` (default `ApiSession`).
 
-
-class stop_when_retry_after_exceeds(stop_base):  # noqa: N801 - named like tenacity's own stops
-    """Stop retrying when the server's Retry-After is longer than ``limit`` seconds: give up, don't hammer."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        response = _response_of(retry_state)
-        asked = retry_after_seconds(response) if response is not None else None
-        return asked is not None and asked > self.limit
-
-
-class ApiSession(requests.Session):
-    """A requests session for the arxiv client: a timeout on every request, tenacity retries, checks.
-
-    Retries cover timeouts, connection errors and HTTP 429/5xx; the wait is the server's
-    Retry-After when given, else ``backoff_seconds`` doubling, never less than ``delay_seconds``.
-    After the last try it raises ListingUnavailable naming the endpoint; a 4xx answer, arXiv's
-    error feed or malformed XML raise ListingError, before the arxiv package's lenient parser
-    could turn them into an empty result.
+    The client does not retry itself: retries live in the session (tenacity), and the
+    client's own would multiply the tries.
     """
-
-    def __init__(self, options: ApiOptions) -> None:
-        super().__init__()
-        # Not `self.options`: that is requests.Session's HTTP OPTIONS method.
-        self.api_options = options
-        self._retrying = Retrying(
-            retry=retry_if_exception_type((requests.Timeout, requests.ConnectionError))
-            | retry_if_result(lambda response: response.status_code in RETRY_STATUSES),
-            wait=self._wait,
-            stop=stop_after_attempt(options.retries + 1)
-            | stop_when_retry_after_exceeds(options.max_wait_seconds),
-            reraise=False,
-        )
-
-    def _wait(self, state: RetryCallState) -> float:
-        """Return the seconds to wait before the next try."""
-        response = _response_of(state)
-        asked = retry_after_seconds(response) if response is not None else None
-        backoff = self.api_options.backoff_seconds * 2 ** (state.attempt_number - 1)
-        wait = asked if asked is not None else backoff
-        return min(max(wait, self.api_options.delay_seconds), self.api_options.max_wait_seconds)
-
-    def _unavailable(self, err: RetryError) -> ListingUnavailable:
-        """Return the error that says why the endpoint gave no usable answer on any try."""
-        last = err.last_attempt
-        tries = last.attempt_number
-        if last.failed:
-            problem = last.exception()
-            what = type(problem).__name__
-            if isinstance(problem, requests.Timeout):
-                what += f" (no answer within {self.api_options.timeout_seconds:g} s)"
-        else:
-            response = last.result()
-            what = f"HTTP {response.status_code}"
-            asked = retry_after_seconds(response)
-            if asked is not None and asked > self.api_options.max_wait_seconds:
-                limit = self.api_options.max_wait_seconds
-                what += f", Retry-After {asked:g} s is longer than max_wait_seconds={limit:g}"
-        return ListingUnavailable(
-            f"arXiv API at {self.api_options.endpoint} unavailable after {tries} tries: {what}"
-        )
-
-    def _check(self, response: requests.Response) -> requests.Response:
-        """Return ``response`` if it is a usable Atom feed; raise ListingError or ListingUnavailable."""
-        endpoint = self.api_options.endpoint
-        if response.status_code == requests.codes.ok:
-            atom.check_feed(response.content, f"arXiv API at {endpoint}")
-            return response
-        if 400 <= response.status_code < 500:
-            message = atom.error_message(response.content) or response.reason
-            raise ListingError(
-                f"arXiv API at {endpoint} rejected the query (HTTP {response.status_code}): {message}"
-            )
-        raise ListingUnavailable(f"arXiv API at {endpoint} answered HTTP {response.status_code}")
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        """Send one request with the default timeout and the retry policy; return a checked response."""
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.api_options.timeout_seconds
-        try:
-            response = self._retrying(super().request, method, url, *args, **kwargs)
-        except RetryError as err:
-            raise self._unavailable(err) from err
-        except requests.RequestException as err:
-            raise ListingUnavailable(
-                f"arXiv API at {self.api_options.endpoint}: {type(err).__name__}: {err}"
-            ) from err
-        return self._check(response)
-
-
-def make_client(options: ApiOptions, page_size: int) -> arxiv.Client:
-    """Return an arxiv client aimed at ``options.endpoint``, using `ApiSession`, not retrying itself."""
-    # Retries live in the session (tenacity); the client's own would multiply the tries.
     client = arxiv.Client(page_size=page_size, delay_seconds=options.delay_seconds, num_retries=0)
     client.query_url_format = options.endpoint.replace("{", "{{").replace("}", "}}") + "?{}"
-    client._session = ApiSession(options)
+    client._session = session if session is not None else ApiSession(options)
     return client
 
 
@@ -204,40 +76,28 @@ def _to_paper(result: arxiv.Result, day: dt.date) -> Paper:
     )
 
 
-def fetch_day(
+def _submissions(
     day: dt.date,
-    categories: Sequence[str],
-    *,
-    include_cross_lists: bool = True,
-    options: ApiOptions | None = None,
-    holidays: Iterable[dt.date] = (),
+    cats: list[str],
+    options: ApiOptions,
+    window: tuple[dt.datetime, dt.datetime],
+    session: requests.Session,
 ) -> list[Paper]:
-    """Return the new submissions of announcement day ``day`` in ``categories``, oldest first.
-
-    Papers whose first version (``published``) is outside the window are dropped: those before
-    it are replacements. Raises NoAnnouncement for a date without a listing (no request made),
-    ListingUnavailable when the endpoint stays down, ListingError for a rejected query, a
-    malformed answer, or more than ``options.max_results`` submissions.
-    """
-    options = options or ApiOptions()
-    cats = check_categories(categories)
-    try:
-        start, end = submission_window(day, holidays)
-    except ValueError as err:
-        raise NoAnnouncement(str(err)) from err
+    """Return the de-duplicated papers first submitted in ``window``, in any of ``cats``, oldest first."""
+    start, end = window
     search = arxiv.Search(
         query=build_query(cats, start, end),
         max_results=options.max_results + 1,
         sort_by=arxiv.SortCriterion.SubmittedDate,
         sort_order=arxiv.SortOrder.Ascending,
     )
-    client = make_client(options, page_size=min(options.page_size, options.max_results + 1))
+    client = make_client(options, min(options.page_size, options.max_results + 1), session)
     try:
         results = list(client.results(search))
     except arxiv.ArxivError as err:  # e.g. an empty page in the middle of paging
         raise ListingUnavailable(f"arXiv API at {options.endpoint}: {err}") from err
     finally:
-        client._session.close()
+        session.close()
     if len(results) > options.max_results:
         raise ListingError(
             f"arXiv API at {options.endpoint}: more than {options.max_results} submissions for {day}; "
@@ -247,4 +107,84 @@ def fetch_day(
         papers = [_to_paper(r, day) for r in results if start <= r.published < end]
     except ValueError as err:
         raise ListingError(f"arXiv API at {options.endpoint}: unusable entry: {err}") from err
-    return select(dedupe(papers), cats, include_cross_lists=include_cross_lists)
+    return select(dedupe(papers), cats)
+
+
+def _replay(
+    cache: DayCache,
+    day: dt.date,
+    cats: list[str],
+    options: ApiOptions,
+    window: tuple[dt.datetime, dt.datetime],
+) -> list[Paper] | None:
+    """Return the day's papers from its cached API responses, None when the cache cannot answer."""
+    session = cache.replay(API_ROUTE)
+    if session is None:
+        return None
+    try:
+        # No pause between pages read from disk.
+        return _submissions(day, cats, options.model_copy(update={"delay_seconds": 0}), window, session)
+    except CacheMiss as miss:
+        logger.info("%s; reading %s from the arXiv API again", miss, day)
+        return None
+
+
+def fetch_api_day(
+    day: dt.date,
+    categories: Sequence[str],
+    *,
+    include_cross_lists: bool = True,
+    options: ApiOptions | None = None,
+    holidays: Iterable[dt.date] = (),
+    cache_dir: Path | None = None,
+    refresh: bool = False,
+) -> Fetched:
+    """Return the new submissions of announcement day ``day`` and their origin; see `fetch_day`."""
+    options = options or ApiOptions()
+    cats = check_categories(categories)
+    try:
+        window = submission_window(day, holidays)
+    except ValueError as err:
+        raise NoAnnouncement(str(err)) from err
+    cache = DayCache(cache_dir, day) if cache_dir is not None else None
+    papers = _replay(cache, day, cats, options, window) if cache is not None and not refresh else None
+    origin = options.endpoint
+    if papers is not None and cache is not None:
+        origin = f"{options.endpoint} (cached in {cache.dir})"
+    else:
+        recording = Recording()
+        papers = _submissions(day, cats, options, window, ApiSession(options, recording=recording))
+        # An empty answer may only mean the API is not updated yet: never freeze it.
+        if cache is not None and papers:
+            cache.commit(recording, route=API_ROUTE, categories=cats)
+    return Fetched(select(papers, cats, include_cross_lists=include_cross_lists), origin)
+
+
+def fetch_day(
+    day: dt.date,
+    categories: Sequence[str],
+    *,
+    include_cross_lists: bool = True,
+    options: ApiOptions | None = None,
+    holidays: Iterable[dt.date] = (),
+    cache_dir: Path | None = None,
+    refresh: bool = False,
+) -> list[Paper]:
+    """Return the new submissions of announcement day ``day`` in ``categories``, oldest first.
+
+    Papers whose first version (``published``) is outside the window are dropped: those before
+    it are replacements. With ``cache_dir``, the raw responses of a non-empty day are written to
+    ``cache_dir/<day>/`` once all pages arrived, and a later call replays them without the
+    network unless ``refresh``. Raises NoAnnouncement for a date without a listing (no request
+    made), ListingUnavailable when the endpoint stays down, ListingError for a rejected query, a
+    malformed answer, more than ``options.max_results`` submissions, or an unwritable cache.
+    """
+    return fetch_api_day(
+        day,
+        categories,
+        include_cross_lists=include_cross_lists,
+        options=options,
+        holidays=holidays,
+        cache_dir=cache_dir,
+        refresh=refresh,
+    ).papers

@@ -1,0 +1,153 @@
+"""`ribao runs`: list the recorded runs, show one run, and trace what each node and LLM call did."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ribao.errors import ConfigError, RibaoError
+
+if TYPE_CHECKING:
+    from ribao.runs.db import RunLog
+
+runs_app = typer.Typer(
+    help="The run log (<home>/runs.sqlite): every run, its settings, picks, tokens, cost and LLM calls.",
+    no_args_is_help=True,
+)
+
+
+class Status(StrEnum):
+    """A run's status, as `runs list --status` accepts it."""
+
+    running = "running"
+    done = "done"
+    failed = "failed"
+    no_announcement = "no_announcement"
+    interrupted = "interrupted"
+
+
+IdArg = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or latest")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Turn a `RibaoError` into one `ribao: error:` line and its exit code."""
+    try:
+        yield
+    except RibaoError as exc:
+        typer.echo(f"ribao: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def run_log_path() -> Path:
+    """Return `<home>/runs.sqlite` (home from `RIBAO_HOME`/config); raises `ConfigError` on bad settings."""
+    from pydantic import ValidationError
+
+    from ribao.runs.db import FILENAME
+    from ribao.settings import Settings
+
+    try:
+        return Settings().home / FILENAME
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def _open() -> RunLog:
+    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    from ribao.runs.db import RunLog, RunNotFound
+
+    path = run_log_path()
+    if not path.exists():
+        raise RunNotFound(f"no runs recorded yet: {path} does not exist")
+    return RunLog.open(path.parent)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@runs_app.command("list")
+def list_(
+    status: Annotated[Status | None, typer.Option(help="Only runs with this status")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most runs to list, latest first")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the latest runs: id, start, day, status, picks, tokens, cost, duration."""
+    from ribao.runs.render import runs_table
+
+    with _errors():
+        path = run_log_path()
+        if not path.exists():
+            typer.echo("[]" if as_json else f"No runs recorded yet in {path.parent}.")
+            return
+        with _open() as log:
+            runs = log.list_runs(status=status.value if status else None, limit=limit)
+    if as_json:
+        heavy = {"settings", "prompts", "picks", "critiques"}
+        _echo_json([{**r.model_dump(mode="json", exclude=heavy), "picks": len(r.picks)} for r in runs])
+    elif not runs:
+        typer.echo("No runs" + (f" with status {status.value}." if status else "."))
+    else:
+        _console().print(runs_table(runs))
+
+
+@runs_app.command()
+def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
+    """Show one run: settings, prompt files, picks, critic rounds, tokens and cost per agent, outputs."""
+    from ribao.runs.render import show_run
+
+    with _errors(), _open() as log:
+        run = log.get_run(run_id)
+        usage = log.usage_by_agent(run.run_id)
+    if as_json:
+        by_agent = {agent: u.model_dump(mode="json") for agent, u in usage.items()}
+        _echo_json({**run.model_dump(mode="json"), "by_agent": by_agent})
+    else:
+        show_run(_console(), run, usage)
+
+
+@runs_app.command()
+def trace(
+    run_id: IdArg,
+    agent: Annotated[
+        str | None, typer.Option(help="Only this agent's calls: screener, critic, writer, editor")
+    ] = None,
+    max_chars: Annotated[
+        int, typer.Option(min=0, help="Clip each message and reply to N characters (0: whole)")
+    ] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Trace a run: each node task's inputs, outputs and duration; each LLM call's prompt and reply."""
+    from ribao.runs.trace_view import calls_of, show_trace
+
+    with _errors(), _open() as log:
+        run = log.get_run(run_id)
+        nodes = log.nodes(run.run_id)
+        calls = log.calls(run.run_id, agent=agent)
+    if agent:
+        nodes = [n for n in nodes if calls_of(n, calls)]
+    if as_json:
+        _echo_json({"run_id": run.run_id, "status": run.status,
+                    "nodes": [n.model_dump(mode="json") for n in nodes],
+                    "calls": [c.model_dump(mode="json") for c in calls]})  # fmt: skip
+        return
+    console = _console()
+    console.print(f"run {run.run_id}  {run.status}  day {run.date or '-'}", markup=False)
+    if agent and not calls:
+        console.print(f"no LLM calls by {agent!r} in this run", markup=False)
+    show_trace(console, nodes, calls, agent=agent, max_chars=max_chars)

@@ -1,0 +1,26 @@
+"""The run log: every run, node task and LLM call in `<home>/runs.sqlite`, secrets scrubbed.
+
+`RunRecorder` (in `ribao.runs.recorder`) feeds it from the graph's stream; it is not imported
+here so that reading the log (`ribao runs list`) does not load LangChain.
+"""
+
+from ribao.runs.db import FILENAME, RunLog, RunNotFound
+from ribao.runs.migrations import MIGRATIONS, RunLogError
+from ribao.runs.redact import safe_settings, scrub
+from ribao.runs.rows import STATUSES, AgentUsage, CallRow, NodeRow, RunRow, RunStatus
+
+__all__ = [
+    "FILENAME",
+    "MIGRATIONS",
+    "STATUSES",
+    "AgentUsage",
+    "CallRow",
+    "NodeRow",
+    "RunLog",
+    "RunLogError",
+    "RunNotFound",
+    "RunRow",
+    "RunStatus",
+    "safe_settings",
+    "scrub",
+]

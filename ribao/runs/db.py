@@ -1,0 +1,307 @@
+"""The run log: `<home>/runs.sqlite`, one row per run, LLM call and node task (stdlib sqlite3, WAL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ribao.errors import RibaoError
+from ribao.runs.migrations import RunLogError, migrate
+from ribao.runs.redact import known_secrets, mask_keys, safe_settings, scrub_value
+from ribao.runs.rows import (
+    STATUSES,
+    AgentUsage,
+    CallRow,
+    NodeRow,
+    RunRow,
+    iso_utc,
+    jsonable,
+    total_cost,
+)
+
+if TYPE_CHECKING:
+    from ribao.llm.config import ModelConfig
+    from ribao.llm.structured import LLMCall
+    from ribao.settings import Settings
+
+FILENAME = "runs.sqlite"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class RunNotFound(RibaoError):
+    """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
+
+
+class RunLog:
+    """Read and write the run log; one sqlite3 connection per instance, safe beside other processes.
+
+    Every text written (settings, messages, replies, errors, node data) is scrubbed of the values
+    of secret env vars (see `redact.known_secrets`) and of credential-looking strings first.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, secrets: Iterable[str] = ()) -> None:
+        self.conn = conn
+        self.path = path
+        self.secrets = set(secrets)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, home: Path, *, secrets: Iterable[str] | None = None) -> RunLog:
+        """Open (creating and migrating) `<home>/runs.sqlite`; `secrets` default: `known_secrets()`.
+
+        Raises `RunLogError` when the file is not a SQLite database or is from a newer ribao.
+        """
+        home.mkdir(parents=True, exist_ok=True)
+        path = home / FILENAME
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise RunLogError(f"cannot use the run log {path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        conn.row_factory = sqlite3.Row
+        return cls(conn, path, known_secrets() if secrets is None else secrets)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _json(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(scrub_value(jsonable(value), self.secrets), ensure_ascii=False)
+
+    def _text(self, value: str | None) -> str | None:
+        return None if value is None else scrub_value(value, self.secrets)  # type: ignore[no-any-return]
+
+    def _write(self, run_id: str, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run `sql` once per row in one write transaction; return the number of rows changed."""
+        changed = 0
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for row in rows:
+                    changed += self.conn.execute(sql, row).rowcount
+                self.conn.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                self.conn.execute("ROLLBACK")
+                raise RunNotFound(
+                    f"cannot record run {run_id} in {self.path} ({exc}): start_run first"
+                ) from exc
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return changed
+
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        settings: Settings | Mapping[str, Any],
+        date: dt.date | None = None,
+        categories: Sequence[str] = (),
+        prompts: Mapping[str, Mapping[str, str]] | None = None,
+        models: Mapping[str, ModelConfig] | None = None,
+    ) -> None:
+        """Record a run as ``running``; `settings` a `Settings` (made safe here) or a `safe_settings` dict.
+
+        `models` (agent -> resolved `ModelConfig`) records which model each agent used.
+        For an id already on record (a resumed run) the status goes back to ``running`` and the
+        calls and node events recorded so far are kept.
+        """
+        if isinstance(settings, Mapping):
+            data: dict[str, Any] = mask_keys(dict(settings))
+        else:
+            self.secrets |= known_secrets(settings)
+            data = safe_settings(settings, models)
+        self._write(
+            run_id,
+            """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts)
+               VALUES (?, 'running', ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL,
+                 date = COALESCE(excluded.date, date), categories = excluded.categories,
+                 settings = excluded.settings""",
+            [(run_id, iso_utc(), jsonable(date), self._json(list(categories)), self._json(data),
+              self._json(dict(prompts or {})))],
+        )  # fmt: skip
+
+    def record_node(
+        self,
+        run_id: str,
+        *,
+        node: str,
+        task_id: str | None,
+        started_at: dt.datetime | None,
+        finished_at: dt.datetime,
+        inputs: Any = None,
+        outputs: Any = None,
+        error: str | None = None,
+        summary: str | None = None,
+    ) -> None:
+        """Record one finished node task; `inputs`/`outputs` JSON-able (pydantic models are dumped)."""
+        seconds = (finished_at - started_at).total_seconds() if started_at else None
+        self._write(
+            run_id,
+            """INSERT INTO node_events (run_id, seq, node, task_id, started_at, finished_at, duration_s,
+                 inputs, outputs, summary, error)
+               VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM node_events WHERE run_id = ?),
+                 ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(run_id, run_id, node, task_id, iso_utc(started_at) if started_at else None,
+              iso_utc(finished_at), seconds, self._json(inputs), self._json(outputs), self._text(summary),
+              self._text(error))],
+        )  # fmt: skip
+
+    def record_calls(
+        self,
+        run_id: str,
+        node: str,
+        calls: Sequence[LLMCall],
+        costs: Sequence[float | None] | None = None,
+        currencies: Sequence[str | None] | None = None,
+        *,
+        task_id: str | None = None,
+    ) -> None:
+        """Record `calls` (in order) made by one task of `node`; `costs[i]` is call i's cost or None."""
+        costs = list(costs) if costs is not None else [None] * len(calls)
+        currencies = list(currencies) if currencies is not None else [None] * len(calls)
+        if not len(costs) == len(currencies) == len(calls):
+            raise ValueError(f"{len(calls)} calls but {len(costs)} costs and {len(currencies)} currencies")
+        self._write(
+            run_id,
+            """INSERT INTO llm_calls (run_id, seq, node, task_id, agent, model, task, messages, raw, parsed,
+                 input_tokens, output_tokens, cached_tokens, latency_s, cost, currency, error, created_at)
+               VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM llm_calls WHERE run_id = ?),
+                 ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(run_id, run_id, node, task_id, c.agent, c.model, self._text(c.task), self._json(c.messages),
+              self._text(c.raw), self._json(c.parsed), c.input_tokens, c.output_tokens, c.cached_tokens,
+              c.latency_s, cost, currency, self._text(c.error), iso_utc())
+             for c, cost, currency in zip(calls, costs, currencies, strict=True)],
+        )  # fmt: skip
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        date: dt.date | None = None,
+        digest_path: Path | str | None = None,
+        json_path: Path | str | None = None,
+        error: str | None = None,
+        picks: Sequence[Any] = (),
+        critiques: Sequence[Any] = (),
+        cost: float | None = None,
+        currency: str | None = None,
+        usage: Mapping[str, int] | None = None,
+        prompts: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """Record how a run ended. Raises `ValueError` for a status outside `STATUSES`.
+
+        Tokens come from `usage` (``input_tokens``, ``output_tokens``, ``cached_tokens``), else are
+        summed over the calls on record. Cost: given `currency`, `cost` is taken as is (None = unknown);
+        with neither, it is summed over the calls on record (None if any call's cost is unknown or
+        the currencies differ), so per-agent totals always add up to the run's.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+        agents = self.usage_by_agent(run_id)
+        if usage is None:
+            usage = {k: sum(getattr(a, k) for a in agents.values())
+                     for k in ("input_tokens", "output_tokens", "cached_tokens")}  # fmt: skip
+        if currency is None and cost is None:
+            cost, currency = total_cost(agents.values())
+        changed = self._write(
+            run_id,
+            """UPDATE runs SET status = ?, finished_at = ?, date = COALESCE(?, date), digest_path = ?,
+                 json_path = ?, error = ?, picks = ?, critiques = ?, cost = ?, currency = ?,
+                 input_tokens = ?, output_tokens = ?, cached_tokens = ?, prompts = COALESCE(?, prompts)
+               WHERE run_id = ?""",
+            [(status, iso_utc(), jsonable(date), jsonable(digest_path), jsonable(json_path),
+              self._text(error), self._json(list(picks)), self._json(list(critiques)), cost, currency,
+              usage.get("input_tokens", 0), usage.get("output_tokens", 0), usage.get("cached_tokens", 0),
+              self._json(dict(prompts)) if prompts is not None else None, run_id)],
+        )  # fmt: skip
+        if not changed:
+            raise RunNotFound(f"cannot finish run {run_id}: it is not in {self.path} (start_run first)")
+
+    def list_runs(self, status: str | None = None, limit: int = 50) -> list[RunRow]:
+        """Return the latest runs first, optionally only those with `status`."""
+        where, args = ("WHERE status = ?", [status]) if status else ("", [])
+        rows = self.conn.execute(
+            f"SELECT * FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT ?", [*args, limit]
+        )
+        return [RunRow.from_db(r) for r in rows]
+
+    def get_run(self, ref: str) -> RunRow:
+        """Return the run whose id is `ref`, starts with `ref` (any case), or the latest for ``latest``.
+
+        Raises `RunNotFound` when nothing matches or a prefix matches several runs.
+        """
+        ref = ref.strip()
+        if ref.lower() == "latest":
+            row = self.conn.execute("SELECT * FROM runs ORDER BY started_at DESC, run_id DESC").fetchone()
+            if row is None:
+                raise RunNotFound(f"no runs recorded in {self.path}")
+            return RunRow.from_db(row)
+        row = self.conn.execute("SELECT * FROM runs WHERE run_id = ?", [ref]).fetchone()
+        if row is not None:
+            return RunRow.from_db(row)
+        escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY started_at DESC LIMIT 6",
+            [escaped + "%"],
+        ).fetchall()
+        if not rows or not ref:
+            raise RunNotFound(f"no run {ref!r} in {self.path} (see `ribao runs list`)")
+        if len(rows) > 1:
+            shown = ", ".join(r["run_id"] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+            raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {shown}; give more characters")
+        return RunRow.from_db(rows[0])
+
+    def calls(self, run_id: str, agent: str | None = None) -> list[CallRow]:
+        """Return a run's LLM calls in recording order, optionally only `agent`'s."""
+        where, args = ("AND agent = ?", [agent]) if agent else ("", [])
+        rows = self.conn.execute(
+            f"SELECT * FROM llm_calls WHERE run_id = ? {where} ORDER BY seq", [run_id, *args]
+        )
+        return [CallRow.from_db(r) for r in rows]
+
+    def nodes(self, run_id: str) -> list[NodeRow]:
+        """Return a run's node tasks in the order they finished."""
+        rows = self.conn.execute("SELECT * FROM node_events WHERE run_id = ? ORDER BY seq", [run_id])
+        return [NodeRow.from_db(r) for r in rows]
+
+    def usage_by_agent(self, run_id: str) -> dict[str, AgentUsage]:
+        """Return each agent's calls, tokens and cost in a run, agents in order of their first call."""
+        rows = self.conn.execute(
+            """SELECT agent, COUNT(*) AS calls, SUM(input_tokens) AS input_tokens,
+                 SUM(output_tokens) AS output_tokens, SUM(cached_tokens) AS cached_tokens,
+                 CASE WHEN COUNT(cost) = COUNT(*) AND COUNT(DISTINCT currency) <= 1
+                   THEN SUM(cost) END AS cost,
+                 CASE WHEN COUNT(DISTINCT currency) = 1 THEN MAX(currency) END AS currency
+               FROM llm_calls WHERE run_id = ? GROUP BY agent ORDER BY MIN(seq)""",
+            [run_id],
+        )
+        out = {}
+        for row in rows:
+            data = dict(row)
+            out[data.pop("agent")] = AgentUsage(**data)
+        return out

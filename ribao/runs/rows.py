@@ -1,0 +1,161 @@
+"""What the run log returns: one pydantic row per run, LLM call, node task and agent total."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, Field
+
+
+def iso_utc(value: dt.datetime | None = None) -> str:
+    """Return `value` (default now; naive means UTC) as ISO 8601 in UTC with milliseconds."""
+    value = value or dt.datetime.now(dt.UTC)
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat(timespec="milliseconds")
+
+
+def decode(row: Any, *json_keys: str) -> dict[str, Any]:
+    """Return a database row (`sqlite3.Row` or mapping) as a dict, the `json_keys` columns parsed."""
+    data = dict(row)
+    for key in json_keys:
+        if data.get(key) is not None:
+            data[key] = json.loads(data[key])
+    return data
+
+
+RunStatus = Literal["running", "done", "failed", "no_announcement", "interrupted"]
+STATUSES: tuple[str, ...] = get_args(RunStatus)
+
+
+class RunRow(BaseModel):
+    """One run: its status, day, effective settings, prompt files, totals, outputs and error.
+
+    Times are UTC; tokens and cost are the run's totals (cost None = unknown, some price missing);
+    `prompts` maps a prompt file (``agent/name.md.j2``) to ``{source, path, sha256}``; `picks` are
+    ``{rank, tier, arxiv_id, title, reason, ...}`` and `critiques` the critic's rounds, as JSON.
+    """
+
+    run_id: str
+    status: RunStatus
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    date: dt.date | None = Field(default=None, description="Announcement day")
+    categories: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    prompts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float | None = None
+    currency: str | None = None
+    digest_path: str | None = None
+    json_path: str | None = None
+    error: str | None = None
+    picks: list[dict[str, Any]] = Field(default_factory=list)
+    critiques: list[dict[str, Any]] = Field(default_factory=list)
+
+    @classmethod
+    def from_db(cls, row: Any) -> RunRow:
+        """Build a row from a `runs` table row."""
+        return cls(**decode(row, "categories", "settings", "prompts", "picks", "critiques"))
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall-clock duration in seconds, None while running."""
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+
+class CallRow(BaseModel):
+    """One LLM call on record: the prompt as sent, the reply as received, its tokens, latency and cost."""
+
+    id: int
+    run_id: str
+    seq: int = Field(description="Recording order within the run, from 1")
+    node: str
+    task_id: str | None = None
+    agent: str
+    model: str
+    task: str
+    messages: list[dict[str, str]] = Field(description="[{role, content}] in the order sent")
+    raw: str
+    parsed: dict[str, Any] | list[Any] | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    latency_s: float = 0.0
+    cost: float | None = None
+    currency: str | None = None
+    error: str | None = Field(default=None, description="Why ribao re-asked, or the failure")
+    created_at: dt.datetime
+
+    @classmethod
+    def from_db(cls, row: Any) -> CallRow:
+        """Build a row from an `llm_calls` table row."""
+        return cls(**decode(row, "messages", "parsed"))
+
+
+class NodeRow(BaseModel):
+    """One node task of a run: when it ran, a summary of its inputs, its outputs, and its error."""
+
+    id: int
+    run_id: str
+    seq: int
+    node: str
+    task_id: str | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime
+    duration_s: float | None = None
+    inputs: Any = None
+    outputs: Any = None
+    summary: str | None = Field(default=None, description="The live trace's one-line description")
+    error: str | None = None
+
+    @classmethod
+    def from_db(cls, row: Any) -> NodeRow:
+        """Build a row from a `node_events` table row."""
+        return cls(**decode(row, "inputs", "outputs"))
+
+
+class AgentUsage(BaseModel):
+    """One agent's totals over a run's LLM calls; cost None when any call's price is unknown."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float | None = None
+    currency: str | None = None
+
+
+def total_cost(agents: Iterable[AgentUsage]) -> tuple[float | None, str | None]:
+    """Return the summed cost and currency of per-agent totals: 0 with no calls, None when any is unknown
+    or the currencies differ (no exchange rate is ever assumed)."""
+    agents = list(agents)
+    currencies = {a.currency for a in agents if a.currency}
+    currency = next(iter(currencies)) if len(currencies) == 1 else None
+    if any(a.cost is None for a in agents) or len(currencies) > 1:
+        return None, currency
+    return sum(a.cost or 0.0 for a in agents), currency
+
+
+def jsonable(value: Any) -> Any:
+    """Return `value` as JSON-able data: pydantic models dumped, dates ISO strings, paths strings."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

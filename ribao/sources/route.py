@@ -1,0 +1,72 @@
+"""Choose how to read one announcement day from arXiv: its cache, the listing feed, or the API.
+
+1. A day whose raw responses are cached (``<cache_dir>/<D>/manifest.json``) is replayed from the
+   cache through the route it was first read by, with no request, unless ``refresh``.
+2. The latest announcement day (`latest_announcement_day` at ``now``) is read from the listing
+   feed (`rss`): the exact listing, with announce types, but without comments.
+3. Earlier days are read from the API (`api`): the submissions of the day's window, an
+   approximation of the listing (cross-lists of older papers missed, moderation delays).
+4. When the feed holds another day than the latest (it is rebuilt at midnight US/Eastern, four
+   hours after the announcement, and is empty on weekends and holidays) the day is read from the
+   API instead, after the usual pause, and the listing's source says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from ribao.sources.api import ApiOptions, Fetched, fetch_api_day
+from ribao.sources.cache import DayCache
+from ribao.sources.rss import RSS_ROUTE, FeedNotOfDay, fetch_rss_day
+
+logger = logging.getLogger(__name__)
+
+
+def read_arxiv_day(
+    day: dt.date,
+    categories: list[str],
+    *,
+    latest: dt.date,
+    include_cross_lists: bool = True,
+    options: ApiOptions | None = None,
+    holidays: Iterable[dt.date] = (),
+    cache_dir: Path | None = None,
+    refresh: bool = False,
+) -> Fetched:
+    """Return the papers of announcement day ``day`` and their origin, by the rules above.
+
+    ``latest`` is the newest announcement day at the time of the call. Raises what
+    `fetch_rss_day` and `fetch_api_day` raise, except `FeedNotOfDay`.
+    """
+    options = options or ApiOptions()
+    cached_route = DayCache(cache_dir, day).route() if cache_dir is not None and not refresh else None
+    use_feed = cached_route == RSS_ROUTE or (cached_route is None and options.rss and day == latest)
+    note = ""
+    if use_feed:
+        try:
+            return fetch_rss_day(
+                day,
+                categories,
+                include_cross_lists=include_cross_lists,
+                options=options,
+                cache_dir=cache_dir,
+                refresh=refresh,
+            )
+        except FeedNotOfDay as err:
+            logger.warning("%s; reading %s from the arXiv API instead", err, day)
+            note = f" (the listing feed held {err.feed_day}, not {day})"
+            time.sleep(options.delay_seconds)  # one request per delay_seconds, across arXiv's hosts
+    fetched = fetch_api_day(
+        day,
+        categories,
+        include_cross_lists=include_cross_lists,
+        options=options,
+        holidays=holidays,
+        cache_dir=cache_dir,
+        refresh=refresh,
+    )
+    return Fetched(fetched.papers, fetched.origin + note)

@@ -1,0 +1,114 @@
+"""`ribao config show` (origins: flag, env, file, default) and `ribao graph` (Mermaid)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from ribao.commands.config import config_app, graph, parse_assignments
+from ribao.graph.builder import NODES
+from ribao.settings_sources import MASK, explain_settings, mask
+
+app = typer.Typer()
+app.add_typer(config_app, name="config")
+app.command("graph")(graph)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in list(os.environ):
+        if name.upper().startswith("RIBAO_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        'must_read = 4\nllm = "qwen"\n[memory]\nembedder = "hash"\n[agents.writer]\nmodel = "qwen-max"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    monkeypatch.setenv("RIBAO_LLM", "deepseek")
+    monkeypatch.setenv("RIBAO_MEMORY__URL", "http://admin:hunter2@127.0.0.1:8000")
+    return home
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def by_key(output: str) -> dict[str, dict[str, Any]]:
+    return {row["key"]: row for row in json.loads(output)}
+
+
+def test_config_show_reports_each_origin(home: Path) -> None:
+    result = invoke("config", "show", "--json", "--set", "must_read=5", "--set", "memory.enabled=false")
+    assert result.exit_code == 0
+    rows = by_key(result.output)
+    toml = str(home / "config.toml")
+    assert (rows["must_read"]["value"], rows["must_read"]["label"]) == (5, "flag")  # flag beats the file
+    assert (rows["memory.enabled"]["value"], rows["memory.enabled"]["origin"]) == (False, "flag")
+    assert (rows["llm"]["value"], rows["llm"]["label"]) == (
+        "deepseek",
+        "env (RIBAO_LLM)",
+    )  # env beats the file
+    assert rows["home"]["label"] == "env (RIBAO_HOME)"
+    assert (rows["memory.embedder"]["value"], rows["memory.embedder"]["label"]) == ("hash", f"file ({toml})")
+    assert rows["agents.writer.model"]["label"] == f"file ({toml})"
+    assert rows["agents.writer.max_tokens"]["origin"] == "default"
+    assert (rows["notable"]["value"], rows["notable"]["label"]) == (10, "default")
+    assert rows["arxiv.retries"]["origin"] == "default"
+
+
+def test_config_show_table_masks_url_passwords(home: Path) -> None:
+    lines = invoke("config", "show").output.splitlines()
+    url = next(line for line in lines if line.startswith("memory.url "))
+    assert url.split() == [
+        "memory.url",
+        f'"http://admin:{MASK}@127.0.0.1:8000"',
+        "env",
+        "(RIBAO_MEMORY__URL)",
+    ]
+    assert "hunter2" not in "\n".join(lines)
+    embedder = next(line for line in lines if line.startswith("memory.embedder "))
+    assert embedder.split()[-2:] == ["file", f"({home / 'config.toml'})"]
+
+
+def test_secret_looking_keys_and_values_are_masked() -> None:
+    assert mask(("providers", "x", "api_key"), "abc") == MASK
+    assert mask(("auth_token",), "abc") == MASK
+    assert mask(("providers", "x", "api_key_env"), "OPENAI_API_KEY") == "OPENAI_API_KEY"
+    assert mask(("local", "max_tokens"), 3072) == 3072
+    assert mask(("source",), "sk-abcdefghijklmnopqrstuvwx") == MASK
+
+
+def test_invalid_settings_fail_in_one_line(home: Path) -> None:
+    result = invoke("config", "show", "--set", "must_read=99")
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == "ribao: error: invalid settings: must_read: Input should be less than or equal to 10"
+    )
+    (home / "config.toml").write_text("must_read = [\n", encoding="utf-8")
+    result = invoke("config", "show")
+    assert result.exit_code == 1 and "config.toml" in result.output
+
+
+def test_parse_assignments_nests_dotted_keys_and_reads_json() -> None:
+    flags = parse_assignments(["memory.embedder=hash", "must_read=5", 'categories=["cs.CL"]', "llm=local"])
+    assert flags == {"memory": {"embedder": "hash"}, "must_read": 5, "categories": ["cs.CL"], "llm": "local"}
+    assert explain_settings(flags)[1].key == "categories"
+
+
+def test_graph_prints_mermaid_with_every_node() -> None:
+    result = invoke("graph")
+    assert result.exit_code == 0
+    out = result.output
+    assert out.startswith("---\nconfig:") and "\ngraph TD;\n" in out
+    for node in NODES:
+        assert f"\t{node}(" in out, node
+    assert "critique_picks -.-> screen_papers;" in out

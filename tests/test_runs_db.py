@@ -1,0 +1,214 @@
+"""The run log: migrations, recording and reading back, id prefixes, per-agent totals, two writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ribao.runs import MIGRATIONS, RunLog, RunLogError, RunNotFound
+from ribao.runs.migrations import applied, migrate
+from tests.test_runs_fixtures import (
+    CRITIQUES,
+    DAY,
+    PICKS,
+    PROMPTS,
+    REPLACE_REASON,
+    RUN_A,
+    RUN_B,
+    RUN_C,
+    STEPS_A,
+    call,
+    populate,
+    price,
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    populate(tmp_path / "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def log(home: Path) -> RunLog:
+    return RunLog.open(home)
+
+
+def test_a_new_log_applies_every_migration_once_in_order(tmp_path: Path) -> None:
+    with RunLog.open(tmp_path) as log:
+        assert applied(log.conn) == [name for name, _ in MIGRATIONS]
+        assert log.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert migrate(log.conn) == []  # nothing left to apply
+    with RunLog.open(tmp_path) as again:
+        assert applied(again.conn) == [name for name, _ in MIGRATIONS]
+
+
+def test_a_log_made_by_the_first_migration_alone_is_upgraded(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "runs.sqlite", isolation_level=None)
+    assert migrate(conn, MIGRATIONS[:1]) == ["m001_runs_and_calls"]
+    conn.execute(
+        "INSERT INTO runs (run_id, status, started_at, date) VALUES ('old', 'done', '2026-01-01T00:00:00Z', "
+        "'2026-01-01')"
+    )
+    conn.close()
+
+    with RunLog.open(tmp_path) as log:
+        assert applied(log.conn) == [name for name, _ in MIGRATIONS]
+        old = log.get_run("old")
+        assert old.status == "done" and old.date == dt.date(2026, 1, 1) and old.picks == []
+        assert log.nodes("old") == []  # node_events exists now
+        indexes = {r[0] for r in log.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "llm_calls_run_agent" in indexes
+
+
+def test_a_log_from_a_newer_ribao_is_refused(tmp_path: Path) -> None:
+    RunLog.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "runs.sqlite")
+    conn.execute("INSERT INTO _migrations VALUES ('m999_future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RunLogError, match="newer ribao.*m999_future"):
+        RunLog.open(tmp_path)
+
+
+def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
+    (tmp_path / "runs.sqlite").write_text("not sqlite " * 200)
+    with pytest.raises(RunLogError, match="cannot use the run log .*runs.sqlite"):
+        RunLog.open(tmp_path)
+
+
+def test_a_run_reads_back_as_recorded(log: RunLog, home: Path) -> None:
+    run = log.get_run(RUN_A)
+    assert run.status == "done" and run.date == DAY and run.categories == ["cs.CL", "cs.AI"]
+    assert run.finished_at is not None and run.seconds is not None and run.seconds >= 0
+    assert run.picks == PICKS and run.critiques == CRITIQUES and run.prompts == PROMPTS
+    assert run.settings["llm"] == "deepseek"
+    assert run.digest_path == str(home / "out/2026-02-18.md") and run.error is None
+
+    calls = log.calls(RUN_A)
+    expected = [c for _, _, cs in STEPS_A for c in cs]
+    assert [c.seq for c in calls] == list(range(1, len(expected) + 1))
+    assert [(c.agent, c.task) for c in calls] == [(c.agent, c.task) for c in expected]
+    critic = log.calls(RUN_A, agent="critic")
+    assert [c.node for c in critic] == ["critique_picks"] * 2 and critic[0].task_id == "t-critic-1"
+    assert critic[0].parsed is not None and critic[0].parsed["P001"]["reason"] == REPLACE_REASON
+    assert critic[0].messages[0] == {"role": "system", "content": "你是critic"}
+    assert math.isclose(critic[0].cost or 0, price(expected[2])) and critic[0].currency == "CNY"
+    retried = [c for c in calls if c.error]
+    assert [c.task for c in retried] == ["2602.00009"] and retried[0].error == "background: too short"
+
+    nodes = log.nodes(RUN_A)
+    assert [n.node for n in nodes] == [node for node, _, _ in STEPS_A]
+    assert nodes[0].duration_s == 1.0 and nodes[0].summary == "fetch_listing done"
+    assert nodes[3].outputs["critiques"][0]["verdict"] == "revise"
+
+
+def test_failed_and_no_announcement_runs_keep_their_error(log: RunLog) -> None:
+    failed = log.get_run(RUN_B)
+    assert failed.status == "failed" and failed.error.startswith("LLMOutputError")  # type: ignore[union-attr]
+    assert failed.input_tokens == 1000 + 800  # the calls on record before the failure
+    quiet = log.get_run(RUN_C)
+    assert quiet.status == "no_announcement" and quiet.cost == 0.0 and quiet.total_tokens == 0
+
+
+def test_a_resumed_run_is_running_again_and_keeps_its_calls(log: RunLog) -> None:
+    log.start_run(RUN_B, settings={"llm": "deepseek"}, date=None, categories=["cs.CL"])
+    run = log.get_run(RUN_B)
+    assert run.status == "running" and run.finished_at is None and run.error is None
+    assert run.date == DAY  # kept: a resume does not know the day
+    log.record_calls(RUN_B, "write_summary", [call("writer", "2602.00009", 10, 5)], [0.0], ["CNY"])
+    assert [c.seq for c in log.calls(RUN_B)] == [1, 2, 3]
+
+
+def test_runs_are_found_by_unique_prefix_in_any_case(log: RunLog) -> None:
+    assert log.get_run("01K0AA").run_id == RUN_A
+    assert log.get_run("01k1").run_id == RUN_C
+    assert log.get_run("latest").run_id == RUN_C
+    with pytest.raises(RunNotFound, match="ambiguous: .*01K0AB.*01K0AA"):
+        log.get_run("01K0A")
+    with pytest.raises(RunNotFound, match="no run 'ZZZ'"):
+        log.get_run("ZZZ")
+    with pytest.raises(RunNotFound):
+        log.get_run("%")  # LIKE wildcards are literal
+    with pytest.raises(RunNotFound):
+        log.get_run("")
+
+
+def test_list_runs_latest_first_and_by_status(log: RunLog) -> None:
+    assert [r.run_id for r in log.list_runs()] == [RUN_C, RUN_B, RUN_A]
+    assert [r.run_id for r in log.list_runs(status="failed")] == [RUN_B]
+    assert [r.run_id for r in log.list_runs(limit=1)] == [RUN_C]
+
+
+def test_per_agent_totals_add_up_to_the_run_totals(log: RunLog) -> None:
+    run = log.get_run(RUN_A)
+    usage = log.usage_by_agent(RUN_A)
+    assert list(usage) == ["screener", "critic", "writer", "editor"]  # order of first call
+    assert {a: u.calls for a, u in usage.items()} == {"screener": 3, "critic": 2, "writer": 3, "editor": 1}
+    for field in ("input_tokens", "output_tokens", "cached_tokens"):
+        assert sum(getattr(u, field) for u in usage.values()) == getattr(run, field)
+    expected = sum(price(c) for _, _, cs in STEPS_A for c in cs)
+    assert run.currency == "CNY" and math.isclose(run.cost or 0, expected)
+    assert math.isclose(sum(u.cost or 0 for u in usage.values()), run.cost or 0)
+
+
+def test_one_unknown_price_makes_the_agent_and_run_cost_unknown(tmp_path: Path) -> None:
+    with RunLog.open(tmp_path) as log:
+        log.start_run("r", settings={}, categories=[])
+        log.record_calls("r", "screen_papers", [call("screener", "a", 10, 1), call("screener", "b", 10, 1)],
+                         [0.5, None], ["CNY", "CNY"])  # fmt: skip
+        log.record_calls("r", "critique_picks", [call("critic", "c", 10, 1)], [0.25], ["CNY"])
+        log.finish_run("r", status="done")
+        usage = log.usage_by_agent("r")
+        assert usage["screener"].cost is None and usage["critic"].cost == 0.25
+        assert log.get_run("r").cost is None and log.get_run("r").input_tokens == 30
+
+
+def test_explicit_totals_are_kept_and_bad_calls_are_refused(tmp_path: Path) -> None:
+    with RunLog.open(tmp_path) as log:
+        log.start_run("r", settings={}, categories=[])
+        log.finish_run("r", status="done", cost=None, currency="USD",
+                       usage={"input_tokens": 7, "output_tokens": 3})  # fmt: skip
+        run = log.get_run("r")
+        assert (run.input_tokens, run.output_tokens, run.cost, run.currency) == (7, 3, None, "USD")
+        with pytest.raises(ValueError, match="unknown run status 'ok'"):
+            log.finish_run("r", status="ok")
+        with pytest.raises(RunNotFound, match="start_run first"):
+            log.finish_run("missing", status="done")
+        with pytest.raises(RunNotFound, match="cannot record run missing"):
+            log.record_calls("missing", "n", [call("critic", "c", 1, 1)])
+        with pytest.raises(ValueError, match="1 calls but 2 costs"):
+            log.record_calls("r", "n", [call("critic", "c", 1, 1)], [0.1, 0.2])
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from ribao.runs import RunLog
+    home, tag = Path(sys.argv[1]), sys.argv[2]
+    with RunLog.open(home) as log:
+        for i in range(15):
+            run_id = f"{tag}-{i:02d}"
+            log.start_run(run_id, settings={"llm": tag}, categories=["cs.CL"])
+            log.finish_run(run_id, status="done")
+    """
+)
+
+
+def test_two_processes_create_and_write_one_log(tmp_path: Path) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), tag], cwd=Path(__file__).parents[1])
+        for tag in ("p1", "p2", "p3")
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
+    with RunLog.open(tmp_path) as log:
+        assert len(log.list_runs(limit=100)) == 45
+        assert applied(log.conn) == [name for name, _ in MIGRATIONS]
