@@ -51,8 +51,12 @@ def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
 
 
 def digest_items(
-    picks: Sequence[Pick], papers: dict[str, Paper], summaries: dict[str, Summary]
+    picks: Sequence[Pick],
+    papers: dict[str, Paper],
+    summaries: dict[str, Summary],
+    stars: dict[str, int | None] | None = None,
 ) -> list[dict[str, Any]]:
+    """Return the template's view of each pick, by rank; `stars` maps a code URL to its star count."""
     items = []
     for pick in sorted(picks, key=lambda p: p.rank):
         paper = papers[pick.arxiv_id]
@@ -64,6 +68,7 @@ def digest_items(
                 "category": format_category(paper.primary_category),
                 "abs_url": paper.abs_url,
                 "code_url": paper.code_url,
+                "stars": (stars or {}).get(paper.code_url or ""),
                 "authors": authors_short(paper.authors),
                 "summary": summaries[pick.arxiv_id],
                 "reason": pick.reason,
@@ -85,12 +90,13 @@ def render_markdown(
     cost: str,
     lead: str | None,
     run_id: str,
+    stars: dict[str, int | None] | None = None,
 ) -> str:
     """Render the house format from `editor/digest.md.j2` (user override allowed).
 
     Raises `KeyError` if a pick has no summary: a digest is never silently shorter than its picks.
     """
-    items = digest_items(picks, papers, summaries)
+    items = digest_items(picks, papers, summaries, stars)
     # Rendered through the prompt library, so a user folder can override the page template too.
     text = prompts.render_file(
         "editor/digest.md.j2",

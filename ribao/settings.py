@@ -88,6 +88,15 @@ class LocalSettings(BaseModel):
     max_tokens: int = Field(default=3072, description="Output cap per call; prompt + this must fit n_ctx")
 
 
+class GithubSettings(BaseModel):
+    """Optional GitHub stars beside code links (online only; off by default)."""
+
+    stars: bool = False
+    token_env: str = Field(default="GITHUB_TOKEN", description="Env var holding an optional token")
+    api_url: str = "https://api.github.com"
+    timeout_seconds: float = 10.0
+
+
 class PriceOverride(BaseModel):
     """A price per 1M tokens for one model, overriding the genai-prices table."""
 
@@ -107,6 +116,7 @@ class Settings(BaseSettings):
     include_cross_lists: bool = True
     source: str = Field(default="arxiv", description="arxiv, or a path to a JSONL listing or Atom response")
     out_dir: Path = Field(default=Path("digests"), description="Where <date>.md and <date>.json go")
+    prompts_dir: Path | None = Field(default=None, description="Prompt overrides; default <home>/prompts")
     must_read: int = Field(default=3, ge=1, le=10)
     notable: int = Field(default=10, ge=0, le=30)
     max_critic_rounds: int = Field(default=2, ge=1, le=5)
@@ -122,6 +132,7 @@ class Settings(BaseSettings):
     holidays: list[dt.date] = Field(default_factory=list, description="Extra arXiv holidays (no listing)")
     memory: MemorySettings = Field(default_factory=MemorySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
+    github: GithubSettings = Field(default_factory=GithubSettings)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     currency: str = Field(default="CNY", description="Currency the digest shows cost in, when convertible")
 
@@ -136,6 +147,16 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
         return (init_settings, env_settings, toml)
+
+    @property
+    def prompts_folder(self) -> Path:
+        """Return the folder whose prompt files override the packaged ones."""
+        return self.prompts_dir or self.home / "prompts"
+
+    @property
+    def arxiv_cache(self) -> Path:
+        """Return `<home>/cache/arxiv`, where raw listing responses are kept per day."""
+        return self.home / "cache" / "arxiv"
 
     def provider(self, name: str) -> ProviderSettings:
         """Return the provider named `name`; raises `ConfigError` for an unknown name."""

@@ -119,3 +119,17 @@ def test_outputs_are_written_together(tmp_path: Path) -> None:
     assert md_path.read_text(encoding="utf-8") == "# page\n"
     assert json.loads(json_path.read_text(encoding="utf-8")) == {"date": "2026-02-18"}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["2026-02-18.json", "2026-02-18.md"]
+
+
+def test_stars_beside_code_links_when_known(tmp_path: Path) -> None:
+    papers = [paper(0, code_url="https://github.com/zai-org/GLM-5"), paper(1, code_url="https://github.com/a/b")]
+    picks = [pick(p, i + 1) for i, p in enumerate(papers)]
+    md = render_markdown(
+        prompts=PromptLibrary(user_dir=None), date=DAY, categories=["cs.CL"], scanned=2, picks=picks,
+        papers={p.arxiv_id: p for p in papers},
+        summaries={p.arxiv_id: summary(p, "must_read") for p in papers},
+        total_tokens=1, cost="¥0.0000", lead=None, run_id="R",
+        stars={"https://github.com/zai-org/GLM-5": 1052, "https://github.com/a/b": None},
+    )  # fmt: skip
+    assert "💻 [GitHub](https://github.com/zai-org/GLM-5) ⭐1052" in md
+    assert "💻 [GitHub](https://github.com/a/b)\n" in md

@@ -220,3 +220,13 @@ def test_editor_lead_is_held_to_the_number_guard(settings: Settings, memory: Mem
     md = result.digest_path.read_text(encoding="utf-8")
     assert "> 💡 今天的论文聚焦智能体与对齐" in md and "2031" not in md
     assert len(agents["editor"].requests) == 2
+
+
+def test_unreachable_github_keeps_the_links_without_stars(settings: Settings, memory: MemoryStore) -> None:
+    from ribao.settings import GithubSettings
+
+    offline = settings.model_copy(
+        update={"github": GithubSettings(stars=True, api_url="http://127.0.0.1:9", timeout_seconds=1)}
+    )
+    result = run(offline, memory, models())
+    assert "⭐" not in result.digest_path.read_text(encoding="utf-8")

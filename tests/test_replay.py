@@ -32,7 +32,7 @@ def test_replay_each_agent_on_recorded_inputs(tmp_path: Path) -> None:
         return valid_args(schema, text="换一种写法的中文摘要内容")
 
     replacement = models(writer=new_writer)
-    ctx = build_context(settings, models=replacement, configs=None, memory=None, prompts_dir=None,
+    ctx = build_context(settings, models=replacement, configs=None, memory=None,
                         run_id="replay-test")  # fmt: skip
     outcome = asyncio.run(replay_agent("writer", result.run_id, ctx))
     assert (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ribao.runs import RunLog, safe_settings, scrub
-from ribao.runs.redact import MASK, known_secrets, secret_env_names
+from ribao.runs.redact import MASK, known_secrets, mask_keys, secret_env_names
 from ribao.settings import AgentSettings, ProviderSettings, Settings
 from tests.test_runs_fixtures import call
 
@@ -30,10 +30,11 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         home=tmp_path,
         llm="gw",
-        providers={"gw": ProviderSettings(base_url="https://gw.example/v1", api_key_env="MY_GATEWAY_KEY",
-                                          model="m")},
+        providers={
+            "gw": ProviderSettings(base_url="https://gw.example/v1", api_key_env="MY_GATEWAY_KEY", model="m")
+        },
         agents={"writer": AgentSettings(max_tokens=900)},
-    )  # fmt: skip
+    )
 
 
 def test_safe_settings_keeps_env_names_and_masks_secret_keys(tmp_path: Path) -> None:
@@ -41,13 +42,29 @@ def test_safe_settings_keeps_env_names_and_masks_secret_keys(tmp_path: Path) -> 
     assert data["providers"]["gw"]["api_key_env"] == "MY_GATEWAY_KEY"
     assert data["agents"]["writer"]["max_tokens"] == 900 and data["local"]["max_tokens"] == 3072
     assert data["home"] == str(tmp_path) and data["categories"] == ["cs.CL", "cs.AI", "cs.LG"]
-    from ribao.runs.redact import mask_keys
-
-    nested = {"a": {"api_key": "v", "Authorization": "Bearer x", "client_secret": "s", "token": "t",
-                    "password": "p", "api_key_env": "OPENAI_API_KEY", "max_tokens": 5, "empty_token": None}}  # fmt: skip
+    nested = {
+        "a": {
+            "api_key": "v",
+            "Authorization": "Bearer x",
+            "client_secret": "s",
+            "token": "t",
+            "password": "p",
+            "api_key_env": "OPENAI_API_KEY",
+            "max_tokens": 5,
+            "empty_token": None,
+        }
+    }
     masked = mask_keys(nested)["a"]
-    assert masked == {"api_key": MASK, "Authorization": MASK, "client_secret": MASK, "token": MASK,
-                      "password": MASK, "api_key_env": "OPENAI_API_KEY", "max_tokens": 5, "empty_token": None}  # fmt: skip
+    assert masked == {
+        "api_key": MASK,
+        "Authorization": MASK,
+        "client_secret": MASK,
+        "token": MASK,
+        "password": MASK,
+        "api_key_env": "OPENAI_API_KEY",
+        "max_tokens": 5,
+        "empty_token": None,
+    }
 
 
 def test_secret_env_vars_are_found_by_provider_and_by_name(env: None, tmp_path: Path) -> None:
@@ -79,15 +96,34 @@ def test_no_secret_reaches_the_database_file(env: None, tmp_path: Path) -> None:
     )
     with RunLog.open(home) as log:
         log.start_run("r1", settings=settings(tmp_path), date=dt.date(2026, 2, 18), categories=["cs.CL"])
-        log.start_run("r2", settings={"llm": "x", "headers": {"Authorization": f"Bearer {BEARER}"},
-                                      "note": leaky}, categories=[])  # fmt: skip
-        bad = call("writer", f"task {GITHUB_TOKEN}", 10, 2, parsed={"text": leaky}, error=f"401 for {leaky}",
-                   messages=[{"role": "system", "content": leaky}, {"role": "human", "content": "hi"}])  # fmt: skip
+        log.start_run(
+            "r2",
+            settings={"llm": "x", "headers": {"Authorization": f"Bearer {BEARER}"}, "note": leaky},
+            categories=[],
+        )
+        bad = call(
+            "writer",
+            f"task {GITHUB_TOKEN}",
+            10,
+            2,
+            parsed={"text": leaky},
+            error=f"401 for {leaky}",
+            messages=[{"role": "system", "content": leaky}, {"role": "human", "content": "hi"}],
+        )
         bad = bad.model_copy(update={"raw": leaky})
         log.record_calls("r1", "write_summary", [bad], [None], [None], task_id="t1")
         now = dt.datetime.now(dt.UTC)
-        log.record_node("r1", node="write_summary", task_id="t1", started_at=now, finished_at=now,
-                        inputs={"prompt": leaky}, outputs={"reply": leaky}, error=leaky, summary=leaky)  # fmt: skip
+        log.record_node(
+            "r1",
+            node="write_summary",
+            task_id="t1",
+            started_at=now,
+            finished_at=now,
+            inputs={"prompt": leaky},
+            outputs={"reply": leaky},
+            error=leaky,
+            summary=leaky,
+        )
         log.finish_run("r1", status="failed", error=leaky, picks=[{"reason": leaky}], critiques=[])
         stored = log.calls("r1")[0]
         assert "***" in stored.raw and stored.messages[0]["content"].count("***") == 4

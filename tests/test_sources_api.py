@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,14 +98,23 @@ class ReplayServer:
         return [b.at - a.at for a, b in zip(self.seen, self.seen[1:], strict=False)]
 
 
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
+@contextmanager
+def running_server() -> Iterator[ReplayServer]:
+    """Run a `ReplayServer` on loopback for the duration of the block (other test modules use it too)."""
     replay = ReplayServer()
     replay.thread.start()
-    yield replay
-    replay.release.set()
-    replay.httpd.shutdown()
-    replay.httpd.server_close()
+    try:
+        yield replay
+    finally:
+        replay.release.set()
+        replay.httpd.shutdown()
+        replay.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    with running_server() as replay:
+        yield replay
 
 
 def options(server: ReplayServer, **overrides: object) -> ApiOptions:

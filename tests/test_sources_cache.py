@@ -1,10 +1,11 @@
-"""The per-day cache of raw arXiv responses (ribao.sources.cache): write, replay offline, refresh, failures."""
+"""The per-day cache of raw arXiv responses (ribao.sources.cache): write, offline replay, refresh, faults."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
 from ribao.sources import read_listing
 from ribao.sources.api import fetch_day
 from ribao.sources.cache import MANIFEST, DayCache, body_name
-from tests.test_sources_api import (  # noqa: F401 - `server` is a fixture
+from tests.test_sources_api import (
     CATS,
     DAY,
     EMPTY,
@@ -23,11 +24,17 @@ from tests.test_sources_api import (  # noqa: F401 - `server` is a fixture
     Reply,
     feed,
     options,
-    server,
+    running_server,
 )
 from tests.test_sources_rss import D19, FEED, NEW, OURS, THU_NOON
 
 UTC = dt.UTC
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    with running_server() as replay:
+        yield replay
 
 
 def manifest(cache_dir: Path, day: dt.date) -> dict:
@@ -51,7 +58,10 @@ def test_api_day_is_cached_then_replayed_without_requests(server: ReplayServer, 
     assert again.papers == first.papers
     assert again.source == f"{server.url} (cached in {tmp_path / '2024-05-23'})"
     # Cross-lists are filtered after the cache: the same responses serve both settings.
-    assert fetch_day(DAY, ["cs.AI"], include_cross_lists=False, options=options(server), cache_dir=tmp_path) == []
+    assert (
+        fetch_day(DAY, ["cs.AI"], include_cross_lists=False, options=options(server), cache_dir=tmp_path)
+        == []
+    )
 
 
 def test_every_page_is_cached_and_replayed_without_the_pause(server: ReplayServer, tmp_path: Path) -> None:
@@ -59,13 +69,13 @@ def test_every_page_is_cached_and_replayed_without_the_pause(server: ReplayServe
         Reply(body=feed("arxivpy_api_q_testing_s0_m10_bc5a6c384fe9.xml", total=20)),
         Reply(body=feed("arxivpy_api_q_testing_s10_m10_34e56e15aaac.xml", total=20)),
     ]
-    day, opts = dt.date(2024, 7, 29), options(server, page_size=10, delay_seconds=0.5)
+    day, opts = dt.date(2024, 7, 29), options(server, page_size=10, delay_seconds=0.3)
     papers = fetch_day(day, CATS, options=opts, cache_dir=tmp_path)
     assert len(manifest(tmp_path, day)["responses"]) == 2
     server.seen.clear()
     started = time.monotonic()
     assert fetch_day(day, CATS, options=opts, cache_dir=tmp_path) == papers
-    assert server.seen == [] and time.monotonic() - started < 0.5
+    assert server.seen == [] and time.monotonic() - started < 0.3
 
 
 def test_refresh_refetches_and_replaces_keeping_other_files(server: ReplayServer, tmp_path: Path) -> None:
@@ -91,7 +101,9 @@ def test_a_failed_fetch_leaves_no_cache_for_the_day(server: ReplayServer, tmp_pa
         Reply(status=503, body=b"down"),
     ]
     with pytest.raises(ListingUnavailable):
-        fetch_day(dt.date(2024, 7, 29), CATS, options=options(server, page_size=10, retries=0), cache_dir=tmp_path)
+        fetch_day(
+            dt.date(2024, 7, 29), CATS, options=options(server, page_size=10, retries=0), cache_dir=tmp_path
+        )
     assert len(server.seen) == 2  # the first page arrived, the second did not
     assert list(tmp_path.iterdir()) == []
 
@@ -150,7 +162,9 @@ def test_feed_day_is_cached_and_replayed_after_it_stopped_being_the_latest(
     server: ReplayServer, tmp_path: Path
 ) -> None:
     server.script = [Reply(body=FEED)]
-    first = read_listing("arxiv", date=None, categories=OURS, api=options(server), now=THU_NOON, cache_dir=tmp_path)
+    first = read_listing(
+        "arxiv", date=None, categories=OURS, api=options(server), now=THU_NOON, cache_dir=tmp_path
+    )
     saved = manifest(tmp_path, D19)
     assert saved["route"] == "rss"
     assert list(saved["responses"]) == [f"{server.base}/rss/cs.CL+cs.AI+cs.LG"]
@@ -179,10 +193,14 @@ def test_a_feed_of_another_day_is_not_cached_the_api_answer_is(server: ReplaySer
     # Thursday 23 May 2024, 12:00 UTC: the latest listing is the 23rd's; the feed holds 19 Feb 2026.
     now = dt.datetime(2024, 5, 23, 12, 0, tzinfo=UTC)
     server.script = [Reply(body=FEED), Reply(body=PAGE_0)]
-    listing = read_listing("arxiv", date=None, categories=CATS, api=options(server), now=now, cache_dir=tmp_path)
+    listing = read_listing(
+        "arxiv", date=None, categories=CATS, api=options(server), now=now, cache_dir=tmp_path
+    )
     assert [p.arxiv_id for p in listing.papers] == ["2405.13786"]
     saved = manifest(tmp_path, DAY)
     assert saved["route"] == "api" and all("/api/query" in url for url in saved["responses"])
     server.seen.clear()
-    again = read_listing("arxiv", date=None, categories=CATS, api=options(server), now=now, cache_dir=tmp_path)
+    again = read_listing(
+        "arxiv", date=None, categories=CATS, api=options(server), now=now, cache_dir=tmp_path
+    )
     assert server.seen == [] and again.papers == listing.papers

@@ -32,6 +32,22 @@ NO_REPOSITORY = {
 }
 
 
+def expected_code_url(raw: str) -> str | None:
+    """Return the clean link a raw token of github-links.jsonl names, worked out without normalize.
+
+    The token is already cut out of its sentence, so this only drops what follows the repository
+    name (wrappers, punctuation, sub-paths, ``.git``), the scheme and ``www.``.
+    """
+    if raw in NO_REPOSITORY:
+        return None
+    found = re.search(r"github\.com/([A-Za-z0-9_-]+)/([A-Za-z0-9_.-]+)", raw.replace("\\_", "_"), re.I)
+    assert found, raw
+    owner, repo = found[1], found[2].rstrip(".")
+    if repo.lower().endswith(".git"):
+        repo = repo[: -len(".git")].rstrip(".")
+    return f"https://github.com/{owner}/{repo}"
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -115,6 +131,7 @@ def test_display_helpers_render_and_normalise() -> None:
 def test_every_sample_github_token_gives_a_clean_repository_url(case: dict) -> None:
     raw = case["raw"]
     url = extract_code_url(raw, None)
+    assert url == expected_code_url(raw)
     if raw in NO_REPOSITORY:
         assert url is None
         return

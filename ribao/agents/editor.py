@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -13,6 +15,7 @@ from ribao.digest import cost_text, digest_record, render_markdown, usage_totals
 from ribao.graph.context import RunContext
 from ribao.graph.state import DigestState, screened
 from ribao.llm.structured import LLMCall, ainvoke_structured
+from ribao.sources.stars import fetch_stars
 
 
 def _lead_source(state: DigestState) -> str:
@@ -24,6 +27,24 @@ def _lead_source(state: DigestState) -> str:
         texts = [v for v in summary.model_dump().values() if isinstance(v, str)]
         parts += [paper.title, paper.abstract, *texts]
     return " ".join(parts)
+
+
+def _stars(state: DigestState, ctx: RunContext, progress: Callable[[Any], None]) -> dict[str, int | None]:
+    """Fetch GitHub stars of the picks' code links (cached per day); the trace says why any is missing."""
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    urls = [u for u in (papers[p.arxiv_id].code_url for p in state["picks"]) if u]
+    gh = ctx.settings.github
+    result = fetch_stars(
+        urls,
+        token=os.environ.get(gh.token_env) or None,
+        cache_dir=ctx.settings.arxiv_cache,
+        day=state["date"],
+        timeout=gh.timeout_seconds,
+        api_url=gh.api_url,
+    )
+    if result.summary():
+        progress({"node": "assemble_digest", "message": result.summary()})
+    return result.stars
 
 
 async def write_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCall]]:
@@ -70,6 +91,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
     all_calls = [*state.get("llm_calls", []), *calls]
     totals = usage_totals(all_calls)
     cost, currency = ctx.total_cost(all_calls)
+    stars = _stars(state, ctx, runtime.stream_writer) if ctx.settings.github.stars else {}
     scanned = len(screened(state))
     categories = ctx.settings.categories
     markdown = render_markdown(
@@ -84,6 +106,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
         cost=cost_text(cost, currency),
         lead=lead,
         run_id=ctx.run_id,
+        stars=stars,
     )
     record = digest_record(
         date=state["date"],

@@ -30,6 +30,7 @@ class Status(StrEnum):
     failed = "failed"
     no_announcement = "no_announcement"
     interrupted = "interrupted"
+    replay = "replay"
 
 
 IdArg = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or latest")]
@@ -151,3 +152,26 @@ def trace(
     if agent and not calls:
         console.print(f"no LLM calls by {agent!r} in this run", markup=False)
     show_trace(console, nodes, calls, agent=agent, max_chars=max_chars)
+
+
+@runs_app.command()
+def resume(
+    run_id: IdArg,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No trace; only errors")] = False,
+) -> None:
+    """Continue a run that was interrupted, killed or failed, from its last checkpoint.
+
+    Finished nodes and finished writer tasks are not run (or paid for) again; the run keeps its
+    id, settings and prompt folder, and writes the digest it would have written.
+    """
+    from ribao.commands.run import start
+    from ribao.graph.runner import settings_of_run
+
+    with _errors(), _open() as log:
+        row = log.get_run(run_id)
+    if row.status == "done":
+        typer.echo(f"ribao: run {row.run_id} already finished: {row.digest_path}", err=True)
+        raise typer.Exit(0)
+    with _errors():
+        settings = settings_of_run(row.settings)
+    start(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id, resume=True)

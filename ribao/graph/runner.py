@@ -22,6 +22,9 @@ from ribao.llm.config import ModelConfig
 from ribao.llm.pricing import make_pricing
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
+from ribao.runs.db import RunLog, RunNotFound
+from ribao.runs.recorder import RunRecorder
+from ribao.schemas import Listing
 from ribao.settings import AGENTS, Settings
 from ribao.sources import read_listing
 
@@ -44,7 +47,7 @@ class RunResult:
 
 
 @contextlib.contextmanager
-def model_configs(settings: Settings, local_model: Path | None = None) -> Iterator[dict[str, ModelConfig]]:
+def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
     """Yield each agent's `ModelConfig`; with `llm == "local"` (for any agent) the llama.cpp server runs
     for the duration of the block and is stopped afterwards, also on errors and Ctrl-C."""
     needs_local = settings.llm == "local" or any(a.provider == "local" for a in settings.agents.values())
@@ -53,7 +56,7 @@ def model_configs(settings: Settings, local_model: Path | None = None) -> Iterat
         return
     from ribao.llm.local import LocalLlamaServer
 
-    path = local_model or settings.local.model_path
+    path = settings.local.model_path
     log = settings.home / "logs" / "llama-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with LocalLlamaServer(path, n_ctx=settings.local.n_ctx, log_path=log) as server:
@@ -72,14 +75,29 @@ def open_memory(settings: Settings) -> Any:
     )
 
 
+def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) -> Listing:
+    """Read the listing of `day` (None = the file's day, or the latest) from `settings.source`,
+    through the day cache in `<home>/cache/arxiv` (`refresh` re-reads and replaces it)."""
+    return read_listing(
+        settings.source,
+        date=day,
+        categories=settings.categories,
+        include_cross_lists=settings.include_cross_lists,
+        api=settings.arxiv,
+        holidays=settings.holidays,
+        cache_dir=settings.arxiv_cache,
+        refresh=refresh,
+    )
+
+
 def build_context(
     settings: Settings,
     *,
     models: Mapping[str, BaseChatModel],
     configs: Mapping[str, ModelConfig] | None,
     memory: Any,
-    prompts_dir: Path | None,
     run_id: str,
+    refresh: bool = False,
 ) -> RunContext:
     """Return the context of one run: models, prompt library, listing reader, memory and pricing."""
     prices = {name: Price(**p.model_dump(), source="config") for name, p in settings.prices.items()}
@@ -90,15 +108,8 @@ def build_context(
     return RunContext(
         settings=settings,
         models=dict(models),
-        prompts=PromptLibrary(user_dir=prompts_dir or settings.home / "prompts"),
-        read_listing=lambda day: read_listing(
-            settings.source,
-            date=day,
-            categories=settings.categories,
-            include_cross_lists=settings.include_cross_lists,
-            api=settings.arxiv,
-            holidays=settings.holidays,
-        ),
+        prompts=PromptLibrary(user_dir=settings.prompts_folder),
+        read_listing=lambda day: read_day(settings, day, refresh=refresh),
         run_id=run_id,
         memory=memory,
         pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
@@ -118,10 +129,10 @@ async def run_digest(
     models: Mapping[str, BaseChatModel],
     configs: Mapping[str, ModelConfig] | None = None,
     memory: Any = None,
-    prompts_dir: Path | None = None,
     tracer: Tracer | None = None,
     run_id: str | None = None,
     resume: bool = False,
+    refresh: bool = False,
 ) -> RunResult:
     """Run the graph for one announcement day (or, with `resume`, continue run `run_id`).
 
@@ -138,20 +149,36 @@ async def run_digest(
     run_id = run_id or str(ULID())
     started = time.perf_counter()
     ctx = build_context(
-        settings, models=models, configs=configs, memory=memory, prompts_dir=prompts_dir, run_id=run_id
+        settings, models=models, configs=configs, memory=memory, run_id=run_id, refresh=refresh
     )
     settings.home.mkdir(parents=True, exist_ok=True)
     config = thread_config(run_id, settings)
-    tracer.line(f"[bold]ribao[/bold] {'resuming' if resume else ''} run {run_id}".replace("  ", " "))
-    async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
-        graph = compile_graph(checkpointer=saver)
-        inputs = None if resume else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
-        async for mode, data in graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"]):
-            if mode == "custom":
-                tracer.progress(data)
-            else:
-                tracer.event(data)
-        state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
+    tracer.line(f"[bold]ribao[/bold] {'resuming run' if resume else 'run'} {run_id}")
+    with RunLog.open(settings.home) as log:
+        recorder = RunRecorder(log, run_id, pricing=ctx.pricing)
+        recorder.start(settings, date=date, models=configs)
+        try:
+            async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
+                graph = compile_graph(checkpointer=saver)
+                if resume and not (await graph.aget_state(config)).values:
+                    raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
+                inputs = (
+                    None
+                    if resume
+                    else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
+                )
+                stream = graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"])
+                async for mode, data in stream:
+                    if mode == "custom":
+                        tracer.progress(data)
+                    else:
+                        tracer.event(data)
+                        recorder.event(data)
+                state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
+        except BaseException as exc:
+            recorder.finish(error=exc, prompts=ctx.prompts.used)
+            raise
+        recorder.finish(state=state, prompts=ctx.prompts.used)
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
     return RunResult(
@@ -167,3 +194,47 @@ async def run_digest(
         currency=currency,
         seconds=time.perf_counter() - started,
     )
+
+
+def execute(
+    settings: Settings,
+    *,
+    date: dt.date | None,
+    tracer: Tracer,
+    run_id: str | None = None,
+    resume: bool = False,
+    refresh: bool = False,
+) -> RunResult:
+    """Run (or resume) with real models: open the memory, start the local server if needed, run.
+
+    This is what `ribao run`, `ribao demo` and `ribao runs resume` call; the local llama.cpp
+    server is stopped when it returns or raises (Ctrl-C included).
+    """
+    import asyncio
+
+    from ribao.llm.models import make_chat_model
+
+    # Absolute, so that a resumed run writes where the original would have, whatever the cwd.
+    settings = settings.model_copy(update={"out_dir": settings.out_dir.resolve()})
+    memory = open_memory(settings)
+    with model_configs(settings) as configs:
+        models = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
+        return asyncio.run(
+            run_digest(
+                settings,
+                date=date,
+                models=models,
+                configs=configs,
+                memory=memory,
+                tracer=tracer,
+                run_id=run_id,
+                resume=resume,
+                refresh=refresh,
+            )
+        )
+
+
+def settings_of_run(row_settings: Mapping[str, Any]) -> Settings:
+    """Rebuild the settings a recorded run used (its effective values win over env and config)."""
+    known = {k: v for k, v in row_settings.items() if k in Settings.model_fields}
+    return Settings(**known)

@@ -123,7 +123,7 @@ class RunRecorder:
             started_at=started,
             finished_at=now,
             inputs=inputs,
-            outputs=brief({k: v for k, v in result.items() if k != "llm_calls"} | {"llm_calls": calls}),
+            outputs=brief({**result, "llm_calls": calls} if calls else result),
             error=error_text(error) if isinstance(error, BaseException) else (str(error) if error else None),
             summary=None if error else _describe(node, result),
         )
@@ -194,7 +194,9 @@ def _flatten(result: dict[str, Any]) -> dict[str, Any]:
 
 def _describe(node: str, result: dict[str, Any]) -> str | None:
     """Return the live trace's one-line description of a node's result, None when it has none."""
+    if node not in DESCRIBE:
+        return None
     try:
-        return DESCRIBE[node](result) or None if node in DESCRIBE else None
+        return DESCRIBE[node](result) or None
     except (KeyError, ValueError, IndexError, AttributeError, TypeError):
         return None

@@ -26,7 +26,7 @@ def decode(row: Any, *json_keys: str) -> dict[str, Any]:
     return data
 
 
-RunStatus = Literal["running", "done", "failed", "no_announcement", "interrupted"]
+RunStatus = Literal["running", "done", "failed", "no_announcement", "interrupted", "replay"]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 
 
@@ -86,7 +86,7 @@ class CallRow(BaseModel):
     task: str
     messages: list[dict[str, str]] = Field(description="[{role, content}] in the order sent")
     raw: str
-    parsed: dict[str, Any] | list[Any] | None = None
+    parsed: dict[str, Any] | None = None
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0

@@ -76,6 +76,8 @@ def _fields(console: Console, label: str, values: Any) -> None:
     if not isinstance(values, dict):
         return
     for key, value in values.items():
+        if label == "in " and value in (None, [], {}, ""):
+            continue  # the state's empty keys say nothing about this task
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         line = Text(f"  {label} ", style="dim")
         line.append(f"{key}: ", style="cyan")

@@ -72,6 +72,16 @@ def _rate_limit_reason(response: requests.Response, api_url: str) -> str:
     return f"GitHub API at {api_url} refused the request (HTTP {response.status_code})"
 
 
+def _cause(err: requests.RequestException) -> str:
+    """Return a short cause of a failed connection: DNS, refused, or the exception's name."""
+    text = str(err)
+    if "NameResolutionError" in text or "Failed to resolve" in text:
+        return "DNS lookup failed"
+    if "Connection refused" in text:
+        return "connection refused"
+    return type(err).__name__
+
+
 def _ask(session: requests.Session, api_url: str, owner: str, repo: str, timeout: float) -> _Answer:
     """Return the star count of one repository, or why there is none."""
     try:
@@ -79,7 +89,7 @@ def _ask(session: requests.Session, api_url: str, owner: str, repo: str, timeout
     except requests.Timeout:
         return _Answer(None, f"GitHub API at {api_url} did not answer within {timeout:g} s", fatal=True)
     except requests.RequestException as err:
-        return _Answer(None, f"GitHub API at {api_url} unreachable ({type(err).__name__})", fatal=True)
+        return _Answer(None, f"GitHub API at {api_url} unreachable ({_cause(err)})", fatal=True)
     status = response.status_code
     if status == 404:
         return _Answer(None, "repository not found (deleted, renamed or private)", final=True)

@@ -1,0 +1,198 @@
+"""`ribao run`, `ribao demo` and `ribao fetch`: write a day's digest, or show what would be read."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ribao.errors import RibaoError
+
+if TYPE_CHECKING:
+    from ribao.graph.runner import RunResult
+    from ribao.settings import Settings
+
+SAMPLE_DATE = dt.date(2026, 2, 18)
+
+
+def sample_listing() -> Path:
+    """Return the bundled real listing of 2026-02-18 (180 papers in cs.CL/cs.AI/cs.LG)."""
+    return Path(str(resources.files("ribao") / "data" / f"{SAMPLE_DATE.isoformat()}.cs.jsonl"))
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """Parse ``YYYY-MM-DD``; None or ``latest`` mean the listing's own day (for the API: the latest)."""
+    if value is None or value == "latest":
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD or latest, got {value!r}") from None
+
+
+def split_categories(value: str | None) -> list[str] | None:
+    """Split ``cs.CL,cs.AI`` into a list; None when not given."""
+    return [c.strip() for c in value.split(",") if c.strip()] if value else None
+
+
+@contextlib.contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn a `RibaoError` into one ``ribao: error:`` line and its exit status; Ctrl-C into 130."""
+    try:
+        yield
+    except RibaoError as exc:
+        typer.echo(f"ribao: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            "ribao: interrupted; nothing was written (resume with: ribao runs resume latest)", err=True
+        )
+        raise typer.Exit(130) from None
+
+
+def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
+    """Print the end-of-run summary (path, day, counts, tokens, cost, time, run id)."""
+    if as_json:
+        data = {**result.__dict__, "date": result.date.isoformat()}
+        typer.echo(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in data.items()}))
+        return
+    if quiet:
+        return
+    cost = "cost unknown" if result.cost is None else f"{result.cost:.4f} {result.currency}"
+    typer.echo(
+        f"{result.digest_path}  ({result.date}, {result.scanned} screened, {result.picks} picked, "
+        f"{result.input_tokens + result.output_tokens:,} tokens, {cost}, {result.seconds:.0f}s, "
+        f"run {result.run_id})"
+    )
+
+
+def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: bool, **kw: Any) -> None:
+    """Run (or, with ``resume=True, run_id=…``, resume) with real models and report the outcome."""
+    from ribao.graph.runner import execute
+    from ribao.graph.trace import Tracer
+
+    with cli_errors():
+        result = execute(settings, date=date, tracer=Tracer(quiet=quiet), **kw)
+    report(result, quiet=quiet, as_json=as_json)
+
+
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date", help="Announcement day YYYY-MM-DD or latest [default: the file's day; API: latest]"
+    ),
+]
+CatOpt = Annotated[str | None, typer.Option(help="Comma-separated categories [default: cs.CL,cs.AI,cs.LG]")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(help="arxiv (listing feed + API), or a JSONL listing / API Atom file [default: arxiv]"),
+]
+NoCrossOpt = Annotated[
+    bool,
+    typer.Option("--no-cross-lists", help="Drop papers whose primary category is not one of --categories"),
+]
+RefreshOpt = Annotated[
+    bool, typer.Option("--refresh", help="Re-read the day from arXiv and replace its cache")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No trace; only errors (for cron)")]
+
+
+def run(
+    date: DateOpt = None,
+    categories: CatOpt = None,
+    source: SourceOpt = None,
+    must_read: Annotated[int | None, typer.Option(help="Must-read picks [default: 3]")] = None,
+    notable: Annotated[int | None, typer.Option(help="Notable picks [default: 10]")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder for <date>.md/.json [default: ./digests]")
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="Provider: openai, deepseek, qwen, glm, kimi, doubao, ollama, a [providers] name, or local"
+        ),
+    ] = None,
+    local_model: Annotated[
+        Path | None, typer.Option(help="GGUF for --llm local [default: SmolLM2-135M]")
+    ] = None,
+    prompts_dir: Annotated[
+        Path | None, typer.Option(help="Prompt overrides [default: <home>/prompts]")
+    ] = None,
+    no_cross_lists: NoCrossOpt = False,
+    refresh: RefreshOpt = False,
+    stars: Annotated[
+        bool, typer.Option("--stars", help="Show GitHub stars beside code links (online)")
+    ] = False,
+    quiet: QuietOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
+) -> None:
+    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → write → assemble."""
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        settings = load_settings(
+            categories=split_categories(categories),
+            source=source,
+            must_read=must_read,
+            notable=notable,
+            out_dir=out,
+            llm=llm,
+            prompts_dir=prompts_dir,
+            include_cross_lists=False if no_cross_lists else None,
+            local={"model_path": local_model} if local_model else None,
+            github={"stars": True} if stars else None,
+        )
+    start(settings, date=parse_date(date), quiet=quiet, as_json=as_json, refresh=refresh)
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("digests"),
+    local_model: Annotated[Path | None, typer.Option(help="GGUF file [default: SmolLM2-135M]")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model."""
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        settings = load_settings(
+            source=str(sample_listing()),
+            llm="local",
+            out_dir=out,
+            local={"model_path": local_model} if local_model else None,
+        )
+    start(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False)
+
+
+def fetch(
+    date: DateOpt = None,
+    categories: CatOpt = None,
+    source: SourceOpt = None,
+    no_cross_lists: NoCrossOpt = False,
+    refresh: RefreshOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per paper per line")] = False,
+) -> None:
+    """Print the normalised listing of one announcement day (what the screener would read)."""
+    from ribao.graph.runner import read_day
+    from ribao.settings import load_settings
+    from ribao.sources import paper_to_json
+
+    with cli_errors():
+        settings = load_settings(
+            source=source,
+            categories=split_categories(categories),
+            include_cross_lists=False if no_cross_lists else None,
+        )
+        listing = read_day(settings, parse_date(date), refresh=refresh)
+    if as_json:
+        for paper in listing.papers:
+            typer.echo(json.dumps(paper_to_json(paper), ensure_ascii=False))
+        return
+    typer.echo(f"{listing.date}: {len(listing.papers)} papers from {listing.source}")
+    for paper in listing.papers:
+        typer.echo(f"{paper.arxiv_id:<12} {paper.primary_category:<9} {paper.title_display}")
