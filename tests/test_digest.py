@@ -122,7 +122,10 @@ def test_outputs_are_written_together(tmp_path: Path) -> None:
 
 
 def test_stars_beside_code_links_when_known(tmp_path: Path) -> None:
-    papers = [paper(0, code_url="https://github.com/zai-org/GLM-5"), paper(1, code_url="https://github.com/a/b")]
+    papers = [
+        paper(0, code_url="https://github.com/zai-org/GLM-5"),
+        paper(1, code_url="https://github.com/a/b"),
+    ]
     picks = [pick(p, i + 1) for i, p in enumerate(papers)]
     md = render_markdown(
         prompts=PromptLibrary(user_dir=None), date=DAY, categories=["cs.CL"], scanned=2, picks=picks,

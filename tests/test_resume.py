@@ -1,0 +1,118 @@
+"""A real run killed with SIGKILL while the writers work resumes to the same digest, repaying nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ribao.cli import sample_listing
+from ribao.runs.db import RunLog
+from tests.stub_openai import StubOpenAI
+from tests.test_http_run import respond
+
+WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
+
+
+class SlowWriters:
+    """Answer like `respond`, but the n-th writer request waits n x 0.4 s: writers finish one by one."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.writers_seen = 0
+        self.writers_answered = 0
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body["tools"][0]["function"]["name"]
+        if name in WRITER_TOOLS:
+            with self.lock:
+                self.writers_seen += 1
+                n = self.writers_seen
+            time.sleep(0.4 * n)
+            with self.lock:
+                self.writers_answered += 1
+        return respond(body)
+
+
+def configure(home: Path, stub: StubOpenAI) -> dict[str, str]:
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text(
+        f'llm = "stub"\nmax_critic_rounds = 1\n[providers.stub]\nbase_url = "{stub.base_url}"\n'
+        'api_key_env = "STUB_API_KEY"\nmodel = "stub-chat"\n[memory]\nembedder = "hash"\n',
+        encoding="utf-8",
+    )
+    return {**os.environ, "RIBAO_HOME": str(home), "STUB_API_KEY": "sk-stub-key-0123456789"}
+
+
+def tools(stub: StubOpenAI, since: int = 0) -> list[str]:
+    return [r.body["tools"][0]["function"]["name"] for r in stub.chat_requests[since:] if r.body]
+
+
+def ribao(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ribao", *args], env=env, cwd=cwd, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) -> None:
+    source = str(sample_listing())
+    # The reference: the same run, never interrupted.
+    with StubOpenAI() as stub:
+        stub.responder = respond
+        env = configure(tmp_path / "ref-home", stub)
+        ref = ribao(
+            "run", "--source", source, "--out", str(tmp_path / "ref"), "--quiet", env=env, cwd=tmp_path
+        )
+        assert ref.wait(timeout=300) == 0, ref.stderr.read() if ref.stderr else ""
+    reference = (tmp_path / "ref" / "2026-02-18.md").read_text(encoding="utf-8")
+
+    with StubOpenAI() as stub:
+        slow = SlowWriters()
+        stub.responder = slow
+        env = configure(tmp_path / "home", stub)
+        out = tmp_path / "out"
+        proc = ribao("run", "--source", source, "--out", str(out), "--quiet", env=env, cwd=tmp_path)
+        deadline = time.monotonic() + 300
+        while slow.writers_answered < 4:
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before the kill"
+            time.sleep(0.05)
+        time.sleep(0.2)  # let the client store the answered writers' results
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert not out.exists() or not any(out.iterdir()), "a killed run must leave no digest"
+        before = len(stub.chat_requests)
+        done_before = slow.writers_answered
+
+        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
+
+        after = tools(stub, before)
+        assert not {"TriageScores", "ShortlistRanking", "PickReasons", "CriticVerdicts"} & set(after)
+        assert set(after) <= WRITER_TOOLS | {"LeadOutput"}
+        assert len([t for t in after if t in WRITER_TOOLS]) <= 13 - done_before
+        assert after.count("LeadOutput") == 1
+
+    digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
+
+    def strip(md: str) -> str:
+        return re.sub(r"run [0-9A-Z]{26}", "run ID", md)
+
+    assert strip(digest) == strip(reference)
+    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
+    assert len(data["picks"]) == 13
+    # The call log of the run holds each screener and critic call once, and every writer.
+    with RunLog.open(tmp_path / "home") as log:
+        row = log.list_runs()[0]
+        assert row.status == "done" and row.run_id == data["run_id"]
+        by_task = [c.task for c in log.calls(row.run_id)]
+    assert len([t for t in by_task if t.startswith("triage")]) == 9
+    assert by_task.count("critique round 1") == 1
+    assert len({t for t in by_task if t.startswith("2602.")}) == 13
