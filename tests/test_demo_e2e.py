@@ -62,6 +62,16 @@ def test_demo_then_a_later_day_never_features_the_same_paper_twice(tmp_path: Pat
         assert f"✓ {node}" in demo.stderr
     assert "digests/2026-02-18.md" in demo.stdout
 
+    # The run is on record; per-agent tokens add up to the digest's totals.
+    listed = ribao("runs", "list", "--json", cwd=tmp_path, home=home)
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["run_id"] == data["run_id"]
+    shown = json.loads(ribao("runs", "show", data["run_id"], "--json", cwd=tmp_path, home=home).stdout)
+    agents = shown["by_agent"]
+    assert sum(a["input_tokens"] for a in agents.values()) == data["usage"]["input_tokens"]
+    assert sum(a["output_tokens"] for a in agents.values()) == data["usage"]["output_tokens"]
+    critic = ribao("runs", "trace", data["run_id"], "--agent", "critic", cwd=tmp_path, home=home)
+    assert critic.returncode == 0 and "critique round 1" in critic.stdout
+
     # A later listing that repeats the 13 featured papers plus 40 new ones of 2026-02-19.
     featured = {p["arxiv_id"] for p in data["picks"]}
     rows = [json.loads(line) for line in sample_listing().read_text(encoding="utf-8").splitlines()]
