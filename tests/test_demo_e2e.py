@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ribao.cli import sample_listing
+from ribao.graph.builder import NODES
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,15 +51,7 @@ def test_demo_then_a_later_day_never_features_the_same_paper_twice(tmp_path: Pat
     assert data["usage"]["input_tokens"] > 0 and data["usage"]["output_tokens"] > 0
     assert data["usage"]["cost"] == 0
     # The trace names every node and ends with the output path.
-    for node in (
-        "fetch_listing",
-        "recall_memory",
-        "screen_papers",
-        "critique_picks",
-        "write_summary",
-        "assemble_digest",
-        "remember_digest",
-    ):
+    for node in NODES:
         assert f"✓ {node}" in demo.stderr
     assert "digests/2026-02-18.md" in demo.stdout
 

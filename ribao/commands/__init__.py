@@ -1,0 +1,23 @@
+"""The command groups of the `ribao` CLI, one module each; `cli_errors` is their shared error policy."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import typer
+
+from ribao.errors import RibaoError
+
+
+@contextlib.contextmanager
+def cli_errors(interrupted: str = "ribao: interrupted") -> Iterator[None]:
+    """Turn a `RibaoError` into one ``ribao: error:`` line and its exit status; Ctrl-C into 130."""
+    try:
+        yield
+    except RibaoError as exc:
+        typer.echo(f"ribao: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo(interrupted, err=True)
+        raise typer.Exit(130) from None

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 
-from ribao.errors import RibaoError
+from ribao.commands import cli_errors
 
 config_app = typer.Typer(
     help="Settings: flag > RIBAO_* env > <home>/config.toml > default.", no_args_is_help=True
 )
 
 VALUE_WIDTH = 40
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """Turn a `RibaoError` into one `ribao: error:` line and its exit code."""
-    try:
-        yield
-    except RibaoError as exc:
-        typer.echo(f"ribao: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
 
 
 def parse_assignments(items: list[str]) -> dict[str, Any]:
@@ -64,7 +52,7 @@ def show(
     """Print every effective setting and where it came from: flag, env (RIBAO_X), file (<path>), default."""
     from ribao.settings_sources import explain_settings
 
-    with _errors():
+    with cli_errors():
         rows = explain_settings(parse_assignments(assignments or []))
     if as_json:
         typer.echo(json.dumps([{**asdict(r), "label": r.label} for r in rows], ensure_ascii=False, indent=2))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import hashlib
 import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ribao.commands import cli_errors
 from ribao.errors import ConfigError, RibaoError
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
 from ribao.prompts.catalog import check_prompts, prompt_files, select, stray_user_files
@@ -32,16 +32,6 @@ NameOpt = Annotated[
     str | None, typer.Argument(help="File name, e.g. must_read or must_read.md.j2 [default: all]")
 ]
 NameArg = Annotated[str | None, typer.Argument(help="File name, e.g. must_read or must_read.md.j2")]
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """Turn a `RibaoError` into one `ribao: error:` line and its exit code."""
-    try:
-        yield
-    except RibaoError as exc:
-        typer.echo(f"ribao: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
 
 
 def user_dir(prompts_dir: Path | None) -> Path:
@@ -67,7 +57,7 @@ def _table(rows: Sequence[Sequence[str]]) -> None:
 @prompts_app.command("list")
 def list_(prompts_dir: DirOpt = None) -> None:
     """List every prompt file: agent, file, default or user, sha256 (first 8 hex digits)."""
-    with _errors():
+    with cli_errors():
         folder = user_dir(prompts_dir)
         library = PromptLibrary(user_dir=folder)
         rows = [("agent", "file", "source", "sha256")]
@@ -83,7 +73,7 @@ def list_(prompts_dir: DirOpt = None) -> None:
 @prompts_app.command()
 def show(agent: AgentArg, name: NameOpt = None, prompts_dir: DirOpt = None) -> None:
     """Print the effective text of one file, or of all the agent's files with a header each."""
-    with _errors():
+    with cli_errors():
         library = PromptLibrary(user_dir=user_dir(prompts_dir))
         files = select(agent, name)
         for i, f in enumerate(files):
@@ -101,7 +91,7 @@ def _editor() -> list[str]:
 @prompts_app.command()
 def edit(agent: AgentArg, name: NameArg = None, prompts_dir: DirOpt = None) -> None:
     """Copy the default to the user folder (unless already there), then open it in $EDITOR."""
-    with _errors():
+    with cli_errors():
         files = select(agent, name)
         if len(files) != 1:
             known = ", ".join(f.name for f in files)
@@ -123,7 +113,7 @@ def edit(agent: AgentArg, name: NameArg = None, prompts_dir: DirOpt = None) -> N
 @prompts_app.command()
 def diff(agent: AgentArg, name: NameOpt = None, prompts_dir: DirOpt = None) -> None:
     """Print a unified diff of default against user copy; nothing when they are the same or no copy."""
-    with _errors():
+    with cli_errors():
         folder = user_dir(prompts_dir)
         for f in select(agent, name):
             user = folder / f.rel
@@ -149,7 +139,7 @@ def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before removing")] = False,
 ) -> None:
     """Remove the user copy of one file (or of all the agent's files), so the default applies again."""
-    with _errors():
+    with cli_errors():
         folder = user_dir(prompts_dir)
         targets = [folder / f.rel for f in select(agent, name) if (folder / f.rel).is_file()]
         if not targets:
@@ -165,7 +155,7 @@ def reset(
 @prompts_app.command()
 def check(prompts_dir: DirOpt = None) -> None:
     """Render every effective prompt file with sample data; exit 1 with a line per problem."""
-    with _errors():
+    with cli_errors():
         folder = user_dir(prompts_dir)
         problems = check_prompts(PromptLibrary(user_dir=folder))
         if problems:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands.run import cli_errors
+from ribao.commands import cli_errors
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.errors import RibaoError
+from ribao.commands import cli_errors
 
 if TYPE_CHECKING:
     from ribao.graph.runner import RunResult
@@ -41,21 +39,6 @@ def split_categories(value: str | None) -> list[str] | None:
     return [c.strip() for c in value.split(",") if c.strip()] if value else None
 
 
-@contextlib.contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn a `RibaoError` into one ``ribao: error:`` line and its exit status; Ctrl-C into 130."""
-    try:
-        yield
-    except RibaoError as exc:
-        typer.echo(f"ribao: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo(
-            "ribao: interrupted; nothing was written (resume with: ribao runs resume latest)", err=True
-        )
-        raise typer.Exit(130) from None
-
-
 def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
     """Print the end-of-run summary (path, day, counts, tokens, cost, time, run id)."""
     if as_json:
@@ -77,7 +60,7 @@ def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: boo
     from ribao.graph.runner import execute
     from ribao.graph.trace import Tracer
 
-    with cli_errors():
+    with cli_errors("ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"):
         result = execute(settings, date=date, tracer=Tracer(quiet=quiet), **kw)
     report(result, quiet=quiet, as_json=as_json)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.errors import ConfigError, RibaoError
+from ribao.commands import cli_errors
+from ribao.errors import ConfigError
 
 if TYPE_CHECKING:
     from ribao.runs.db import RunLog
@@ -35,16 +34,6 @@ class Status(StrEnum):
 
 IdArg = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or latest")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """Turn a `RibaoError` into one `ribao: error:` line and its exit code."""
-    try:
-        yield
-    except RibaoError as exc:
-        typer.echo(f"ribao: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
 
 
 def run_log_path() -> Path:
@@ -91,7 +80,7 @@ def list_(
     """List the latest runs: id, start, day, status, picks, tokens, cost, duration."""
     from ribao.runs.render import runs_table
 
-    with _errors():
+    with cli_errors():
         path = run_log_path()
         if not path.exists():
             typer.echo("[]" if as_json else f"No runs recorded yet in {path.parent}.")
@@ -112,7 +101,7 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show one run: settings, prompt files, picks, critic rounds, tokens and cost per agent, outputs."""
     from ribao.runs.render import show_run
 
-    with _errors(), _open() as log:
+    with cli_errors(), _open() as log:
         run = log.get_run(run_id)
         usage = log.usage_by_agent(run.run_id)
     if as_json:
@@ -136,7 +125,7 @@ def trace(
     """Trace a run: each node task's inputs, outputs and duration; each LLM call's prompt and reply."""
     from ribao.runs.trace_view import calls_of, show_trace
 
-    with _errors(), _open() as log:
+    with cli_errors(), _open() as log:
         run = log.get_run(run_id)
         nodes = log.nodes(run.run_id)
         calls = log.calls(run.run_id, agent=agent)
@@ -167,11 +156,11 @@ def resume(
     from ribao.commands.run import start
     from ribao.graph.runner import settings_of_run
 
-    with _errors(), _open() as log:
+    with cli_errors(), _open() as log:
         row = log.get_run(run_id)
     if row.status == "done":
         typer.echo(f"ribao: run {row.run_id} already finished: {row.digest_path}", err=True)
         raise typer.Exit(0)
-    with _errors():
+    with cli_errors():
         settings = settings_of_run(row.settings)
     start(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id, resume=True)
