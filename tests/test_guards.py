@@ -36,3 +36,18 @@ def test_check_names_the_numbers_so_the_model_can_fix_them() -> None:
     check(Reply(one_line="达到77.8%"))
     with pytest.raises(ValueError, match="98.7"):
         check(Reply(one_line="达到98.7%"))
+
+
+def test_digit_free_schemas_for_grammar_constrained_models() -> None:
+    from pydantic import ValidationError
+
+    from ribao.agents.outputs import MustReadOutput, digit_free
+
+    schema = digit_free(MustReadOutput)
+    props = schema.model_json_schema()["properties"]
+    assert props["background"]["pattern"] == r'^[^0-9"\\]{10,600}$'
+    assert props["title_zh"]["pattern"] == r'^[^0-9"\\]{2,150}$'
+    fields = {"title_zh": "标题", "background": "背景" * 5, "innovation": "创新" * 5, "details": "细节" * 5}
+    schema(**fields, results="没有数字的结果")
+    with pytest.raises(ValidationError):
+        schema(**fields, results="提升到 77.8%")

@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from ribao.agents.guards import numbers_from
-from ribao.agents.outputs import LeadOutput
+from ribao.agents.outputs import LeadOutput, digit_free
 from ribao.digest import cost_text, digest_record, render_markdown, usage_totals, write_outputs
 from ribao.graph.context import RunContext
 from ribao.graph.state import DigestState, screened
@@ -61,7 +61,7 @@ async def write_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLM
     ]
     out, calls = await ainvoke_structured(
         ctx.model("editor"),
-        LeadOutput,
+        digit_free(LeadOutput) if ctx.constrained("editor") else LeadOutput,
         [
             SystemMessage(ctx.prompts.render("editor", "system")),
             HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
@@ -71,7 +71,7 @@ async def write_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLM
         check=numbers_from(_lead_source(state)),
         retries=ctx.settings.structured_retries,
     )
-    return out.lead.strip(), calls
+    return str(out.lead).strip(), calls  # type: ignore[attr-defined]
 
 
 async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

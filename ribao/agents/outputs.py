@@ -79,6 +79,25 @@ class NotableOutput(BaseModel):
     one_line: str = Field(min_length=4, max_length=300, description="一句话推荐")
 
 
+# Text without ASCII digits, quotes or backslashes, of a bounded length: a grammar llama.cpp can
+# compile (its converter ignores maxLength when a pattern is given, so the bounds go in the pattern).
+_DIGIT_FREE = r'^[^0-9"\\]{%d,%d}$'
+
+
+def digit_free(model: type[BaseModel]) -> type[BaseModel]:
+    """Return `model` with every text field restricted to digit-free text of the same length bounds.
+
+    For grammar-constrained local models: a 135M model cannot be trusted to quote numbers, and the
+    number guard would reject its summaries; with this schema it cannot write a digit at all.
+    """
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        low = next((m.min_length for m in info.metadata if hasattr(m, "min_length")), 0)
+        high = next((m.max_length for m in info.metadata if hasattr(m, "max_length")), 300)
+        fields[name] = (str, Field(pattern=_DIGIT_FREE % (low, high), description=info.description))
+    return create_model(model.__name__, __doc__=model.__doc__, **fields)
+
+
 class LeadOutput(BaseModel):
     """The editor's short lead on the day's themes."""
 

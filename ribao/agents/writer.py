@@ -6,9 +6,10 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
+from pydantic import BaseModel
 
 from ribao.agents.guards import numbers_from
-from ribao.agents.outputs import MustReadOutput, NotableOutput
+from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
 from ribao.graph.context import RunContext
 from ribao.graph.state import WriterTask
 from ribao.llm.structured import ainvoke_structured
@@ -29,7 +30,9 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
     pick, paper = task["pick"], task["paper"]
     must = pick.tier == "must_read"
     user = ctx.prompts.render("writer", "must_read" if must else "notable", paper=paper, fulltext=None)
-    schema: type[MustReadOutput] | type[NotableOutput] = MustReadOutput if must else NotableOutput
+    schema: type[BaseModel] = MustReadOutput if must else NotableOutput
+    if ctx.constrained("writer"):
+        schema = digit_free(schema)
     out, calls = await ainvoke_structured(
         ctx.model("writer"),
         schema,

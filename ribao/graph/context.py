@@ -24,6 +24,7 @@ class RunContext:
 
     `read_listing(date)` returns the day's listing (date None = the listing's own date);
     `memory` is None when memory is disabled; `models` maps agent name to its chat model;
+    `local_agents` run on the local llama.cpp model (their schemas get tighter);
     `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency).
     """
 
@@ -33,9 +34,14 @@ class RunContext:
     read_listing: Callable[[dt.date | None], Listing]
     run_id: str
     memory: MemoryStore | None = None
+    local_agents: frozenset[str] = frozenset()
     pricing: Callable[[Sequence[LLMCall]], tuple[float | None, str]] = field(
         default=lambda calls: (None, "CNY")
     )
+
+    def constrained(self, agent: str) -> bool:
+        """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""
+        return agent in self.local_agents
 
     def model(self, agent: str) -> BaseChatModel:
         """Return the chat model configured for `agent`."""

@@ -112,6 +112,7 @@ def build_context(
         read_listing=lambda day: read_day(settings, day, refresh=refresh),
         run_id=run_id,
         memory=memory,
+        local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
         pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
     )
 
