@@ -178,6 +178,12 @@ def digest_record(
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any]) -> tuple[Path, Path]:
     """Write `<out>/<date>.md` and `<out>/<date>.json` atomically (temp file, then rename).
 
@@ -194,6 +200,7 @@ def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str,
             fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a digest is for sharing
             temps.append((tmp, path))
         for tmp, path in temps:
             os.replace(tmp, path)

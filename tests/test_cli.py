@@ -43,12 +43,13 @@ def test_fetch_no_cross_lists_keeps_primary_categories_only() -> None:
 @pytest.mark.parametrize("day", ["2026-02-21", "2025-12-25"])  # a Saturday; Christmas
 def test_a_day_without_announcement_exits_3_without_network(day: str) -> None:
     # The endpoint is unroutable: any request would fail with another error and status 1.
-    result = CliRunner().invoke(
-        app, ["run", "--source", "arxiv", "--date", day, "--llm", "local"],
-        env={"RIBAO_ARXIV__ENDPOINT": "http://127.0.0.1:9/api/query"},
-    )  # fmt: skip
+    # No --llm: the default provider has no key here, and a day without listing needs none.
+    env = {"RIBAO_ARXIV__ENDPOINT": "http://127.0.0.1:9/api/query", "OPENAI_API_KEY": ""}
+    result = CliRunner().invoke(app, ["run", "--source", "arxiv", "--date", day], env=env)
     assert result.exit_code == 3, result.output
-    assert "no listing dated" in result.output
+    assert result.output.startswith("ribao: no announcement: arXiv has no listing dated")
+    quiet = CliRunner().invoke(app, ["run", "--source", "arxiv", "--date", day, "--quiet"], env=env)
+    assert quiet.exit_code == 3 and quiet.output == ""
 
 
 def test_bad_input_is_one_line_with_status_1(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_house_format_header_numbering_and_footer(tmp_path: Path) -> None:
     assert "👤 A One, B Two, C Three 等" in md
     for label in ("中文标题", "背景与痛点", "核心创新", "技术细节", "实验结果"):
         assert f"**{label}**: " in md
-    assert md.rstrip().endswith("🧪 ArXiv AI 日报 | 扫描 cs.CL / cs.AI / cs.LG | 2026-02-18 | run RUN")
+    assert md.rstrip().endswith("🧪 ArXiv Daily Digest | 扫描 cs.CL / cs.AI / cs.LG | 2026-02-18 | run RUN")
 
 
 def test_titles_with_pipes_newlines_and_markdown_cannot_break_the_page(tmp_path: Path) -> None:
@@ -119,6 +120,9 @@ def test_outputs_are_written_together(tmp_path: Path) -> None:
     assert md_path.read_text(encoding="utf-8") == "# page\n"
     assert json.loads(json_path.read_text(encoding="utf-8")) == {"date": "2026-02-18"}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["2026-02-18.json", "2026-02-18.md"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert md_path.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable like any file, not mkstemp's 0600
 
 
 def test_stars_beside_code_links_when_known(tmp_path: Path) -> None:

@@ -7,14 +7,22 @@ from collections.abc import Iterator
 
 import typer
 
-from ribao.errors import RibaoError
+from ribao.errors import NoAnnouncement, RibaoError
 
 
 @contextlib.contextmanager
-def cli_errors(interrupted: str = "ribao: interrupted") -> Iterator[None]:
-    """Turn a `RibaoError` into one ``ribao: error:`` line and its exit status; Ctrl-C into 130."""
+def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) -> Iterator[None]:
+    """Turn a `RibaoError` into one ``ribao: error:`` line and its exit status; Ctrl-C into 130.
+
+    A day without announcement is a normal outcome, not an error: ``ribao: no announcement: …``
+    (silent with `quiet`, for cron), exit status 3.
+    """
     try:
         yield
+    except NoAnnouncement as exc:
+        if not quiet:
+            typer.echo(f"ribao: no announcement: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
     except RibaoError as exc:
         typer.echo(f"ribao: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -60,7 +60,8 @@ def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: boo
     from ribao.graph.runner import execute
     from ribao.graph.trace import Tracer
 
-    with cli_errors("ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"):
+    interrupted = "ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"
+    with cli_errors(interrupted, quiet=quiet):
         result = execute(settings, date=date, tracer=Tracer(quiet=quiet), **kw)
     report(result, quiet=quiet, as_json=as_json)
 

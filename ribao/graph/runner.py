@@ -26,7 +26,7 @@ from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.schemas import Listing
 from ribao.settings import AGENTS, Settings
-from ribao.sources import read_listing
+from ribao.sources import read_listing, require_announcement_day
 
 
 @dataclass
@@ -215,6 +215,8 @@ def execute(
 
     from ribao.llm.models import make_chat_model
 
+    if settings.source == "arxiv" and date is not None and not resume:
+        require_announcement_day(date, settings.holidays)  # before any model, key or server is needed
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.
     settings = settings.model_copy(update={"out_dir": settings.out_dir.resolve()})
     memory = open_memory(settings)

@@ -77,7 +77,8 @@ class Tracer:
 
     def __init__(self, *, quiet: bool = False, console: Console | None = None) -> None:
         self.quiet = quiet
-        self.console = console or Console(stderr=True, highlight=False)
+        # soft_wrap: one event per line in logs, whatever the terminal width (cron, CI).
+        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self.started: dict[str, float] = {}
 
     def line(self, text: str) -> None:

@@ -38,12 +38,19 @@ __all__ = [
     "latest_announcement_day",
     "paper_to_json",
     "read_listing",
+    "require_announcement_day",
     "split_id",
     "StarsResult",
     "submission_window",
 ]
 
 API_SOURCE = "arxiv"
+
+
+def require_announcement_day(day: dt.date, holidays: Sequence[dt.date] = ()) -> None:
+    """Raise `NoAnnouncement` when arXiv publishes no listing dated `day` (weekend or holiday)."""
+    if not is_announcement_day(day, holidays):
+        raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend or holiday")
 
 
 def _read_arxiv(
@@ -59,8 +66,7 @@ def _read_arxiv(
     """Return the day, its papers and their origin from arXiv, refusing dates without a listing (yet)."""
     latest = latest_announcement_day(now, holidays)
     day = day or latest
-    if not is_announcement_day(day, holidays):
-        raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend or holiday")
+    require_announcement_day(day, holidays)
     if day > latest:
         raise NoAnnouncement(
             f"the listing dated {day} is not out yet (newest: {latest}); "
