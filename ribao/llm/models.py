@@ -88,6 +88,9 @@ def is_loopback(base_url: str | None) -> bool:
         return False
 
 
+STRUCTURED_OUTPUT_METHOD: Literal["function_calling"] = "function_calling"
+
+
 def structured_output_method(cfg: ModelConfig) -> Literal["function_calling"]:
     """Return the `with_structured_output` method for `cfg`: always forced function calling.
 
@@ -99,7 +102,7 @@ def structured_output_method(cfg: ModelConfig) -> Literal["function_calling"]:
     values are enforced while decoding. Reasoning-only models that reject a forced `tool_choice`
     (e.g. deepseek-reasoner) need another model for structured agents.
     """
-    return "function_calling"
+    return STRUCTURED_OUTPUT_METHOD
 
 
 def _api_key(cfg: ModelConfig) -> str:

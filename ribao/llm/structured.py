@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from ribao.errors import LLMOutputError, ProviderError
+from ribao.llm.models import STRUCTURED_OUTPUT_METHOD
 from ribao.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
@@ -75,7 +76,8 @@ async def ainvoke_structured(
     the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail, and
     `ProviderError` when the provider itself fails (after the client's retries on 429/5xx).
     """
-    runnable = model.with_structured_output(schema, method="function_calling", include_raw=True)
+    # One method for every provider (see `structured_output_method` for why it is function calling).
+    runnable = model.with_structured_output(schema, method=STRUCTURED_OUTPUT_METHOD, include_raw=True)
     history = list(messages)
     calls: list[LLMCall] = []
     for attempt in range(retries + 1):
