@@ -168,7 +168,11 @@ async def run_digest(
                     if resume
                     else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
                 )
-                stream = graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"])
+                # "sync": each step's checkpoint and each finished task's writes are on disk before
+                # the next step starts, so a kill -9 right after the writers loses none of them.
+                stream = graph.astream(
+                    inputs, config, context=ctx, stream_mode=["tasks", "custom"], durability="sync"
+                )
                 async for mode, data in stream:
                     if mode == "custom":
                         tracer.progress(data)
