@@ -93,7 +93,7 @@ def test_an_empty_feed_has_a_day_and_no_items() -> None:
     ("content", "message"),
     [
         (FEED[:3000], r"fixture: malformed XML, .*line \d+"),
-        (PAGE_0, "not an RSS feed"),
+        (PAGE_0, "not an arXiv listing feed"),
         (FEED.replace(b"<arxiv:announce_type>cross</arxiv:announce_type>", b""), "item 5.*announce_type"),
         (
             FEED.replace(b"<pubDate>", b"<x>").replace(b"</pubDate>", b"</x>").replace(b"lastBuild", b"x"),
