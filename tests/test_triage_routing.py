@@ -7,8 +7,8 @@ import datetime as dt
 from langgraph.types import Send
 
 from ribao.graph.routing import route_after_recall
-from ribao.graph.state import DigestState, merge_scores
 from ribao.schemas import Exclusion, Paper
+from ribao.state import DigestState, merge_scores
 
 
 def paper(i: int) -> Paper:

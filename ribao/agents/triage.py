@@ -9,9 +9,9 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.candidates import flag_views, view
 from ribao.agents.outputs import triage_schema
-from ribao.graph.context import RunContext
-from ribao.graph.state import TriageTask
+from ribao.context import RunContext
 from ribao.llm.structured import ainvoke_structured
+from ribao.state import TriageTask
 
 
 async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[str, Any]:

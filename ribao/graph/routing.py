@@ -7,7 +7,7 @@ from typing import Literal
 from langgraph.types import Send
 
 from ribao.agents.candidates import candidate_keys
-from ribao.graph.state import DigestState, TriageTask, WriterTask, screened
+from ribao.state import DigestState, TriageTask, WriterTask, screened
 
 
 def route_after_recall(state: DigestState, batch_size: int) -> Literal["screen_papers"] | list[Send]:
