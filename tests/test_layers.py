@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "ribao.settings",
             "ribao.settings_sources",
+            "ribao.settings_check",
             "ribao.llm",
             "ribao.sources",
             "ribao.memory",
