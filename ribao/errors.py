@@ -31,6 +31,10 @@ class ListingNotIndexed(RibaoError):
     exit_code = 4
 
 
+class MissingSummary(RibaoError):
+    """A pick reached the editor without a summary; the digest is not written rather than shorter."""
+
+
 class LLMOutputError(RibaoError):
     """An agent's reply kept breaking its schema or the code-side checks after every retry.
 

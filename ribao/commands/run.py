@@ -116,7 +116,7 @@ def run(
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
-    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → write → assemble."""
+    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → write → digest."""
     from ribao.settings import load_settings
 
     with cli_errors():
