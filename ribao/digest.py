@@ -12,11 +12,11 @@ from typing import Any
 from ribao.calls import LLMCall
 from ribao.context import Prompts
 from ribao.files import write_files
+from ribao.ledger import money
 from ribao.schemas import Critique, Paper, Pick, Summary
 from ribao.sources.categories import format_category
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
 
@@ -35,9 +35,7 @@ def authors_short(authors: Sequence[str], limit: int = 3) -> str:
 
 def cost_text(cost: float | None, currency: str) -> str:
     """Return the header's cost: ``¥0.0300``, or ``cost unknown`` when any call had no known price."""
-    if cost is None:
-        return "cost unknown"
-    return f"{CURRENCY_SYMBOLS.get(currency, currency + ' ')}{cost:.4f}"
+    return money(cost, currency)
 
 
 def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.context import RunContext, StarsClient
+from ribao.errors import RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
@@ -191,12 +193,18 @@ async def run_digest(
                     else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
                 )
                 stream = graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"])
-                async for mode, data in stream:
-                    if mode == "custom":
-                        tracer.progress(data)
-                    else:
-                        tracer.event(data)
-                        recorder.event(data)
+                try:
+                    async for mode, data in stream:
+                        if mode == "custom":
+                            tracer.progress(data)
+                        else:
+                            tracer.event(data)
+                            recorder.event(data)
+                except GraphRecursionError as exc:
+                    raise RunTooLong(
+                        f"the run stopped after {config['recursion_limit']} graph steps (LangGraph's"
+                        " recursion limit); nothing was written"
+                    ) from exc
                 state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
         except BaseException as exc:
             recorder.finish(error=exc, prompts=ctx.prompts.used)
