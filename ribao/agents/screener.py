@@ -11,7 +11,7 @@ from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import rank_schema, reasons_schema
 from ribao.calls import LLMCall
 from ribao.context import RunContext
-from ribao.errors import NothingToScreen
+from ribao.errors import NothingToScreen, RibaoError
 from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, Pick, RubricScores
 from ribao.state import DigestState, screened
