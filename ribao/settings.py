@@ -35,7 +35,7 @@ class ProviderSettings(BaseModel):
     """An OpenAI-compatible endpoint; the key is read from `api_key_env` at call time, never stored.
 
     The limits (see `ribao.llm.limits`) hold for every agent using the endpoint; None keeps the
-    default of `ModelConfig` (8 in flight, no rate caps, 60 s per attempt, 2 retries, breaker at 5).
+    default of `ModelConfig` (16 in flight, no rate caps, 60 s per attempt, 2 retries, breaker at 5).
     """
 
     base_url: str | None = None
