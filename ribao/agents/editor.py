@@ -108,6 +108,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
         lead=lead,
         run_id=ctx.run_id,
         stars=stars,
+        wanted=ctx.settings.must_read + ctx.settings.notable,
     )
     record = digest_record(
         date=state["date"],
@@ -122,6 +123,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
         cost=cost,
         currency=currency,
         lead=lead,
+        wanted=ctx.settings.must_read + ctx.settings.notable,
     )
     md_path, json_path = write_outputs(ctx.settings.out_dir, state["date"], markdown, record)
     return {"lead": lead, "digest_path": str(md_path), "json_path": str(json_path), "llm_calls": calls}
