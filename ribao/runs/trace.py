@@ -47,10 +47,7 @@ def _recall(r: dict[str, Any]) -> str:
 def _screen(r: dict[str, Any]) -> str:
     picks = r.get("picks", [])
     must = [p.arxiv_id for p in picks if p.tier == "must_read"]
-    return (
-        f"round {r.get('screen_rounds')}: {len(r.get('triage_scores', {}))} triaged, "
-        f"{len(picks)} picks, must-read {', '.join(must)}"
-    )
+    return f"round {r.get('screen_rounds')}: {len(picks)} picks, must-read {', '.join(must)}"
 
 
 def _critique(r: dict[str, Any]) -> str:
@@ -74,10 +71,13 @@ def _write(r: dict[str, Any]) -> str:
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
+    "triage_batch": lambda r: f"{len(r.get('triage_scores', {}))} scored",
     "screen_papers": _screen,
     "critique_picks": _critique,
     "write_summary": _write,
-    "assemble_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
+    "write_lead": lambda r: "lead written" if r.get("lead") else "no lead",
+    "fetch_stars": lambda r: f"stars for {sum(v is not None for v in r.get('stars', {}).values())} link(s)",
+    "write_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
 }
 
