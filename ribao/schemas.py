@@ -136,6 +136,35 @@ class Critique(BaseModel):
     capped: bool = Field(default=False, description="True when the round cap ended the loop on a revise")
 
 
+class Fallback(BaseModel):
+    """One full-text source that failed for a pick: its kind (html, pdf, latex), URL and the error."""
+
+    kind: str
+    url: str
+    error: str
+
+
+class SourceRecord(BaseModel):
+    """What the writer was shown of one pick's paper (recorded in `<date>.json` as `picks[].source`).
+
+    `used` is html, pdf, latex or abstract; `chars` and `tokens` measure the paper text sent (the
+    excerpt, or title + abstract + comment); `token_count` says how tokens were counted (``llama.cpp``
+    = the model's own tokenizer, ``estimate`` = a conservative estimate); `sections` are the headings
+    kept; `cut` is True when a section or the rest of the paper was cut to fit the budget;
+    `flagged` counts sentences addressed to an LLM or reviewer that were neutralised.
+    """
+
+    used: str
+    url: str | None = None
+    chars: int = 0
+    tokens: int = 0
+    token_count: str = "estimate"
+    sections: list[str] = Field(default_factory=list)
+    cut: bool = False
+    fallbacks: list[Fallback] = Field(default_factory=list)
+    flagged: int = 0
+
+
 class Summary(BaseModel):
     """The writer's text for one pick: five fields for a must-read, `one_line` for a notable."""
 
@@ -147,3 +176,4 @@ class Summary(BaseModel):
     details: str | None = None
     results: str | None = None
     one_line: str | None = None
+    source: SourceRecord | None = Field(default=None, description="The text the writer saw")

@@ -11,8 +11,8 @@ from ribao.agents.editor import assemble_digest
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
 from ribao.graph.context import RunContext
-from ribao.graph.nodes import fetch_listing, recall_memory, remember_digest
-from ribao.graph.routing import route_after_critique
+from ribao.graph.nodes import fetch_fulltext, fetch_listing, recall_memory, remember_digest
+from ribao.graph.routing import dispatch_writers, route_after_critique
 from ribao.graph.state import DigestState, RunInput, WriterTask
 
 NODES = (
@@ -20,6 +20,7 @@ NODES = (
     "recall_memory",
     "screen_papers",
     "critique_picks",
+    "fetch_fulltext",
     "write_summary",
     "assemble_digest",
     "remember_digest",
@@ -27,7 +28,8 @@ NODES = (
 
 
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
-    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → write×picks → assemble → remember."""
+    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → full text → write×picks →
+    assemble → remember."""
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
     )
@@ -35,6 +37,7 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("recall_memory", recall_memory)
     g.add_node("screen_papers", screen_papers)
     g.add_node("critique_picks", critique_picks)
+    g.add_node("fetch_fulltext", fetch_fulltext)
     g.add_node("write_summary", write_summary, input_schema=WriterTask)  # type: ignore[call-overload]
     g.add_node("assemble_digest", assemble_digest)
     g.add_node("remember_digest", remember_digest)
@@ -42,7 +45,8 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_edge("fetch_listing", "recall_memory")
     g.add_edge("recall_memory", "screen_papers")
     g.add_edge("screen_papers", "critique_picks")
-    g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "write_summary"])
+    g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "fetch_fulltext"])
+    g.add_conditional_edges("fetch_fulltext", dispatch_writers, ["write_summary"])
     g.add_edge("write_summary", "assemble_digest")
     g.add_edge("assemble_digest", "remember_digest")
     g.add_edge("remember_digest", END)

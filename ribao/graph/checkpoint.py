@@ -11,6 +11,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from ribao import schemas
+from ribao.fulltext.document import PaperText, Section
 from ribao.llm.structured import LLMCall
 
 # Only these classes may be rebuilt from a checkpoint (LangGraph warns about, and will block,
@@ -24,6 +25,10 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Critique,
     schemas.CriticDecision,
     schemas.Summary,
+    schemas.SourceRecord,
+    schemas.Fallback,
+    PaperText,
+    Section,
     LLMCall,
 )
 

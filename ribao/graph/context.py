@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
+from ribao.fulltext.tokens import TokenBudget
 from ribao.llm.structured import LLMCall
 from ribao.prompts import PromptLibrary
 from ribao.schemas import Listing
 from ribao.settings import Settings
 
 if TYPE_CHECKING:
+    from ribao.fulltext.reader import FulltextReader
     from ribao.memory import MemoryStore
 
 
@@ -25,7 +27,9 @@ class RunContext:
     `read_listing(date)` returns the day's listing (date None = the listing's own date);
     `memory` is None when memory is disabled; `models` maps agent name to its chat model;
     `local_agents` run on the local llama.cpp model (their schemas get tighter);
-    `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency).
+    `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency);
+    `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
+    `writer_budget` is the writer model's context window, output reserve and token counter.
     """
 
     settings: Settings
@@ -38,6 +42,8 @@ class RunContext:
     pricing: Callable[[Sequence[LLMCall]], tuple[float | None, str]] = field(
         default=lambda calls: (None, "CNY")
     )
+    fulltext: Callable[[dt.date], FulltextReader] | None = None
+    writer_budget: TokenBudget = field(default_factory=TokenBudget)
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -35,6 +36,26 @@ async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dic
         threshold=runtime.context.settings.memory.near_duplicate_threshold,
     )
     return {"excluded": excluded, "memory_flags": flags}
+
+
+async def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Read the full text of the settled must-reads (notables too with `fulltext.notables`); returns
+    `fulltexts` keyed by arXiv id. Never of unpicked candidates; every fallback is a trace line."""
+    ctx = runtime.context
+    options = ctx.settings.fulltext
+    if not options.enabled or ctx.fulltext is None:
+        return {"fulltexts": {}}
+    reader = ctx.fulltext(state["date"])
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    wanted = [p for p in state["picks"] if p.tier == "must_read" or options.notables]
+    texts = {}
+    for pick in sorted(wanted, key=lambda p: p.rank):
+        lines: list[str] = []
+        # Blocking I/O (HTTP, the extraction subprocess) stays off the event loop.
+        texts[pick.arxiv_id] = await asyncio.to_thread(reader.read, papers[pick.arxiv_id], lines.append)
+        for line in lines:
+            runtime.stream_writer({"node": "fetch_fulltext", "message": line})
+    return {"fulltexts": texts}
 
 
 async def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
+from ribao.fulltext.document import PaperText
 from ribao.llm.structured import LLMCall
 from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, Pick, Summary
 
@@ -39,6 +40,8 @@ class DigestState(RunInput, total=False):
     # critique_picks
     critiques: Annotated[list[Critique], operator.add]
     critic_rounds: int
+    # fetch_fulltext (keyed by canonical arXiv id; only the picks whose full text was sought)
+    fulltexts: dict[str, PaperText]
     # write_summary (one task per pick, in parallel)
     summaries: Annotated[dict[str, Summary], merge_summaries]
     # assemble_digest
@@ -56,6 +59,7 @@ class WriterTask(TypedDict):
 
     pick: Pick
     paper: Paper
+    fulltext: NotRequired[PaperText | None]
 
 
 def screened(state: DigestState) -> list[Paper]:

@@ -61,11 +61,19 @@ def _write(r: dict[str, Any]) -> str:
     return f"{pid} ({s.tier})"
 
 
+def _fulltext(r: dict[str, Any]) -> str:
+    texts = r.get("fulltexts", {})
+    if not texts:
+        return "full text off"
+    return ", ".join(f"{pid} {t.used}" for pid, t in texts.items())
+
+
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
     "screen_papers": _screen,
     "critique_picks": _critique,
+    "fetch_fulltext": _fulltext,
     "write_summary": _write,
     "assemble_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
