@@ -10,6 +10,7 @@ import typer
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
 from ribao.commands.replay import replay  # noqa: E402
@@ -32,6 +33,7 @@ app.command()(replay)
 app.add_typer(prompts_app, name="prompts", help="List, show, edit, diff, reset and check the prompt files.")
 app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")
 app.command("graph")(graph)
+app.command()(calendar)
 
 
 def main() -> None:

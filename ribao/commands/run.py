@@ -75,7 +75,7 @@ DateOpt = Annotated[
 CatOpt = Annotated[str | None, typer.Option(help="Comma-separated categories [default: cs.CL,cs.AI,cs.LG]")]
 SourceOpt = Annotated[
     str | None,
-    typer.Option(help="arxiv (listing feed + API), or a JSONL listing / API Atom file [default: arxiv]"),
+    typer.Option(help="arxiv (listing feed + API), or a file: JSONL, saved RSS/Atom listing feed, API Atom"),
 ]
 NoCrossOpt = Annotated[
     bool,
