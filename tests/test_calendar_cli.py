@@ -43,7 +43,7 @@ def test_calendar_rejects_a_reversed_range() -> None:
 def test_the_trace_says_when_a_years_holiday_list_is_unknown() -> None:
     import datetime as dt
 
-    from ribao.graph.trace import DESCRIBE
+    from ribao.runs.trace import DESCRIBE
 
     known = DESCRIBE["fetch_listing"]({"date": dt.date(2026, 2, 18), "candidates": [], "listing_source": "x"})
     unknown = DESCRIBE["fetch_listing"](

@@ -15,7 +15,7 @@ from ribao.cli import app
 from ribao.fulltext.sanitise import BEGIN, END, FLAG
 from ribao.fulltext.tokens import estimate_tokens
 from ribao.graph.runner import run_digest
-from ribao.graph.trace import Tracer
+from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
 from tests.fulltext_server import DATA, FulltextServer

@@ -11,16 +11,23 @@ from pydantic import BaseModel
 
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
+from ribao.context import RunContext
 from ribao.fulltext.budget import Excerpt, fit_excerpt
 from ribao.fulltext.document import PaperText
-from ribao.graph.context import RunContext
-from ribao.graph.state import WriterTask
+from ribao.fulltext.tokens import TokenBudget
 from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, SourceRecord, Summary
+from ribao.state import WriterTask
 
 
 def _source_text(paper: Paper) -> str:
     return " ".join([paper.title, paper.abstract, paper.comment or ""])
+
+
+def _budget(ctx: RunContext) -> TokenBudget:
+    if ctx.writer_budget is None:
+        ctx.writer_budget = TokenBudget()
+    return ctx.writer_budget
 
 
 def _excerpt(
@@ -29,7 +36,7 @@ def _excerpt(
     """Fit the paper's sections into what the writer model's window leaves (None: no full text)."""
     if text is None or not text.sections:
         return None
-    budget = ctx.writer_budget
+    budget = _budget(ctx)
     room = budget.room(system, bare, json.dumps(schema.model_json_schema(), ensure_ascii=False))
     return fit_excerpt(text, room, budget.counter.count, max_chars=ctx.settings.fulltext.max_chars)
 
@@ -43,7 +50,7 @@ def _record(ctx: RunContext, paper: Paper, text: PaperText | None, excerpt: Exce
             url=text.url if text else None,
             chars=excerpt.chars,
             tokens=excerpt.tokens,
-            token_count=ctx.writer_budget.counter.name,
+            token_count=_budget(ctx).counter.name,
             sections=excerpt.sections,
             cut=excerpt.cut,
             fallbacks=fallbacks,
@@ -53,8 +60,8 @@ def _record(ctx: RunContext, paper: Paper, text: PaperText | None, excerpt: Exce
     return SourceRecord(
         used="abstract",
         chars=len(shown),
-        tokens=ctx.writer_budget.counter.count(shown),
-        token_count=ctx.writer_budget.counter.name,
+        tokens=_budget(ctx).counter.count(shown),
+        token_count=_budget(ctx).counter.name,
         cut=excerpt is not None,  # full text was read but nothing of it fitted
         fallbacks=fallbacks,
     )

@@ -58,7 +58,7 @@ def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
 def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: bool, **kw: Any) -> None:
     """Run (or, with ``resume=True, run_id=…``, resume) with real models and report the outcome."""
     from ribao.graph.runner import execute
-    from ribao.graph.trace import Tracer
+    from ribao.runs.trace import Tracer
 
     interrupted = "ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"
     with cli_errors(interrupted, quiet=quiet):

@@ -10,33 +10,30 @@ from typing import Any, TypeVar, cast
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from ribao.calls import LLMCall
 from ribao.errors import LLMOutputError, ProviderError
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD
 from ribao.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
 
+# A 200 whose body is not valid JSON (cut in half by a proxy, say) is a transient provider fault
+# the openai client does not retry: ask again a few times, then fail in one line.
+MALFORMED_BODY = (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError)
+_MALFORMED_TRIES = 3
 
-class LLMCall(BaseModel):
-    """One request to a chat model, as recorded in the run state and the JSON output.
 
-    Tokens are the provider's counts from `usage_metadata` (0 when it reports none); `latency_s`
-    is wall-clock seconds; `error` is the schema or check failure that made ribao re-ask.
-    """
-
-    agent: str
-    model: str
-    task: str = Field(description="What the call was for, e.g. triage 2/9, rank round 1, 2602.15763")
-    messages: list[dict[str, str]]
-    raw: str = Field(description="The reply as sent: tool-call arguments as JSON, or text")
-    parsed: dict[str, Any] | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    latency_s: float = 0.0
-    error: str | None = None
+def _malformed_retry() -> AsyncRetrying:
+    """Return a fresh retry policy for malformed bodies (one per call: concurrent calls share no state)."""
+    return AsyncRetrying(
+        retry=retry_if_exception_type(MALFORMED_BODY),
+        stop=stop_after_attempt(_MALFORMED_TRIES),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        reraise=True,
+    )
 
 
 def model_name(model: BaseChatModel) -> str:
@@ -74,7 +71,8 @@ async def ainvoke_structured(
     A reply that fails to parse, or that `check` rejects with `ValueError`, is re-asked up to
     `retries` times with the error named in a follow-up message. Returns the accepted object and
     the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail, and
-    `ProviderError` when the provider itself fails (after the client's retries on 429/5xx).
+    `ProviderError` when the provider itself fails (after the client's retries on 429/5xx, or
+    after 3 replies whose body was malformed JSON).
     """
     # One method for every provider (see `structured_output_method` for why it is function calling).
     runnable = model.with_structured_output(schema, method=STRUCTURED_OUTPUT_METHOD, include_raw=True)
@@ -82,10 +80,17 @@ async def ainvoke_structured(
     calls: list[LLMCall] = []
     for attempt in range(retries + 1):
         started = time.perf_counter()
+        where = getattr(model, "openai_api_base", None) or "the default endpoint"
         try:
-            out = cast(dict[str, Any], await runnable.ainvoke(history))
+            async for try_ in _malformed_retry():
+                with try_:
+                    out = cast(dict[str, Any], await runnable.ainvoke(history))
+        except MALFORMED_BODY as exc:
+            raise ProviderError(
+                f"{agent} ({task}): {model_name(model)} at {where} sent a malformed reply body "
+                f"{_MALFORMED_TRIES} times: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from exc
         except openai.APIError as exc:  # raised after the openai client's own retries
-            where = getattr(model, "openai_api_base", None) or "the default endpoint"
             raise ProviderError(
                 f"{agent} ({task}): {model_name(model)} at {where} failed: {type(exc).__name__}: {exc}"
             ) from exc

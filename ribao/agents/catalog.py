@@ -94,9 +94,9 @@ def stray_user_files(user_dir: Path | None) -> list[str]:
 
 def sample_filters(rel: str) -> dict[str, Any]:
     """Return the Jinja filters the code passes when it renders `rel` (only the digest page has one)."""
-    from ribao.digest import md_inline
+    from ribao.digest import md_code, md_inline
 
-    return {"md_inline": md_inline} if rel == "editor/digest.md.j2" else {}
+    return {"md_inline": md_inline, "md_code": md_code} if rel == "editor/digest.md.j2" else {}
 
 
 @functools.cache
@@ -296,7 +296,7 @@ def check_prompts(library: PromptLibrary) -> list[PromptProblem]:
     for f in prompt_files():
         if f.rel not in samples:
             path, _ = library.path_of(f.rel)
-            problems.append(PromptProblem(f.rel, path, "no sample data: add it to ribao/prompts/catalog.py"))
+            problems.append(PromptProblem(f.rel, path, "no sample data: add it to ribao/agents/catalog.py"))
             continue
         problems.extend(check_file(library, f.rel, samples[f.rel]))
     user_dir = library.user_dir

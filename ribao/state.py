@@ -6,9 +6,8 @@ import datetime as dt
 import operator
 from typing import Annotated, NotRequired, TypedDict
 
-from ribao.fulltext.document import PaperText
-from ribao.llm.structured import LLMCall
-from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, Pick, Summary
+from ribao.calls import LLMCall
+from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, PaperText, Pick, Summary
 
 
 def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict[str, Summary]:

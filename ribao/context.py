@@ -1,23 +1,37 @@
-"""The run-scoped context every node receives: models, prompts, memory, settings (injected)."""
+"""The run-scoped context every node receives: models, prompts, memory, settings (injected).
+
+A leaf module: at run time it imports only the leaf layer (`ribao.calls`, `ribao.schemas`);
+the services it carries are typed as Protocols or under TYPE_CHECKING, so agents that import it
+never pull in graph/, runs/, commands/ or the CLI.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from ribao.fulltext.tokens import TokenBudget
-from ribao.llm.structured import LLMCall
-from ribao.prompts import PromptLibrary
+from ribao.calls import LLMCall
 from ribao.schemas import Listing
-from ribao.settings import Settings
 
 if TYPE_CHECKING:
     from ribao.fulltext.reader import FulltextReader
+    from ribao.fulltext.tokens import TokenBudget
     from ribao.memory import MemoryStore
+    from ribao.settings import Settings
+
+
+class Prompts(Protocol):
+    """What nodes need of the prompt library (`ribao.prompts.PromptLibrary` implements it)."""
+
+    used: dict[str, dict[str, str]]
+
+    def render(self, agent: str, name: str, **variables: Any) -> str: ...
+
+    def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str: ...
 
 
 @dataclass
@@ -29,12 +43,13 @@ class RunContext:
     `local_agents` run on the local llama.cpp model (their schemas get tighter);
     `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency);
     `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
-    `writer_budget` is the writer model's context window, output reserve and token counter.
+    `writer_budget` is the writer model's context window, output reserve and token counter
+    (None: `TokenBudget()`'s defaults, an 8k window and an estimate).
     """
 
     settings: Settings
     models: dict[str, BaseChatModel]
-    prompts: PromptLibrary
+    prompts: Prompts
     read_listing: Callable[[dt.date | None], Listing]
     run_id: str
     memory: MemoryStore | None = None
@@ -43,7 +58,7 @@ class RunContext:
         default=lambda calls: (None, "CNY")
     )
     fulltext: Callable[[dt.date], FulltextReader] | None = None
-    writer_budget: TokenBudget = field(default_factory=TokenBudget)
+    writer_budget: TokenBudget | None = None
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""
