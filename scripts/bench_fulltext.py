@@ -1,4 +1,4 @@
-"""Benchmark full-text extraction on the shared real papers: source, sections, characters, tokens, time, memory.
+"""Benchmark full-text extraction on the shared papers: source, sections, characters, tokens, time, memory.
 
 Usage: python scripts/bench_fulltext.py [DIR]   (DIR default /work/shared/data/fulltext)
 
