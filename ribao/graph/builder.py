@@ -7,11 +7,11 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from ribao.agents.critic import critique_picks
-from ribao.agents.editor import assemble_digest
+from ribao.agents.editor import write_digest, write_lead
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
 from ribao.context import RunContext
-from ribao.graph.nodes import fetch_fulltext, fetch_listing, recall_memory, remember_digest
+from ribao.graph.nodes import fetch_fulltext, fetch_listing, fetch_stars, recall_memory, remember_digest
 from ribao.graph.routing import dispatch_writers, route_after_critique
 from ribao.state import DigestState, RunInput, WriterTask
 
@@ -22,14 +22,18 @@ NODES = (
     "critique_picks",
     "fetch_fulltext",
     "write_summary",
-    "assemble_digest",
+    "write_lead",
+    "fetch_stars",
+    "write_digest",
     "remember_digest",
 )
 
 
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
-    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → full text → write×picks →
-    assemble → remember."""
+    """Return the uncompiled graph.
+
+    fetch → recall → screen ⇄ critique → full text → write×picks → lead → stars → digest → remember.
+    """
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
     )
@@ -39,7 +43,9 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("critique_picks", critique_picks)
     g.add_node("fetch_fulltext", fetch_fulltext)
     g.add_node("write_summary", write_summary, input_schema=WriterTask)  # type: ignore[call-overload]
-    g.add_node("assemble_digest", assemble_digest)
+    g.add_node("write_lead", write_lead)
+    g.add_node("fetch_stars", fetch_stars)
+    g.add_node("write_digest", write_digest)
     g.add_node("remember_digest", remember_digest)
     g.add_edge(START, "fetch_listing")
     g.add_edge("fetch_listing", "recall_memory")
@@ -47,8 +53,10 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_edge("screen_papers", "critique_picks")
     g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "fetch_fulltext"])
     g.add_conditional_edges("fetch_fulltext", dispatch_writers, ["write_summary"])
-    g.add_edge("write_summary", "assemble_digest")
-    g.add_edge("assemble_digest", "remember_digest")
+    g.add_edge("write_summary", "write_lead")
+    g.add_edge("write_lead", "fetch_stars")
+    g.add_edge("fetch_stars", "write_digest")
+    g.add_edge("write_digest", "remember_digest")
     g.add_edge("remember_digest", END)
     return g
 

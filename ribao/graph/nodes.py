@@ -1,8 +1,11 @@
-"""The graph's non-agent nodes: read the listing, consult the memory, remember the digest."""
+"""The graph's non-agent nodes: read the listing, consult the memory, look up stars, remember the digest.
+
+All are sync: their blocking I/O (HTTP, `time.sleep`, Chroma, MiniLM) runs in LangGraph's thread
+pool, never on the event loop.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -12,7 +15,7 @@ from ribao.schemas import FeaturedPaper
 from ribao.state import DigestState, screened
 
 
-async def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Read the announcement day's listing; returns `date`, `candidates` (canonical ids) and its source.
 
     Raises `NoAnnouncement` for a day without a listing and `ListingError`/`ListingUnavailable`
@@ -22,7 +25,7 @@ async def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dic
     return {"date": listing.date, "candidates": listing.papers, "listing_source": listing.source}
 
 
-async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Exclude papers featured on another day and flag near-duplicates of past featured papers."""
     memory = runtime.context.memory
     if memory is None:
@@ -38,9 +41,13 @@ async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dic
     return {"excluded": excluded, "memory_flags": flags}
 
 
-async def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Read the full text of the settled must-reads (notables too with `fulltext.notables`); returns
-    `fulltexts` keyed by arXiv id. Never of unpicked candidates; every fallback is a trace line."""
+    `fulltexts` keyed by arXiv id. Never of unpicked candidates; every fallback is a trace line.
+
+    A sync node: LangGraph runs it in a worker thread, so the HTTP requests and the extraction
+    subprocess never block the event loop.
+    """
     ctx = runtime.context
     options = ctx.settings.fulltext
     if not options.enabled or ctx.fulltext is None:
@@ -48,17 +55,35 @@ async def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> di
     reader = ctx.fulltext(state["date"])
     papers = {p.arxiv_id: p for p in state["candidates"]}
     wanted = [p for p in state["picks"] if p.tier == "must_read" or options.notables]
-    texts = {}
-    for pick in sorted(wanted, key=lambda p: p.rank):
-        lines: list[str] = []
-        # Blocking I/O (HTTP, the extraction subprocess) stays off the event loop.
-        texts[pick.arxiv_id] = await asyncio.to_thread(reader.read, papers[pick.arxiv_id], lines.append)
-        for line in lines:
-            runtime.stream_writer({"node": "fetch_fulltext", "message": line})
-    return {"fulltexts": texts}
+
+    def say(line: str) -> None:
+        runtime.stream_writer({"node": "fetch_fulltext", "message": line})
+
+    return {
+        "fulltexts": {
+            p.arxiv_id: reader.read(papers[p.arxiv_id], say) for p in sorted(wanted, key=lambda p: p.rank)
+        }
+    }
 
 
-async def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def fetch_stars(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Look up GitHub stars of the picks' code links with the context's client; `stars` maps link -> count.
+
+    Returns an empty map when stars are off (`ctx.stars` is None) or no pick has a code link; a
+    link whose count is unknown maps to None and the trace says why.
+    """
+    client = runtime.context.stars
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    urls = [u for u in (papers[p.arxiv_id].code_url for p in state["picks"]) if u]
+    if client is None or not urls:
+        return {"stars": {}}
+    result = client(urls, state["date"])
+    if result.summary():
+        runtime.stream_writer({"node": "fetch_stars", "message": result.summary()})
+    return {"stars": result.stars}
+
+
+def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Store the featured papers under the digest's date (replacing that date), after the files exist."""
     memory = runtime.context.memory
     if memory is None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
-from ribao.context import RunContext
+from ribao.context import RunContext, StarsClient
+from ribao.errors import RunTooLong
 from ribao.fulltext.reader import FulltextReader
 from ribao.fulltext.tokens import TokenBudget, TokenCounter
 from ribao.graph.builder import compile_graph
@@ -28,7 +31,7 @@ from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import Listing
 from ribao.settings import AGENTS, Settings
-from ribao.sources import read_listing, require_announcement_day
+from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
 from ribao.state import DigestState, screened
 
 
@@ -135,15 +138,36 @@ def build_context(
         memory=memory,
         local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
         pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
+        stars=github_stars(settings),
         fulltext=lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day),
         writer_budget=writer_budget(settings, models, configs),
     )
 
 
+def github_stars(settings: Settings) -> StarsClient | None:
+    """Return the run's GitHub stars client (token read from `github.token_env` now), or None when off."""
+    gh = settings.github
+    if not gh.stars:
+        return None
+    token = os.environ.get(gh.token_env) or None
+
+    def lookup(urls: Sequence[str], day: dt.date) -> StarsResult:
+        return fetch_stars(
+            urls,
+            token=token,
+            cache_dir=settings.arxiv_cache,
+            day=day,
+            timeout=gh.timeout_seconds,
+            api_url=gh.api_url,
+        )
+
+    return lookup
+
+
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
-    # Each critic round is two steps; full text, writers, assembly and memory add a few more.
-    return {"configurable": {"thread_id": run_id}, "recursion_limit": 11 + 4 * settings.max_critic_rounds}
+    # Each critic round is two steps; full text, writers, lead, stars, the digest and memory add more.
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": 13 + 4 * settings.max_critic_rounds}
 
 
 async def run_digest(
@@ -192,12 +216,18 @@ async def run_digest(
                     else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
                 )
                 stream = graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"])
-                async for mode, data in stream:
-                    if mode == "custom":
-                        tracer.progress(data)
-                    else:
-                        tracer.event(data)
-                        recorder.event(data)
+                try:
+                    async for mode, data in stream:
+                        if mode == "custom":
+                            tracer.progress(data)
+                        else:
+                            tracer.event(data)
+                            recorder.event(data)
+                except GraphRecursionError as exc:
+                    raise RunTooLong(
+                        f"the run stopped after {config['recursion_limit']} graph steps (LangGraph's"
+                        " recursion limit); nothing was written"
+                    ) from exc
                 state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
         except BaseException as exc:
             recorder.finish(error=exc, prompts=ctx.prompts.used)

@@ -85,7 +85,9 @@ DESCRIBE: dict[str, Describe] = {
     "critique_picks": _critique,
     "fetch_fulltext": _fulltext,
     "write_summary": _write,
-    "assemble_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
+    "write_lead": lambda r: "lead written" if r.get("lead") else "no lead",
+    "fetch_stars": lambda r: f"stars for {sum(v is not None for v in r.get('stars', {}).values())} link(s)",
+    "write_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
 }
 
