@@ -90,6 +90,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX node_events_run ON node_events (run_id, seq);
         """,
     ),
+    (
+        "m004_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;     -- the process that runs it, to tell a dead run
+        ALTER TABLE runs ADD COLUMN host TEXT;       -- the machine of that process
+        """,
+    ),
 ]
 
 
