@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 from ribao.errors import ConfigError
+from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
 from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
@@ -152,6 +153,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    fulltext: FulltextOptions = Field(default_factory=FulltextOptions)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     currency: str = Field(default="CNY", description="Currency the digest shows cost in, when convertible")
 
@@ -166,6 +168,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
         return (init_settings, env_settings, toml)
+
+    @property
+    def fulltext_cache(self) -> Path:
+        """Return `<home>/cache/fulltext`, where the picks' raw full texts are kept per day."""
+        return self.home / "cache" / "fulltext"
 
     @property
     def prompts_folder(self) -> Path:

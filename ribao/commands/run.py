@@ -115,10 +115,17 @@ def run(
     stars: Annotated[
         bool, typer.Option("--stars", help="Show GitHub stars beside code links (online)")
     ] = False,
+    no_fulltext: Annotated[
+        bool,
+        typer.Option(
+            "--no-fulltext", help="Write from title and abstract only (no arXiv HTML/PDF/e-print fetch)"
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
-    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → write → digest."""
+    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text → write
+    → digest."""
     from ribao.settings import load_settings
 
     with cli_errors():
@@ -133,6 +140,7 @@ def run(
             include_cross_lists=False if no_cross_lists else None,
             local={"model_path": local_model} if local_model else None,
             github={"stars": True} if stars else None,
+            fulltext={"enabled": False} if no_fulltext else None,
         )
     start(settings, date=parse_date(date), quiet=quiet, as_json=as_json, refresh=refresh)
 
