@@ -184,16 +184,20 @@ def _umask() -> int:
     return mask
 
 
-def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any]) -> tuple[Path, Path]:
-    """Write `<out>/<date>.md` and `<out>/<date>.json` atomically (temp file, then rename).
+def write_outputs(
+    out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any], html: str | None = None
+) -> tuple[Path, Path]:
+    """Write `<out>/<date>.md`, `<out>/<date>.json` (and `<date>.html` when given) atomically.
 
-    Returns both paths. Either both files are replaced or neither is.
+    Returns the Markdown and JSON paths. Either every file is replaced or none is.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = {
         out_dir / f"{date.isoformat()}.md": markdown,
         out_dir / f"{date.isoformat()}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n",
     }
+    if html is not None:
+        targets[out_dir / f"{date.isoformat()}.html"] = html
     temps: list[tuple[str, Path]] = []
     try:
         for path, text in targets.items():
@@ -208,5 +212,5 @@ def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str,
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    md_path, json_path = targets
+    md_path, json_path = list(targets)[:2]
     return md_path, json_path

@@ -46,3 +46,9 @@ class MemoryStoreError(RibaoError):
 
 class ConfigError(RibaoError):
     """A setting is missing or invalid (unknown provider, missing API key variable, bad file)."""
+
+
+class PushFailed(RibaoError):
+    """The digest was written, but one or more push channels failed after their retries."""
+
+    exit_code = 5

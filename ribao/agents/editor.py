@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LeadOutput, digit_free
+from ribao.delivery.page import render_page
 from ribao.digest import cost_text, digest_record, render_markdown, usage_totals, write_outputs
 from ribao.graph.context import RunContext
 from ribao.graph.state import DigestState, screened
@@ -122,5 +123,6 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
         currency=currency,
         lead=lead,
     )
-    md_path, json_path = write_outputs(ctx.settings.out_dir, state["date"], markdown, record)
+    html = render_page(record)
+    md_path, json_path = write_outputs(ctx.settings.out_dir, state["date"], markdown, record, html)
     return {"lead": lead, "digest_path": str(md_path), "json_path": str(json_path), "llm_calls": calls}

@@ -11,7 +11,7 @@ from ribao.agents.editor import assemble_digest
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
 from ribao.graph.context import RunContext
-from ribao.graph.nodes import fetch_listing, recall_memory, remember_digest
+from ribao.graph.nodes import deliver, fetch_listing, recall_memory, remember_digest
 from ribao.graph.routing import route_after_critique
 from ribao.graph.state import DigestState, RunInput, WriterTask
 
@@ -23,11 +23,13 @@ NODES = (
     "write_summary",
     "assemble_digest",
     "remember_digest",
+    "deliver",
 )
 
 
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
-    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → write×picks → assemble → remember."""
+    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → write×picks → assemble → remember
+    → deliver."""
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
     )
@@ -45,7 +47,9 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "write_summary"])
     g.add_edge("write_summary", "assemble_digest")
     g.add_edge("assemble_digest", "remember_digest")
-    g.add_edge("remember_digest", END)
+    g.add_node("deliver", deliver)
+    g.add_edge("remember_digest", "deliver")
+    g.add_edge("deliver", END)
     return g
 
 

@@ -24,6 +24,7 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Critique,
     schemas.CriticDecision,
     schemas.Summary,
+    schemas.DeliveryRecord,
     LLMCall,
 )
 

@@ -1,7 +1,9 @@
-"""The graph's non-agent nodes: read the listing, consult the memory, remember the digest."""
+"""The graph's non-agent nodes: read the listing, consult the memory, remember the digest, deliver it."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -57,3 +59,26 @@ async def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
     ]
     memory.remember(state["date"], featured)
     return {"remembered": len(featured)}
+
+
+async def deliver(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Push the written digest to the configured channels (after the files and the memory).
+
+    Returns `deliveries`, one record per channel; a failed channel is recorded, never raised, so
+    delivery never costs the digest (the CLI turns failures into exit status 5).
+    """
+    from ribao.delivery.channels import select
+    from ribao.delivery.send import DigestFiles
+    from ribao.delivery.send import deliver as send_all
+
+    settings = runtime.context.settings
+    if not settings.delivery.enabled or not settings.push:
+        return {"deliveries": []}
+    channels = select(settings.push, settings.delivery.only or None)
+    files = DigestFiles.read(Path(state["json_path"]))
+    d = settings.delivery
+    records = await asyncio.to_thread(
+        send_all, channels, files, site_url=settings.site_url, retries=d.retries,
+        backoff_seconds=d.backoff_seconds, timeout_seconds=d.timeout_seconds,
+    )  # fmt: skip
+    return {"deliveries": records}

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
-from ribao.schemas import Listing
+from ribao.schemas import DeliveryRecord, Listing
 from ribao.settings import AGENTS, Settings
 from ribao.sources import read_listing, require_announcement_day
 
@@ -44,6 +44,12 @@ class RunResult:
     cost: float | None
     currency: str
     seconds: float
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+
+    @property
+    def failed_pushes(self) -> list[DeliveryRecord]:
+        """Return the channels that failed after their retries."""
+        return [d for d in self.deliveries if d.status != "ok"]
 
 
 @contextlib.contextmanager
@@ -120,7 +126,7 @@ def build_context(
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
     # Each critic round is two steps; writers, assembly and memory add a few more.
-    return {"configurable": {"thread_id": run_id}, "recursion_limit": 10 + 4 * settings.max_critic_rounds}
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": 12 + 4 * settings.max_critic_rounds}
 
 
 async def run_digest(
@@ -180,6 +186,8 @@ async def run_digest(
             recorder.finish(error=exc, prompts=ctx.prompts.used)
             raise
         recorder.finish(state=state, prompts=ctx.prompts.used)
+        if state.get("deliveries"):
+            log.record_deliveries(run_id, state["deliveries"])
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
     return RunResult(
@@ -194,6 +202,7 @@ async def run_digest(
         cost=cost,
         currency=currency,
         seconds=time.perf_counter() - started,
+        deliveries=list(state.get("deliveries", [])),
     )
 
 
@@ -213,8 +222,11 @@ def execute(
     """
     import asyncio
 
+    from ribao.delivery.channels import check_env, select
     from ribao.llm.models import make_chat_model
 
+    if settings.delivery.enabled and settings.push:  # a bad channel fails before any LLM call
+        check_env(select(settings.push, settings.delivery.only or None))
     if settings.source == "arxiv" and date is not None and not resume:
         require_announcement_day(date, settings.holidays)  # before any model, key or server is needed
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.

@@ -7,7 +7,7 @@ import operator
 from typing import Annotated, TypedDict
 
 from ribao.llm.structured import LLMCall
-from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, Pick, Summary
+from ribao.schemas import Critique, DeliveryRecord, Exclusion, MemoryFlag, Paper, Pick, Summary
 
 
 def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict[str, Summary]:
@@ -47,6 +47,8 @@ class DigestState(RunInput, total=False):
     json_path: str
     # remember_digest
     remembered: int
+    # deliver
+    deliveries: list[DeliveryRecord]
     # every agent
     llm_calls: Annotated[list[LLMCall], operator.add]
 

@@ -69,6 +69,9 @@ DESCRIBE: dict[str, Describe] = {
     "write_summary": _write,
     "assemble_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
+    "deliver": lambda r: ", ".join(
+        f"{d.channel} {d.status} ({d.bytes:,} B)" for d in r.get("deliveries", [])
+    ) or "no push channel",
 }
 
 
