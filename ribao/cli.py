@@ -10,6 +10,7 @@ import typer
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
@@ -35,6 +36,7 @@ app.command()(replay)
 app.add_typer(prompts_app, name="prompts", help="List, show, edit, diff, reset and check the prompt files.")
 app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")
 app.command("graph")(graph)
+app.command()(calendar)
 app.command()(push)
 app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
 app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")

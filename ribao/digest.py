@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ribao.llm.structured import LLMCall
-from ribao.prompts import PromptLibrary
+from ribao.calls import LLMCall
+from ribao.context import Prompts
 from ribao.schemas import Critique, Paper, Pick, Summary
 from ribao.sources.categories import format_category
 
@@ -79,7 +79,7 @@ def digest_items(
 
 def render_markdown(
     *,
-    prompts: PromptLibrary,
+    prompts: Prompts,
     date: dt.date,
     categories: Sequence[str],
     scanned: int,

@@ -21,6 +21,16 @@ class NoAnnouncement(RibaoError):
     exit_code = 3
 
 
+class ListingNotIndexed(RibaoError):
+    """The arXiv API answered nothing for a past announcement day: its index may lag the announcement.
+
+    Not "no announcement" (only the calendar or a listing feed dated that day may say that); a
+    later retry may succeed, so it has its own exit status.
+    """
+
+    exit_code = 4
+
+
 class LLMOutputError(RibaoError):
     """An agent's reply kept breaking its schema or the code-side checks after every retry.
 

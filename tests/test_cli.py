@@ -40,7 +40,7 @@ def test_fetch_no_cross_lists_keeps_primary_categories_only() -> None:
     assert len(rows) == 134 and {r["primary_category"] for r in rows} == {"cs.CL", "cs.AI", "cs.LG"}
 
 
-@pytest.mark.parametrize("day", ["2026-02-21", "2025-12-25"])  # a Saturday; Christmas
+@pytest.mark.parametrize("day", ["2026-02-21", "2025-12-26"])  # a Saturday; after Christmas evening
 def test_a_day_without_announcement_exits_3_without_network(day: str) -> None:
     # The endpoint is unroutable: any request would fail with another error and status 1.
     # No --llm: the default provider has no key here, and a day without listing needs none.

@@ -16,8 +16,8 @@ from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError
 from ribao.graph.routing import route_after_critique
 from ribao.graph.runner import RunResult, run_digest
-from ribao.graph.trace import Tracer
 from ribao.memory import HashEmbedder, MemoryStore
+from ribao.runs.trace import Tracer
 from ribao.schemas import CriticDecision, Critique
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args

@@ -13,11 +13,11 @@ import typer
 from pydantic import BaseModel
 from typer.testing import CliRunner, Result
 
+from ribao.agents.catalog import check_prompts, prompt_files, sample_variables
 from ribao.commands.prompts import prompts_app
 from ribao.graph.runner import run_digest
-from ribao.graph.trace import Tracer
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
-from ribao.prompts.catalog import check_prompts, prompt_files, sample_variables
+from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ribao.llm.structured import LLMCall
+from ribao.calls import LLMCall
 from ribao.runs import RunLog
 
 RUN_A = "01K0AAAAAAAAAAAAAAAAAAAAAA"  # done, with every agent

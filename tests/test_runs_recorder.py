@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from ribao.calls import LLMCall
 from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError, NoAnnouncement, ProviderError
 from ribao.graph.builder import compile_graph
 from ribao.graph.runner import build_context, thread_config
-from ribao.llm.structured import LLMCall
 from ribao.runs import RunLog, RunRow
 from ribao.runs.recorder import RunRecorder, brief, status_for
 from ribao.schemas import Paper

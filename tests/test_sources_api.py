@@ -16,15 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
+from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, NoAnnouncement
 from ribao.sources import ApiOptions, read_listing
 from ribao.sources.api import build_query, fetch_day, retry_after_seconds
 
 ATOM = Path(__file__).parent / "data" / "atom"
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-# 2405.13786v1 was submitted Wed 22 May 2024 12:11 EDT, in the window of the Thursday 23 May listing;
-# the other nine entries of this recorded page were first submitted years earlier or later.
-DAY = dt.date(2024, 5, 23)
+# 2405.13786v1 was submitted Wed 22 May 2024 12:11 EDT. arXiv's 2024 list defers the evening of
+# Wed 22 May, so there is no Thursday 23 May listing and it is in the window of Friday 24 May's
+# (Tue 21 14:00 to Thu 23 14:00); the other nine entries were first submitted years earlier or later.
+DAY = dt.date(2024, 5, 24)
 CATS = ["cs.SE", "cs.AI"]
 
 
@@ -141,7 +142,7 @@ def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:
     [request] = server.seen
     assert (
         request.query["search_query"]
-        == "(cat:cs.SE OR cat:cs.AI) AND submittedDate:[202405211800 TO 202405221800]"
+        == "(cat:cs.SE OR cat:cs.AI) AND submittedDate:[202405211800 TO 202405231800]"
     )
     assert request.query["sortBy"] == "submittedDate"
     assert request.query["sortOrder"] == "ascending"
@@ -224,11 +225,13 @@ def test_error_feed_of_a_400_is_a_listing_error_without_retries(server: ReplaySe
     assert len(server.seen) == 1
 
 
-def test_empty_feed_for_a_past_weekday_is_no_announcement(server: ReplayServer) -> None:
+def test_empty_api_answer_for_a_past_weekday_is_not_indexed_not_no_announcement(server: ReplayServer) -> None:
+    # The API index lags the announcement: an empty answer is retryable, with its own exit status.
     server.script = [Reply(body=EMPTY)]
-    assert fetch_day(DAY, CATS, options=options(server)) == []
-    with pytest.raises(NoAnnouncement, match="no papers"):
+    with pytest.raises(ListingNotIndexed, match="retry later") as caught:
         read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW)
+    assert not isinstance(caught.value, NoAnnouncement)
+    assert caught.value.exit_code == 4
 
 
 def test_more_results_than_the_cap_is_an_error(server: ReplayServer) -> None:
@@ -240,8 +243,9 @@ def test_more_results_than_the_cap_is_an_error(server: ReplayServer) -> None:
 @pytest.mark.parametrize(
     ("day", "message"),
     [
-        (dt.date(2024, 5, 25), "weekend or holiday"),  # Saturday
-        (dt.date(2024, 7, 4), "weekend or holiday"),  # Independence Day
+        (dt.date(2024, 5, 25), "weekend"),  # Saturday
+        (dt.date(2024, 7, 5), "holiday"),  # after the evening of Independence Day
+        (dt.date(2024, 5, 23), "evening of Wed 2024-05-22"),  # arXiv's 2024 list
         (dt.date(2026, 3, 2), "not out yet"),  # Monday after NOW
     ],
 )
@@ -257,7 +261,7 @@ def test_without_a_date_the_api_reads_the_latest_announcement_day(server: Replay
     server.script = [Reply(body=EMPTY)]
     # NOW is Sunday 1 March 2026, 12:00 UTC: the latest listing is Friday 27 February's.
     # With the listing feed turned off the latest day comes from the API too.
-    with pytest.raises(NoAnnouncement, match="2026-02-27"):
+    with pytest.raises(ListingNotIndexed, match="2026-02-27"):
         read_listing("arxiv", date=None, categories=CATS, api=options(server, rss=False), now=NOW)
     assert len(server.seen) == 1
     assert "submittedDate:[202602251900 TO 202602261900]" in server.seen[0].query["search_query"]

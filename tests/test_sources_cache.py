@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
+from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable
 from ribao.sources import read_listing
 from ribao.sources.api import fetch_day
 from ribao.sources.cache import MANIFEST, DayCache, body_name
@@ -45,18 +45,18 @@ def test_api_day_is_cached_then_replayed_without_requests(server: ReplayServer, 
     first = read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW, cache_dir=tmp_path)
     assert len(server.seen) == 1
     saved = manifest(tmp_path, DAY)
-    assert (saved["day"], saved["route"], saved["categories"]) == ("2024-05-23", "api", CATS)
+    assert (saved["day"], saved["route"], saved["categories"]) == ("2024-05-24", "api", CATS)
     [(url, entry)] = saved["responses"].items()
     assert url.startswith(server.url + "?search_query=")
     assert entry["status"] == 200 and entry["file"] == body_name(url)
-    assert (tmp_path / "2024-05-23" / entry["file"]).read_bytes() == PAGE_0
+    assert (tmp_path / "2024-05-24" / entry["file"]).read_bytes() == PAGE_0
     assert dt.datetime.fromisoformat(entry["fetched_at"]).tzinfo is not None
 
     server.seen.clear()
     again = read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW, cache_dir=tmp_path)
     assert server.seen == []
     assert again.papers == first.papers
-    assert again.source == f"{server.url} (cached in {tmp_path / '2024-05-23'})"
+    assert again.source == f"{server.url} (cached in {tmp_path / '2024-05-24'})"
     # Cross-lists are filtered after the cache: the same responses serve both settings.
     assert (
         fetch_day(DAY, ["cs.AI"], include_cross_lists=False, options=options(server), cache_dir=tmp_path)
@@ -80,7 +80,7 @@ def test_every_page_is_cached_and_replayed_without_the_pause(server: ReplayServe
 
 def test_refresh_refetches_and_replaces_keeping_other_files(server: ReplayServer, tmp_path: Path) -> None:
     fetch_day(DAY, CATS, options=options(server), cache_dir=tmp_path)
-    folder = tmp_path / "2024-05-23"
+    folder = tmp_path / "2024-05-24"
     (folder / "stars.json").write_text('{"repos": {}}', encoding="utf-8")
     marked = manifest(tmp_path, DAY) | {"written_at": "marker"}
     (folder / MANIFEST).write_text(json.dumps(marked), encoding="utf-8")
@@ -88,7 +88,7 @@ def test_refresh_refetches_and_replaces_keeping_other_files(server: ReplayServer
     assert len(server.seen) == 2
     assert manifest(tmp_path, DAY)["written_at"] != "marker"
     assert sorted(p.name for p in folder.iterdir()) == sorted([MANIFEST, "stars.json", *_bodies(folder)])
-    assert [p.name for p in tmp_path.iterdir()] == ["2024-05-23"]  # no temporary folders left
+    assert [p.name for p in tmp_path.iterdir()] == ["2024-05-24"]  # no temporary folders left
 
 
 def _bodies(folder: Path) -> list[str]:
@@ -119,7 +119,7 @@ def test_a_failed_refresh_keeps_the_earlier_cache(server: ReplayServer, tmp_path
 
 def test_an_empty_day_is_not_cached(server: ReplayServer, tmp_path: Path) -> None:
     server.script = [Reply(body=EMPTY)]
-    with pytest.raises(NoAnnouncement):
+    with pytest.raises(ListingNotIndexed):
         read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW, cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -136,7 +136,7 @@ def test_other_categories_miss_the_cache_and_replace_it(server: ReplayServer, tm
 @pytest.mark.parametrize("damage", ["altered", "deleted", "bad manifest"])
 def test_a_damaged_cache_is_read_again(server: ReplayServer, tmp_path: Path, damage: str) -> None:
     fetch_day(DAY, CATS, options=options(server), cache_dir=tmp_path)
-    folder = tmp_path / "2024-05-23"
+    folder = tmp_path / "2024-05-24"
     [body] = _bodies(folder)
     if damage == "altered":
         (folder / body).write_bytes(EMPTY)
@@ -190,8 +190,8 @@ def test_feed_day_is_cached_and_replayed_after_it_stopped_being_the_latest(
 
 
 def test_a_feed_of_another_day_is_not_cached_the_api_answer_is(server: ReplayServer, tmp_path: Path) -> None:
-    # Thursday 23 May 2024, 12:00 UTC: the latest listing is the 23rd's; the feed holds 19 Feb 2026.
-    now = dt.datetime(2024, 5, 23, 12, 0, tzinfo=UTC)
+    # Friday 24 May 2024, 12:00 UTC: the latest listing is the 24th's; the feed holds 19 Feb 2026.
+    now = dt.datetime(2024, 5, 24, 12, 0, tzinfo=UTC)
     server.script = [Reply(body=FEED), Reply(body=PAGE_0)]
     listing = read_listing(
         "arxiv", date=None, categories=CATS, api=options(server), now=now, cache_dir=tmp_path

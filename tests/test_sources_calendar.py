@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from lxml import etree
 
 from ribao.sources.calendar import (
     ARXIV_HOLIDAYS,
+    KNOWN_YEARS,
+    NO_ANNOUNCEMENT_EVENINGS,
+    calendar_days,
     is_announcement_day,
     latest_announcement_day,
     submission_window,
@@ -19,24 +25,98 @@ ET = ZoneInfo("America/New_York")
 UTC = dt.UTC
 
 
+DATA = Path(__file__).parent / "data"
+PAGES = {2023: "5f9f48f0", 2024: "20e652c5", 2025: "95c71658", 2026: "1268da99"}
+MONTHS = {
+    m: n
+    for n, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+
+def arxiv_list(year: int) -> set[dt.date]:
+    """Parse the "<year> Holidays" list of arXiv's page (``- Mon 15 January``, ``- Thursday 2026-01-01``)."""
+    text = (DATA / "calendar" / f"availability.{PAGES[year]}.md").read_text(encoding="utf-8")
+    section = text.split(f"### {year} Holidays", 1)[1].split("###", 1)[0]
+    dates = set()
+    for line in section.splitlines():
+        if iso := re.search(r"(\d{4})-(\d\d)-(\d\d)", line):
+            dates.add(dt.date(*map(int, iso.groups())))
+        elif named := re.match(r"- \w+ (\d+) (\w+)", line.strip()):
+            dates.add(dt.date(year, MONTHS[named.group(2)[:3].lower()], int(named.group(1))))
+    return dates
+
+
+@pytest.mark.parametrize("year", sorted(PAGES))
+def test_built_in_holidays_are_arxivs_published_list(year: int) -> None:
+    assert set(NO_ANNOUNCEMENT_EVENINGS[year]) == arxiv_list(year)
+    assert year in KNOWN_YEARS
+
+
+def test_the_real_listing_of_thanksgiving_2024_exists() -> None:
+    # arXiv's 2024 list has Thu 28 Nov, and a real listing feed dated that day exists (926 new papers):
+    # the list names the evening without announcement, so the missing listing is Friday's.
+    channel = etree.parse(DATA / "feeds" / "rss_2024-11-28.trimmed.xml").find("channel")
+    assert channel.findtext("pubDate") == "Thu, 28 Nov 2024 00:00:00 -0500"
+    assert dt.date(2024, 11, 28) in arxiv_list(2024)
+    assert is_announcement_day(dt.date(2024, 11, 28))
+    assert not is_announcement_day(dt.date(2024, 11, 29))
+
+
+def test_a_listed_sunday_removes_mondays_listing() -> None:
+    # 2025's list has Sunday 6 July: an announcement evening, never a listing date.
+    assert dt.date(2025, 7, 6) in arxiv_list(2025)
+    assert not is_announcement_day(dt.date(2025, 7, 7))
+    assert is_announcement_day(dt.date(2025, 7, 8))
+    # The skipped window rolls over: Tuesday's listing covers Thu 3 July 14:00 to Mon 7 July 14:00.
+    assert submission_window(dt.date(2025, 7, 8)) == (
+        dt.datetime(2025, 7, 3, 18, 0, tzinfo=UTC),
+        dt.datetime(2025, 7, 7, 18, 0, tzinfo=UTC),
+    )
+
+
+def test_listed_fridays_remove_nothing() -> None:
+    # arXiv never announces on Friday evenings, so a listed Friday changes no listing.
+    assert dt.date(2026, 7, 3) in arxiv_list(2026)
+    assert is_announcement_day(dt.date(2026, 7, 3)) and is_announcement_day(dt.date(2026, 7, 6))
+
+
+def test_no_listing_is_built_for_the_day_after_thanksgiving_2026() -> None:
+    assert not is_announcement_day(dt.date(2026, 11, 27))
+    with pytest.raises(ValueError, match="not an arXiv announcement day"):
+        submission_window(dt.date(2026, 11, 27))
+
+
 def test_weekdays_are_announcement_days_weekends_and_holidays_are_not() -> None:
     assert is_announcement_day(dt.date(2026, 2, 18))  # Wednesday
     assert is_announcement_day(dt.date(2026, 2, 16))  # Monday
     assert not is_announcement_day(dt.date(2026, 2, 21))  # Saturday
     assert not is_announcement_day(dt.date(2026, 2, 22))  # Sunday
-    assert not is_announcement_day(dt.date(2023, 11, 23))  # Thanksgiving, arXiv's 2023 list
-    assert not is_announcement_day(dt.date(2025, 12, 25))  # Christmas, a Thursday
+    assert not is_announcement_day(dt.date(2023, 11, 24))  # after Thanksgiving evening, arXiv's 2023 list
+    assert not is_announcement_day(dt.date(2025, 12, 26))  # after Christmas evening (a Thursday)
 
 
 def test_extra_holidays_extend_the_built_in_list() -> None:
-    day = dt.date(2026, 2, 16)  # Presidents' Day, not in the built-in list
-    assert day not in ARXIV_HOLIDAYS
-    assert not is_announcement_day(day, holidays=[day])
+    evening = dt.date(2026, 2, 16)  # Presidents' Day, not in the built-in list
+    assert evening not in ARXIV_HOLIDAYS
+    assert not is_announcement_day(dt.date(2026, 2, 17), holidays=[evening])
+    assert is_announcement_day(evening, holidays=[evening])
 
 
-def test_holiday_list_is_data_on_weekdays() -> None:
-    assert all(d.weekday() < 5 for d in ARXIV_HOLIDAYS)
-    assert {d.year for d in ARXIV_HOLIDAYS} >= {2023, 2024, 2025, 2026}
+def test_calendar_days_give_windows_reasons_and_future() -> None:
+    now = dt.datetime(2024, 11, 27, 12, 0, tzinfo=ET)
+    days = {d.date: d for d in calendar_days(dt.date(2024, 11, 26), dt.date(2024, 12, 2), now=now)}
+    assert [days[dt.date(2024, 11, d)].status for d in range(26, 31)] == [
+        "listing", "listing", "future", "holiday", "weekend",
+    ]  # fmt: skip
+    thu = days[dt.date(2024, 11, 28)]
+    assert thu.announced_at == dt.datetime(2024, 11, 27, 20, 0, tzinfo=ET)
+    assert (thu.window_start, thu.window_end) == submission_window(thu.date)
+    assert days[dt.date(2024, 11, 29)].announced_at is None
+    assert days[dt.date(2024, 12, 2)].window_start == dt.datetime(2024, 11, 27, 19, 0, tzinfo=UTC)
+    assert all(d.holidays_known for d in days.values())
+    assert not calendar_days(dt.date(2027, 3, 1), dt.date(2027, 3, 1), now=now)[0].holidays_known
 
 
 @pytest.mark.parametrize(
@@ -63,8 +143,9 @@ def test_holiday_list_is_data_on_weekdays() -> None:
         # DST ends Sunday 1 Nov 2026.
         (dt.datetime(2026, 11, 2, 0, 30, tzinfo=UTC), dt.date(2026, 10, 30)),  # Sun 19:30 EST
         (dt.datetime(2026, 11, 2, 1, 0, tzinfo=UTC), dt.date(2026, 11, 2)),  # Sun 20:00 EST
-        # Thanksgiving 2026 (Thu 26 Nov) has no listing: on that day the newest is Wednesday's.
-        (dt.datetime(2026, 11, 26, 12, 0, tzinfo=ET), dt.date(2026, 11, 25)),
+        # Thanksgiving 2026 (Thu 26 Nov) has no announcement: Friday's listing never comes.
+        (dt.datetime(2026, 11, 26, 12, 0, tzinfo=ET), dt.date(2026, 11, 26)),
+        (dt.datetime(2026, 11, 27, 21, 0, tzinfo=ET), dt.date(2026, 11, 26)),
     ],
 )
 def test_latest_announcement_day(now: dt.datetime, expected: dt.date) -> None:
@@ -121,11 +202,11 @@ def test_latest_announcement_day_rejects_naive_datetimes() -> None:
             dt.datetime(2026, 3, 6, 19, 0, tzinfo=UTC),
             dt.datetime(2026, 3, 9, 18, 0, tzinfo=UTC),
         ),
-        # The Friday after Thanksgiving (no Thursday listing) also covers the skipped window.
+        # The Monday after Thanksgiving (no Friday listing) also covers the skipped window.
         (
-            dt.date(2026, 11, 27),
-            dt.datetime(2026, 11, 24, 19, 0, tzinfo=UTC),
-            dt.datetime(2026, 11, 26, 19, 0, tzinfo=UTC),
+            dt.date(2026, 11, 30),
+            dt.datetime(2026, 11, 25, 19, 0, tzinfo=UTC),
+            dt.datetime(2026, 11, 27, 19, 0, tzinfo=UTC),
         ),
     ],
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
+from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, NoAnnouncement
 from ribao.sources import ApiOptions, read_listing
 from ribao.sources.rss import feed_url, listed_papers, parse_feed
 from tests.test_sources_api import (
@@ -93,7 +93,7 @@ def test_an_empty_feed_has_a_day_and_no_items() -> None:
     ("content", "message"),
     [
         (FEED[:3000], r"fixture: malformed XML, .*line \d+"),
-        (PAGE_0, "not an RSS feed"),
+        (PAGE_0, "not an arXiv listing feed"),
         (FEED.replace(b"<arxiv:announce_type>cross</arxiv:announce_type>", b""), "item 5.*announce_type"),
         (
             FEED.replace(b"<pubDate>", b"<x>").replace(b"</pubDate>", b"</x>").replace(b"lastBuild", b"x"),
@@ -122,7 +122,7 @@ def test_the_latest_day_comes_from_the_feed(server: ReplayServer) -> None:
 
 def test_earlier_days_come_from_the_api(server: ReplayServer) -> None:
     server.script = [Reply(body=EMPTY)]
-    with pytest.raises(NoAnnouncement):
+    with pytest.raises(ListingNotIndexed):
         read_listing("arxiv", date=dt.date(2026, 2, 18), categories=OURS, api=options(server), now=THU_NOON)
     assert [s.path for s in server.seen] == ["/api/query"]
 
@@ -141,10 +141,11 @@ def test_a_feed_of_another_day_falls_back_to_the_api(
     server: ReplayServer, now: dt.datetime, day: dt.date, body: bytes
 ) -> None:
     server.script = [Reply(body=body), Reply(body=EMPTY)]
-    with pytest.raises(NoAnnouncement) as caught:
+    with pytest.raises(ListingNotIndexed) as caught:
         read_listing("arxiv", date=None, categories=OURS, api=options(server), now=now)
     assert [s.path for s in server.seen] == ["/rss/cs.CL+cs.AI+cs.LG", "/api/query"]
-    assert f"on {day} from {server.url} (the listing feed held " in str(caught.value)
+    assert f"listing of {day} " in str(caught.value)
+    assert "(the listing feed held " in str(caught.value)
     assert "submittedDate:" in server.seen[1].query["search_query"]
 
 

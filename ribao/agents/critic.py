@@ -9,10 +9,10 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import critique_schema
-from ribao.graph.context import RunContext
-from ribao.graph.state import DigestState, screened
+from ribao.context import RunContext
 from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import CriticDecision, Critique
+from ribao.state import DigestState, screened
 
 ALTERNATES = 15
 

@@ -11,12 +11,13 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LeadOutput, digit_free
+from ribao.calls import LLMCall
+from ribao.context import RunContext
 from ribao.delivery.page import render_page
 from ribao.digest import cost_text, digest_record, render_markdown, usage_totals, write_outputs
-from ribao.graph.context import RunContext
-from ribao.graph.state import DigestState, screened
-from ribao.llm.structured import LLMCall, ainvoke_structured
+from ribao.llm.structured import ainvoke_structured
 from ribao.sources.stars import fetch_stars
+from ribao.state import DigestState, screened
 
 
 def _lead_source(state: DigestState) -> str:

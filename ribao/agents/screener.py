@@ -10,11 +10,12 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import rank_schema, reasons_schema, triage_schema
+from ribao.calls import LLMCall
+from ribao.context import RunContext
 from ribao.errors import RibaoError
-from ribao.graph.context import RunContext
-from ribao.graph.state import DigestState, screened
-from ribao.llm.structured import LLMCall, ainvoke_structured
+from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, Pick, RubricScores
+from ribao.state import DigestState, screened
 
 
 async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

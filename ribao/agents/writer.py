@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
-from ribao.graph.context import RunContext
-from ribao.graph.state import WriterTask
+from ribao.context import RunContext
 from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, Summary
+from ribao.state import WriterTask
 
 
 def _source_text(paper: Paper) -> str:

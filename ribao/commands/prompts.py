@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
+from ribao.agents.catalog import check_prompts, prompt_files, select, stray_user_files
 from ribao.commands import cli_errors
 from ribao.errors import ConfigError, RibaoError
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
-from ribao.prompts.catalog import check_prompts, prompt_files, select, stray_user_files
 
 prompts_app = typer.Typer(
     help="Prompt files: the package defaults and your overrides in <home>/prompts.",

@@ -13,8 +13,8 @@ from ribao.commands import cli_errors
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ribao.calls import LLMCall
     from ribao.graph.replay import ReplayOutcome
-    from ribao.llm.structured import LLMCall
 
 AGENTS = ("screener", "critic", "writer", "editor")
 

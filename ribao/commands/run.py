@@ -59,7 +59,7 @@ def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
 def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: bool, **kw: Any) -> None:
     """Run (or, with ``resume=True, run_id=…``, resume) with real models and report the outcome."""
     from ribao.graph.runner import execute
-    from ribao.graph.trace import Tracer
+    from ribao.runs.trace import Tracer
 
     interrupted = "ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"
     from ribao.commands.push import report_pushes
@@ -80,7 +80,7 @@ DateOpt = Annotated[
 CatOpt = Annotated[str | None, typer.Option(help="Comma-separated categories [default: cs.CL,cs.AI,cs.LG]")]
 SourceOpt = Annotated[
     str | None,
-    typer.Option(help="arxiv (listing feed + API), or a JSONL listing / API Atom file [default: arxiv]"),
+    typer.Option(help="arxiv (listing feed + API), or a file: JSONL, saved RSS/Atom listing feed, API Atom"),
 ]
 NoCrossOpt = Annotated[
     bool,

@@ -10,10 +10,10 @@ from ribao.agents.critic import critique_picks
 from ribao.agents.editor import assemble_digest
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
-from ribao.graph.context import RunContext
+from ribao.context import RunContext
 from ribao.graph.nodes import deliver, fetch_listing, recall_memory, remember_digest
 from ribao.graph.routing import route_after_critique
-from ribao.graph.state import DigestState, RunInput, WriterTask
+from ribao.state import DigestState, RunInput, WriterTask
 
 NODES = (
     "fetch_listing",

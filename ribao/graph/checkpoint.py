@@ -11,7 +11,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from ribao import schemas
-from ribao.llm.structured import LLMCall
+from ribao.calls import LLMCall
 
 # Only these classes may be rebuilt from a checkpoint (LangGraph warns about, and will block,
 # unregistered types: a checkpoint database must not be a way to run arbitrary constructors).

@@ -8,9 +8,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from ribao.graph.context import RunContext
-from ribao.graph.state import DigestState, screened
+from ribao.context import RunContext
 from ribao.schemas import FeaturedPaper
+from ribao.state import DigestState, screened
 
 
 async def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

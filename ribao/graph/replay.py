@@ -12,13 +12,13 @@ from ribao.agents.critic import critique_picks
 from ribao.agents.editor import write_lead
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
+from ribao.calls import LLMCall
+from ribao.context import RunContext
 from ribao.errors import RibaoError
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
-from ribao.graph.context import RunContext
 from ribao.graph.routing import dispatch_writers
-from ribao.graph.state import DigestState
-from ribao.llm.structured import LLMCall
+from ribao.state import DigestState
 
 ReplayAgent = Literal["screener", "critic", "writer", "editor"]
 _NODE = {"screener": "screen_papers", "critic": "critique_picks"}

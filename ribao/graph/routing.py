@@ -6,7 +6,7 @@ from typing import Literal
 
 from langgraph.types import Send
 
-from ribao.graph.state import DigestState, WriterTask
+from ribao.state import DigestState, WriterTask
 
 
 def route_after_critique(state: DigestState) -> Literal["screen_papers"] | list[Send]:

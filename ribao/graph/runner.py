@@ -13,20 +13,20 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from ulid import ULID
 
+from ribao.context import RunContext
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
-from ribao.graph.context import RunContext
-from ribao.graph.state import DigestState, screened
-from ribao.graph.trace import Tracer
 from ribao.llm.config import ModelConfig
 from ribao.llm.pricing import make_pricing
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
+from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord, Listing
 from ribao.settings import AGENTS, Settings
 from ribao.sources import read_listing, require_announcement_day
+from ribao.state import DigestState, screened
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
+from ribao.calls import LLMCall
 from ribao.llm.config import ModelConfig
-from ribao.llm.structured import LLMCall
 from ribao.llm.usage import LOCAL_PRICE, Price, Usage, cost, price_for
 
 

@@ -10,33 +10,14 @@ from typing import Any, TypeVar, cast
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from ribao.calls import LLMCall
 from ribao.errors import LLMOutputError, ProviderError
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD
 from ribao.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
-
-
-class LLMCall(BaseModel):
-    """One request to a chat model, as recorded in the run state and the JSON output.
-
-    Tokens are the provider's counts from `usage_metadata` (0 when it reports none); `latency_s`
-    is wall-clock seconds; `error` is the schema or check failure that made ribao re-ask.
-    """
-
-    agent: str
-    model: str
-    task: str = Field(description="What the call was for, e.g. triage 2/9, rank round 1, 2602.15763")
-    messages: list[dict[str, str]]
-    raw: str = Field(description="The reply as sent: tool-call arguments as JSON, or text")
-    parsed: dict[str, Any] | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    latency_s: float = 0.0
-    error: str | None = None
 
 
 def model_name(model: BaseChatModel) -> str:

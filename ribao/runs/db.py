@@ -25,8 +25,8 @@ from ribao.runs.rows import (
 )
 
 if TYPE_CHECKING:
+    from ribao.calls import LLMCall
     from ribao.llm.config import ModelConfig
-    from ribao.llm.structured import LLMCall
     from ribao.settings import Settings
 
 FILENAME = "runs.sqlite"

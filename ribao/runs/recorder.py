@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ribao.calls import LLMCall
 from ribao.errors import LLMOutputError, NoAnnouncement
-from ribao.graph.trace import DESCRIBE
-from ribao.llm.structured import LLMCall
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunStatus, jsonable
+from ribao.runs.trace import DESCRIBE
 from ribao.schemas import Paper
 
 if TYPE_CHECKING:

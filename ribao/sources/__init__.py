@@ -17,6 +17,7 @@ from ribao.sources.calendar import (
     ARXIV_HOLIDAYS,
     is_announcement_day,
     latest_announcement_day,
+    skip_reason,
     submission_window,
 )
 from ribao.sources.categories import category_name_zh, format_category
@@ -49,8 +50,15 @@ API_SOURCE = "arxiv"
 
 def require_announcement_day(day: dt.date, holidays: Sequence[dt.date] = ()) -> None:
     """Raise `NoAnnouncement` when arXiv publishes no listing dated `day` (weekend or holiday)."""
-    if not is_announcement_day(day, holidays):
-        raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend or holiday")
+    reason = skip_reason(day, holidays)
+    if reason == "weekend":
+        raise NoAnnouncement(f"arXiv has no listing dated {day} ({day:%A}): weekend")
+    if reason == "holiday":
+        evening = day - dt.timedelta(days=1)
+        raise NoAnnouncement(
+            f"arXiv has no listing dated {day} ({day:%A}): holiday, no announcement on the evening of "
+            f"{evening:%a %Y-%m-%d}"
+        )
 
 
 def _read_arxiv(
@@ -120,8 +128,9 @@ def read_listing(
     with ``cache_dir`` (``<home>/cache/arxiv``) the raw responses of a non-empty day are kept
     in ``cache_dir/<day>/`` and replayed without the network unless ``refresh``. ``holidays``
     extend `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides which listings
-    are out. Raises NoAnnouncement for a weekend, holiday, not-yet-announced or empty day (arXiv
-    is not asked for the first three), ListingError for a bad source, date, file or feed or an
+    are out. Raises NoAnnouncement for a weekend, holiday, not-yet-announced day (arXiv is not
+    asked) or an empty listing feed or file, ListingNotIndexed for an empty API answer,
+    ListingError for a bad source, date, file or feed or an
     unwritable cache, ListingUnavailable when arXiv stays down.
     """
     cats = check_categories(categories)

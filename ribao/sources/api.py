@@ -18,10 +18,10 @@ from typing import NamedTuple
 import arxiv
 import requests
 
-from ribao.errors import ListingError, ListingUnavailable, NoAnnouncement
+from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, NoAnnouncement
 from ribao.schemas import Paper
 from ribao.sources.cache import CacheMiss, DayCache, Recording
-from ribao.sources.calendar import submission_window
+from ribao.sources.calendar import EASTERN, submission_window
 from ribao.sources.records import build_paper, check_categories, dedupe, select
 from ribao.sources.session import ApiOptions, ApiSession, retry_after_seconds
 
@@ -139,7 +139,10 @@ def fetch_api_day(
     cache_dir: Path | None = None,
     refresh: bool = False,
 ) -> Fetched:
-    """Return the new submissions of announcement day ``day`` and their origin; see `fetch_day`."""
+    """Return the new submissions of announcement day ``day`` and their origin; see `fetch_day`.
+
+    Raises `ListingNotIndexed` when the API answers no submission in ``categories`` in the day's window.
+    """
     options = options or ApiOptions()
     cats = check_categories(categories)
     try:
@@ -157,6 +160,13 @@ def fetch_api_day(
         # An empty answer may only mean the API is not updated yet: never freeze it.
         if cache is not None and papers:
             cache.commit(recording, route=API_ROUTE, categories=cats)
+    if not papers:
+        start, end = (t.astimezone(EASTERN) for t in window)
+        raise ListingNotIndexed(
+            f"the arXiv API has no submissions in {', '.join(cats)} for the listing of {day} "
+            f"(window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} US/Eastern); its index can lag "
+            "the announcement by hours: retry later"
+        )
     return Fetched(select(papers, cats, include_cross_lists=include_cross_lists), origin)
 
 

@@ -1,16 +1,21 @@
-"""Read a listing from a file: JSONL day files or arXiv API Atom responses, told apart by content."""
+"""Read a listing from a file, told apart by content: JSONL day files, saved listing feeds, API responses.
+
+A saved listing feed (RSS 2.0 or arXiv's Atom form, from rss.arxiv.org) is read as a listing:
+its announcement day, announce types honoured (replacements dropped, cross-lists marked).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ribao.errors import ListingError
 from ribao.schemas import Paper
-from ribao.sources import atom
+from ribao.sources import atom, rss
 from ribao.sources.records import build_paper, dedupe, select
 
 _BOM = b"\xef\xbb\xbf"
@@ -73,6 +78,23 @@ def _read_jsonl(text: str, origin: str) -> FileListing:
     return FileListing(papers, days.pop() if days else None)
 
 
+def _read_xml(content: bytes, origin: str) -> FileListing:
+    """Return the papers of a saved listing feed (with its day) or of an API Atom response (no day)."""
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError as err:
+        raise ListingError(f"{origin}: malformed XML, {err}") from err
+    if root.tag == "{http://www.w3.org/2005/Atom}feed" and not rss.is_listing_feed(root):
+        return FileListing(atom.parse_atom(content, origin), None)
+    if root.tag not in ("rss", "{http://www.w3.org/2005/Atom}feed", rss.RDF):
+        raise ListingError(
+            f"{origin}: not an Atom feed nor an arXiv listing feed (root element is <{root.tag}>)"
+        )
+    feed = rss.parse_feed(content, origin)
+    # Replacements are never part of the day's listing; `select` decides on cross-lists.
+    return FileListing([i.paper for i in feed.items if i.announce_type in ("new", "cross")], feed.day)
+
+
 def parse_listing(content: bytes, origin: str) -> FileListing:
     """Return the papers in ``content``, JSONL or Atom by its first character, unfiltered.
 
@@ -83,7 +105,7 @@ def parse_listing(content: bytes, origin: str) -> FileListing:
     if not head:
         raise ListingError(f"{origin}: the file is empty")
     if head.startswith(b"<"):
-        return FileListing(atom.parse_atom(content, origin), None)
+        return _read_xml(content, origin)
     if not head.startswith(b"{"):
         raise ListingError(f"{origin}: neither JSONL nor Atom XML (starts with {head[:20]!r})")
     try:

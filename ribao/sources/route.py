@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from ribao.errors import ListingNotIndexed
 from ribao.sources.api import ApiOptions, Fetched, fetch_api_day
 from ribao.sources.cache import DayCache
 from ribao.sources.rss import RSS_ROUTE, FeedNotOfDay, fetch_rss_day
@@ -60,13 +61,16 @@ def read_arxiv_day(
             logger.warning("%s; reading %s from the arXiv API instead", err, day)
             note = f" (the listing feed held {err.feed_day}, not {day})"
             time.sleep(options.delay_seconds)  # one request per delay_seconds, across arXiv's hosts
-    fetched = fetch_api_day(
-        day,
-        categories,
-        include_cross_lists=include_cross_lists,
-        options=options,
-        holidays=holidays,
-        cache_dir=cache_dir,
-        refresh=refresh,
-    )
+    try:
+        fetched = fetch_api_day(
+            day,
+            categories,
+            include_cross_lists=include_cross_lists,
+            options=options,
+            holidays=holidays,
+            cache_dir=cache_dir,
+            refresh=refresh,
+        )
+    except ListingNotIndexed as err:
+        raise ListingNotIndexed(f"{err}{note}") from None
     return Fetched(fetched.papers, fetched.origin + note)

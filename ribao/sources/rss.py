@@ -30,6 +30,7 @@ import feedparser
 
 from ribao.errors import ListingError
 from ribao.schemas import Paper
+from ribao.sources import normalize
 from ribao.sources.api import Fetched
 from ribao.sources.cache import CacheMiss, DayCache, Recording
 from ribao.sources.calendar import EASTERN
@@ -70,14 +71,59 @@ def feed_url(options: ApiOptions, categories: Sequence[str]) -> str:
     return f"{options.rss_endpoint.rstrip('/')}/{'+'.join(categories)}"
 
 
-def check_rss(content: bytes, origin: str) -> None:
-    """Raise ListingError naming ``origin`` unless ``content`` is well-formed XML with an ``<rss>`` root."""
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"
+_ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
+_ANNOUNCE_TAG = "{http://arxiv.org/schemas/atom}announce_type"
+_ERROR_TITLE = "Feed error for query"
+
+
+def _root(content: bytes, origin: str) -> ET.Element:
+    """Return the XML root of ``content``; raise ListingError naming ``origin`` on malformed XML."""
     try:
-        root = ET.fromstring(content)
+        return ET.fromstring(content)
     except ET.ParseError as err:
         raise ListingError(f"{origin}: malformed XML, {err}") from err
-    if root.tag != "rss" or root.find("channel") is None:
-        raise ListingError(f"{origin}: not an RSS feed (root element is <{root.tag}>)")
+
+
+def is_listing_feed(root: ET.Element) -> bool:
+    """Return True for a listing feed of rss.arxiv.org: RSS 2.0, or Atom whose entries have announce types.
+
+    An Atom document without ``arxiv:announce_type`` is an API response (`atom`), not a listing.
+    """
+    return root.tag == "rss" or (root.tag == _ATOM_FEED and root.find(f".//{_ANNOUNCE_TAG}") is not None)
+
+
+def feed_error(root: ET.Element) -> str | None:
+    """Return the text of arXiv's error feed (``Bad archive 'astroph'. Valid archive names …``), or None."""
+    channel = root.find("channel")
+    if channel is None or not (channel.findtext("title") or "").startswith(_ERROR_TITLE):
+        return None
+    return " ".join((channel.findtext("description") or "unspecified error").split())
+
+
+def check_listing_feed(content: bytes, origin: str) -> ET.Element:
+    """Return the root of a listing feed (RSS 2.0 or arXiv's Atom listing); raise ListingError otherwise.
+
+    The one-line message names ``origin`` and says what came instead: malformed XML, arXiv's error
+    feed (its own text), the old RSS 1.0 (RDF) format of before February 2024, or another document.
+    """
+    root = _root(content, origin)
+    if root.tag == RDF:
+        raise ListingError(
+            f"{origin}: the old RSS 1.0 (RDF) listing format, used by arXiv before February 2024, is not "
+            "supported; use an RSS 2.0 or Atom listing from rss.arxiv.org"
+        )
+    message = feed_error(root)
+    if message is not None:
+        raise ListingError(f"{origin}: arXiv's listing feed reported an error: {message}")
+    if not is_listing_feed(root) or (root.tag == "rss" and root.find("channel") is None):
+        raise ListingError(f"{origin}: not an arXiv listing feed (root element is <{root.tag}>)")
+    return root
+
+
+def check_rss(content: bytes, origin: str) -> None:
+    """Raise ListingError naming ``origin`` unless ``content`` is a listing feed (`check_listing_feed`)."""
+    check_listing_feed(content, origin)
 
 
 class RssSession(ApiSession):
@@ -88,8 +134,20 @@ class RssSession(ApiSession):
         check_rss(content, self.origin)
 
     def rejection_message(self, content: bytes) -> str | None:
-        """Return None: the feed's error pages carry no machine-readable message."""
-        return None
+        """Return the text of arXiv's error feed (served with HTTP 400), if the body is one."""
+        try:
+            return feed_error(ET.fromstring(content))
+        except ET.ParseError:
+            return None
+
+
+def _stamp(raw: str) -> dt.datetime:
+    """Parse an RFC 822 (RSS) or ISO 8601 (Atom) date; naive means UTC. Raises ValueError."""
+    try:
+        stamp = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        stamp = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
 
 
 def _feed_day(channel: Any, origin: str) -> dt.date:
@@ -99,19 +157,42 @@ def _feed_day(channel: Any, origin: str) -> dt.date:
         if not raw:
             continue
         try:
-            stamp = email.utils.parsedate_to_datetime(raw)
+            stamp = _stamp(raw)
         except (TypeError, ValueError) as err:
             raise ListingError(f"{origin}: unreadable channel date {raw!r}") from err
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=dt.UTC)
         return stamp.astimezone(EASTERN).date()
     raise ListingError(f"{origin}: the channel has no pubDate or lastBuildDate, so no announcement day")
 
 
+_AFFILIATION_RE = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def split_authors(creator: str) -> list[str]:
+    """Split arXiv's ``dc:creator`` into author names, LaTeX rendered, affiliations dropped.
+
+    Commas inside parentheses belong to an affiliation (``Ana Li (MIT, CSAIL), Bo Wu`` is two
+    authors: ``Ana Li``, ``Bo Wu``); ``J\\"org Pi\\v{z}urica`` becomes ``Jörg Pižurica`` as on the API path.
+    """
+    names: list[str] = []
+    part: list[str] = []
+    depth = 0
+    for char in creator:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth <= 0:
+            names.append("".join(part))
+            part = []
+            depth = 0
+        else:
+            part.append(char)
+    names.append("".join(part))
+    rendered = (normalize.one_line(normalize.latex_to_text(_AFFILIATION_RE.sub("", n))) for n in names)
+    return [name for name in rendered if name]
+
+
 def _authors(entry: Any) -> list[str]:
-    """Return the item's authors from the comma-separated ``dc:creator``."""
+    """Return the item's authors from ``dc:creator`` (one comma-separated string) or Atom ``<author>``s."""
     names = [a.get("name", "") for a in entry.get("authors", [])] or [entry.get("author", "")]
-    return [part.strip() for name in names for part in name.split(",") if part.strip()]
+    return [author for name in names for author in split_authors(name)]
 
 
 def _item(entry: Any, day: dt.date) -> FeedItem:
@@ -133,10 +214,11 @@ def _item(entry: Any, day: dt.date) -> FeedItem:
 def parse_feed(content: bytes, origin: str) -> Feed:
     """Return the announcement day and every item of a listing feed (an item-less feed gives []).
 
-    Raises ListingError naming ``origin`` for malformed XML, a non-RSS document, a channel
-    without a date, or an item without a usable id, announce type or category.
+    Reads RSS 2.0 and arXiv's Atom form of the listing. Raises ListingError naming ``origin`` for
+    malformed XML, arXiv's error feed, the old RSS 1.0 format, another document, a channel without
+    a date, or an item without a usable id, announce type or category.
     """
-    check_rss(content, origin)
+    check_listing_feed(content, origin)
     # Descriptions are plain text: HTML sanitising would eat "$a<b$" as a tag.
     parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
     day = _feed_day(parsed.feed, origin)

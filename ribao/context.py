@@ -1,21 +1,35 @@
-"""The run-scoped context every node receives: models, prompts, memory, settings (injected)."""
+"""The run-scoped context every node receives: models, prompts, memory, settings (injected).
+
+A leaf module: at run time it imports only the leaf layer (`ribao.calls`, `ribao.schemas`);
+the services it carries are typed as Protocols or under TYPE_CHECKING, so agents that import it
+never pull in graph/, runs/, commands/ or the CLI.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from ribao.llm.structured import LLMCall
-from ribao.prompts import PromptLibrary
+from ribao.calls import LLMCall
 from ribao.schemas import Listing
-from ribao.settings import Settings
 
 if TYPE_CHECKING:
     from ribao.memory import MemoryStore
+    from ribao.settings import Settings
+
+
+class Prompts(Protocol):
+    """What nodes need of the prompt library (`ribao.prompts.PromptLibrary` implements it)."""
+
+    used: dict[str, dict[str, str]]
+
+    def render(self, agent: str, name: str, **variables: Any) -> str: ...
+
+    def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str: ...
 
 
 @dataclass
@@ -30,7 +44,7 @@ class RunContext:
 
     settings: Settings
     models: dict[str, BaseChatModel]
-    prompts: PromptLibrary
+    prompts: Prompts
     read_listing: Callable[[dt.date | None], Listing]
     run_id: str
     memory: MemoryStore | None = None

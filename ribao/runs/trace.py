@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+
+from ribao.sources.calendar import holiday_list_known
 
 Describe = Callable[[dict[str, Any]], str]
 
@@ -24,7 +27,14 @@ def _tokens(result: dict[str, Any]) -> str:
 
 
 def _fetch(r: dict[str, Any]) -> str:
-    return f"{len(r.get('candidates', []))} candidates for {r.get('date')} from {r.get('listing_source')}"
+    day = r.get("date")
+    unknown = ""
+    if isinstance(day, dt.date) and not holiday_list_known(day):
+        unknown = (
+            f" (arXiv's holiday list for {day.year} is not built in: only weekends and the config's"
+            " holidays are known)"
+        )
+    return f"{len(r.get('candidates', []))} candidates for {day} from {r.get('listing_source')}{unknown}"
 
 
 def _recall(r: dict[str, Any]) -> str:

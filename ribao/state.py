@@ -6,7 +6,7 @@ import datetime as dt
 import operator
 from typing import Annotated, TypedDict
 
-from ribao.llm.structured import LLMCall
+from ribao.calls import LLMCall
 from ribao.schemas import Critique, DeliveryRecord, Exclusion, MemoryFlag, Paper, Pick, Summary
 
 

@@ -296,7 +296,7 @@ def check_prompts(library: PromptLibrary) -> list[PromptProblem]:
     for f in prompt_files():
         if f.rel not in samples:
             path, _ = library.path_of(f.rel)
-            problems.append(PromptProblem(f.rel, path, "no sample data: add it to ribao/prompts/catalog.py"))
+            problems.append(PromptProblem(f.rel, path, "no sample data: add it to ribao/agents/catalog.py"))
             continue
         problems.extend(check_file(library, f.rel, samples[f.rel]))
     user_dir = library.user_dir

@@ -1,0 +1,27 @@
+"""The record of one LLM call: a leaf type every layer reads (state, run log, digest, trace)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class LLMCall(BaseModel):
+    """One request to a chat model, as recorded in the run state and the JSON output.
+
+    Tokens are the provider's counts from `usage_metadata` (0 when it reports none); `latency_s`
+    is wall-clock seconds; `error` is the schema or check failure that made ribao re-ask.
+    """
+
+    agent: str
+    model: str
+    task: str = Field(description="What the call was for, e.g. triage 2/9, rank round 1, 2602.15763")
+    messages: list[dict[str, str]]
+    raw: str = Field(description="The reply as sent: tool-call arguments as JSON, or text")
+    parsed: dict[str, Any] | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    latency_s: float = 0.0
+    error: str | None = None

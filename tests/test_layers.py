@@ -1,0 +1,150 @@
+"""The layers are one-way: a module never imports (at run time) from a layer above its own.
+
+Layers, lowest first (README "Design notes"):
+  leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.state, ribao.context
+  services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
+  agents    ribao.agents
+  graph     ribao.graph
+  commands  ribao.commands, ribao.cli, ribao.__main__
+
+Imports inside `if TYPE_CHECKING:` create no run-time dependency and are not counted. Within the
+services layer the packages must not form a cycle either (digest <-> prompts, runs <-> graph).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "ribao"
+
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("leaf", ("ribao.errors", "ribao.schemas", "ribao.calls", "ribao.state", "ribao.context")),
+    (
+        "services",
+        (
+            "ribao.settings",
+            "ribao.settings_sources",
+            "ribao.llm",
+            "ribao.sources",
+            "ribao.memory",
+            "ribao.prompts",
+            "ribao.digest",
+            "ribao.runs",
+            "ribao.fulltext",
+            "ribao.delivery",
+        ),
+    ),
+    ("agents", ("ribao.agents",)),
+    ("graph", ("ribao.graph",)),
+    ("commands", ("ribao.commands", "ribao.cli", "ribao.__main__")),
+]
+
+
+def unit_of(module: str) -> str:
+    """Return the unit (a top-level package or module under ribao) that `module` belongs to."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 else module
+
+
+def layer_of(module: str) -> int | None:
+    unit = unit_of(module)
+    for i, (_, units) in enumerate(LAYERS):
+        if unit in units:
+            return i
+    return None
+
+
+def _type_checking_nodes(tree: ast.Module) -> set[int]:
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            test = node.test
+            name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+            if name == "TYPE_CHECKING":
+                for sub in node.body:
+                    skip.update(id(n) for n in ast.walk(sub))
+    return skip
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Return the ribao modules `path` imports at run time (any nesting depth, TYPE_CHECKING excluded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_checking_nodes(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "ribao":
+                found.update(f"ribao.{a.name}" for a in node.names)
+            elif node.module.startswith("ribao."):
+                found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("ribao."))
+    return found
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def all_imports() -> dict[str, set[str]]:
+    return {module_name(p): runtime_imports(p) for p in sorted(ROOT.rglob("*.py"))}
+
+
+def test_every_unit_has_a_layer() -> None:
+    unknown = sorted({unit_of(m) for m in all_imports() if m != "ribao" and layer_of(m) is None})
+    assert not unknown, f"add these to a layer in tests/test_layers.py: {unknown}"
+
+
+def test_no_module_imports_from_a_higher_layer() -> None:
+    upward = []
+    for mod, imports in all_imports().items():
+        mine = layer_of(mod)
+        if mine is None:
+            continue
+        for imp in sorted(imports):
+            theirs = layer_of(imp)
+            if theirs is not None and theirs > mine:
+                upward.append(f"{mod} ({LAYERS[mine][0]}) imports {imp} ({LAYERS[theirs][0]})")
+    assert not upward, "\n".join(upward)
+
+
+def test_units_form_no_cycle() -> None:
+    edges: dict[str, set[str]] = {}
+    for mod, imports in all_imports().items():
+        mine = unit_of(mod)
+        edges.setdefault(mine, set()).update(unit_of(i) for i in imports if unit_of(i) != mine)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(u: str) -> None:
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(edges.get(u, ())):
+            if state.get(v) == 1:
+                pytest.fail("import cycle: " + " -> ".join([*stack[stack.index(v):], v]))
+            if v not in state:
+                visit(v)
+        stack.pop()
+        state[u] = 2
+
+    for u in sorted(edges):
+        if u not in state:
+            visit(u)
+
+
+def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
+    """The checker itself can fail: an agent importing the graph is reported."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from typing import TYPE_CHECKING\nfrom ribao.graph.builder import x\n"
+                   "if TYPE_CHECKING:\n    from ribao.cli import y\n")
+    assert runtime_imports(bad) == {"ribao.graph.builder"}
+    assert layer_of("ribao.graph.builder") > layer_of("ribao.agents.writer")  # type: ignore[operator]
