@@ -15,16 +15,13 @@ from ribao.calls import LLMCall
 from ribao.context import Prompts
 from ribao.schemas import Critique, Paper, Pick, Summary
 from ribao.sources.categories import format_category
+from ribao.sources.text import md_code, md_inline
+
+__all__ = ["md_code", "md_inline"]
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
-
-
-def md_inline(text: str | None) -> str:
-    """Return `text` as one line of literal Markdown: newlines collapsed, markup characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
 
 
 def authors_short(authors: Sequence[str], limit: int = 3) -> str:
@@ -100,7 +97,7 @@ def render_markdown(
     # Rendered through the prompt library, so a user folder can override the page template too.
     text = prompts.render_file(
         "editor/digest.md.j2",
-        filters={"md_inline": md_inline},
+        filters={"md_inline": md_inline, "md_code": md_code},
         date=date.isoformat(),
         weekday=WEEKDAYS_ZH[date.weekday()],
         scanned=scanned,
@@ -149,6 +146,7 @@ def digest_record(
                 "rank": pick.rank,
                 "tier": pick.tier,
                 "title": paper.title_display,
+                "title_original": paper.title,
                 "authors": list(paper.authors),
                 "primary_category": paper.primary_category,
                 "abs_url": paper.abs_url,

@@ -19,6 +19,7 @@ from pydantic_settings import (
 from ribao.delivery.channels import PushChannel
 from ribao.errors import ConfigError
 from ribao.llm.config import ModelConfig
+from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
 
 AgentName = Literal["screener", "critic", "writer", "editor"]
@@ -213,8 +214,10 @@ class Settings(BaseSettings):
 def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
-    Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml.
+    Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
+    and for a key of config.toml that no setting has (naming the nearest valid one).
     """
+    check_config_file(default_home() / "config.toml", Settings)
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:

@@ -7,7 +7,8 @@ takes the next scripted reply from a queue:
 - `{"tool": "Name", "args": {...}}`: one tool call (what forced function calling returns);
 - `{"text": "..."}` or a plain string: an assistant message;
 - `{"status": 429, "headers": {"Retry-After": "1"}, "body": {...}}`: an HTTP fault;
-- `{"hang": 5.0}`: accept the request and answer nothing for that many seconds (client timeout).
+- `{"hang": 5.0}`: accept the request and answer nothing for that many seconds (client timeout);
+- `{"raw": "{\"id\": \"chat"}`: HTTP 200 with that body as is (a reply body cut in half).
 
 Replies may carry `"usage": {"prompt_tokens": 12, "completion_tokens": 5, "cached_tokens": 3}`.
 Every request is recorded (path, headers, JSON body, arrival time) for assertions. An empty queue
@@ -114,6 +115,14 @@ def _make_handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             if "hang" in reply:
                 stub._released.wait(reply["hang"])
                 self.close_connection = True
+                return
+            if "raw" in reply:
+                data = reply["raw"].encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
                 return
             if "status" in reply:
                 error = reply.get("body", {"error": {"message": f"stub fault {reply['status']}"}})

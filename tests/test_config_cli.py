@@ -112,3 +112,36 @@ def test_graph_prints_mermaid_with_every_node() -> None:
     for node in NODES:
         assert f"\t{node}(" in out, node
     assert "critique_picks -.-> screen_papers;" in out
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("must_reed = 5\n", "unknown setting 'must_reed' (did you mean 'must_read'?)"),
+        ("[fulltxt]\nenabled = false\n", "unknown setting 'fulltxt'"),
+        (
+            "[memory]\nembeder = 'hash'\n",
+            "unknown setting 'memory.embeder' (did you mean 'memory.embedder'?)",
+        ),
+        (
+            "[providers.mine]\nbase_ur = 'http://x'\n",
+            "'providers.mine.base_ur' (did you mean 'providers.mine.base_url'?)",
+        ),
+    ],
+)
+def test_unknown_config_keys_are_errors_naming_key_file_and_nearest(
+    home: Path, toml: str, expected: str
+) -> None:
+    (home / "config.toml").write_text(toml, encoding="utf-8")
+    result = invoke("config", "show")
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert str(home / "config.toml") in line and expected in line
+
+
+def test_valid_keys_come_from_the_settings_models(home: Path) -> None:
+    from ribao.settings import Settings
+    from ribao.settings_check import unknown_keys
+
+    valid = {"must_read": 3, "arxiv": {"endpoint": "x"}, "holidays": [], "agents": {"critic": {"model": "m"}}}
+    assert list(unknown_keys(valid, Settings)) == []

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "ribao.settings",
             "ribao.settings_sources",
+            "ribao.settings_check",
             "ribao.llm",
             "ribao.sources",
             "ribao.memory",
@@ -130,7 +131,7 @@ def test_units_form_no_cycle() -> None:
         stack.append(u)
         for v in sorted(edges.get(u, ())):
             if state.get(v) == 1:
-                pytest.fail("import cycle: " + " -> ".join([*stack[stack.index(v):], v]))
+                pytest.fail("import cycle: " + " -> ".join([*stack[stack.index(v) :], v]))
             if v not in state:
                 visit(v)
         stack.pop()
@@ -144,7 +145,9 @@ def test_units_form_no_cycle() -> None:
 def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     """The checker itself can fail: an agent importing the graph is reported."""
     bad = tmp_path / "bad.py"
-    bad.write_text("from typing import TYPE_CHECKING\nfrom ribao.graph.builder import x\n"
-                   "if TYPE_CHECKING:\n    from ribao.cli import y\n")
+    bad.write_text(
+        "from typing import TYPE_CHECKING\nfrom ribao.graph.builder import x\n"
+        "if TYPE_CHECKING:\n    from ribao.cli import y\n"
+    )
     assert runtime_imports(bad) == {"ribao.graph.builder"}
     assert layer_of("ribao.graph.builder") > layer_of("ribao.agents.writer")  # type: ignore[operator]

@@ -94,9 +94,9 @@ def stray_user_files(user_dir: Path | None) -> list[str]:
 
 def sample_filters(rel: str) -> dict[str, Any]:
     """Return the Jinja filters the code passes when it renders `rel` (only the digest page has one)."""
-    from ribao.digest import md_inline
+    from ribao.digest import md_code, md_inline
 
-    return {"md_inline": md_inline} if rel == "editor/digest.md.j2" else {}
+    return {"md_inline": md_inline, "md_code": md_code} if rel == "editor/digest.md.j2" else {}
 
 
 @functools.cache

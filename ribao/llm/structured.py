@@ -11,6 +11,7 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ribao.calls import LLMCall
 from ribao.errors import LLMOutputError, ProviderError
@@ -18,6 +19,21 @@ from ribao.llm.models import STRUCTURED_OUTPUT_METHOD
 from ribao.llm.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
+
+# A 200 whose body is not valid JSON (cut in half by a proxy, say) is a transient provider fault
+# the openai client does not retry: ask again a few times, then fail in one line.
+MALFORMED_BODY = (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError)
+_MALFORMED_TRIES = 3
+
+
+def _malformed_retry() -> AsyncRetrying:
+    """Return a fresh retry policy for malformed bodies (one per call: concurrent calls share no state)."""
+    return AsyncRetrying(
+        retry=retry_if_exception_type(MALFORMED_BODY),
+        stop=stop_after_attempt(_MALFORMED_TRIES),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        reraise=True,
+    )
 
 
 def model_name(model: BaseChatModel) -> str:
@@ -55,7 +71,8 @@ async def ainvoke_structured(
     A reply that fails to parse, or that `check` rejects with `ValueError`, is re-asked up to
     `retries` times with the error named in a follow-up message. Returns the accepted object and
     the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail, and
-    `ProviderError` when the provider itself fails (after the client's retries on 429/5xx).
+    `ProviderError` when the provider itself fails (after the client's retries on 429/5xx, or
+    after 3 replies whose body was malformed JSON).
     """
     # One method for every provider (see `structured_output_method` for why it is function calling).
     runnable = model.with_structured_output(schema, method=STRUCTURED_OUTPUT_METHOD, include_raw=True)
@@ -63,10 +80,17 @@ async def ainvoke_structured(
     calls: list[LLMCall] = []
     for attempt in range(retries + 1):
         started = time.perf_counter()
+        where = getattr(model, "openai_api_base", None) or "the default endpoint"
         try:
-            out = cast(dict[str, Any], await runnable.ainvoke(history))
+            async for try_ in _malformed_retry():
+                with try_:
+                    out = cast(dict[str, Any], await runnable.ainvoke(history))
+        except MALFORMED_BODY as exc:
+            raise ProviderError(
+                f"{agent} ({task}): {model_name(model)} at {where} sent a malformed reply body "
+                f"{_MALFORMED_TRIES} times: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from exc
         except openai.APIError as exc:  # raised after the openai client's own retries
-            where = getattr(model, "openai_api_base", None) or "the default endpoint"
             raise ProviderError(
                 f"{agent} ({task}): {model_name(model)} at {where} failed: {type(exc).__name__}: {exc}"
             ) from exc

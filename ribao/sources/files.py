@@ -57,13 +57,23 @@ def _record_to_paper(record: dict[str, Any], where: str) -> Paper:
         raise ListingError(f"{where}: {err}") from err
 
 
-def _read_jsonl(text: str, origin: str) -> FileListing:
-    """Return the papers of a JSONL listing and its single ``announced`` date (None if absent)."""
+def _read_jsonl(content: bytes, origin: str) -> FileListing:
+    """Return the papers of a JSONL listing and its single ``announced`` date (None if absent).
+
+    Line numbers count every physical line (``\\n``-separated, blank ones included), so an
+    error names the line an editor shows; invalid UTF-8 is reported by line too.
+    """
     papers: list[Paper] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(content.removeprefix(_BOM).split(b"\n"), start=1):
+        where = f"{origin}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ListingError(
+                f"{where}: not UTF-8 text (byte {raw[err.start]:#04x} at column {err.start + 1})"
+            ) from err
         if not line.strip():
             continue
-        where = f"{origin}:{number}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
@@ -108,11 +118,7 @@ def parse_listing(content: bytes, origin: str) -> FileListing:
         return _read_xml(content, origin)
     if not head.startswith(b"{"):
         raise ListingError(f"{origin}: neither JSONL nor Atom XML (starts with {head[:20]!r})")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ListingError(f"{origin}: not UTF-8 text ({err})") from err
-    return _read_jsonl(text, origin)
+    return _read_jsonl(content, origin)
 
 
 def read_file(path: Path, categories: Sequence[str], *, include_cross_lists: bool = True) -> FileListing:

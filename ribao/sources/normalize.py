@@ -34,7 +34,7 @@ def split_id(raw: str) -> tuple[str, int | None]:
 _C1_RE = re.compile("[\u0080-\u009f]")
 
 
-def _repair_mojibake(text: str) -> str:
+def repair_mojibake(text: str) -> str:
     """Undo UTF-8 read as Latin-1 when C1 control characters betray it (``Ï\\x89`` → ``ω``)."""
     if not _C1_RE.search(text):
         return text
@@ -47,7 +47,7 @@ def _repair_mojibake(text: str) -> str:
 
 def one_line(text: str) -> str:
     """Collapse all whitespace (newlines, tabs, runs of spaces) to single spaces; strip the ends."""
-    return " ".join(_repair_mojibake(text).split())
+    return " ".join(repair_mojibake(text).split())
 
 
 # arXiv marks a new abstract paragraph with a newline followed by indentation; a bare newline
@@ -57,7 +57,7 @@ _PARAGRAPH_RE = re.compile(r"\n[ \t]+|\n\s*\n")
 
 def paragraphs(text: str) -> str:
     """Collapse whitespace inside each paragraph and join paragraphs with one ``\\n``."""
-    parts = (one_line(part) for part in _PARAGRAPH_RE.split(_repair_mojibake(text).strip()))
+    parts = (one_line(part) for part in _PARAGRAPH_RE.split(repair_mojibake(text).strip()))
     return "\n".join(part for part in parts if part)
 
 
@@ -85,6 +85,7 @@ def _text_context() -> object:
             MacroTextSpec("frac", simplify_repl="%(1)s/%(2)s"),
             MacroTextSpec("textcolor", simplify_repl="%(2)s"),
             MacroTextSpec("texorpdfstring", simplify_repl="%(1)s"),
+            MacroTextSpec("|", simplify_repl="‖"),  # a norm, $\|x\|$
         ],
     )
     return db
@@ -98,17 +99,44 @@ _LITERAL_RE = re.compile(r"(?<!\\)([%&])")
 _LATEX_HINT_RE = re.compile(r"[\\$~{}]")
 
 
+# Math follows pandoc's tex_math_dollars: ``$`` followed by a non-space, closed by a ``$`` after a
+# non-space; when the math starts with a digit the closing ``$`` must not be followed by a digit
+# (pandoc asks that always, which would miss arXiv's "$>$0.96"). So "under $5 per run" and
+# "costs $5 and $10" keep their dollars, while "$x^2$", "$10^5$" and "$>$0.96" have math.
+_MATH_BODY = r"(?:\\.|[^$\\])+?(?<=\S)\$"
+_MATH_RE = re.compile(rf"\$\$.+?\$\$|(?<!\\)\$(?=[^\s\d$]){_MATH_BODY}|(?<!\\)\$(?=\d){_MATH_BODY}(?!\d)")
+# Outside math: a "$" that opens nothing is a dollar; "\|" is kept as typed; a "~" is LaTeX's
+# non-breaking space only between two non-spaces ("Fig.~3"), else a tilde ("~5%", "x ~ y").
+_PLAIN_RE = re.compile(r"(?<!\\)\$|\\\||(?:(?<=\s)|^)~|~(?=\s|$)")
+_PLAIN_REPL = {"$": r"\$", "\\|": r"\textbackslash{}|", "~": r"\textasciitilde{}"}
+
+
+def _protect_plain(text: str) -> str:
+    """Escape the characters of plain text that LaTeX would eat, leaving math spans alone."""
+    out, last = [], 0
+    for math in _MATH_RE.finditer(text):
+        plain = text[last : math.start()]
+        out.append(_PLAIN_RE.sub(lambda m: _PLAIN_REPL[m.group()], plain))
+        out.append(math.group())
+        last = math.end()
+    out.append(_PLAIN_RE.sub(lambda m: _PLAIN_REPL[m.group()], text[last:]))
+    return "".join(out)
+
+
 def latex_to_text(text: str) -> str:
     """Render LaTeX in a title or abstract to Unicode for display; never raises.
 
-    Text without LaTeX markup is returned as is. When pylatexenc fails on odd input (it can raise
-    IndexError, KeyError, AttributeError … on malformed macros), the input comes back unchanged.
+    Text without LaTeX markup is returned as is. Plain-text ``$``, ``~`` and ``\\|`` are kept (see
+    `_protect_plain`). When pylatexenc fails on odd input (it can raise IndexError, KeyError,
+    AttributeError … on malformed macros), the input comes back unchanged.
     """
     if not _LATEX_HINT_RE.search(text):
         return text
     try:
         rendered = _TO_TEXT.latex_to_text(
-            _LITERAL_RE.sub(r"\\\1", text), latex_context=_WALKER_CONTEXT, tolerant_parsing=True
+            _LITERAL_RE.sub(r"\\\1", _protect_plain(text)),
+            latex_context=_WALKER_CONTEXT,
+            tolerant_parsing=True,
         )
     except Exception as err:  # noqa: BLE001 - display only; any parser failure falls back to raw text
         logger.debug("LaTeX rendering failed (%s: %s); showing raw text", type(err).__name__, err)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from ribao.errors import ListingError
 from ribao.schemas import Paper
-from ribao.sources import normalize
+from ribao.sources import normalize, text
 
 # arXiv category codes: archive (``cs``, ``hep-ph``, ``q-bio``) and an optional subject class.
 _CATEGORY_RE = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
@@ -23,6 +23,11 @@ def check_categories(categories: Sequence[str]) -> list[str]:
         if not _CATEGORY_RE.fullmatch(code):
             raise ListingError(f"not an arXiv category code: {code!r} (expected e.g. cs.CL)")
     return cleaned
+
+
+def _clean_line(raw: str) -> str:
+    """Return one line of paper text: mojibake repaired, `text.clean`ed, whitespace collapsed."""
+    return normalize.one_line(text.clean(normalize.repair_mojibake(raw)))
 
 
 def build_paper(
@@ -42,23 +47,27 @@ def build_paper(
 
     ``raw_id`` may carry a version (``2602.15799v1``, an abs URL); an explicit ``version`` wins.
     The primary category goes first in ``categories`` (it defaults to the first one listed).
-    Authors are kept as given, however many and whatever they contain.
+    Every string is passed through `text.clean` (entities decoded; control, bidi, zero-width
+    characters removed; lone surrogates replaced). Authors are kept, however many. Raises
+    ValueError for an empty title.
     """
     arxiv_id, id_version = normalize.split_id(raw_id)
-    cats = [c.strip() for c in categories if c and c.strip()]
+    cats = [c for c in (_clean_line(c) for c in categories if c) if c]
     primary = (primary_category or "").strip() or (cats[0] if cats else "")
     if not primary:
         raise ValueError(f"{arxiv_id} has no category")
     cats = [primary, *(c for c in cats if c != primary)]
-    clean_title = normalize.one_line(title)
-    clean_abstract = normalize.paragraphs(abstract)
-    clean_comment = normalize.one_line(comment) if comment else None
+    clean_title = _clean_line(title)
+    if not clean_title:
+        raise ValueError(f"{arxiv_id} has an empty title")
+    clean_abstract = normalize.paragraphs(text.clean(normalize.repair_mojibake(abstract)))
+    clean_comment = _clean_line(comment) if comment else None
     return Paper(
         arxiv_id=arxiv_id,
         version=version if version is not None else id_version,
         title=clean_title,
         title_display=normalize.title_display(clean_title),
-        authors=list(authors),
+        authors=[name for name in map(_clean_line, authors) if name],
         abstract=clean_abstract,
         abstract_display=normalize.abstract_display(clean_abstract),
         categories=cats,

@@ -1,0 +1,99 @@
+"""Find unknown keys in config.toml: every key must name a field of the settings models (typos are errors)."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ribao.errors import ConfigError
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """Yield the pydantic models an annotation can hold directly (``X``, ``X | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            yield from _models_in(arg)
+
+
+def _value_model(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+    """Return ("dict"|"list", model) when ``annotation`` is ``dict[str, Model]`` or ``list[Model]``."""
+    for arg in (annotation, *typing.get_args(annotation)):
+        origin = typing.get_origin(arg)
+        if origin in (dict, Mapping):
+            models = list(_models_in(typing.get_args(arg)[-1]))
+            if models:
+                return "dict", models[0]
+        if origin is list:
+            models = list(_models_in(typing.get_args(arg)[0]))
+            if models:
+                return "list", models[0]
+    return None
+
+
+def _names(model: type[BaseModel]) -> dict[str, str]:
+    """Return every accepted key of ``model`` (field names and aliases) mapped to its field name."""
+    names = {}
+    for name, info in model.model_fields.items():
+        names[name] = name
+        if info.alias:
+            names[info.alias] = name
+    return names
+
+
+def unknown_keys(
+    data: Mapping[str, Any], model: type[BaseModel], path: str = ""
+) -> Iterator[tuple[str, str | None]]:
+    """Yield ``(dotted key, nearest valid key or None)`` for each key of ``data`` that ``model`` lacks.
+
+    Walks nested models, ``dict[str, Model]`` tables (``[providers.NAME]``) and ``list[Model]``
+    arrays of tables; the valid keys come from the models themselves, so new sections count.
+    """
+    names = _names(model)
+    for key, value in data.items():
+        dotted = f"{path}{key}"
+        if key not in names:
+            close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+            yield dotted, (f"{path}{close[0]}" if close else None)
+            continue
+        annotation = model.model_fields[names[key]].annotation
+        nested = list(_models_in(annotation))
+        if nested and isinstance(value, Mapping):
+            yield from unknown_keys(value, nested[0], f"{dotted}.")
+            continue
+        container = _value_model(annotation)
+        if container is None:
+            continue
+        kind, inner = container
+        if kind == "dict" and isinstance(value, Mapping):
+            for name, table in value.items():
+                if isinstance(table, Mapping):
+                    yield from unknown_keys(table, inner, f"{dotted}.{name}.")
+        elif kind == "list" and isinstance(value, list):
+            for number, table in enumerate(value, start=1):
+                if isinstance(table, Mapping):
+                    yield from unknown_keys(table, inner, f"{dotted}[{number}].")
+
+
+def check_config_file(path: Path, model: type[BaseModel]) -> None:
+    """Raise `ConfigError` naming the key, the file and the nearest valid key for an unknown key in ``path``.
+
+    A missing file is fine; an unreadable one is left to the settings loader's own error.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return
+    problems = list(unknown_keys(data, model))
+    if not problems:
+        return
+    parts = [f"{key!r}" + (f" (did you mean {near!r}?)" if near else "") for key, near in problems]
+    raise ConfigError(f"{path}: unknown setting {', '.join(parts)}")
