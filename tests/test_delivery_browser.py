@@ -69,7 +69,8 @@ def test_day_page_reads_at_phone_and_desktop_width(browser: Any, site: Path, wid
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))")
     assert all(h.startswith(("http://", "https://", "index.html")) for h in hrefs)
     assert page.locator("script").count() == 0 and "<script>alert" in page.inner_text("article#p1 h3")
-    page.screenshot(path=str(ARTIFACTS / f"day-{width}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"day-{width}.png"))  # the first screen
+    page.screenshot(path=str(ARTIFACTS / f"day-{width}-full.png"), full_page=True)
     assert errors == []
     page.close()
 
@@ -83,7 +84,7 @@ def test_site_lists_the_days_and_search_finds_a_paper(browser: Any, site: Path, 
     hits = page.locator("#results li a")
     assert hits.count() >= 3  # the paper is in all three days
     assert " ".join(word).lower() in hits.first.inner_text().lower()
-    page.screenshot(path=str(ARTIFACTS / f"site-search-{width}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"site-search-{width}.png"))
     hits.first.click()
     page.wait_for_load_state()
     assert page.url.endswith(".html#p6") and page.locator("article.entry").count() == 13

@@ -11,9 +11,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from ribao.digest import cost_text
 from ribao.sources.categories import format_category
+from ribao.sources.text import html_text
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
@@ -26,6 +28,13 @@ def safe_url(url: Any) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+def _finalize(value: Any) -> Any:
+    """Escape every string a template prints through the one paper-text module (cleaned, then escaped)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return Markup(html_text(value))
+    return value
+
+
 def environment() -> Environment:
     """Return the Jinja environment of the page and site templates (autoescaped, strict)."""
     env = Environment(
@@ -34,6 +43,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     env.filters["safe_url"] = safe_url
     return env

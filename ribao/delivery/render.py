@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ribao.delivery.channels import ChannelSpec
+from ribao.sources.text import md_inline
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-_MD_LINK_TEXT = re.compile(r"([\[\]\\`*_<>|])")
 
 
 @dataclass
@@ -59,7 +59,7 @@ def card_blocks(record: dict[str, Any], *, markdown: bool) -> tuple[str, list[st
         mark = "🔥" if p["tier"] == "must_read" else "📋"
         title, reason = _one_line(p["title"]), _one_line(p.get("reason"))
         if markdown:
-            text = _MD_LINK_TEXT.sub(r"\\\1", title)
+            text = md_inline(title)
             blocks.append(f"{mark} {p['rank']}. [{text}]({p['abs_url']})\n{reason}")
         else:
             blocks.append(f"{mark} {p['rank']}. {title}\n{p['abs_url']}\n{reason}")
@@ -141,7 +141,9 @@ def split(blocks: list[str], limit: int, unit: str) -> list[str]:
 
 def serverchan_safe(text: str) -> str:
     """Replace ``<`` and ``&`` (where ServerChan cuts the text) by their full-width forms."""
-    return text.replace("\\<", "＜").replace("<", "＜").replace("&", "＆")
+    for escaped, wide in (("\\<", "＜"), ("\\&", "＆"), ("<", "＜"), ("&", "＆")):
+        text = text.replace(escaped, wide)
+    return text
 
 
 TRANSFORMS: dict[str, Callable[[str], str]] = {"schan": serverchan_safe}
