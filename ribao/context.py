@@ -8,18 +8,21 @@ never pull in graph/, runs/, commands/ or the CLI.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
 from ribao.calls import LLMCall
+from ribao.files import write_files
 from ribao.schemas import Listing
 
 if TYPE_CHECKING:
     from ribao.memory import MemoryStore
     from ribao.settings import Settings
+    from ribao.sources.stars import StarsResult
 
 
 class Prompts(Protocol):
@@ -32,6 +35,11 @@ class Prompts(Protocol):
     def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str: ...
 
 
+#: Looks up GitHub stars of code links for an announcement day (`ribao.sources.stars.fetch_stars`
+#: with the token, cache and timeout bound by the runner).
+StarsClient = Callable[[Sequence[str], dt.date], "StarsResult"]
+
+
 @dataclass
 class RunContext:
     """What a node needs beyond the state; nodes never build their own model, store or prompt.
@@ -39,7 +47,9 @@ class RunContext:
     `read_listing(date)` returns the day's listing (date None = the listing's own date);
     `memory` is None when memory is disabled; `models` maps agent name to its chat model;
     `local_agents` run on the local llama.cpp model (their schemas get tighter);
-    `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency).
+    `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency);
+    `stars` looks up GitHub stars (None = off); `write_files({path: text})` writes a digest's
+    files atomically (`ribao.files.write_files`).
     """
 
     settings: Settings
@@ -52,6 +62,8 @@ class RunContext:
     pricing: Callable[[Sequence[LLMCall]], tuple[float | None, str]] = field(
         default=lambda calls: (None, "CNY")
     )
+    stars: StarsClient | None = None
+    write_files: Callable[[Mapping[Path, str]], None] = write_files
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

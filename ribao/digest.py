@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ribao.calls import LLMCall
 from ribao.context import Prompts
+from ribao.files import write_files
+from ribao.ledger import money
 from ribao.schemas import Critique, Paper, Pick, Summary
 from ribao.sources.categories import format_category
 from ribao.sources.text import md_code, md_inline
@@ -20,7 +20,6 @@ from ribao.sources.text import md_code, md_inline
 __all__ = ["md_code", "md_inline"]
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$")
 
 
@@ -33,9 +32,7 @@ def authors_short(authors: Sequence[str], limit: int = 3) -> str:
 
 def cost_text(cost: float | None, currency: str) -> str:
     """Return the header's cost: ``¥0.0300``, or ``cost unknown`` when any call had no known price."""
-    if cost is None:
-        return "cost unknown"
-    return f"{CURRENCY_SYMBOLS.get(currency, currency + ' ')}{cost:.4f}"
+    return money(cost, currency)
 
 
 def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
@@ -176,39 +173,22 @@ def digest_record(
     }
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def output_files(out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any]) -> dict[Path, str]:
+    """Return the files of one digest, path -> text: `<out>/<date>.md` and `<out>/<date>.json`."""
+    return {
+        out_dir / f"{date.isoformat()}.md": markdown,
+        out_dir / f"{date.isoformat()}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n",
+    }
 
 
 def write_outputs(
     out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any], html: str | None = None
 ) -> tuple[Path, Path]:
-    """Write `<out>/<date>.md`, `<out>/<date>.json` (and `<date>.html` when given) atomically.
-
-    Returns the Markdown and JSON paths. Either every file is replaced or none is.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = {
-        out_dir / f"{date.isoformat()}.md": markdown,
-        out_dir / f"{date.isoformat()}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n",
-    }
+    """Write `<out>/<date>.md` and `<out>/<date>.json` (and `<date>.html` when given) atomically
+    (all or none); returns the Markdown and JSON paths."""
+    files = output_files(out_dir, date, markdown, record)
     if html is not None:
-        targets[out_dir / f"{date.isoformat()}.html"] = html
-    temps: list[tuple[str, Path]] = []
-    try:
-        for path, text in targets.items():
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a digest is for sharing
-            temps.append((tmp, path))
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    md_path, json_path = list(targets)[:2]
+        files[out_dir / f"{date.isoformat()}.html"] = html
+    write_files(files)
+    md_path, json_path = list(files)[:2]
     return md_path, json_path

@@ -31,6 +31,18 @@ class ListingNotIndexed(RibaoError):
     exit_code = 4
 
 
+class MissingSummary(RibaoError):
+    """A pick reached the editor without a summary; the digest is not written rather than shorter."""
+
+
+class NothingToScreen(RibaoError):
+    """Every candidate of the day was featured in an earlier digest: there is nothing left to pick."""
+
+
+class RunTooLong(RibaoError):
+    """The graph hit LangGraph's recursion limit (more steps than the critic cap allows)."""
+
+
 class LLMOutputError(RibaoError):
     """An agent's reply kept breaking its schema or the code-side checks after every retry.
 

@@ -41,8 +41,11 @@ class DigestState(RunInput, total=False):
     critic_rounds: int
     # write_summary (one task per pick, in parallel)
     summaries: Annotated[dict[str, Summary], merge_summaries]
-    # assemble_digest
+    # write_lead
     lead: str | None
+    # fetch_stars
+    stars: dict[str, int | None]
+    # write_digest
     digest_path: str
     json_path: str
     # remember_digest

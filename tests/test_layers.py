@@ -1,7 +1,7 @@
 """The layers are one-way: a module never imports (at run time) from a layer above its own.
 
 Layers, lowest first (README "Design notes"):
-  leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.state, ribao.context
+  leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.files, ribao.ledger, ribao.state, ribao.context
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
   agents    ribao.agents
   graph     ribao.graph
@@ -21,7 +21,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "ribao"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaf", ("ribao.errors", "ribao.schemas", "ribao.calls", "ribao.state", "ribao.context")),
+    (
+        "leaf",
+        (
+            "ribao.errors",
+            "ribao.schemas",
+            "ribao.calls",
+            "ribao.files",
+            "ribao.ledger",
+            "ribao.state",
+            "ribao.context",
+        ),
+    ),
     (
         "services",
         (

@@ -108,7 +108,7 @@ def test_a_recorded_run_has_its_nodes_calls_picks_and_critiques(
     nodes = log.nodes(run_id)
     names = [n.node for n in nodes]
     assert names[:2] == ["fetch_listing", "recall_memory"] and names[-3:] == [
-        "assemble_digest",
+        "write_digest",
         "remember_digest",
         "deliver",
     ]

@@ -1,9 +1,7 @@
-"""The editor: an optional LLM lead, then the deterministic page and JSON written to the output folder."""
+"""The editor's nodes: the LLM lead (`write_lead`), then the deterministic page and JSON (`write_digest`)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -14,10 +12,18 @@ from ribao.agents.outputs import LeadOutput, digit_free
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.delivery.page import render_page
-from ribao.digest import cost_text, digest_record, render_markdown, usage_totals, write_outputs
+from ribao.digest import cost_text, digest_record, output_files, render_markdown, usage_totals
+from ribao.errors import MissingSummary
 from ribao.llm.structured import ainvoke_structured
-from ribao.sources.stars import fetch_stars
 from ribao.state import DigestState, screened
+
+
+def require_summaries(state: DigestState) -> None:
+    """Raise `MissingSummary` when a pick has no summary: the digest is never written shorter."""
+    summaries = state.get("summaries", {})
+    missing = [p.arxiv_id for p in state["picks"] if p.arxiv_id not in summaries]
+    if missing:
+        raise MissingSummary(f"no summary for picks {', '.join(missing)}: refusing to write a shorter digest")
 
 
 def _lead_source(state: DigestState) -> str:
@@ -31,25 +37,7 @@ def _lead_source(state: DigestState) -> str:
     return " ".join(parts)
 
 
-def _stars(state: DigestState, ctx: RunContext, progress: Callable[[Any], None]) -> dict[str, int | None]:
-    """Fetch GitHub stars of the picks' code links (cached per day); the trace says why any is missing."""
-    papers = {p.arxiv_id: p for p in state["candidates"]}
-    urls = [u for u in (papers[p.arxiv_id].code_url for p in state["picks"]) if u]
-    gh = ctx.settings.github
-    result = fetch_stars(
-        urls,
-        token=os.environ.get(gh.token_env) or None,
-        cache_dir=ctx.settings.arxiv_cache,
-        day=state["date"],
-        timeout=gh.timeout_seconds,
-        api_url=gh.api_url,
-    )
-    if result.summary():
-        progress({"node": "assemble_digest", "message": result.summary()})
-    return result.stars
-
-
-async def write_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCall]]:
+async def ask_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCall]]:
     """Ask the editor for the day's lead (at most ~120 Chinese characters); returns it and its calls."""
     papers = {p.arxiv_id: p for p in state["candidates"]}
     summaries = state["summaries"]
@@ -76,24 +64,35 @@ async def write_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLM
     return str(out.lead).strip(), calls  # type: ignore[attr-defined]
 
 
-async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Write `<out>/<date>.md` and `<out>/<date>.json`; returns their paths, the lead and its calls.
+async def write_lead(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Ask the editor for the day's lead when `editor_lead` is on; returns `lead` (or None) and its calls.
 
-    The page counts only what happened: `scanned` is the number of candidates the screener saw,
-    tokens and cost cover every recorded call of the run, the editor's own included.
+    Raises `MissingSummary` when a pick has no summary (before any call is made).
     """
+    require_summaries(state)
+    ctx = runtime.context
+    if not (ctx.settings.editor_lead and state["picks"]):
+        return {"lead": None, "llm_calls": []}
+    lead, calls = await ask_lead(state, ctx)
+    return {"lead": lead, "llm_calls": calls}
+
+
+def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Render `<out>/<date>.md` and `<out>/<date>.json` and write them atomically; returns their paths.
+
+    A sync node (file I/O runs in LangGraph's thread pool). The page counts only what happened:
+    `scanned` is the number of candidates the screener saw, tokens and cost cover every recorded
+    call of the run, the editor's own included. Raises `MissingSummary` when a pick has no summary.
+    """
+    require_summaries(state)
     ctx = runtime.context
     papers = {p.arxiv_id: p for p in state["candidates"]}
     picks = state["picks"]
     summaries = state.get("summaries", {})
-    missing = [p.arxiv_id for p in picks if p.arxiv_id not in summaries]
-    if missing:
-        raise RuntimeError(f"no summary for picks {missing}: refusing to write a shorter digest")
-    lead, calls = await write_lead(state, ctx) if ctx.settings.editor_lead and picks else (None, [])
-    all_calls = [*state.get("llm_calls", []), *calls]
+    lead = state.get("lead")
+    all_calls = list(state.get("llm_calls", []))
     totals = usage_totals(all_calls)
     cost, currency = ctx.total_cost(all_calls)
-    stars = _stars(state, ctx, runtime.stream_writer) if ctx.settings.github.stars else {}
     scanned = len(screened(state))
     categories = ctx.settings.categories
     markdown = render_markdown(
@@ -108,7 +107,7 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
         cost=cost_text(cost, currency),
         lead=lead,
         run_id=ctx.run_id,
-        stars=stars,
+        stars=state.get("stars", {}),
     )
     record = digest_record(
         date=state["date"],
@@ -124,6 +123,8 @@ async def assemble_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
         currency=currency,
         lead=lead,
     )
-    html = render_page(record)
-    md_path, json_path = write_outputs(ctx.settings.out_dir, state["date"], markdown, record, html)
-    return {"lead": lead, "digest_path": str(md_path), "json_path": str(json_path), "llm_calls": calls}
+    files = output_files(ctx.settings.out_dir, state["date"], markdown, record)
+    files[ctx.settings.out_dir / f"{state['date'].isoformat()}.html"] = render_page(record)
+    ctx.write_files(files)
+    md_path, json_path = list(files)[:2]
+    return {"digest_path": str(md_path), "json_path": str(json_path)}

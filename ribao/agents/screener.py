@@ -12,7 +12,7 @@ from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import rank_schema, reasons_schema, triage_schema
 from ribao.calls import LLMCall
 from ribao.context import RunContext
-from ribao.errors import RibaoError
+from ribao.errors import NothingToScreen
 from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, Pick, RubricScores
 from ribao.state import DigestState, screened
@@ -27,7 +27,9 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
     ctx = runtime.context
     papers = screened(state)
     if not papers:
-        raise RibaoError("nothing to screen: every candidate of the day was featured in an earlier digest")
+        raise NothingToScreen(
+            "nothing to screen: every candidate of the day was featured in an earlier digest"
+        )
     keys = candidate_keys(papers)
     calls: list[LLMCall] = []
     scores = state.get("triage_scores")

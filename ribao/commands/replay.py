@@ -88,7 +88,9 @@ def _tokens(calls: list[LLMCall]) -> str:
 
 
 def _money(cost: float | None, currency: str) -> str:
-    return "cost unknown" if cost is None else f"{cost:.4f} {currency}"
+    from ribao.ledger import money
+
+    return money(cost, currency)
 
 
 def _show(outcome: ReplayOutcome, *, recorded_cost: float | None, new_cost: float | None, currency: str,

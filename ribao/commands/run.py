@@ -48,7 +48,9 @@ def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
         return
     if quiet:
         return
-    cost = "cost unknown" if result.cost is None else f"{result.cost:.4f} {result.currency}"
+    from ribao.ledger import money
+
+    cost = money(result.cost, result.currency)
     typer.echo(
         f"{result.digest_path}  ({result.date}, {result.scanned} screened, {result.picks} picked, "
         f"{result.input_tokens + result.output_tokens:,} tokens, {cost}, {result.seconds:.0f}s, "
@@ -125,7 +127,7 @@ def run(
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
-    """Write the digest of one announcement day (fetch → memory → screen ⇄ critique → write → assemble),
+    """Write the digest of one announcement day (fetch → memory → screen ⇄ critique → write → digest),
     then push it to every configured push channel. Exit 5: digest written, a push channel failed."""
     from ribao.settings import load_settings
 

@@ -7,11 +7,11 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from ribao.agents.critic import critique_picks
-from ribao.agents.editor import assemble_digest
+from ribao.agents.editor import write_digest, write_lead
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
 from ribao.context import RunContext
-from ribao.graph.nodes import deliver, fetch_listing, recall_memory, remember_digest
+from ribao.graph.nodes import deliver, fetch_listing, fetch_stars, recall_memory, remember_digest
 from ribao.graph.routing import route_after_critique
 from ribao.state import DigestState, RunInput, WriterTask
 
@@ -21,15 +21,19 @@ NODES = (
     "screen_papers",
     "critique_picks",
     "write_summary",
-    "assemble_digest",
+    "write_lead",
+    "fetch_stars",
+    "write_digest",
     "remember_digest",
     "deliver",
 )
 
 
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
-    """Return the uncompiled graph: fetch → recall → screen ⇄ critique → write×picks → assemble → remember
-    → deliver."""
+    """Return the uncompiled graph.
+
+    fetch → recall → screen ⇄ critique → write×picks → lead → stars → digest → remember → deliver.
+    """
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
     )
@@ -38,15 +42,19 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("screen_papers", screen_papers)
     g.add_node("critique_picks", critique_picks)
     g.add_node("write_summary", write_summary, input_schema=WriterTask)  # type: ignore[call-overload]
-    g.add_node("assemble_digest", assemble_digest)
+    g.add_node("write_lead", write_lead)
+    g.add_node("fetch_stars", fetch_stars)
+    g.add_node("write_digest", write_digest)
     g.add_node("remember_digest", remember_digest)
     g.add_edge(START, "fetch_listing")
     g.add_edge("fetch_listing", "recall_memory")
     g.add_edge("recall_memory", "screen_papers")
     g.add_edge("screen_papers", "critique_picks")
     g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "write_summary"])
-    g.add_edge("write_summary", "assemble_digest")
-    g.add_edge("assemble_digest", "remember_digest")
+    g.add_edge("write_summary", "write_lead")
+    g.add_edge("write_lead", "fetch_stars")
+    g.add_edge("fetch_stars", "write_digest")
+    g.add_edge("write_digest", "remember_digest")
     g.add_node("deliver", deliver)
     g.add_edge("remember_digest", "deliver")
     g.add_edge("deliver", END)

@@ -1,8 +1,12 @@
-"""The graph's non-agent nodes: read the listing, consult the memory, remember the digest, deliver it."""
+"""The graph's non-agent nodes: read the listing, consult the memory, look up stars, remember the digest,
+deliver it.
+
+All are sync: their blocking I/O (HTTP, `time.sleep`, Chroma, MiniLM, Apprise) runs in LangGraph's
+thread pool, never on the event loop.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +17,7 @@ from ribao.schemas import FeaturedPaper
 from ribao.state import DigestState, screened
 
 
-async def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Read the announcement day's listing; returns `date`, `candidates` (canonical ids) and its source.
 
     Raises `NoAnnouncement` for a day without a listing and `ListingError`/`ListingUnavailable`
@@ -23,7 +27,7 @@ async def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dic
     return {"date": listing.date, "candidates": listing.papers, "listing_source": listing.source}
 
 
-async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Exclude papers featured on another day and flag near-duplicates of past featured papers."""
     memory = runtime.context.memory
     if memory is None:
@@ -39,7 +43,24 @@ async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dic
     return {"excluded": excluded, "memory_flags": flags}
 
 
-async def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def fetch_stars(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Look up GitHub stars of the picks' code links with the context's client; `stars` maps link -> count.
+
+    Returns an empty map when stars are off (`ctx.stars` is None) or no pick has a code link; a
+    link whose count is unknown maps to None and the trace says why.
+    """
+    client = runtime.context.stars
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    urls = [u for u in (papers[p.arxiv_id].code_url for p in state["picks"]) if u]
+    if client is None or not urls:
+        return {"stars": {}}
+    result = client(urls, state["date"])
+    if result.summary():
+        runtime.stream_writer({"node": "fetch_stars", "message": result.summary()})
+    return {"stars": result.stars}
+
+
+def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Store the featured papers under the digest's date (replacing that date), after the files exist."""
     memory = runtime.context.memory
     if memory is None:
@@ -61,7 +82,7 @@ async def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> d
     return {"remembered": len(featured)}
 
 
-async def deliver(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def deliver(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Push the written digest to the configured channels (after the files and the memory).
 
     Returns `deliveries`, one record per channel; a failed channel is recorded, never raised, so
@@ -77,8 +98,6 @@ async def deliver(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
     channels = select(settings.push, settings.delivery.only or None)
     files = DigestFiles.read(Path(state["json_path"]))
     d = settings.delivery
-    records = await asyncio.to_thread(
-        send_all, channels, files, site_url=settings.site_url, retries=d.retries,
-        backoff_seconds=d.backoff_seconds, timeout_seconds=d.timeout_seconds,
-    )  # fmt: skip
+    records = send_all(channels, files, site_url=settings.site_url, retries=d.retries,
+                       backoff_seconds=d.backoff_seconds, timeout_seconds=d.timeout_seconds)  # fmt: skip
     return {"deliveries": records}

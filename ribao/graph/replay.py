@@ -9,7 +9,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 
 from ribao.agents.critic import critique_picks
-from ribao.agents.editor import write_lead
+from ribao.agents.editor import ask_lead
 from ribao.agents.screener import screen_papers
 from ribao.agents.writer import write_summary
 from ribao.calls import LLMCall
@@ -112,5 +112,5 @@ async def replay_agent(
         )
     if "lead" not in final:
         raise ReplayError(f"run {run_id} has no editor lead to replay")
-    lead, calls = await write_lead(final, ctx)
+    lead, calls = await ask_lead(final, ctx)
     return ReplayOutcome(agent, {"lead": final["lead"]}, {"lead": lead}, recorded_calls, calls)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
-from ribao.context import RunContext
+from ribao.context import RunContext, StarsClient
+from ribao.errors import RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
@@ -25,7 +28,7 @@ from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord, Listing
 from ribao.settings import AGENTS, Settings
-from ribao.sources import read_listing, require_announcement_day
+from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
 from ribao.state import DigestState, screened
 
 
@@ -120,12 +123,33 @@ def build_context(
         memory=memory,
         local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
         pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
+        stars=github_stars(settings),
     )
+
+
+def github_stars(settings: Settings) -> StarsClient | None:
+    """Return the run's GitHub stars client (token read from `github.token_env` now), or None when off."""
+    gh = settings.github
+    if not gh.stars:
+        return None
+    token = os.environ.get(gh.token_env) or None
+
+    def lookup(urls: Sequence[str], day: dt.date) -> StarsResult:
+        return fetch_stars(
+            urls,
+            token=token,
+            cache_dir=settings.arxiv_cache,
+            day=day,
+            timeout=gh.timeout_seconds,
+            api_url=gh.api_url,
+        )
+
+    return lookup
 
 
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
-    # Each critic round is two steps; writers, assembly and memory add a few more.
+    # Each critic round is two steps; writers, lead, stars, the digest, memory and delivery add a few more.
     return {"configurable": {"thread_id": run_id}, "recursion_limit": 12 + 4 * settings.max_critic_rounds}
 
 
@@ -175,12 +199,18 @@ async def run_digest(
                     else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
                 )
                 stream = graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"])
-                async for mode, data in stream:
-                    if mode == "custom":
-                        tracer.progress(data)
-                    else:
-                        tracer.event(data)
-                        recorder.event(data)
+                try:
+                    async for mode, data in stream:
+                        if mode == "custom":
+                            tracer.progress(data)
+                        else:
+                            tracer.event(data)
+                            recorder.event(data)
+                except GraphRecursionError as exc:
+                    raise RunTooLong(
+                        f"the run stopped after {config['recursion_limit']} graph steps (LangGraph's"
+                        " recursion limit); nothing was written"
+                    ) from exc
                 state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
         except BaseException as exc:
             recorder.finish(error=exc, prompts=ctx.prompts.used)

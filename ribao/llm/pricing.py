@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 
 from ribao.calls import LLMCall
+from ribao.ledger import Cost, add_costs
 from ribao.llm.config import ModelConfig
 from ribao.llm.usage import LOCAL_PRICE, Price, Usage, cost, price_for
 
@@ -24,22 +24,21 @@ def make_pricing(
         for agent, cfg in configs.items()
     }
 
+    def price_call(c: LLMCall) -> Cost:
+        """One call's own cost from its real usage: None for an unknown price, 0 on the local model."""
+        price = prices.get(c.agent)
+        if price is None:
+            return None, None
+        usage = Usage(
+            input_tokens=c.input_tokens, output_tokens=c.output_tokens, cached_tokens=c.cached_tokens
+        )
+        amount = cost(usage, price)
+        if price is LOCAL_PRICE:
+            return 0.0, local_currency
+        return (float(amount) if amount is not None else None), price.currency
+
     def pricing(calls: Sequence[LLMCall]) -> tuple[float | None, str]:
-        used = {c.agent for c in calls}
-        known = [prices.get(a) for a in used]
-        if any(p is None for p in known):
-            return None, local_currency
-        currencies = {p.currency for p in known if p is not None and p is not LOCAL_PRICE}
-        if len(currencies) > 1:
-            return None, local_currency
-        currency = currencies.pop() if currencies else local_currency
-        total = Decimal(0)
-        for c in calls:
-            usage = Usage(
-                input_tokens=c.input_tokens, output_tokens=c.output_tokens, cached_tokens=c.cached_tokens
-            )
-            amount = cost(usage, prices[c.agent])
-            total += amount or Decimal(0)
-        return float(total), currency
+        total, currency = add_costs((price_call(c) for c in calls), local_currency)
+        return total, currency or local_currency
 
     return pricing

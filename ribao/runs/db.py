@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ribao.errors import RibaoError
+from ribao.ledger import add_costs
 from ribao.runs.migrations import RunLogError, migrate
 from ribao.runs.redact import known_secrets, mask_keys, safe_settings, scrub_value
 from ribao.runs.rows import (
@@ -310,16 +311,22 @@ class RunLog:
     def usage_by_agent(self, run_id: str) -> dict[str, AgentUsage]:
         """Return each agent's calls, tokens and cost in a run, agents in order of their first call."""
         rows = self.conn.execute(
-            """SELECT agent, COUNT(*) AS calls, SUM(input_tokens) AS input_tokens,
-                 SUM(output_tokens) AS output_tokens, SUM(cached_tokens) AS cached_tokens,
-                 CASE WHEN COUNT(cost) = COUNT(*) AND COUNT(DISTINCT currency) <= 1
-                   THEN SUM(cost) END AS cost,
-                 CASE WHEN COUNT(DISTINCT currency) = 1 THEN MAX(currency) END AS currency
-               FROM llm_calls WHERE run_id = ? GROUP BY agent ORDER BY MIN(seq)""",
+            """SELECT agent, input_tokens, output_tokens, cached_tokens, cost, currency
+               FROM llm_calls WHERE run_id = ? ORDER BY seq""",
             [run_id],
         )
-        out = {}
+        grouped: dict[str, list[Any]] = {}
         for row in rows:
-            data = dict(row)
-            out[data.pop("agent")] = AgentUsage(**data)
+            grouped.setdefault(row["agent"], []).append(row)
+        out = {}
+        for agent, calls in grouped.items():
+            cost, currency = add_costs((c["cost"], c["currency"]) for c in calls)
+            out[agent] = AgentUsage(
+                calls=len(calls),
+                input_tokens=sum(c["input_tokens"] for c in calls),
+                output_tokens=sum(c["output_tokens"] for c in calls),
+                cached_tokens=sum(c["cached_tokens"] for c in calls),
+                cost=cost,
+                currency=currency,
+            )
         return out

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ribao import ledger
 from ribao.runs.rows import AgentUsage, RunRow, total_cost
 
 STATUS_STYLE = {
@@ -21,15 +22,9 @@ STATUS_STYLE = {
     "interrupted": "magenta",
     "no_announcement": "cyan",
 }
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
-
-
 def money(cost: float | None, currency: str | None) -> str:
-    """Return ``¥0.0300``-style cost text, or ``unknown`` when some price was missing."""
-    if cost is None:
-        return "unknown"
-    symbol = CURRENCY_SYMBOLS.get(currency or "", f"{currency} " if currency else "")
-    return f"{symbol}{cost:.4f}"
+    """Return ``¥0.0300``-style cost text, or ``unknown`` when a price was missing (`ledger.money`)."""
+    return ledger.money(cost, currency, unknown="unknown")
 
 
 def local_time(value: dt.datetime | None) -> str:

@@ -10,6 +10,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from ribao.ledger import add_costs
+
 
 def iso_utc(value: dt.datetime | None = None) -> str:
     """Return `value` (default now; naive means UTC) as ISO 8601 in UTC with milliseconds."""
@@ -138,12 +140,7 @@ class AgentUsage(BaseModel):
 def total_cost(agents: Iterable[AgentUsage]) -> tuple[float | None, str | None]:
     """Return the summed cost and currency of per-agent totals: 0 with no calls, None when any is unknown
     or the currencies differ (no exchange rate is ever assumed)."""
-    agents = list(agents)
-    currencies = {a.currency for a in agents if a.currency}
-    currency = next(iter(currencies)) if len(currencies) == 1 else None
-    if any(a.cost is None for a in agents) or len(currencies) > 1:
-        return None, currency
-    return sum(a.cost or 0.0 for a in agents), currency
+    return add_costs((a.cost, a.currency) for a in agents)
 
 
 def jsonable(value: Any) -> Any:

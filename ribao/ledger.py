@@ -1,0 +1,41 @@
+"""The usage ledger's two rules, stated once: how costs add up, and how money is written (a leaf module).
+
+A cost is an amount in a currency, or None when a price was unknown. Every total in ribao (the
+run log, the digest header, `runs show`, `replay`, the trace) is `add_costs` over per-call costs,
+and every amount shown is `money(...)`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
+
+Cost = tuple[float | None, str | None]
+
+
+def add_costs(costs: Iterable[Cost], currency: str | None = None) -> Cost:
+    """Sum `(amount, currency)` pairs: the cost is unknown (None) when any amount is None or when
+    non-zero amounts are in different currencies (no exchange rate is ever assumed).
+
+    A zero amount (the local model) is the same in every currency. Returns the total and its
+    currency: the one currency of the non-zero amounts, else the first given, else `currency`.
+    """
+    costs = list(costs)
+    paid = {cur for amount, cur in costs if amount and cur}
+    named = [cur for _, cur in costs if cur]
+    unit = next(iter(paid)) if len(paid) == 1 else (named[0] if named and not paid else currency)
+    if len(paid) > 1:
+        return None, currency
+    if any(amount is None for amount, _ in costs):
+        return None, unit
+    return math.fsum(amount or 0.0 for amount, _ in costs), unit
+
+
+def money(cost: float | None, currency: str | None, unknown: str = "cost unknown") -> str:
+    """Return ``¥0.0300``-style text (4 decimals; symbol for CNY/USD/EUR, else the code), or `unknown`."""
+    if cost is None:
+        return unknown
+    symbol = CURRENCY_SYMBOLS.get(currency or "", f"{currency} " if currency else "")
+    return f"{symbol}{cost:.4f}"
