@@ -33,11 +33,27 @@ def default_home() -> Path:
 
 
 class ProviderSettings(BaseModel):
-    """An OpenAI-compatible endpoint; the key is read from `api_key_env` at call time, never stored."""
+    """An OpenAI-compatible endpoint; the key is read from `api_key_env` at call time, never stored.
+
+    The limits (see `ribao.llm.limits`) hold for every agent using the endpoint; None keeps the
+    default of `ModelConfig` (8 in flight, no rate caps, 60 s per attempt, 2 retries, breaker at 5).
+    """
 
     base_url: str | None = None
     api_key_env: str | None = "OPENAI_API_KEY"
     model: str = ""
+    max_concurrency: int | None = Field(default=None, ge=1, description="Requests in flight")
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    tokens_per_minute: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0, description="Seconds per HTTP attempt")
+    max_retries: int | None = Field(default=None, ge=0, description="Retries per request")
+    breaker_threshold: int | None = Field(default=None, ge=1, description="Consecutive failures = down")
+
+    def limits(self) -> dict[str, Any]:
+        """Return the limit fields that are set, as `ModelConfig` keyword arguments."""
+        names = ("max_concurrency", "requests_per_minute", "tokens_per_minute", "timeout", "max_retries",
+                 "breaker_threshold")  # fmt: skip
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
 # Well-known OpenAI-compatible endpoints; a [providers.NAME] table in config.toml adds or overrides one.
@@ -176,8 +192,12 @@ class Settings(BaseSettings):
         return self.home / "cache" / "arxiv"
 
     def provider(self, name: str) -> ProviderSettings:
-        """Return the provider named `name`; raises `ConfigError` for an unknown name."""
+        """Return the provider named `name` (a [providers.NAME] table over the preset of that name);
+        raises `ConfigError` for an unknown name."""
         if name in self.providers:
+            if name in PROVIDER_PRESETS:  # e.g. [providers.deepseek] max_concurrency = 4
+                given = self.providers[name].model_dump(exclude_unset=True)
+                return PROVIDER_PRESETS[name].model_copy(update=given)
             return self.providers[name]
         if name in PROVIDER_PRESETS:
             return PROVIDER_PRESETS[name]
@@ -200,7 +220,7 @@ class Settings(BaseSettings):
                     f"no model set for provider {provider_name!r}: set agents.{agent}.model "
                     f"or providers.{provider_name}.model in config.toml"
                 )
-            base = ModelConfig(model=model, base_url=p.base_url, api_key_env=p.api_key_env)
+            base = ModelConfig(model=model, base_url=p.base_url, api_key_env=p.api_key_env, **p.limits())
         updates: dict[str, Any] = {}
         if over.model and provider_name == "local":
             updates["model"] = over.model

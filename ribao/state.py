@@ -15,6 +15,12 @@ def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict
     return {**left, **right}
 
 
+def merge_scores(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
+    """Merge triage scores from parallel batch tasks (keyed by canonical arXiv id, sorted by id so the
+    state is the same whatever order the batches finished in)."""
+    return dict(sorted({**left, **right}.items()))
+
+
 class RunInput(TypedDict):
     """What a run starts from: the requested day (None = the listing's own) and the critic cap."""
 
@@ -32,8 +38,9 @@ class DigestState(RunInput, total=False):
     # recall_memory
     excluded: list[Exclusion]
     memory_flags: list[MemoryFlag]
+    # triage_batch (one task per batch, in parallel)
+    triage_scores: Annotated[dict[str, int], merge_scores]
     # screen_papers
-    triage_scores: dict[str, int]
     picks: list[Pick]
     screen_rounds: int
     # critique_picks
@@ -54,6 +61,16 @@ class DigestState(RunInput, total=False):
     deliveries: list[DeliveryRecord]
     # every agent
     llm_calls: Annotated[list[LLMCall], operator.add]
+
+
+class TriageTask(TypedDict):
+    """The input of one `triage_batch` task: batch n of count, its papers, their keys and memory flags."""
+
+    batch_index: int
+    batch_count: int
+    papers: list[Paper]
+    keys: dict[str, str]
+    flags: list[MemoryFlag]
 
 
 class WriterTask(TypedDict):

@@ -136,7 +136,7 @@ def test_streaming_requests_and_merges_the_usage_chunk(openai_stub: StubOpenAI) 
 
 def test_429_with_retry_after_is_retried_after_the_wait(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"status": 429, "headers": {"Retry-After": "1"}}, "ok")
-    reply = make_chat_model(_cfg(openai_stub, max_retries=2)).invoke("hi")
+    reply = asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=2)).ainvoke("hi"))
 
     assert reply.content == "ok"
     first, second = openai_stub.chat_requests
@@ -145,18 +145,18 @@ def test_429_with_retry_after_is_retried_after_the_wait(openai_stub: StubOpenAI)
 
 def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"status": 500}, "ok")
-    assert make_chat_model(_cfg(openai_stub, max_retries=1)).invoke("hi").content == "ok"
+    assert asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1)).ainvoke("hi")).content == "ok"
 
     openai_stub.script({"status": 500}, {"status": 503})
     with pytest.raises(openai.InternalServerError):
-        make_chat_model(_cfg(openai_stub, max_retries=1)).invoke("hi")
+        asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1)).ainvoke("hi"))
     assert len(openai_stub.chat_requests) == 4
 
 
 def test_a_hanging_request_times_out_and_is_retried(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"hang": 10}, "ok")
     start = time.monotonic()
-    reply = make_chat_model(_cfg(openai_stub, timeout=0.5, max_retries=1)).invoke("hi")
+    reply = asyncio.run(make_chat_model(_cfg(openai_stub, timeout=0.5, max_retries=1)).ainvoke("hi"))
 
     assert reply.content == "ok"
     assert time.monotonic() - start < 3

@@ -1,27 +1,26 @@
-"""The screener: score every candidate in batches, rank a shortlist, tier the top picks."""
+"""The screener: rank a shortlist of the triaged candidates, tier the top picks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from ribao.agents.candidates import candidate_keys, flag_views, view
-from ribao.agents.outputs import rank_schema, reasons_schema, triage_schema
+from ribao.agents.outputs import rank_schema, reasons_schema
 from ribao.calls import LLMCall
 from ribao.context import RunContext
-from ribao.errors import NothingToScreen
+from ribao.errors import NothingToScreen, RibaoError
 from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, Pick, RubricScores
 from ribao.state import DigestState, screened
 
 
 async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Triage every screened candidate (once per run), then rank the shortlist into tiered picks.
+    """Rank the shortlist (best triage scores, from the `triage_batch` tasks) into tiered picks.
 
-    Returns `triage_scores` (id → 1..10), `picks` (must-reads then notables, rank 1..K),
+    Returns `picks` (must-reads then notables, rank 1..K),
     `screen_rounds` and the `llm_calls` made. Raises `LLMOutputError` via the structured call.
     """
     ctx = runtime.context
@@ -32,51 +31,14 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
         )
     keys = candidate_keys(papers)
     calls: list[LLMCall] = []
-    scores = state.get("triage_scores")
-    if not scores:
-        scores = await _triage(ctx, papers, keys, state, calls, runtime.stream_writer)
+    scores = state.get("triage_scores", {})
+    missing = [p.arxiv_id for p in papers if p.arxiv_id not in scores]
+    if missing:  # the graph runs every triage batch first; this guards the wiring
+        raise RibaoError(f"screen_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
     shortlist = _shortlist(papers, scores, state, ctx)
     round_no = state.get("screen_rounds", 0) + 1
     picks = await _rank(ctx, shortlist, keys, scores, state, round_no, calls)
-    return {"triage_scores": scores, "picks": picks, "screen_rounds": round_no, "llm_calls": calls}
-
-
-async def _triage(
-    ctx: RunContext,
-    papers: list[Paper],
-    keys: dict[str, str],
-    state: DigestState,
-    calls: list[LLMCall],
-    progress: Callable[[Any], None],
-) -> dict[str, int]:
-    size = ctx.settings.screener_batch_size
-    batches = [papers[i : i + size] for i in range(0, len(papers), size)]
-    system = ctx.prompts.render("screener", "system")
-    scores: dict[str, int] = {}
-    for n, batch in enumerate(batches, start=1):
-        bkeys = {p.arxiv_id: keys[p.arxiv_id] for p in batch}
-        user = ctx.prompts.render(
-            "screener",
-            "triage",
-            batch_index=n,
-            batch_count=len(batches),
-            candidates=[view(p, bkeys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in batch],
-            flags=flag_views(state.get("memory_flags", []), bkeys),
-        )
-        out, made = await ainvoke_structured(
-            ctx.model("screener"),
-            triage_schema(list(bkeys.values())),
-            [SystemMessage(system), HumanMessage(user)],
-            agent="screener",
-            task=f"triage {n}/{len(batches)}",
-            retries=ctx.settings.structured_retries,
-        )
-        calls.extend(made)
-        scores.update({pid: int(getattr(out, key)) for pid, key in bkeys.items()})
-        progress(
-            {"node": "screen_papers", "message": f"triage batch {n}/{len(batches)}: {len(scores)} scored"}
-        )
-    return scores
+    return {"picks": picks, "screen_rounds": round_no, "llm_calls": calls}
 
 
 def _shortlist(

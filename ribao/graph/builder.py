@@ -9,15 +9,17 @@ from langgraph.graph import END, START, StateGraph
 from ribao.agents.critic import critique_picks
 from ribao.agents.editor import write_digest, write_lead
 from ribao.agents.screener import screen_papers
+from ribao.agents.triage import triage_batch
 from ribao.agents.writer import write_summary
 from ribao.context import RunContext
 from ribao.graph.nodes import deliver, fetch_listing, fetch_stars, recall_memory, remember_digest
-from ribao.graph.routing import route_after_critique
-from ribao.state import DigestState, RunInput, WriterTask
+from ribao.graph.routing import route_after_critique, route_after_recall
+from ribao.state import DigestState, RunInput, TriageTask, WriterTask
 
 NODES = (
     "fetch_listing",
     "recall_memory",
+    "triage_batch",
     "screen_papers",
     "critique_picks",
     "write_summary",
@@ -29,16 +31,25 @@ NODES = (
 )
 
 
+def _route_after_recall(state: DigestState) -> Any:
+    """`route_after_recall` with the batch size from the run's context."""
+    from langgraph.runtime import get_runtime
+
+    return route_after_recall(state, get_runtime(RunContext).context.settings.screener_batch_size)
+
+
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     """Return the uncompiled graph.
 
-    fetch → recall → screen ⇄ critique → write×picks → lead → stars → digest → remember → deliver.
+    fetch → recall → triage×batches → screen ⇄ critique → write×picks → lead → stars → digest → remember
+    → deliver.
     """
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
     )
     g.add_node("fetch_listing", fetch_listing)
     g.add_node("recall_memory", recall_memory)
+    g.add_node("triage_batch", triage_batch, input_schema=TriageTask)  # type: ignore[call-overload]
     g.add_node("screen_papers", screen_papers)
     g.add_node("critique_picks", critique_picks)
     g.add_node("write_summary", write_summary, input_schema=WriterTask)  # type: ignore[call-overload]
@@ -48,7 +59,8 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("remember_digest", remember_digest)
     g.add_edge(START, "fetch_listing")
     g.add_edge("fetch_listing", "recall_memory")
-    g.add_edge("recall_memory", "screen_papers")
+    g.add_conditional_edges("recall_memory", _route_after_recall, ["triage_batch", "screen_papers"])
+    g.add_edge("triage_batch", "screen_papers")
     g.add_edge("screen_papers", "critique_picks")
     g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "write_summary"])
     g.add_edge("write_summary", "write_lead")

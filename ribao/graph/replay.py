@@ -11,13 +11,14 @@ from langgraph.runtime import Runtime
 from ribao.agents.critic import critique_picks
 from ribao.agents.editor import ask_lead
 from ribao.agents.screener import screen_papers
+from ribao.agents.triage import triage_batch
 from ribao.agents.writer import write_summary
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import RibaoError
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
-from ribao.graph.routing import dispatch_writers
+from ribao.graph.routing import dispatch_writers, route_after_recall
 from ribao.state import DigestState
 
 ReplayAgent = Literal["screener", "critic", "writer", "editor"]
@@ -87,8 +88,17 @@ async def replay_agent(
     if agent in _NODE:
         node = _NODE[agent]
         state_in, state_out = _before(history, node), _after(history, node)
+        triage_calls: list[Any] = []
+        if agent == "screener":  # the triage batches are part of the screener's first round
+            state_in = {**state_in, "triage_scores": {}}  # type: ignore[typeddict-item]
+            sends = route_after_recall(state_in, ctx.settings.screener_batch_size)
+            tasks = [s.arg for s in sends] if isinstance(sends, list) else []
+            outs = await asyncio.gather(*(triage_batch(t, runtime) for t in tasks))
+            state_in["triage_scores"] = {k: v for o in outs for k, v in o["triage_scores"].items()}
+            triage_calls = [c for o in outs for c in o["llm_calls"]]
         fn = screen_papers if agent == "screener" else critique_picks
         out = await fn(state_in, runtime)
+        out = {**out, "llm_calls": [*triage_calls, *out["llm_calls"]]}
         if agent == "screener":
             recorded: dict[str, Any] = {"picks": state_out["picks"]}
             new: dict[str, Any] = {"picks": out["picks"]}

@@ -149,8 +149,8 @@ def github_stars(settings: Settings) -> StarsClient | None:
 
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
-    # Each critic round is two steps; writers, lead, stars, the digest, memory and delivery add a few more.
-    return {"configurable": {"thread_id": run_id}, "recursion_limit": 12 + 4 * settings.max_critic_rounds}
+    # Each critic round is two steps; triage, writers, lead, stars, the digest, memory, delivery add a few.
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": 14 + 4 * settings.max_critic_rounds}
 
 
 async def run_digest(
@@ -198,7 +198,11 @@ async def run_digest(
                     if resume
                     else {"requested_date": date, "max_critic_rounds": settings.max_critic_rounds}
                 )
-                stream = graph.astream(inputs, config, context=ctx, stream_mode=["tasks", "custom"])
+                # "sync": each step's checkpoint and each finished task's writes are on disk before
+                # the next step starts, so a kill -9 right after the writers loses none of them.
+                stream = graph.astream(
+                    inputs, config, context=ctx, stream_mode=["tasks", "custom"], durability="sync"
+                )
                 try:
                     async for mode, data in stream:
                         if mode == "custom":

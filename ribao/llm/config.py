@@ -18,6 +18,17 @@ class ModelConfig(BaseModel):
     api_key_env: str | None = Field(default="OPENAI_API_KEY", description="Env var holding the API key")
     temperature: float = 0.0
     max_tokens: int = Field(default=2048, description="Cap on output tokens per call")
-    timeout: float = Field(default=120.0, description="Seconds per HTTP request")
-    max_retries: int = Field(default=4, description="Retries on 429/5xx/connection errors (openai client)")
+    timeout: float = Field(default=60.0, description="Seconds per HTTP attempt")
+    max_retries: int = Field(default=2, description="Retries per request: 429, 5xx, timeouts, connections")
+    max_concurrency: int = Field(default=8, ge=1, description="Requests in flight to this provider")
+    requests_per_minute: int | None = Field(default=None, ge=1, description="Optional request rate cap")
+    tokens_per_minute: int | None = Field(default=None, ge=1, description="Optional token rate cap")
+    breaker_threshold: int = Field(
+        default=5, ge=1, description="Consecutive failed attempts after which the provider counts as down"
+    )
     local: bool = False
+
+    @property
+    def provider_key(self) -> str:
+        """Name the provider's gate: agents on the same endpoint and key share their limits."""
+        return f"{self.base_url or 'https://api.openai.com/v1'} {self.api_key_env or ''}"

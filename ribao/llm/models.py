@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
+import urllib.request
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from pydantic import SecretStr
 
 from ribao.errors import ConfigError
 from ribao.llm.config import ModelConfig
+from ribao.llm.limits import GatedTransport, Limits
 
 # Sent to endpoints that need no key (the local llama.cpp server, a keyless vLLM or Ollama); the
 # openai client refuses to start without some key.
@@ -23,10 +25,12 @@ _NO_KEY = "not-needed"
 def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
     """Return a `ChatOpenAI` for `cfg`; raises `ConfigError` when the key's env var is unset.
 
-    Retries: the openai client retries connection errors, timeouts, 408/409/429 and 5xx up to
-    `cfg.max_retries` times, waiting as the server's `Retry-After` / `retry-after-ms` header says
-    (up to 120 s; longer waits are not retried) or else 0.5 s doubling to 8 s with jitter.
-    `cfg.timeout` is per HTTP attempt, in seconds.
+    Limits and retries (async calls, which is every agent's): every request goes through the
+    provider's `ProviderGate` (`ribao.llm.limits`): `cfg.max_concurrency` in flight, optional
+    requests/tokens per minute, up to `cfg.max_retries` retries on 408/409/429/5xx, timeouts and
+    connection errors with one backoff shared by all tasks of the provider (`Retry-After` honoured),
+    and a circuit breaker after `cfg.breaker_threshold` consecutive failures. The openai client's
+    own retries are off. `cfg.timeout` is per HTTP attempt, in seconds.
 
     Local (`cfg.local`): the key is a dummy (a real key in the env is never sent to the loopback
     server) and the output cap goes in `extra_body={"max_tokens": n}`, because llama-cpp-python
@@ -39,7 +43,7 @@ def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
         "base_url": cfg.base_url,
         "api_key": SecretStr(_api_key(cfg)),
         "timeout": cfg.timeout,
-        "max_retries": cfg.max_retries,
+        "max_retries": 0,  # the gate retries, with a backoff shared by the provider's tasks
         "temperature": cfg.temperature,
         "stream_usage": True,
     }
@@ -47,12 +51,44 @@ def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
         kwargs["extra_body"] = {"max_tokens": cfg.max_tokens}
     else:
         kwargs["max_tokens"] = cfg.max_tokens
-    if is_loopback(cfg.base_url):
+    loopback = is_loopback(cfg.base_url)
+    if loopback:
         # An HTTP(S)_PROXY in the env would otherwise route 127.0.0.1 through the proxy (httpx
         # bypasses it only when NO_PROXY says so), and the local server becomes unreachable.
-        kwargs["http_client"], kwargs["http_async_client"] = _loopback_clients()
+        kwargs["http_client"] = _loopback_clients()[0]
         kwargs["http_socket_options"] = ()  # keepalive tuning is moot on loopback; avoids a proxy warning
+    kwargs["http_async_client"] = _gated_client(cfg.provider_key, _limits(cfg), loopback)
     return ChatOpenAI(**kwargs)
+
+
+def _limits(cfg: ModelConfig) -> Limits:
+    return Limits(
+        max_concurrency=cfg.max_concurrency,
+        requests_per_minute=cfg.requests_per_minute,
+        tokens_per_minute=cfg.tokens_per_minute,
+        timeout=cfg.timeout,
+        max_retries=cfg.max_retries,
+        breaker_threshold=cfg.breaker_threshold,
+    )
+
+
+@functools.cache
+def _gated_client(provider: str, limits: Limits, loopback: bool) -> Any:
+    """One async HTTP client per provider whose transport is the provider's gate.
+
+    On loopback it ignores proxy env vars and keeps no idle connections: a pooled connection is
+    bound to the event loop that opened it and breaks the next `asyncio.run` ("Event loop is
+    closed"); on loopback a fresh connection costs well under a millisecond.
+    """
+    import httpx2 as httpx
+
+    pool = httpx.Limits(max_connections=100, max_keepalive_connections=0 if loopback else 20)
+    # A custom transport bypasses httpx's env proxy lookup, so the HTTPS proxy is passed explicitly.
+    proxy = None if loopback else urllib.request.getproxies().get("https")
+    inner = httpx.AsyncHTTPTransport(limits=pool, trust_env=not loopback, proxy=proxy)
+    return openai.DefaultAsyncHttpxClient(
+        transport=GatedTransport(provider, limits, inner), trust_env=not loopback
+    )
 
 
 @functools.cache

@@ -22,6 +22,8 @@ STATUS_STYLE = {
     "interrupted": "magenta",
     "no_announcement": "cyan",
 }
+
+
 def money(cost: float | None, currency: str | None) -> str:
     """Return ``¥0.0300``-style cost text, or ``unknown`` when a price was missing (`ledger.money`)."""
     return ledger.money(cost, currency, unknown="unknown")

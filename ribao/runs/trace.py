@@ -47,10 +47,7 @@ def _recall(r: dict[str, Any]) -> str:
 def _screen(r: dict[str, Any]) -> str:
     picks = r.get("picks", [])
     must = [p.arxiv_id for p in picks if p.tier == "must_read"]
-    return (
-        f"round {r.get('screen_rounds')}: {len(r.get('triage_scores', {}))} triaged, "
-        f"{len(picks)} picks, must-read {', '.join(must)}"
-    )
+    return f"round {r.get('screen_rounds')}: {len(picks)} picks, must-read {', '.join(must)}"
 
 
 def _critique(r: dict[str, Any]) -> str:
@@ -74,6 +71,7 @@ def _write(r: dict[str, Any]) -> str:
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
+    "triage_batch": lambda r: f"{len(r.get('triage_scores', {}))} scored",
     "screen_papers": _screen,
     "critique_picks": _critique,
     "write_summary": _write,

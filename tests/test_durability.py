@@ -1,0 +1,115 @@
+"""Finished LLM work survives failures and kill -9: triage batches (7.11) and writers (7.12)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ribao.cli import sample_listing
+from ribao.runs.db import RunLog
+from tests.stub_openai import StubOpenAI
+from tests.test_http_run import respond
+from tests.test_resume import WRITER_TOOLS, configure, ribao, tools
+
+
+def _user_text(body: dict[str, Any]) -> str:
+    return str(body["messages"][-1]["content"])
+
+
+class FailingScreener:
+    """Answer like `respond`, except: triage batch `fail_batch` fails with a 400 (not retried) once the
+    other batches have answered, and the shortlist ranking fails while `fail_rank` is set."""
+
+    def __init__(self, fail_batch: int | None, fail_rank: bool) -> None:
+        self.fail_batch, self.fail_rank = fail_batch, fail_rank
+        self.answered = 0
+        self.lock = threading.Lock()
+        self.others_done = threading.Event()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body["tools"][0]["function"]["name"]
+        if name == "TriageScores" and self.fail_batch and f"第 {self.fail_batch}/9 批" in _user_text(body):
+            self.others_done.wait(30)
+            time.sleep(1.0)  # let the client finish the other batches before this one fails the step
+            self.fail_batch = None
+            return {"status": 400, "body": {"error": {"message": "stub: batch refused"}}}
+        if name == "ShortlistRanking" and self.fail_rank:
+            return {"status": 400, "body": {"error": {"message": "stub: ranking refused"}}}
+        reply = respond(body)
+        if name == "TriageScores":
+            with self.lock:
+                self.answered += 1
+                if self.answered == 8:
+                    self.others_done.set()
+        return reply
+
+
+def test_resume_repays_no_finished_triage_batch(tmp_path: Path) -> None:
+    source = str(sample_listing())
+    with StubOpenAI() as stub:
+        screener = FailingScreener(fail_batch=5, fail_rank=True)
+        stub.responder = screener
+        env = configure(tmp_path / "home", stub)
+        out = str(tmp_path / "out")
+        first = ribao("run", "--source", source, "--out", out, "--quiet", env=env, cwd=tmp_path)
+        assert first.wait(timeout=300) == 1
+        assert tools(stub).count("TriageScores") == 9  # 8 answered, batch 5 refused
+
+        # Resume 1: only batch 5 is asked again; then the ranking fails.
+        before = len(stub.chat_requests)
+        second = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert second.wait(timeout=300) == 1
+        assert tools(stub, before).count("TriageScores") == 1
+        assert "第 5/9 批" in _user_text(next(r.body for r in stub.chat_requests[before:] if r.body))
+
+        # Resume 2: a run that failed at ranking repays no triage call at all.
+        screener.fail_rank = False
+        before = len(stub.chat_requests)
+        third = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert third.wait(timeout=300) == 0, third.stderr.read() if third.stderr else ""
+        assert "TriageScores" not in tools(stub, before)
+    assert (tmp_path / "out" / "2026-02-18.md").is_file()
+    with RunLog.open(tmp_path / "home") as log:
+        row = log.list_runs()[0]
+        tasks = [c.task for c in log.calls(row.run_id)]
+    assert row.status == "done"
+    assert sorted(t for t in tasks if t.startswith("triage")) == sorted(f"triage {n}/9" for n in range(1, 10))
+
+
+class HangingLead:
+    """Answer like `respond`, but hang the editor's lead (the step after the writers) until released."""
+
+    def __init__(self) -> None:
+        self.hang = True
+        self.lead_arrived = threading.Event()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] == "LeadOutput" and self.hang:
+            self.lead_arrived.set()
+            return {"hang": 60}
+        return respond(body)
+
+
+def test_kill_just_after_the_writers_loses_no_writer_result(tmp_path: Path) -> None:
+    source = str(sample_listing())
+    with StubOpenAI() as stub:
+        lead = HangingLead()
+        stub.responder = lead
+        env = configure(tmp_path / "home", stub)
+        proc = ribao(
+            "run", "--source", source, "--out", str(tmp_path / "out"), "--quiet", env=env, cwd=tmp_path
+        )
+        assert lead.lead_arrived.wait(300), "the run never reached the editor"
+        assert tools(stub).count("MustReadOutput") + tools(stub).count("NotableOutput") == 13
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        lead.hang = False
+        before = len(stub.chat_requests)
+        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
+        after = tools(stub, before)
+    assert not WRITER_TOOLS & set(after), after
+    assert after == ["LeadOutput"]
