@@ -85,8 +85,12 @@ def render_markdown(
     lead: str | None,
     run_id: str,
     stars: dict[str, int | None] | None = None,
+    wanted: int | None = None,
 ) -> str:
     """Render the house format from `editor/digest.md.j2` (user override allowed).
+
+    ``wanted`` is the number of picks asked for (must-read + notable); a page with fewer picks
+    says so, with both counts.
 
     Raises `KeyError` if a pick has no summary: a digest is never silently shorter than its picks.
     """
@@ -106,6 +110,7 @@ def render_markdown(
         notables=[i for i in items if i["tier"] == "notable"],
         categories=categories,
         run_id=run_id,
+        wanted=wanted if wanted is not None else len(items),
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -124,8 +129,12 @@ def digest_record(
     cost: float | None,
     currency: str,
     lead: str | None,
+    wanted: int | None = None,
 ) -> dict[str, Any]:
-    """Build the JSON written beside the digest: date, run_id, scanned, picks with critic verdicts, usage."""
+    """Build the JSON written beside the digest: date, run_id, scanned, picks with critic verdicts, usage.
+
+    ``wanted`` (picks asked for) is recorded beside ``picked`` so a shorter digest says so.
+    """
     picks_out = []
     for pick in sorted(picks, key=lambda p: p.rank):
         paper = papers[pick.arxiv_id]
@@ -166,6 +175,8 @@ def digest_record(
         "run_id": run_id,
         "categories": list(categories),
         "scanned": scanned,
+        "picked": len(picks_out),
+        "wanted": wanted if wanted is not None else len(picks_out),
         "lead": lead,
         "picks": picks_out,
         "critiques": [c.model_dump() for c in critiques],

@@ -221,6 +221,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             "notables": [i for i in items if i["tier"] == "notable"],
             "categories": SAMPLE_CATEGORIES,
             "run_id": "01KSAMPLE0000000000000000",
+            "wanted": len(items),
         },
     }
 

@@ -108,6 +108,7 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
         lead=lead,
         run_id=ctx.run_id,
         stars=state.get("stars", {}),
+        wanted=ctx.settings.must_read + ctx.settings.notable,
     )
     record = digest_record(
         date=state["date"],
@@ -122,6 +123,7 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
         cost=cost,
         currency=currency,
         lead=lead,
+        wanted=ctx.settings.must_read + ctx.settings.notable,
     )
     files = output_files(ctx.settings.out_dir, state["date"], markdown, record)
     files[ctx.settings.out_dir / f"{state['date'].isoformat()}.html"] = render_page(record)

@@ -16,7 +16,7 @@ from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.context import RunContext, StarsClient
-from ribao.errors import RunTooLong
+from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
@@ -219,6 +219,13 @@ async def run_digest(
         except BaseException as exc:
             recorder.finish(error=exc, prompts=ctx.prompts.used)
             raise
+        if "digest_path" not in state:
+            error = RibaoError(
+                f"the run ended without writing a digest ({len(state.get('picks', []))} picks); "
+                "nothing written"
+            )
+            recorder.finish(error=error, prompts=ctx.prompts.used)
+            raise error
         recorder.finish(state=state, prompts=ctx.prompts.used)
         if state.get("deliveries"):
             log.record_deliveries(run_id, state["deliveries"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -138,13 +140,13 @@ class RunLog:
             data = safe_settings(settings, models)
         self._write(
             run_id,
-            """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts)
-               VALUES (?, 'running', ?, ?, ?, ?, ?)
+            """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts, pid, host)
+               VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL,
                  date = COALESCE(excluded.date, date), categories = excluded.categories,
-                 settings = excluded.settings""",
+                 settings = excluded.settings, pid = excluded.pid, host = excluded.host""",
             [(run_id, iso_utc(), jsonable(date), self._json(list(categories)), self._json(data),
-              self._json(dict(prompts or {})))],
+              self._json(dict(prompts or {})), os.getpid(), socket.gethostname())],
         )  # fmt: skip
 
     def record_node(
@@ -262,7 +264,16 @@ class RunLog:
         return [dict(r) for r in rows]
 
     def list_runs(self, status: str | None = None, limit: int = 50) -> list[RunRow]:
-        """Return the latest runs first, optionally only those with `status`."""
+        """Return the latest runs first, optionally only those with `status`.
+
+        A ``running`` run whose process is gone counts as ``interrupted`` (see `RunRow.from_db`).
+        """
+        if status in ("running", "interrupted"):
+            rows = self.conn.execute(
+                "SELECT * FROM runs WHERE status IN ('running', 'interrupted') "
+                "ORDER BY started_at DESC, run_id DESC"
+            )
+            return [run for run in map(RunRow.from_db, rows) if run.status == status][:limit]
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
         rows = self.conn.execute(
             f"SELECT * FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT ?", [*args, limit]

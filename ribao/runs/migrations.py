@@ -91,7 +91,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "m004_deliveries",
+        "m004_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;     -- the process that runs it, to tell a dead run
+        ALTER TABLE runs ADD COLUMN host TEXT;       -- the machine of that process
+        """,
+    ),
+    (
+        "m005_deliveries",
         """
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
