@@ -44,6 +44,17 @@ def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
     }
 
 
+SOURCE_MARKS = {"html": "HTML 全文", "pdf": "PDF 全文", "latex": "LaTeX 全文", "abstract": "仅摘要"}
+
+
+def source_mark(summary: Summary) -> str | None:
+    """Return the page's small mark of what the writer read (``HTML 全文``, ``仅摘要`` …), None if unknown."""
+    if summary.source is None:
+        return None
+    mark = SOURCE_MARKS.get(summary.source.used, summary.source.used)
+    return f"{mark}（节选）" if summary.source.used != "abstract" and summary.source.cut else mark
+
+
 def digest_items(
     picks: Sequence[Pick],
     papers: dict[str, Paper],
@@ -65,6 +76,7 @@ def digest_items(
                 "stars": (stars or {}).get(paper.code_url or ""),
                 "authors": authors_short(paper.authors),
                 "summary": summaries[pick.arxiv_id],
+                "source_mark": source_mark(summaries[pick.arxiv_id]),
                 "reason": pick.reason,
             }
         )
@@ -138,7 +150,10 @@ def digest_record(
     picks_out = []
     for pick in sorted(picks, key=lambda p: p.rank):
         paper = papers[pick.arxiv_id]
-        summary = summaries[pick.arxiv_id].model_dump(exclude={"arxiv_id", "tier"}, exclude_none=True)
+        summary = summaries[pick.arxiv_id].model_dump(
+            exclude={"arxiv_id", "tier", "source"}, exclude_none=True
+        )
+        source = summaries[pick.arxiv_id].source
         verdicts = [
             {"round": c.round, "verdict": c.verdict, **d.model_dump(exclude={"arxiv_id"})}
             for c in critiques
@@ -161,6 +176,7 @@ def digest_record(
                 "scores": pick.scores.model_dump(),
                 "triage_score": pick.triage_score,
                 "summary": summary,
+                "source": source.model_dump() if source is not None else None,
                 "critic": verdicts,
             }
         )

@@ -18,6 +18,7 @@ from pydantic_settings import (
 
 from ribao.delivery.channels import PushChannel
 from ribao.errors import ConfigError
+from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
 from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
@@ -163,6 +164,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    fulltext: FulltextOptions = Field(default_factory=FulltextOptions)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     currency: str = Field(default="CNY", description="Currency the digest shows cost in, when convertible")
     push: list[PushChannel] = Field(default_factory=list, description="[[push]] channels (Apprise URLs)")
@@ -180,6 +182,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
         return (init_settings, env_settings, toml)
+
+    @property
+    def fulltext_cache(self) -> Path:
+        """Return `<home>/cache/fulltext`, where the picks' raw full texts are kept per day."""
+        return self.home / "cache" / "fulltext"
 
     @property
     def prompts_folder(self) -> Path:

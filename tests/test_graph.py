@@ -205,8 +205,8 @@ def test_route_after_critique_is_pure() -> None:
     )
     base: dict[str, Any] = {"candidates": [], "picks": [], "max_critic_rounds": 2}
     assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 1}) == "screen_papers"  # type: ignore[typeddict-item]
-    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == []  # type: ignore[typeddict-item]
-    assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == []  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == "fetch_fulltext"  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == "fetch_fulltext"  # type: ignore[typeddict-item]
 
 
 def test_editor_lead_is_held_to_the_number_guard(settings: Settings, memory: MemoryStore) -> None:

@@ -120,6 +120,12 @@ def run(
     stars: Annotated[
         bool, typer.Option("--stars", help="Show GitHub stars beside code links (online)")
     ] = False,
+    no_fulltext: Annotated[
+        bool,
+        typer.Option(
+            "--no-fulltext", help="Write from title and abstract only (no arXiv HTML/PDF/e-print fetch)"
+        ),
+    ] = False,
     no_push: Annotated[bool, typer.Option("--no-push", help="Send the digest to no push channel")] = False,
     push: Annotated[
         list[str] | None, typer.Option("--push", help="Send only to this [[push]] name (repeatable)")
@@ -127,8 +133,8 @@ def run(
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
-    """Write the digest of one announcement day (fetch → memory → screen ⇄ critique → write → digest),
-    then push it to every configured push channel. Exit 5: digest written, a push channel failed."""
+    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text → write
+    → digest, then push it to every configured push channel. Exit 5: digest written, a push failed."""
     from ribao.settings import load_settings
 
     with cli_errors():
@@ -143,6 +149,7 @@ def run(
             include_cross_lists=False if no_cross_lists else None,
             local={"model_path": local_model} if local_model else None,
             github={"stars": True} if stars else None,
+            fulltext={"enabled": False} if no_fulltext else None,
             delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
     start(settings, date=parse_date(date), quiet=quiet, as_json=as_json, refresh=refresh)

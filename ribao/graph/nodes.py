@@ -43,6 +43,31 @@ def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
     return {"excluded": excluded, "memory_flags": flags}
 
 
+def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Read the full text of the settled must-reads (notables too with `fulltext.notables`); returns
+    `fulltexts` keyed by arXiv id. Never of unpicked candidates; every fallback is a trace line.
+
+    A sync node: LangGraph runs it in a worker thread, so the HTTP requests and the extraction
+    subprocess never block the event loop.
+    """
+    ctx = runtime.context
+    options = ctx.settings.fulltext
+    if not options.enabled or ctx.fulltext is None:
+        return {"fulltexts": {}}
+    reader = ctx.fulltext(state["date"])
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    wanted = [p for p in state["picks"] if p.tier == "must_read" or options.notables]
+
+    def say(line: str) -> None:
+        runtime.stream_writer({"node": "fetch_fulltext", "message": line})
+
+    return {
+        "fulltexts": {
+            p.arxiv_id: reader.read(papers[p.arxiv_id], say) for p in sorted(wanted, key=lambda p: p.rank)
+        }
+    }
+
+
 def fetch_stars(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Look up GitHub stars of the picks' code links with the context's client; `stars` maps link -> count.
 

@@ -17,10 +17,13 @@ from ulid import ULID
 
 from ribao.context import RunContext, StarsClient
 from ribao.errors import RibaoError, RunTooLong
+from ribao.fulltext.reader import FulltextReader
+from ribao.fulltext.tokens import TokenBudget, TokenCounter
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
 from ribao.llm.pricing import make_pricing
+from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
 from ribao.runs.db import RunLog, RunNotFound
@@ -99,6 +102,24 @@ def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) 
     )
 
 
+def writer_budget(
+    settings: Settings, models: Mapping[str, BaseChatModel], configs: Mapping[str, ModelConfig] | None
+) -> TokenBudget:
+    """Return the writer model's window (`local.n_ctx` for the local model, else `fulltext.context_tokens`
+    by model name), its output reserve (`max_tokens`) and counter (llama.cpp's tokenizer when local)."""
+    cfg = (configs or {}).get("writer")
+    if cfg is None:
+        name = model_name(models["writer"]) if "writer" in models else ""
+        return TokenBudget(window=settings.fulltext.context_window(name), reserve=2048)
+    if cfg.local and cfg.base_url:
+        return TokenBudget(
+            window=settings.local.n_ctx,
+            reserve=cfg.max_tokens,
+            counter=TokenCounter.for_local_server(cfg.base_url),
+        )
+    return TokenBudget(window=settings.fulltext.context_window(cfg.model), reserve=cfg.max_tokens)
+
+
 def build_context(
     settings: Settings,
     *,
@@ -124,6 +145,8 @@ def build_context(
         local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
         pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
         stars=github_stars(settings),
+        fulltext=lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day),
+        writer_budget=writer_budget(settings, models, configs),
     )
 
 
@@ -149,7 +172,7 @@ def github_stars(settings: Settings) -> StarsClient | None:
 
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
-    # Each critic round is two steps; triage, writers, lead, stars, the digest, memory, delivery add a few.
+    # Each critic round is two steps; triage, full text, writers, lead, stars, the digest, memory, delivery.
     return {"configurable": {"thread_id": run_id}, "recursion_limit": 14 + 4 * settings.max_critic_rounds}
 
 

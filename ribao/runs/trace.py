@@ -68,12 +68,20 @@ def _write(r: dict[str, Any]) -> str:
     return f"{pid} ({s.tier})"
 
 
+def _fulltext(r: dict[str, Any]) -> str:
+    texts = r.get("fulltexts", {})
+    if not texts:
+        return "full text off"
+    return ", ".join(f"{pid} {t.used}" for pid, t in texts.items())
+
+
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
     "triage_batch": lambda r: f"{len(r.get('triage_scores', {}))} scored",
     "screen_papers": _screen,
     "critique_picks": _critique,
+    "fetch_fulltext": _fulltext,
     "write_summary": _write,
     "write_lead": lambda r: "lead written" if r.get("lead") else "no lead",
     "fetch_stars": lambda r: f"stars for {sum(v is not None for v in r.get('stars', {}).values())} link(s)",
