@@ -208,9 +208,14 @@ def output_files(out_dir: Path, date: dt.date, markdown: str, record: dict[str, 
     }
 
 
-def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any]) -> tuple[Path, Path]:
-    """Write `<out>/<date>.md` and `<out>/<date>.json` atomically (either both or neither); returns both."""
+def write_outputs(
+    out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any], html: str | None = None
+) -> tuple[Path, Path]:
+    """Write `<out>/<date>.md` and `<out>/<date>.json` (and `<date>.html` when given) atomically
+    (all or none); returns the Markdown and JSON paths."""
     files = output_files(out_dir, date, markdown, record)
+    if html is not None:
+        files[out_dir / f"{date.isoformat()}.html"] = html
     write_files(files)
-    md_path, json_path = files
+    md_path, json_path = list(files)[:2]
     return md_path, json_path

@@ -210,3 +210,17 @@ class PaperText(BaseModel):
     fallbacks: list[Fallback] = Field(default_factory=list)
     hidden_dropped: int = 0
     extract_seconds: float = 0.0
+
+
+class DeliveryRecord(BaseModel):
+    """How one push channel fared with one digest: sizes in UTF-8 bytes, summed over its parts."""
+
+    channel: str = Field(description="The [[push]] name")
+    scheme: str = Field(description="Apprise URL scheme, e.g. schan, feishu, mailto")
+    format: str = Field(description="markdown, card, text or html")
+    status: Literal["ok", "failed"]
+    parts: int = Field(description="Messages sent (a long digest is split on channels that allow it)")
+    bytes: int = Field(description="UTF-8 bytes of the bodies sent")
+    cut: int = Field(default=0, description="Rows or paragraphs left out to fit the channel (said in it)")
+    attempts: int = 0
+    error: str | None = None

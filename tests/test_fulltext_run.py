@@ -232,3 +232,34 @@ def test_resume_repays_no_fetch_or_extraction(
     prompts = [r["messages"][-1] for r in writer["writer"].requests]
     assert sum("<<<PAPER_TEXT arxiv:" in p for p in prompts) == 3
     assert result.json_path.is_file()
+
+
+def test_the_number_guard_accepts_numbers_from_the_excerpt_the_writer_saw(
+    fulltext_server: FulltextServer, tmp_path: Path
+) -> None:
+    """ "3.1" (a section number of 2501.11120) is in its body, not in its title or abstract."""
+    settings = Settings(
+        home=tmp_path / "home",
+        source=str(LISTING),
+        out_dir=tmp_path / "out",
+        memory=MemorySettings(embedder="hash"),
+        must_read=3,
+        notable=1,
+        fulltext=fulltext_server.options(),
+    )
+
+    def quoting(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
+        args = default_responder(name, schema, messages)
+        if name == "MustReadOutput" and "arxiv:2501.11120" in str(messages[-1].content):
+            args["results"] = "第 3.1 节的实验表明模型能描述自己学到的行为。"
+        return args
+
+    agents = {
+        a: ScriptedChatModel(responder=quoting if a == "writer" else default_responder, model_name=a)
+        for a in ("screener", "critic", "writer", "editor")
+    }
+    result = asyncio.run(run_digest(settings, date=None, models=agents, tracer=Tracer(quiet=True)))
+    data = json.loads(result.json_path.read_text(encoding="utf-8"))
+    pick = next(p for p in data["picks"] if p["arxiv_id"] == "2501.11120")
+    assert "3.1" in pick["summary"]["results"]
+    assert len(agents["writer"].requests) == 4  # accepted at once: no re-ask

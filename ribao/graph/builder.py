@@ -12,7 +12,14 @@ from ribao.agents.screener import screen_papers
 from ribao.agents.triage import triage_batch
 from ribao.agents.writer import write_summary
 from ribao.context import RunContext
-from ribao.graph.nodes import fetch_fulltext, fetch_listing, fetch_stars, recall_memory, remember_digest
+from ribao.graph.nodes import (
+    deliver,
+    fetch_fulltext,
+    fetch_listing,
+    fetch_stars,
+    recall_memory,
+    remember_digest,
+)
 from ribao.graph.routing import dispatch_writers, route_after_critique, route_after_recall
 from ribao.state import DigestState, RunInput, TriageTask, WriterTask
 
@@ -28,6 +35,7 @@ NODES = (
     "fetch_stars",
     "write_digest",
     "remember_digest",
+    "deliver",
 )
 
 
@@ -42,7 +50,7 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     """Return the uncompiled graph.
 
     fetch → recall → triage×batches → screen ⇄ critique → full text → write×picks → lead → stars →
-    digest → remember.
+    digest → remember → deliver.
     """
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
@@ -69,7 +77,9 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_edge("write_lead", "fetch_stars")
     g.add_edge("fetch_stars", "write_digest")
     g.add_edge("write_digest", "remember_digest")
-    g.add_edge("remember_digest", END)
+    g.add_node("deliver", deliver)
+    g.add_edge("remember_digest", "deliver")
+    g.add_edge("deliver", END)
     return g
 
 

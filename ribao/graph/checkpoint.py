@@ -29,6 +29,7 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Fallback,
     PaperText,
     Section,
+    schemas.DeliveryRecord,
     LLMCall,
 )
 

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from ribao.prompts import PromptLibrary
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
-from ribao.schemas import Listing
+from ribao.schemas import DeliveryRecord, Listing
 from ribao.settings import AGENTS, Settings
 from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
 from ribao.state import DigestState, screened
@@ -50,6 +50,12 @@ class RunResult:
     cost: float | None
     currency: str
     seconds: float
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+
+    @property
+    def failed_pushes(self) -> list[DeliveryRecord]:
+        """Return the channels that failed after their retries."""
+        return [d for d in self.deliveries if d.status != "ok"]
 
 
 @contextlib.contextmanager
@@ -166,7 +172,7 @@ def github_stars(settings: Settings) -> StarsClient | None:
 
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
-    # Each critic round is two steps; triage, full text, writers, lead, stars, the digest and memory add more.
+    # Each critic round is two steps; triage, full text, writers, lead, stars, the digest, memory, delivery.
     return {"configurable": {"thread_id": run_id}, "recursion_limit": 14 + 4 * settings.max_critic_rounds}
 
 
@@ -244,6 +250,8 @@ async def run_digest(
             recorder.finish(error=error, prompts=ctx.prompts.used)
             raise error
         recorder.finish(state=state, prompts=ctx.prompts.used)
+        if state.get("deliveries"):
+            log.record_deliveries(run_id, state["deliveries"])
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
     return RunResult(
@@ -258,6 +266,7 @@ async def run_digest(
         cost=cost,
         currency=currency,
         seconds=time.perf_counter() - started,
+        deliveries=list(state.get("deliveries", [])),
     )
 
 
@@ -277,8 +286,11 @@ def execute(
     """
     import asyncio
 
+    from ribao.delivery.channels import check_env, select
     from ribao.llm.models import make_chat_model
 
+    if settings.delivery.enabled and settings.push:  # a bad channel fails before any LLM call
+        check_env(select(settings.push, settings.delivery.only or None))
     if settings.source == "arxiv" and date is not None and not resume:
         require_announcement_day(date, settings.holidays)  # before any model, key or server is needed
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.

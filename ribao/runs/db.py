@@ -247,6 +247,22 @@ class RunLog:
         if not changed:
             raise RunNotFound(f"cannot finish run {run_id}: it is not in {self.path} (start_run first)")
 
+    def record_deliveries(self, run_id: str, deliveries: Sequence[Any]) -> None:
+        """Record one row per push channel (`DeliveryRecord`s or their dicts) of a run or a re-send."""
+        rows = [d if isinstance(d, Mapping) else d.model_dump() for d in deliveries]
+        self._write(
+            run_id,
+            """INSERT INTO deliveries (run_id, channel, scheme, format, status, parts, bytes, cut, attempts,
+                 error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(run_id, d["channel"], d["scheme"], d["format"], d["status"], d["parts"], d["bytes"], d["cut"],
+              d["attempts"], self._text(d.get("error")), iso_utc()) for d in rows],
+        )  # fmt: skip
+
+    def deliveries(self, run_id: str) -> list[dict[str, Any]]:
+        """Return a run's push records, oldest first (a re-send by `ribao push` adds rows)."""
+        rows = self.conn.execute("SELECT * FROM deliveries WHERE run_id = ? ORDER BY id", [run_id])
+        return [dict(r) for r in rows]
+
     def list_runs(self, status: str | None = None, limit: int = 50) -> list[RunRow]:
         """Return the latest runs first, optionally only those with `status`.
 

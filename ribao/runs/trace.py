@@ -87,6 +87,9 @@ DESCRIBE: dict[str, Describe] = {
     "fetch_stars": lambda r: f"stars for {sum(v is not None for v in r.get('stars', {}).values())} link(s)",
     "write_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
+    "deliver": lambda r: ", ".join(
+        f"{d.channel} {d.status} ({d.bytes:,} B)" for d in r.get("deliveries", [])
+    ) or "no push channel",
 }
 
 
