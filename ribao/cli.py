@@ -12,10 +12,13 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
+from ribao.commands.init import init_app  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
+from ribao.commands.push import push  # noqa: E402
 from ribao.commands.replay import replay  # noqa: E402
 from ribao.commands.run import demo, fetch, run, sample_listing  # noqa: E402
 from ribao.commands.runs import runs_app  # noqa: E402
+from ribao.commands.site import site_app  # noqa: E402
 
 __all__ = ["app", "main", "sample_listing"]
 
@@ -34,6 +37,9 @@ app.add_typer(prompts_app, name="prompts", help="List, show, edit, diff, reset a
 app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")
 app.command("graph")(graph)
 app.command()(calendar)
+app.command()(push)
+app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
+app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ from ribao.files import write_files
 from ribao.schemas import Listing
 
 if TYPE_CHECKING:
+    from ribao.fulltext.reader import FulltextReader
+    from ribao.fulltext.tokens import TokenBudget
     from ribao.memory import MemoryStore
     from ribao.settings import Settings
     from ribao.sources.stars import StarsResult
@@ -49,7 +51,10 @@ class RunContext:
     `local_agents` run on the local llama.cpp model (their schemas get tighter);
     `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency);
     `stars` looks up GitHub stars (None = off); `write_files({path: text})` writes a digest's
-    files atomically (`ribao.files.write_files`).
+    files atomically (`ribao.files.write_files`);
+    `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
+    `writer_budget` is the writer model's context window, output reserve and token counter
+    (None: `TokenBudget()`'s defaults, an 8k window and an estimate).
     """
 
     settings: Settings
@@ -64,6 +69,8 @@ class RunContext:
     )
     stars: StarsClient | None = None
     write_files: Callable[[Mapping[Path, str]], None] = write_files
+    fulltext: Callable[[dt.date], FulltextReader] | None = None
+    writer_budget: TokenBudget | None = None
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

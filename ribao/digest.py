@@ -44,6 +44,17 @@ def usage_totals(calls: Sequence[LLMCall]) -> dict[str, int]:
     }
 
 
+SOURCE_MARKS = {"html": "HTML 全文", "pdf": "PDF 全文", "latex": "LaTeX 全文", "abstract": "仅摘要"}
+
+
+def source_mark(summary: Summary) -> str | None:
+    """Return the page's small mark of what the writer read (``HTML 全文``, ``仅摘要`` …), None if unknown."""
+    if summary.source is None:
+        return None
+    mark = SOURCE_MARKS.get(summary.source.used, summary.source.used)
+    return f"{mark}（节选）" if summary.source.used != "abstract" and summary.source.cut else mark
+
+
 def digest_items(
     picks: Sequence[Pick],
     papers: dict[str, Paper],
@@ -65,6 +76,7 @@ def digest_items(
                 "stars": (stars or {}).get(paper.code_url or ""),
                 "authors": authors_short(paper.authors),
                 "summary": summaries[pick.arxiv_id],
+                "source_mark": source_mark(summaries[pick.arxiv_id]),
                 "reason": pick.reason,
             }
         )
@@ -85,8 +97,12 @@ def render_markdown(
     lead: str | None,
     run_id: str,
     stars: dict[str, int | None] | None = None,
+    wanted: int | None = None,
 ) -> str:
     """Render the house format from `editor/digest.md.j2` (user override allowed).
+
+    ``wanted`` is the number of picks asked for (must-read + notable); a page with fewer picks
+    says so, with both counts.
 
     Raises `KeyError` if a pick has no summary: a digest is never silently shorter than its picks.
     """
@@ -106,6 +122,7 @@ def render_markdown(
         notables=[i for i in items if i["tier"] == "notable"],
         categories=categories,
         run_id=run_id,
+        wanted=wanted if wanted is not None else len(items),
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -124,12 +141,19 @@ def digest_record(
     cost: float | None,
     currency: str,
     lead: str | None,
+    wanted: int | None = None,
 ) -> dict[str, Any]:
-    """Build the JSON written beside the digest: date, run_id, scanned, picks with critic verdicts, usage."""
+    """Build the JSON written beside the digest: date, run_id, scanned, picks with critic verdicts, usage.
+
+    ``wanted`` (picks asked for) is recorded beside ``picked`` so a shorter digest says so.
+    """
     picks_out = []
     for pick in sorted(picks, key=lambda p: p.rank):
         paper = papers[pick.arxiv_id]
-        summary = summaries[pick.arxiv_id].model_dump(exclude={"arxiv_id", "tier"}, exclude_none=True)
+        summary = summaries[pick.arxiv_id].model_dump(
+            exclude={"arxiv_id", "tier", "source"}, exclude_none=True
+        )
+        source = summaries[pick.arxiv_id].source
         verdicts = [
             {"round": c.round, "verdict": c.verdict, **d.model_dump(exclude={"arxiv_id"})}
             for c in critiques
@@ -152,6 +176,7 @@ def digest_record(
                 "scores": pick.scores.model_dump(),
                 "triage_score": pick.triage_score,
                 "summary": summary,
+                "source": source.model_dump() if source is not None else None,
                 "critic": verdicts,
             }
         )
@@ -166,6 +191,8 @@ def digest_record(
         "run_id": run_id,
         "categories": list(categories),
         "scanned": scanned,
+        "picked": len(picks_out),
+        "wanted": wanted if wanted is not None else len(picks_out),
         "lead": lead,
         "picks": picks_out,
         "critiques": [c.model_dump() for c in critiques],
@@ -181,9 +208,14 @@ def output_files(out_dir: Path, date: dt.date, markdown: str, record: dict[str, 
     }
 
 
-def write_outputs(out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any]) -> tuple[Path, Path]:
-    """Write `<out>/<date>.md` and `<out>/<date>.json` atomically (either both or neither); returns both."""
+def write_outputs(
+    out_dir: Path, date: dt.date, markdown: str, record: dict[str, Any], html: str | None = None
+) -> tuple[Path, Path]:
+    """Write `<out>/<date>.md` and `<out>/<date>.json` (and `<date>.html` when given) atomically
+    (all or none); returns the Markdown and JSON paths."""
     files = output_files(out_dir, date, markdown, record)
+    if html is not None:
+        files[out_dir / f"{date.isoformat()}.html"] = html
     write_files(files)
-    md_path, json_path = files
+    md_path, json_path = list(files)[:2]
     return md_path, json_path

@@ -68,3 +68,18 @@ class MemoryStoreError(RibaoError):
 
 class ConfigError(RibaoError):
     """A setting is missing or invalid (unknown provider, missing API key variable, bad file)."""
+
+
+class FulltextError(RibaoError):
+    """One full-text source of a paper could not be fetched or read; the writer falls back to the next.
+
+    `transient` is True for a source that was down or silent (worth asking again on a later run).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+class PushFailed(RibaoError):
+    """The digest was written, but one or more push channels failed after their retries."""
+
+    exit_code = 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -136,6 +137,35 @@ class Critique(BaseModel):
     capped: bool = Field(default=False, description="True when the round cap ended the loop on a revise")
 
 
+class Fallback(BaseModel):
+    """One full-text source that failed for a pick: its kind (html, pdf, latex), URL and the error."""
+
+    kind: str
+    url: str
+    error: str
+
+
+class SourceRecord(BaseModel):
+    """What the writer was shown of one pick's paper (recorded in `<date>.json` as `picks[].source`).
+
+    `used` is html, pdf, latex or abstract; `chars` and `tokens` measure the paper text sent (the
+    excerpt, or title + abstract + comment); `token_count` says how tokens were counted (``llama.cpp``
+    = the model's own tokenizer, ``estimate`` = a conservative estimate); `sections` are the headings
+    kept; `cut` is True when a section or the rest of the paper was cut to fit the budget;
+    `flagged` counts sentences addressed to an LLM or reviewer that were neutralised.
+    """
+
+    used: str
+    url: str | None = None
+    chars: int = 0
+    tokens: int = 0
+    token_count: str = "estimate"
+    sections: list[str] = Field(default_factory=list)
+    cut: bool = False
+    fallbacks: list[Fallback] = Field(default_factory=list)
+    flagged: int = 0
+
+
 class Summary(BaseModel):
     """The writer's text for one pick: five fields for a must-read, `one_line` for a notable."""
 
@@ -147,3 +177,50 @@ class Summary(BaseModel):
     details: str | None = None
     results: str | None = None
     one_line: str | None = None
+    source: SourceRecord | None = Field(default=None, description="The text the writer saw")
+
+
+class Section(BaseModel):
+    """One top-level section: its heading as printed (numbering kept) and its text.
+
+    Paragraphs in `text` are separated by a blank line; subsection headings are lines of their own.
+    """
+
+    heading: str
+    text: str
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """Return the non-empty paragraphs of the section."""
+        return [p.strip() for p in re.split(r"\n\s*\n", self.text) if p.strip()]
+
+
+class PaperText(BaseModel):
+    """What ribao could read of one paper: the sections of the first source that worked, or none.
+
+    `used` is ``abstract`` when every source failed; `fallbacks` lists each failed source with its
+    error, in the order tried (html, pdf, latex); `hidden_dropped` counts hidden HTML elements removed.
+    """
+
+    arxiv_id: str
+    version: int | None = None
+    used: Literal["html", "pdf", "latex", "abstract"] = "abstract"
+    url: str | None = None
+    sections: list[Section] = Field(default_factory=list)
+    fallbacks: list[Fallback] = Field(default_factory=list)
+    hidden_dropped: int = 0
+    extract_seconds: float = 0.0
+
+
+class DeliveryRecord(BaseModel):
+    """How one push channel fared with one digest: sizes in UTF-8 bytes, summed over its parts."""
+
+    channel: str = Field(description="The [[push]] name")
+    scheme: str = Field(description="Apprise URL scheme, e.g. schan, feishu, mailto")
+    format: str = Field(description="markdown, card, text or html")
+    status: Literal["ok", "failed"]
+    parts: int = Field(description="Messages sent (a long digest is split on channels that allow it)")
+    bytes: int = Field(description="UTF-8 bytes of the bodies sent")
+    cut: int = Field(default=0, description="Rows or paragraphs left out to fit the channel (said in it)")
+    attempts: int = 0
+    error: str | None = None

@@ -16,7 +16,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ribao.delivery.channels import PushChannel
 from ribao.errors import ConfigError
+from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
 from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
@@ -114,6 +116,16 @@ class GithubSettings(BaseModel):
     timeout_seconds: float = 10.0
 
 
+class DeliverySettings(BaseModel):
+    """How push channels are sent to: which ones, retries with exponential backoff, timeouts."""
+
+    enabled: bool = Field(default=True, description="Push each new digest (ribao run --no-push: false)")
+    only: list[str] = Field(default_factory=list, description="Push only these [[push]] names (--push)")
+    retries: int = Field(default=3, ge=0, le=10, description="Further attempts after a failed send")
+    backoff_seconds: float = Field(default=2.0, ge=0, description="First wait between attempts; doubles")
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Connect and read timeout per request")
+
+
 class PriceOverride(BaseModel):
     """A price per 1M tokens for one model, overriding the genai-prices table."""
 
@@ -152,8 +164,12 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    fulltext: FulltextOptions = Field(default_factory=FulltextOptions)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     currency: str = Field(default="CNY", description="Currency the digest shows cost in, when convertible")
+    push: list[PushChannel] = Field(default_factory=list, description="[[push]] channels (Apprise URLs)")
+    site_url: str | None = Field(default=None, description="Where the site is published; push cards link it")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -166,6 +182,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=default_home() / "config.toml")
         return (init_settings, env_settings, toml)
+
+    @property
+    def fulltext_cache(self) -> Path:
+        """Return `<home>/cache/fulltext`, where the picks' raw full texts are kept per day."""
+        return self.home / "cache" / "fulltext"
 
     @property
     def prompts_folder(self) -> Path:

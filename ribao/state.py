@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
 from ribao.calls import LLMCall
-from ribao.schemas import Critique, Exclusion, MemoryFlag, Paper, Pick, Summary
+from ribao.schemas import Critique, DeliveryRecord, Exclusion, MemoryFlag, Paper, PaperText, Pick, Summary
 
 
 def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict[str, Summary]:
@@ -46,6 +46,8 @@ class DigestState(RunInput, total=False):
     # critique_picks
     critiques: Annotated[list[Critique], operator.add]
     critic_rounds: int
+    # fetch_fulltext (keyed by canonical arXiv id; only the picks whose full text was sought)
+    fulltexts: dict[str, PaperText]
     # write_summary (one task per pick, in parallel)
     summaries: Annotated[dict[str, Summary], merge_summaries]
     # write_lead
@@ -57,6 +59,8 @@ class DigestState(RunInput, total=False):
     json_path: str
     # remember_digest
     remembered: int
+    # deliver
+    deliveries: list[DeliveryRecord]
     # every agent
     llm_calls: Annotated[list[LLMCall], operator.add]
 
@@ -76,6 +80,7 @@ class WriterTask(TypedDict):
 
     pick: Pick
     paper: Paper
+    fulltext: NotRequired[PaperText | None]
 
 
 def screened(state: DigestState) -> list[Paper]:

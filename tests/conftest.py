@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.stub_openai"]
+pytest_plugins = ["tests.stub_openai", "tests.fulltext_server", "tests.loopback"]
 
 #: Variables every test starts with, after the clean-up (suite-wide defaults go here).
-TEST_ENV: dict[str, str] = {}
+# Full text off: tests are offline; the full-text tests serve arXiv's paths on loopback and turn it on.
+TEST_ENV: dict[str, str] = {"RIBAO_FULLTEXT__ENABLED": "false"}
 
 
 def _private(name: str) -> bool:

@@ -205,8 +205,8 @@ def test_route_after_critique_is_pure() -> None:
     )
     base: dict[str, Any] = {"candidates": [], "picks": [], "max_critic_rounds": 2}
     assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 1}) == "screen_papers"  # type: ignore[typeddict-item]
-    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == []  # type: ignore[typeddict-item]
-    assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == []  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == "fetch_fulltext"  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == "fetch_fulltext"  # type: ignore[typeddict-item]
 
 
 def test_editor_lead_is_held_to_the_number_guard(settings: Settings, memory: MemoryStore) -> None:
@@ -225,8 +225,35 @@ def test_editor_lead_is_held_to_the_number_guard(settings: Settings, memory: Mem
 def test_unreachable_github_keeps_the_links_without_stars(settings: Settings, memory: MemoryStore) -> None:
     from ribao.settings import GithubSettings
 
+    # The sample day with a code link in every paper's comment, so every pick has one.
+    listing = Path(settings.out_dir).parent / "with-code.jsonl"
+    rows = [json.loads(line) for line in sample_listing().read_text(encoding="utf-8").splitlines() if line]
+    for i, row in enumerate(rows):
+        row["comment"] = f"Code: https://github.com/ribao-test/repo{i}"
+    listing.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     offline = settings.model_copy(
-        update={"github": GithubSettings(stars=True, api_url="http://127.0.0.1:9", timeout_seconds=1)}
+        update={
+            "source": str(listing),
+            "github": GithubSettings(stars=True, api_url="http://127.0.0.1:9", timeout_seconds=1),
+        }
     )
     result = run(offline, memory, models())
-    assert "⭐" not in result.digest_path.read_text(encoding="utf-8")
+    md = result.digest_path.read_text(encoding="utf-8")
+    links = [p["code_url"] for p in json.loads(result.json_path.read_text(encoding="utf-8"))["picks"]]
+    links = [u for u in links if u]
+    assert links, "the sample day's picks should include code links"
+    assert all(f"]({u})" in md for u in links)  # every code link is still on the page
+    assert "⭐" not in md
+
+
+def test_dispatch_writers_sends_one_task_per_pick_with_its_paper() -> None:
+    from ribao.graph.routing import dispatch_writers
+    from tests.test_digest import paper, pick
+
+    a, b, c = paper(1), paper(2), paper(3)
+    sends = dispatch_writers({"candidates": [a, b, c], "picks": [pick(c, 1), pick(a, 2)]})  # type: ignore[typeddict-item]
+    assert [s.node for s in sends] == ["write_summary", "write_summary"]
+    assert [(s.arg["pick"].arxiv_id, s.arg["paper"].arxiv_id) for s in sends] == [
+        (c.arxiv_id, c.arxiv_id),
+        (a.arxiv_id, a.arxiv_id),
+    ]

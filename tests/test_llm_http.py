@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from ribao.errors import ConfigError
 from ribao.llm.config import ModelConfig
-from ribao.llm.models import is_loopback, make_chat_model, structured_output_method
+from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, is_loopback, make_chat_model
 from ribao.llm.usage import Price, Usage, cost, price_for
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ def test_structured_output_forces_the_tool_and_parses_the_call(openai_stub: Stub
     )
     cfg = _cfg(openai_stub)
     model = make_chat_model(cfg).with_structured_output(
-        Rating, method=structured_output_method(cfg), include_raw=True
+        Rating, method=STRUCTURED_OUTPUT_METHOD, include_raw=True
     )
     out = model.invoke([("system", "Rate the paper."), ("user", "P002: a new benchmark")])
 
@@ -140,7 +139,9 @@ def test_429_with_retry_after_is_retried_after_the_wait(openai_stub: StubOpenAI)
 
     assert reply.content == "ok"
     first, second = openai_stub.chat_requests
-    assert 0.95 <= second.at - first.at < 3  # waited as Retry-After said, not the 0.5 s backoff
+    # Waited as Retry-After said, not the 0.5 s backoff: a lower bound only, so a slow machine
+    # cannot fail it (no speed is asserted).
+    assert second.at - first.at >= 0.95
 
 
 def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stub: StubOpenAI) -> None:
@@ -155,11 +156,10 @@ def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stu
 
 def test_a_hanging_request_times_out_and_is_retried(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"hang": 10}, "ok")
-    start = time.monotonic()
     reply = asyncio.run(make_chat_model(_cfg(openai_stub, timeout=0.5, max_retries=1)).ainvoke("hi"))
 
-    assert reply.content == "ok"
-    assert time.monotonic() - start < 3
+    assert reply.content == "ok"  # the 10 s hang was cut by the 0.5 s timeout, then retried
+    assert len(openai_stub.chat_requests) == 2
 
 
 def test_missing_api_key_env_is_a_config_error_naming_the_variable(
@@ -180,11 +180,6 @@ def test_keyless_endpoint_and_local_need_no_env_var(
     monkeypatch.delenv(KEY_ENV)
     make_chat_model(_cfg(openai_stub, api_key_env=None))
     make_chat_model(_cfg(openai_stub, local=True))
-
-
-def test_structured_output_method_is_function_calling_everywhere(openai_stub: StubOpenAI) -> None:
-    assert structured_output_method(_cfg(openai_stub)) == "function_calling"
-    assert structured_output_method(_cfg(openai_stub, local=True)) == "function_calling"
 
 
 def test_usage_adds_and_counts_calls_without_usage() -> None:

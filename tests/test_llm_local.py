@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ribao.errors import LocalModelError
 from ribao.llm import local
 from ribao.llm.local import LocalLlamaServer, check_gguf, default_gguf
-from ribao.llm.models import make_chat_model, structured_output_method
+from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, make_chat_model
 from ribao.llm.usage import Usage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,7 +134,7 @@ def test_structured_output_with_smollm2_then_the_server_is_gone(tmp_path: Path) 
         cfg = server.model_config(max_tokens=256)
         assert cfg.local and cfg.base_url == server.base_url
         model = make_chat_model(cfg).with_structured_output(
-            Rating, method=structured_output_method(cfg), include_raw=True
+            Rating, method=STRUCTURED_OUTPUT_METHOD, include_raw=True
         )
         started = time.monotonic()
         out = model.invoke("Listing: P001 graph networks; P002 LLM agents; P003 speech. Rate the best paper.")

@@ -107,9 +107,10 @@ def test_a_recorded_run_has_its_nodes_calls_picks_and_critiques(
 
     nodes = log.nodes(run_id)
     names = [n.node for n in nodes]
-    assert names[:2] == ["fetch_listing", "recall_memory"] and names[-2:] == [
+    assert names[:2] == ["fetch_listing", "recall_memory"] and names[-3:] == [
         "write_digest",
         "remember_digest",
+        "deliver",
     ]
     assert names.count("critique_picks") == 2 and names.count("write_summary") == 13
     critique = next(n for n in nodes if n.node == "critique_picks")

@@ -11,14 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, NoAnnouncement
+from ribao.schemas import Paper
 from ribao.sources import ApiOptions, read_listing
-from ribao.sources.api import build_query, fetch_day, retry_after_seconds
+from ribao.sources.api import build_query, fetch_api_day, retry_after_seconds
 
 ATOM = Path(__file__).parent / "data" / "atom"
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -27,6 +29,11 @@ NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 # (Tue 21 14:00 to Thu 23 14:00); the other nine entries were first submitted years earlier or later.
 DAY = dt.date(2024, 5, 24)
 CATS = ["cs.SE", "cs.AI"]
+
+
+def fetch_day(*args: Any, **kwargs: Any) -> list[Paper]:
+    """The papers of `fetch_api_day` (the product always wants the origin too)."""
+    return fetch_api_day(*args, **kwargs).papers
 
 
 def feed(name: str, total: int | None = None) -> bytes:

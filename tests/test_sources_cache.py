@@ -12,7 +12,6 @@ import pytest
 
 from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable
 from ribao.sources import read_listing
-from ribao.sources.api import fetch_day
 from ribao.sources.cache import MANIFEST, DayCache, body_name
 from tests.test_sources_api import (
     CATS,
@@ -23,6 +22,7 @@ from tests.test_sources_api import (
     ReplayServer,
     Reply,
     feed,
+    fetch_day,
     options,
     running_server,
 )

@@ -150,7 +150,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
         reason="不如落选候选",
         replacement=alternates[0].arxiv_id,
     )
-    must_text = {"title_zh": "多语言模型的可解释性", "background": "现有工具多针对英语。"}
+    must_text: dict[str, Any] = {"title_zh": "多语言模型的可解释性", "background": "现有工具多针对英语。"}
     must_text |= {"innovation": "按语言校准的透镜。", "details": "逐层仿射探针。", "results": "优于基线。"}
     summaries = {
         p.arxiv_id: Summary(
@@ -161,7 +161,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
         for p in picks
     }
     items = digest_items(picks, by_id, summaries)
-    # Agents pass fulltext=None today; a stand-in excerpt makes the check reach that branch too.
+    # A stand-in excerpt makes the check reach the full-text branch too.
     excerpt = "1 Introduction\n" + papers[0].abstract
     return {
         "screener/system.md.j2": {},
@@ -221,6 +221,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             "notables": [i for i in items if i["tier"] == "notable"],
             "categories": SAMPLE_CATEGORIES,
             "run_id": "01KSAMPLE0000000000000000",
+            "wanted": len(items),
         },
     }
 

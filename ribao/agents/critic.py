@@ -20,8 +20,10 @@ ALTERNATES = 15
 async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Review the current picks once; append a `Critique` and bump `critic_rounds`.
 
-    The verdict is ``revise`` when any pick gets ``replace``; on the last allowed round
-    (`max_critic_rounds`) a revise is recorded with ``capped=True`` and the loop ends.
+    The verdict is ``revise`` when any pick gets ``replace``; a replace beyond the unpicked
+    candidates left (none on a listing smaller than the picks) is recorded as ``keep``. On the
+    last allowed round (`max_critic_rounds`) a revise is recorded with ``capped=True`` and the
+    loop ends.
     """
     ctx = runtime.context
     papers = screened(state)
@@ -62,20 +64,23 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     )
     decisions = []
     claimed: set[str] = set()
+    # A replacement needs an alternate: each replace uses up one unpicked candidate (named or left
+    # to the screener), so a small listing can never lose picks it cannot refill.
+    spare = len(papers) - len(picked)
     for p, key in zip(picks, pick_keys, strict=True):
         entry = getattr(out, key)
-        replacement = key_to_id.get(entry.replacement) if entry.decision == "replace" else None
+        decision, reason = entry.decision, entry.reason.strip()
+        replacement = key_to_id.get(entry.replacement) if decision == "replace" else None
         if replacement in claimed:  # two picks cannot both be replaced by the same paper
             replacement = None
+        if decision == "replace" and spare <= 0:
+            decision, replacement, reason = "keep", None, f"{reason}（无可替换的候选，保留）"
+        elif decision == "replace":
+            spare -= 1
         if replacement:
             claimed.add(replacement)
         decisions.append(
-            CriticDecision(
-                arxiv_id=p.arxiv_id,
-                decision=entry.decision,
-                reason=entry.reason.strip(),
-                replacement=replacement,
-            )
+            CriticDecision(arxiv_id=p.arxiv_id, decision=decision, reason=reason, replacement=replacement)
         )
     revise = any(d.decision == "replace" for d in decisions)
     capped = revise and round_no >= state["max_critic_rounds"]

@@ -11,6 +11,7 @@ from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LeadOutput, digit_free
 from ribao.calls import LLMCall
 from ribao.context import RunContext
+from ribao.delivery.page import render_page
 from ribao.digest import cost_text, digest_record, output_files, render_markdown, usage_totals
 from ribao.errors import MissingSummary
 from ribao.llm.structured import ainvoke_structured
@@ -107,6 +108,7 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
         lead=lead,
         run_id=ctx.run_id,
         stars=state.get("stars", {}),
+        wanted=ctx.settings.must_read + ctx.settings.notable,
     )
     record = digest_record(
         date=state["date"],
@@ -121,8 +123,10 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
         cost=cost,
         currency=currency,
         lead=lead,
+        wanted=ctx.settings.must_read + ctx.settings.notable,
     )
     files = output_files(ctx.settings.out_dir, state["date"], markdown, record)
+    files[ctx.settings.out_dir / f"{state['date'].isoformat()}.html"] = render_page(record)
     ctx.write_files(files)
-    md_path, json_path = files
+    md_path, json_path = list(files)[:2]
     return {"digest_path": str(md_path), "json_path": str(json_path)}

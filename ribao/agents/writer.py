@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -11,8 +12,11 @@ from pydantic import BaseModel
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
 from ribao.context import RunContext
+from ribao.fulltext.budget import Excerpt, fit_excerpt
+from ribao.fulltext.document import PaperText
+from ribao.fulltext.tokens import TokenBudget
 from ribao.llm.structured import ainvoke_structured
-from ribao.schemas import Paper, Summary
+from ribao.schemas import Paper, SourceRecord, Summary
 from ribao.state import WriterTask
 
 
@@ -20,28 +24,79 @@ def _source_text(paper: Paper) -> str:
     return " ".join([paper.title, paper.abstract, paper.comment or ""])
 
 
+def _budget(ctx: RunContext) -> TokenBudget:
+    if ctx.writer_budget is None:
+        ctx.writer_budget = TokenBudget()
+    return ctx.writer_budget
+
+
+def _excerpt(
+    ctx: RunContext, text: PaperText | None, system: str, bare: str, schema: type[BaseModel]
+) -> Excerpt | None:
+    """Fit the paper's sections into what the writer model's window leaves (None: no full text)."""
+    if text is None or not text.sections:
+        return None
+    budget = _budget(ctx)
+    room = budget.room(system, bare, json.dumps(schema.model_json_schema(), ensure_ascii=False))
+    return fit_excerpt(text, room, budget.counter.count, max_chars=ctx.settings.fulltext.max_chars)
+
+
+def _record(ctx: RunContext, paper: Paper, text: PaperText | None, excerpt: Excerpt | None) -> SourceRecord:
+    """Return what the writer was shown: the excerpt, or title + abstract + comment."""
+    fallbacks = list(text.fallbacks) if text else []
+    if excerpt is not None and excerpt.text:
+        return SourceRecord(
+            used=text.used if text else "abstract",
+            url=text.url if text else None,
+            chars=excerpt.chars,
+            tokens=excerpt.tokens,
+            token_count=_budget(ctx).counter.name,
+            sections=excerpt.sections,
+            cut=excerpt.cut,
+            fallbacks=fallbacks,
+            flagged=excerpt.flagged,
+        )
+    shown = _source_text(paper)
+    return SourceRecord(
+        used="abstract",
+        chars=len(shown),
+        tokens=_budget(ctx).counter.count(shown),
+        token_count=_budget(ctx).counter.name,
+        cut=excerpt is not None,  # full text was read but nothing of it fitted
+        fallbacks=fallbacks,
+    )
+
+
 async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Write the summary of one pick; returns `summaries` keyed by arXiv id and the `llm_calls`.
 
-    Every number the summary quotes must occur in the paper's title, abstract or comment;
-    a reply that breaks this is re-asked, then fails the run (`LLMOutputError`).
+    The prompt carries the paper's full-text excerpt (when one was read) inside a fenced data block
+    sized to the writer model's window. Every number the summary quotes must occur in the text the
+    writer saw (title, abstract, comment, excerpt); a reply that breaks this is re-asked, then fails
+    the run (`LLMOutputError`). The summary records that text as `source`.
     """
     ctx = runtime.context
     pick, paper = task["pick"], task["paper"]
     must = pick.tier == "must_read"
-    user = ctx.prompts.render("writer", "must_read" if must else "notable", paper=paper, fulltext=None)
+    template = "must_read" if must else "notable"
     schema: type[BaseModel] = MustReadOutput if must else NotableOutput
     if ctx.constrained("writer"):
         schema = digit_free(schema)
+    system = ctx.prompts.render("writer", "system")
+    bare = ctx.prompts.render("writer", template, paper=paper, fulltext=None)
+    excerpt = _excerpt(ctx, task.get("fulltext"), system, bare, schema)
+    shown = excerpt.text if excerpt is not None and excerpt.text else None
+    user = ctx.prompts.render("writer", template, paper=paper, fulltext=shown) if shown else bare
     out, calls = await ainvoke_structured(
         ctx.model("writer"),
         schema,
-        [SystemMessage(ctx.prompts.render("writer", "system")), HumanMessage(user)],
+        [SystemMessage(system), HumanMessage(user)],
         agent="writer",
         task=paper.arxiv_id,
-        check=numbers_from(_source_text(paper)),
+        check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
         retries=ctx.settings.structured_retries,
     )
     fields = {k: v.strip() for k, v in out.model_dump().items()}
-    summary = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, **fields)
+    source = _record(ctx, paper, task.get("fulltext"), excerpt)
+    summary = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, source=source, **fields)
     return {"summaries": {paper.arxiv_id: summary}, "llm_calls": calls}

@@ -43,6 +43,7 @@ def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
     """Print the end-of-run summary (path, day, counts, tokens, cost, time, run id)."""
     if as_json:
         data = {**result.__dict__, "date": result.date.isoformat()}
+        data["deliveries"] = [d.model_dump() for d in result.deliveries]
         typer.echo(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in data.items()}))
         return
     if quiet:
@@ -63,9 +64,13 @@ def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: boo
     from ribao.runs.trace import Tracer
 
     interrupted = "ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"
+    from ribao.commands.push import report_pushes
+
     with cli_errors(interrupted, quiet=quiet):
         result = execute(settings, date=date, tracer=Tracer(quiet=quiet), **kw)
     report(result, quiet=quiet, as_json=as_json)
+    with cli_errors():
+        report_pushes(result.deliveries, quiet=quiet or as_json)
 
 
 DateOpt = Annotated[
@@ -96,7 +101,7 @@ def run(
     must_read: Annotated[int | None, typer.Option(help="Must-read picks [default: 3]")] = None,
     notable: Annotated[int | None, typer.Option(help="Notable picks [default: 10]")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder for <date>.md/.json [default: ./digests]")
+        Path | None, typer.Option(help="Output folder for <date>.md/.json/.html [default: ./digests]")
     ] = None,
     llm: Annotated[
         str | None,
@@ -115,10 +120,21 @@ def run(
     stars: Annotated[
         bool, typer.Option("--stars", help="Show GitHub stars beside code links (online)")
     ] = False,
+    no_fulltext: Annotated[
+        bool,
+        typer.Option(
+            "--no-fulltext", help="Write from title and abstract only (no arXiv HTML/PDF/e-print fetch)"
+        ),
+    ] = False,
+    no_push: Annotated[bool, typer.Option("--no-push", help="Send the digest to no push channel")] = False,
+    push: Annotated[
+        list[str] | None, typer.Option("--push", help="Send only to this [[push]] name (repeatable)")
+    ] = None,
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
-    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → write → digest."""
+    """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text → write
+    → digest, then push it to every configured push channel. Exit 5: digest written, a push failed."""
     from ribao.settings import load_settings
 
     with cli_errors():
@@ -133,6 +149,8 @@ def run(
             include_cross_lists=False if no_cross_lists else None,
             local={"model_path": local_model} if local_model else None,
             github={"stars": True} if stars else None,
+            fulltext={"enabled": False} if no_fulltext else None,
+            delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
     start(settings, date=parse_date(date), quiet=quiet, as_json=as_json, refresh=refresh)
 

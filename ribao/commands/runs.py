@@ -104,11 +104,12 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
     with cli_errors(), _open() as log:
         run = log.get_run(run_id)
         usage = log.usage_by_agent(run.run_id)
+        pushes = log.deliveries(run.run_id)
     if as_json:
         by_agent = {agent: u.model_dump(mode="json") for agent, u in usage.items()}
-        _echo_json({**run.model_dump(mode="json"), "by_agent": by_agent})
+        _echo_json({**run.model_dump(mode="json"), "by_agent": by_agent, "deliveries": pushes})
     else:
-        show_run(_console(), run, usage)
+        show_run(_console(), run, usage, pushes)
 
 
 @runs_app.command()

@@ -12,8 +12,15 @@ from ribao.agents.screener import screen_papers
 from ribao.agents.triage import triage_batch
 from ribao.agents.writer import write_summary
 from ribao.context import RunContext
-from ribao.graph.nodes import fetch_listing, fetch_stars, recall_memory, remember_digest
-from ribao.graph.routing import route_after_critique, route_after_recall
+from ribao.graph.nodes import (
+    deliver,
+    fetch_fulltext,
+    fetch_listing,
+    fetch_stars,
+    recall_memory,
+    remember_digest,
+)
+from ribao.graph.routing import dispatch_writers, route_after_critique, route_after_recall
 from ribao.state import DigestState, RunInput, TriageTask, WriterTask
 
 NODES = (
@@ -22,11 +29,13 @@ NODES = (
     "triage_batch",
     "screen_papers",
     "critique_picks",
+    "fetch_fulltext",
     "write_summary",
     "write_lead",
     "fetch_stars",
     "write_digest",
     "remember_digest",
+    "deliver",
 )
 
 
@@ -40,7 +49,8 @@ def _route_after_recall(state: DigestState) -> Any:
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     """Return the uncompiled graph.
 
-    fetch → recall → triage×batches → screen ⇄ critique → write×picks → lead → stars → digest → remember.
+    fetch → recall → triage×batches → screen ⇄ critique → full text → write×picks → lead → stars →
+    digest → remember → deliver.
     """
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
         DigestState, context_schema=RunContext, input_schema=RunInput
@@ -50,6 +60,7 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("triage_batch", triage_batch, input_schema=TriageTask)  # type: ignore[call-overload]
     g.add_node("screen_papers", screen_papers)
     g.add_node("critique_picks", critique_picks)
+    g.add_node("fetch_fulltext", fetch_fulltext)
     g.add_node("write_summary", write_summary, input_schema=WriterTask)  # type: ignore[call-overload]
     g.add_node("write_lead", write_lead)
     g.add_node("fetch_stars", fetch_stars)
@@ -60,12 +71,15 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_conditional_edges("recall_memory", _route_after_recall, ["triage_batch", "screen_papers"])
     g.add_edge("triage_batch", "screen_papers")
     g.add_edge("screen_papers", "critique_picks")
-    g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "write_summary"])
+    g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "fetch_fulltext"])
+    g.add_conditional_edges("fetch_fulltext", dispatch_writers, ["write_summary"])
     g.add_edge("write_summary", "write_lead")
     g.add_edge("write_lead", "fetch_stars")
     g.add_edge("fetch_stars", "write_digest")
     g.add_edge("write_digest", "remember_digest")
-    g.add_edge("remember_digest", END)
+    g.add_node("deliver", deliver)
+    g.add_edge("remember_digest", "deliver")
+    g.add_edge("deliver", END)
     return g
 
 

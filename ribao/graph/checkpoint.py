@@ -12,6 +12,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from ribao import schemas
 from ribao.calls import LLMCall
+from ribao.fulltext.document import PaperText, Section
 
 # Only these classes may be rebuilt from a checkpoint (LangGraph warns about, and will block,
 # unregistered types: a checkpoint database must not be a way to run arbitrary constructors).
@@ -24,6 +25,11 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Critique,
     schemas.CriticDecision,
     schemas.Summary,
+    schemas.SourceRecord,
+    schemas.Fallback,
+    PaperText,
+    Section,
+    schemas.DeliveryRecord,
     LLMCall,
 )
 

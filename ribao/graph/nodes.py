@@ -1,11 +1,13 @@
-"""The graph's non-agent nodes: read the listing, consult the memory, look up stars, remember the digest.
+"""The graph's non-agent nodes: read the listing, consult the memory, look up stars, remember the digest,
+deliver it.
 
-All are sync: their blocking I/O (HTTP, `time.sleep`, Chroma, MiniLM) runs in LangGraph's thread
-pool, never on the event loop.
+All are sync: their blocking I/O (HTTP, `time.sleep`, Chroma, MiniLM, Apprise) runs in LangGraph's
+thread pool, never on the event loop.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -39,6 +41,31 @@ def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
         threshold=runtime.context.settings.memory.near_duplicate_threshold,
     )
     return {"excluded": excluded, "memory_flags": flags}
+
+
+def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Read the full text of the settled must-reads (notables too with `fulltext.notables`); returns
+    `fulltexts` keyed by arXiv id. Never of unpicked candidates; every fallback is a trace line.
+
+    A sync node: LangGraph runs it in a worker thread, so the HTTP requests and the extraction
+    subprocess never block the event loop.
+    """
+    ctx = runtime.context
+    options = ctx.settings.fulltext
+    if not options.enabled or ctx.fulltext is None:
+        return {"fulltexts": {}}
+    reader = ctx.fulltext(state["date"])
+    papers = {p.arxiv_id: p for p in state["candidates"]}
+    wanted = [p for p in state["picks"] if p.tier == "must_read" or options.notables]
+
+    def say(line: str) -> None:
+        runtime.stream_writer({"node": "fetch_fulltext", "message": line})
+
+    return {
+        "fulltexts": {
+            p.arxiv_id: reader.read(papers[p.arxiv_id], say) for p in sorted(wanted, key=lambda p: p.rank)
+        }
+    }
 
 
 def fetch_stars(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -78,3 +105,24 @@ def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[st
     ]
     memory.remember(state["date"], featured)
     return {"remembered": len(featured)}
+
+
+def deliver(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Push the written digest to the configured channels (after the files and the memory).
+
+    Returns `deliveries`, one record per channel; a failed channel is recorded, never raised, so
+    delivery never costs the digest (the CLI turns failures into exit status 5).
+    """
+    from ribao.delivery.channels import select
+    from ribao.delivery.send import DigestFiles
+    from ribao.delivery.send import deliver as send_all
+
+    settings = runtime.context.settings
+    if not settings.delivery.enabled or not settings.push:
+        return {"deliveries": []}
+    channels = select(settings.push, settings.delivery.only or None)
+    files = DigestFiles.read(Path(state["json_path"]))
+    d = settings.delivery
+    records = send_all(channels, files, site_url=settings.site_url, retries=d.retries,
+                       backoff_seconds=d.backoff_seconds, timeout_seconds=d.timeout_seconds)  # fmt: skip
+    return {"deliveries": records}

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,20 @@ from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.context import RunContext, StarsClient
-from ribao.errors import RunTooLong
+from ribao.errors import RibaoError, RunTooLong
+from ribao.fulltext.reader import FulltextReader
+from ribao.fulltext.tokens import TokenBudget, TokenCounter
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
 from ribao.llm.pricing import make_pricing
+from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
-from ribao.schemas import Listing
+from ribao.schemas import DeliveryRecord, Listing
 from ribao.settings import AGENTS, Settings
 from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
 from ribao.state import DigestState, screened
@@ -47,6 +50,12 @@ class RunResult:
     cost: float | None
     currency: str
     seconds: float
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+
+    @property
+    def failed_pushes(self) -> list[DeliveryRecord]:
+        """Return the channels that failed after their retries."""
+        return [d for d in self.deliveries if d.status != "ok"]
 
 
 @contextlib.contextmanager
@@ -93,6 +102,24 @@ def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) 
     )
 
 
+def writer_budget(
+    settings: Settings, models: Mapping[str, BaseChatModel], configs: Mapping[str, ModelConfig] | None
+) -> TokenBudget:
+    """Return the writer model's window (`local.n_ctx` for the local model, else `fulltext.context_tokens`
+    by model name), its output reserve (`max_tokens`) and counter (llama.cpp's tokenizer when local)."""
+    cfg = (configs or {}).get("writer")
+    if cfg is None:
+        name = model_name(models["writer"]) if "writer" in models else ""
+        return TokenBudget(window=settings.fulltext.context_window(name), reserve=2048)
+    if cfg.local and cfg.base_url:
+        return TokenBudget(
+            window=settings.local.n_ctx,
+            reserve=cfg.max_tokens,
+            counter=TokenCounter.for_local_server(cfg.base_url),
+        )
+    return TokenBudget(window=settings.fulltext.context_window(cfg.model), reserve=cfg.max_tokens)
+
+
 def build_context(
     settings: Settings,
     *,
@@ -118,6 +145,8 @@ def build_context(
         local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
         pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
         stars=github_stars(settings),
+        fulltext=lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day),
+        writer_budget=writer_budget(settings, models, configs),
     )
 
 
@@ -143,8 +172,8 @@ def github_stars(settings: Settings) -> StarsClient | None:
 
 def thread_config(run_id: str, settings: Settings) -> dict[str, Any]:
     """Return the LangGraph config of a run: its thread (the run id) and a recursion limit."""
-    # Each critic round is two steps; triage, writers, lead, stars, the digest and memory add a few more.
-    return {"configurable": {"thread_id": run_id}, "recursion_limit": 13 + 4 * settings.max_critic_rounds}
+    # Each critic round is two steps; triage, full text, writers, lead, stars, the digest, memory, delivery.
+    return {"configurable": {"thread_id": run_id}, "recursion_limit": 14 + 4 * settings.max_critic_rounds}
 
 
 async def run_digest(
@@ -213,7 +242,16 @@ async def run_digest(
         except BaseException as exc:
             recorder.finish(error=exc, prompts=ctx.prompts.used)
             raise
+        if "digest_path" not in state:
+            error = RibaoError(
+                f"the run ended without writing a digest ({len(state.get('picks', []))} picks); "
+                "nothing written"
+            )
+            recorder.finish(error=error, prompts=ctx.prompts.used)
+            raise error
         recorder.finish(state=state, prompts=ctx.prompts.used)
+        if state.get("deliveries"):
+            log.record_deliveries(run_id, state["deliveries"])
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
     return RunResult(
@@ -228,6 +266,7 @@ async def run_digest(
         cost=cost,
         currency=currency,
         seconds=time.perf_counter() - started,
+        deliveries=list(state.get("deliveries", [])),
     )
 
 
@@ -247,8 +286,11 @@ def execute(
     """
     import asyncio
 
+    from ribao.delivery.channels import check_env, select
     from ribao.llm.models import make_chat_model
 
+    if settings.delivery.enabled and settings.push:  # a bad channel fails before any LLM call
+        check_env(select(settings.push, settings.delivery.only or None))
     if settings.source == "arxiv" and date is not None and not resume:
         require_announcement_day(date, settings.holidays)  # before any model, key or server is needed
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.

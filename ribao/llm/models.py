@@ -124,21 +124,15 @@ def is_loopback(base_url: str | None) -> bool:
         return False
 
 
+#: The `with_structured_output` method for every provider: always forced function calling.
+# Why not `json_schema`: llama-cpp-python 0.3.36 answers it with HTTP 500 (its `response_format`
+# accepts only `text` and `json_object`), and several OpenAI-compatible providers (DeepSeek among
+# them) offer only `json_object`, which carries no schema. Forced function calling (`tools` plus
+# `tool_choice` naming the schema) is accepted by OpenAI, DeepSeek, Qwen, GLM, Kimi, vLLM and
+# llama.cpp; llama.cpp even compiles the tool's parameters into a grammar, so enum and `Literal`
+# values are enforced while decoding. Reasoning-only models that reject a forced `tool_choice`
+# (e.g. deepseek-reasoner) need another model for structured agents.
 STRUCTURED_OUTPUT_METHOD: Literal["function_calling"] = "function_calling"
-
-
-def structured_output_method(cfg: ModelConfig) -> Literal["function_calling"]:
-    """Return the `with_structured_output` method for `cfg`: always forced function calling.
-
-    Why not `json_schema`: llama-cpp-python 0.3.36 answers it with HTTP 500 (its `response_format`
-    accepts only `text` and `json_object`), and several OpenAI-compatible providers (DeepSeek among
-    them) offer only `json_object`, which carries no schema. Forced function calling (`tools` plus
-    `tool_choice` naming the schema) is accepted by OpenAI, DeepSeek, Qwen, GLM, Kimi, vLLM and
-    llama.cpp; llama.cpp even compiles the tool's parameters into a grammar, so enum and `Literal`
-    values are enforced while decoding. Reasoning-only models that reject a forced `tool_choice`
-    (e.g. deepseek-reasoner) need another model for structured agents.
-    """
-    return STRUCTURED_OUTPUT_METHOD
 
 
 def _api_key(cfg: ModelConfig) -> str:

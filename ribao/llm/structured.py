@@ -74,7 +74,7 @@ async def ainvoke_structured(
     `ProviderError` when the provider itself fails (after the client's retries on 429/5xx, or
     after 3 replies whose body was malformed JSON).
     """
-    # One method for every provider (see `structured_output_method` for why it is function calling).
+    # One method for every provider (see `STRUCTURED_OUTPUT_METHOD` for why it is function calling).
     runnable = model.with_structured_output(schema, method=STRUCTURED_OUTPUT_METHOD, include_raw=True)
     history = list(messages)
     calls: list[LLMCall] = []

@@ -54,13 +54,10 @@ def _matrix(vectors: Sequence[Sequence[float]]) -> np.ndarray:
 
 
 def default_memory_dir() -> Path:
-    """Return ``<home>/memory``, home being `RIBAO_HOME` or the platform's user data dir for ribao."""
-    home = os.environ.get("RIBAO_HOME")
-    if home:
-        return Path(home).expanduser() / "memory"
-    import platformdirs
+    """Return ``<home>/memory``, home being `ribao.settings.default_home()` (the one home-folder rule)."""
+    from ribao.settings import default_home
 
-    return Path(platformdirs.user_data_dir("ribao")) / "memory"
+    return default_home() / "memory"
 
 
 @contextmanager

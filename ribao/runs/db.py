@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -138,13 +140,13 @@ class RunLog:
             data = safe_settings(settings, models)
         self._write(
             run_id,
-            """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts)
-               VALUES (?, 'running', ?, ?, ?, ?, ?)
+            """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts, pid, host)
+               VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL,
                  date = COALESCE(excluded.date, date), categories = excluded.categories,
-                 settings = excluded.settings""",
+                 settings = excluded.settings, pid = excluded.pid, host = excluded.host""",
             [(run_id, iso_utc(), jsonable(date), self._json(list(categories)), self._json(data),
-              self._json(dict(prompts or {})))],
+              self._json(dict(prompts or {})), os.getpid(), socket.gethostname())],
         )  # fmt: skip
 
     def record_node(
@@ -245,8 +247,33 @@ class RunLog:
         if not changed:
             raise RunNotFound(f"cannot finish run {run_id}: it is not in {self.path} (start_run first)")
 
+    def record_deliveries(self, run_id: str, deliveries: Sequence[Any]) -> None:
+        """Record one row per push channel (`DeliveryRecord`s or their dicts) of a run or a re-send."""
+        rows = [d if isinstance(d, Mapping) else d.model_dump() for d in deliveries]
+        self._write(
+            run_id,
+            """INSERT INTO deliveries (run_id, channel, scheme, format, status, parts, bytes, cut, attempts,
+                 error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(run_id, d["channel"], d["scheme"], d["format"], d["status"], d["parts"], d["bytes"], d["cut"],
+              d["attempts"], self._text(d.get("error")), iso_utc()) for d in rows],
+        )  # fmt: skip
+
+    def deliveries(self, run_id: str) -> list[dict[str, Any]]:
+        """Return a run's push records, oldest first (a re-send by `ribao push` adds rows)."""
+        rows = self.conn.execute("SELECT * FROM deliveries WHERE run_id = ? ORDER BY id", [run_id])
+        return [dict(r) for r in rows]
+
     def list_runs(self, status: str | None = None, limit: int = 50) -> list[RunRow]:
-        """Return the latest runs first, optionally only those with `status`."""
+        """Return the latest runs first, optionally only those with `status`.
+
+        A ``running`` run whose process is gone counts as ``interrupted`` (see `RunRow.from_db`).
+        """
+        if status in ("running", "interrupted"):
+            rows = self.conn.execute(
+                "SELECT * FROM runs WHERE status IN ('running', 'interrupted') "
+                "ORDER BY started_at DESC, run_id DESC"
+            )
+            return [run for run in map(RunRow.from_db, rows) if run.status == status][:limit]
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
         rows = self.conn.execute(
             f"SELECT * FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT ?", [*args, limit]

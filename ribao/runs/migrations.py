@@ -90,6 +90,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX node_events_run ON node_events (run_id, seq);
         """,
     ),
+    (
+        "m004_run_owner",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;     -- the process that runs it, to tell a dead run
+        ALTER TABLE runs ADD COLUMN host TEXT;       -- the machine of that process
+        """,
+    ),
+    (
+        "m005_deliveries",
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,          -- the [[push]] name
+            scheme TEXT NOT NULL,           -- Apprise scheme (schan, feishu, mailto, json ...)
+            format TEXT NOT NULL,           -- markdown | card | text | html
+            status TEXT NOT NULL,           -- ok | failed
+            parts INTEGER NOT NULL DEFAULT 1,
+            bytes INTEGER NOT NULL DEFAULT 0,   -- UTF-8 bytes sent, over all parts
+            cut INTEGER NOT NULL DEFAULT 0,     -- rows left out to fit the channel
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,                     -- secrets masked
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX deliveries_run ON deliveries (run_id, id);
+        """,
+    ),
 ]
 
 

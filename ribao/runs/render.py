@@ -122,8 +122,10 @@ def totals_match(run: RunRow, total: AgentUsage) -> bool:
     return math.isclose(run.cost, total.cost, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def show_run(console: Console, run: RunRow, usage: dict[str, AgentUsage]) -> None:
-    """Print one run: header, settings, prompt files, picks, critic rounds, per-agent usage, outputs."""
+def show_run(
+    console: Console, run: RunRow, usage: dict[str, AgentUsage], deliveries: Sequence[dict[str, Any]] = ()
+) -> None:
+    """Print one run: header, settings, prompt files, picks, critic rounds, usage, outputs, pushes."""
     head = Text.assemble(("run ", "bold"), (run.run_id, "bold"), "  ", status_text(run.status))
     console.print(head)
     cats = ", ".join(run.categories)
@@ -166,6 +168,19 @@ def show_run(console: Console, run: RunRow, usage: dict[str, AgentUsage]) -> Non
     _section(console, "outputs")
     for label, path in (("digest", run.digest_path), ("json", run.json_path)):
         console.print(f"  {label} {path or '-'}", markup=False, highlight=False)
+    _section(console, f"push ({len(deliveries)})")
+    if deliveries:
+        table = Table(box=None, pad_edge=False)
+        for name in ("channel", "scheme", "format", "status", "parts", "bytes", "cut", "tries", "error"):
+            table.add_column(name, overflow="fold")
+        for d in deliveries:
+            table.add_row(d["channel"], d["scheme"], d["format"],
+                          Text(d["status"], style="green" if d["status"] == "ok" else "red"),
+                          str(d["parts"]), f"{d['bytes']:,}", str(d["cut"]), str(d["attempts"]),
+                          d.get("error") or "")  # fmt: skip
+        console.print(table)
+    else:
+        console.print("  (no channel)")
 
 
 def critique_table(critique: dict[str, Any]) -> Table:

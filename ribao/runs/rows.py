@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -26,6 +28,27 @@ def decode(row: Any, *json_keys: str) -> dict[str, Any]:
         if data.get(key) is not None:
             data[key] = json.loads(data[key])
     return data
+
+
+INTERRUPTED_NOTE = (
+    "its process ended without recording an outcome (killed, e.g. kill -9, or the machine stopped)"
+)
+
+
+def process_gone(pid: int | None, host: str | None) -> bool:
+    """Return True when ``pid`` on ``host`` is known to be dead: same host, and no such process.
+
+    A run from another host, or recorded before pids were (None), is never called dead.
+    """
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 RunStatus = Literal["running", "done", "failed", "no_announcement", "interrupted", "replay"]
@@ -58,11 +81,16 @@ class RunRow(BaseModel):
     error: str | None = None
     picks: list[dict[str, Any]] = Field(default_factory=list)
     critiques: list[dict[str, Any]] = Field(default_factory=list)
+    pid: int | None = Field(default=None, description="Process id of the run's process, while running")
+    host: str | None = Field(default=None, description="Host name of that process")
 
     @classmethod
     def from_db(cls, row: Any) -> RunRow:
-        """Build a row from a `runs` table row."""
-        return cls(**decode(row, "categories", "settings", "prompts", "picks", "critiques"))
+        """Build a row from a `runs` table row; a ``running`` run whose process is gone is ``interrupted``."""
+        run = cls(**decode(row, "categories", "settings", "prompts", "picks", "critiques"))
+        if run.status == "running" and process_gone(run.pid, run.host):
+            run = run.model_copy(update={"status": "interrupted", "error": run.error or INTERRUPTED_NOTE})
+        return run
 
     @property
     def seconds(self) -> float | None:

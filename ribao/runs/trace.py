@@ -68,17 +68,28 @@ def _write(r: dict[str, Any]) -> str:
     return f"{pid} ({s.tier})"
 
 
+def _fulltext(r: dict[str, Any]) -> str:
+    texts = r.get("fulltexts", {})
+    if not texts:
+        return "full text off"
+    return ", ".join(f"{pid} {t.used}" for pid, t in texts.items())
+
+
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
     "triage_batch": lambda r: f"{len(r.get('triage_scores', {}))} scored",
     "screen_papers": _screen,
     "critique_picks": _critique,
+    "fetch_fulltext": _fulltext,
     "write_summary": _write,
     "write_lead": lambda r: "lead written" if r.get("lead") else "no lead",
     "fetch_stars": lambda r: f"stars for {sum(v is not None for v in r.get('stars', {}).values())} link(s)",
     "write_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
+    "deliver": lambda r: ", ".join(
+        f"{d.channel} {d.status} ({d.bytes:,} B)" for d in r.get("deliveries", [])
+    ) or "no push channel",
 }
 
 

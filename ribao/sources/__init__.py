@@ -12,7 +12,7 @@ from typing import Any
 
 from ribao.errors import ListingError, NoAnnouncement
 from ribao.schemas import Listing, Paper
-from ribao.sources.api import ApiOptions, fetch_day
+from ribao.sources.api import ApiOptions
 from ribao.sources.calendar import (
     ARXIV_HOLIDAYS,
     is_announcement_day,
@@ -32,7 +32,6 @@ __all__ = [
     "ApiOptions",
     "category_name_zh",
     "extract_code_url",
-    "fetch_day",
     "fetch_stars",
     "format_category",
     "is_announcement_day",

@@ -25,7 +25,7 @@ from ribao.sources.calendar import EASTERN, submission_window
 from ribao.sources.records import build_paper, check_categories, dedupe, select
 from ribao.sources.session import ApiOptions, ApiSession, retry_after_seconds
 
-__all__ = ["API_ROUTE", "ApiOptions", "ApiSession", "Fetched", "fetch_day", "retry_after_seconds"]
+__all__ = ["API_ROUTE", "ApiOptions", "ApiSession", "Fetched", "fetch_api_day", "retry_after_seconds"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +139,15 @@ def fetch_api_day(
     cache_dir: Path | None = None,
     refresh: bool = False,
 ) -> Fetched:
-    """Return the new submissions of announcement day ``day`` and their origin; see `fetch_day`.
+    """Return the new submissions of announcement day ``day`` in ``categories``, oldest first, and origin.
 
-    Raises `ListingNotIndexed` when the API answers no submission in ``categories`` in the day's window.
+    Papers whose first version (``published``) is outside the window are dropped: those before
+    it are replacements. With ``cache_dir``, the raw responses of a non-empty day are written to
+    ``cache_dir/<day>/`` once all pages arrived, and a later call replays them without the
+    network unless ``refresh``. Raises NoAnnouncement for a date without a listing (no request
+    made), ListingUnavailable when the endpoint stays down, ListingError for a rejected query, a
+    malformed answer, more than ``options.max_results`` submissions, or an unwritable cache;
+    `ListingNotIndexed` when the API answers no submission in ``categories`` in the day's window.
     """
     options = options or ApiOptions()
     cats = check_categories(categories)
@@ -168,33 +174,3 @@ def fetch_api_day(
             "the announcement by hours: retry later"
         )
     return Fetched(select(papers, cats, include_cross_lists=include_cross_lists), origin)
-
-
-def fetch_day(
-    day: dt.date,
-    categories: Sequence[str],
-    *,
-    include_cross_lists: bool = True,
-    options: ApiOptions | None = None,
-    holidays: Iterable[dt.date] = (),
-    cache_dir: Path | None = None,
-    refresh: bool = False,
-) -> list[Paper]:
-    """Return the new submissions of announcement day ``day`` in ``categories``, oldest first.
-
-    Papers whose first version (``published``) is outside the window are dropped: those before
-    it are replacements. With ``cache_dir``, the raw responses of a non-empty day are written to
-    ``cache_dir/<day>/`` once all pages arrived, and a later call replays them without the
-    network unless ``refresh``. Raises NoAnnouncement for a date without a listing (no request
-    made), ListingUnavailable when the endpoint stays down, ListingError for a rejected query, a
-    malformed answer, more than ``options.max_results`` submissions, or an unwritable cache.
-    """
-    return fetch_api_day(
-        day,
-        categories,
-        include_cross_lists=include_cross_lists,
-        options=options,
-        holidays=holidays,
-        cache_dir=cache_dir,
-        refresh=refresh,
-    ).papers

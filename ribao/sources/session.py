@@ -117,6 +117,10 @@ class ApiSession(requests.Session):
         """Raise ListingError unless ``content`` is a usable answer: an Atom feed without an error entry."""
         atom.check_feed(content, self.origin)
 
+    def read_body(self, response: requests.Response) -> bytes:
+        """Return the body of a 200 answer (a subclass may stream it under a size cap)."""
+        return response.content
+
     def rejection_message(self, content: bytes) -> str | None:
         """Return the endpoint's own explanation of a 4xx answer, if its body has one."""
         return atom.error_message(content)
@@ -150,7 +154,7 @@ class ApiSession(requests.Session):
     def _check(self, response: requests.Response) -> requests.Response:
         """Return ``response`` if its body is usable; raise ListingError or ListingUnavailable."""
         if response.status_code == requests.codes.ok:
-            self.check_body(response.content)
+            self.check_body(self.read_body(response))
             return response
         if 400 <= response.status_code < 500:
             message = self.rejection_message(response.content) or response.reason

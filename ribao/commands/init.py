@@ -1,0 +1,25 @@
+"""`ribao init github-actions`: write the scheduled-run workflow into a repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ribao.commands import cli_errors
+
+init_app = typer.Typer(no_args_is_help=True)
+
+
+@init_app.command("github-actions")
+def github_actions(
+    root: Annotated[Path, typer.Option(help="Repository root")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing workflow")] = False,
+) -> None:
+    """Write .github/workflows/ribao.yml: Mon-Fri 05:30 UTC, RIBAO_HOME cached, site on gh-pages."""
+    from ribao.delivery.schedule import write_workflow
+
+    with cli_errors():
+        path = write_workflow(root, force=force)
+    typer.echo(f"wrote {path}; add your keys as repository secrets and commit ribao.toml (see README)")

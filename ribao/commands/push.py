@@ -1,0 +1,43 @@
+"""`ribao push DATE [--to NAME]`: (re)send a written digest to its push channels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ribao.commands import cli_errors
+from ribao.errors import PushFailed
+
+
+def report_pushes(records: list, *, quiet: bool = False) -> None:  # type: ignore[type-arg]
+    """Print one line per channel (failures on stderr); raise `PushFailed` (exit 5) if any failed."""
+    failed = [r for r in records if r.status != "ok"]
+    for r in records:
+        if r.status == "ok" and not quiet:
+            cut = f", {r.cut} row(s) cut to fit" if r.cut else ""
+            typer.echo(
+                f"pushed {r.channel} ({r.format}, {r.parts} part(s), {r.bytes:,} bytes{cut})", err=True
+            )
+    for r in failed:
+        typer.echo(f"ribao: push failed: {r.channel}: {r.error} (after {r.attempts} attempt(s))", err=True)
+    if failed:
+        raise PushFailed(f"{len(failed)} of {len(records)} push channel(s) failed; the digest is written")
+
+
+def push(
+    date: Annotated[str, typer.Argument(help="Announcement day YYYY-MM-DD of a written digest")],
+    to: Annotated[list[str] | None, typer.Option("--to", help="Only this [[push]] name (repeatable)")] = None,
+    out: Annotated[str | None, typer.Option(help="Digests folder [default: out_dir]")] = None,
+) -> None:
+    """(Re)send a written digest to every configured push channel, or only those named by --to."""
+    from ribao.commands.run import parse_date
+    from ribao.graph.push import resend
+    from ribao.settings import load_settings
+
+    day = parse_date(date)
+    if day is None:
+        raise typer.BadParameter("give the digest's date YYYY-MM-DD")
+    with cli_errors():
+        settings = load_settings(out_dir=out)
+        report_pushes(resend(settings, day, to or None))

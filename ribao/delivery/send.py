@@ -1,0 +1,126 @@
+"""Send a written digest to its push channels through Apprise: retried with backoff, never raising.
+
+Each channel yields a `DeliveryRecord` (ok or failed, with the reason); secrets expanded from the
+URL's ``${VAR}`` are masked in every reason. Blocking (Apprise is synchronous): call it off the
+event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apprise
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from ribao.delivery.channels import PushChannel, expand, with_timeouts
+from ribao.delivery.render import Message, render_for
+from ribao.errors import ConfigError
+from ribao.schemas import DeliveryRecord
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Mask the values expanded from the URL's variables (the run log masks the rest when it records)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+class _Refused(Exception):
+    """One attempt failed (Apprise returned False); the message is what Apprise logged."""
+
+
+@dataclass
+class DigestFiles:
+    """A written digest: its record (`<date>.json`), Markdown and HTML page texts."""
+
+    record: dict[str, Any]
+    markdown: str
+    html: str
+
+    @classmethod
+    def read(cls, json_path: Path) -> DigestFiles:
+        """Read `<date>.json` and the `.md` and `.html` beside it; raises `ConfigError` if one is missing."""
+        try:
+            return cls(
+                record=json.loads(json_path.read_text(encoding="utf-8")),
+                markdown=json_path.with_suffix(".md").read_text(encoding="utf-8"),
+                html=json_path.with_suffix(".html").read_text(encoding="utf-8"),
+            )
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the written digest {json_path}: {exc}") from exc
+
+
+def _attempt(url: str, msg: Message, body_format: str, secrets: list[str]) -> None:
+    obj = apprise.Apprise()
+    if not obj.add(url):
+        raise ConfigError("Apprise does not accept this URL")
+    with apprise.LogCapture(level=logging.WARNING) as logs:
+        for part in msg.parts:
+            title = (
+                msg.title
+                if len(msg.parts) == 1
+                else f"{msg.title} ({msg.parts.index(part) + 1}/{len(msg.parts)})"
+            )
+            if not obj.notify(body=part, title=title, body_format=body_format):
+                text = " ".join(logs.getvalue().split()) or "the service refused the message"  # type: ignore[union-attr]
+                raise _Refused(scrub(text, secrets)[:300])
+
+
+def send_channel(
+    channel: PushChannel,
+    files: DigestFiles,
+    *,
+    site_url: str | None,
+    retries: int = 3,
+    backoff_seconds: float = 2.0,
+    timeout_seconds: float = 10.0,
+) -> DeliveryRecord:
+    """Render the digest for `channel` and send it; retry `retries` times with exponential backoff
+    (`backoff_seconds`, doubling, at most 60 s). Returns the record; never raises for a failed send."""
+    spec = channel.spec
+    msg = render_for(spec, channel.scheme, record=files.record, markdown=files.markdown, html=files.html,
+                     site_url=site_url)  # fmt: skip
+    base = DeliveryRecord(
+        channel=channel.name, scheme=channel.scheme, format=spec.format, status="failed",
+        parts=len(msg.parts), bytes=sum(msg.sizes), cut=msg.cut, attempts=0,
+    )  # fmt: skip
+    try:
+        url, secrets = expand(channel.url)
+    except ConfigError as exc:
+        return base.model_copy(update={"error": str(exc)})
+    url = with_timeouts(url, timeout_seconds, spec.apprise_format)
+    attempts = 0
+    try:
+        for attempt in Retrying(
+            stop=stop_after_attempt(retries + 1),
+            wait=wait_exponential(multiplier=backoff_seconds, max=60),
+            retry=retry_if_exception_type(_Refused),
+            reraise=True,
+        ):
+            with attempt:
+                attempts = attempt.retry_state.attempt_number
+                _attempt(url, msg, spec.apprise_format, secrets)
+    except (_Refused, ConfigError) as exc:
+        return base.model_copy(update={"attempts": attempts, "error": scrub(str(exc), secrets)})
+    return base.model_copy(update={"status": "ok", "attempts": attempts})
+
+
+def deliver(
+    channels: list[PushChannel],
+    files: DigestFiles,
+    *,
+    site_url: str | None,
+    retries: int = 3,
+    backoff_seconds: float = 2.0,
+    timeout_seconds: float = 10.0,
+) -> list[DeliveryRecord]:
+    """Send the digest to each of `channels` in order; one `DeliveryRecord` per channel."""
+    return [
+        send_channel(c, files, site_url=site_url, retries=retries, backoff_seconds=backoff_seconds,
+                     timeout_seconds=timeout_seconds)
+        for c in channels
+    ]  # fmt: skip

@@ -1,0 +1,131 @@
+"""`ribao site build`: a static archive of every digest (index by date, day pages, search, Atom feed).
+
+The folder is deployable to GitHub Pages as it is: plain files, relative links, `.nojekyll`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ribao.delivery.page import WEEKDAYS_ZH, environment, render_page
+from ribao.errors import RibaoError
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+class SiteError(RibaoError):
+    """The digests folder holds no digest, or a `<date>.json` there cannot be read."""
+
+
+@dataclass
+class SiteResult:
+    """What `build_site` wrote: the folder, the days and the number of search entries."""
+
+    out: Path
+    days: list[str]
+    entries: int
+
+
+def read_records(digests: Path) -> list[dict[str, Any]]:
+    """Return the records of every `<YYYY-MM-DD>.json` in `digests`, newest first.
+
+    Raises `SiteError` for a missing folder, no digest, or an unreadable record (file named).
+    """
+    if not digests.is_dir():
+        raise SiteError(f"no digests folder {digests} (set out_dir or pass --digests)")
+    records = []
+    for path in sorted(digests.glob("????-??-??.json"), reverse=True):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            dt.date.fromisoformat(record["date"])
+            record["picks"]  # noqa: B018 - a record without picks is not a digest
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SiteError(f"cannot read digest {path}: {exc}") from exc
+        records.append(record)
+    if not records:
+        raise SiteError(f"no digests (<date>.json) in {digests}")
+    return records
+
+
+def search_entries(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return one search entry per pick: date, rank, title, reason and a lower-cased text to match."""
+    entries = []
+    for r in records:
+        for p in r["picks"]:
+            summary = p.get("summary") or {}
+            texts = [
+                p["title"],
+                p.get("reason") or "",
+                *(str(v) for v in summary.values() if isinstance(v, str)),
+            ]
+            entries.append(
+                {
+                    "date": r["date"],
+                    "rank": p["rank"],
+                    "title": p["title"],
+                    "reason": p.get("reason") or "",
+                    "text": " ".join(texts).lower(),
+                }
+            )
+    return entries
+
+
+def atom_feed(records: list[dict[str, Any]], site_url: str | None) -> bytes:
+    """Return an Atom feed with one entry per digest (newest first); links absolute with `site_url`."""
+    base = (site_url or "").rstrip("/")
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = "ArXiv AI 日报"
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = base + "/" if base else "urn:ribao:digests"
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = f"{records[0]['date']}T00:00:00Z"
+    ET.SubElement(feed, f"{{{ATOM}}}link", href=f"{base}/feed.xml" if base else "feed.xml", rel="self")
+    for r in records:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = f"ArXiv AI 日报 {r['date']}"
+        link = f"{base}/{r['date']}.html" if base else f"{r['date']}.html"
+        ET.SubElement(entry, f"{{{ATOM}}}link", href=link)
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = f"urn:ribao:digest:{r['date']}"
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = f"{r['date']}T00:00:00Z"
+        ET.SubElement(entry, f"{{{ATOM}}}author").append(_name("ribao"))
+        titles = "; ".join(f"{p['rank']}. {p['title']}" for p in r["picks"])
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = titles
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _name(text: str) -> ET.Element:
+    el = ET.Element(f"{{{ATOM}}}name")
+    el.text = text
+    return el
+
+
+def build_site(digests: Path, out: Path, *, site_url: str | None = None) -> SiteResult:
+    """Write the archive of every digest in `digests` to `out` (replaced): `index.html`, a
+    `<date>.html` per day, `search.json`, `feed.xml` and `.nojekyll`. Raises `SiteError`."""
+    records = read_records(digests)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    entries = search_entries(records)
+    days = []
+    for r in records:
+        (tmp / f"{r['date']}.html").write_text(render_page(r, index_url="index.html"), encoding="utf-8")
+        day = dt.date.fromisoformat(r["date"])
+        first = min(r["picks"], key=lambda p: p["rank"])["title"] if r["picks"] else ""
+        days.append(
+            {"date": r["date"], "weekday": WEEKDAYS_ZH[day.weekday()], "picked": len(r["picks"]),
+             "scanned": r["scanned"], "first_title": first}
+        )  # fmt: skip
+    index = environment().get_template("index.html.j2").render(days=days, entries=entries)
+    (tmp / "index.html").write_text(index, encoding="utf-8")
+    (tmp / "search.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    (tmp / "feed.xml").write_bytes(atom_feed(records, site_url))
+    (tmp / ".nojekyll").write_text("", encoding="utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return SiteResult(out=out, days=[d["date"] for d in days], entries=len(entries))

@@ -1,0 +1,1 @@
+"""Full text of the picked papers: fetch (HTML → PDF → LaTeX e-print), cache, extract, sanitise, budget."""

@@ -1,0 +1,92 @@
+"""Loopback receivers for the push tests: an HTTP webhook (ok, 500 or hanging) and an SMTP server."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+class Webhook:
+    """A webhook on 127.0.0.1 recording each request's path and body; `mode` ok | fail | hang."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.mode = "ok"
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+                if hook.mode == "hang":
+                    time.sleep(3)
+                code = 500 if hook.mode == "fail" else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"json://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every received message, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+def parts(msg: Message) -> dict[str, str]:
+    """Return a received message's text parts by content type (decoded)."""
+    out = {}
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            out[part.get_content_type()] = part.get_payload(decode=True).decode(
+                part.get_content_charset() or "utf-8"
+            )  # type: ignore[union-attr]
+    return out
