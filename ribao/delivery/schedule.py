@@ -9,10 +9,11 @@ from ribao.errors import ConfigError
 
 WORKFLOW_PATH = Path(".github/workflows/ribao.yml")
 
-# For a server: crontab -e (times in UTC; the machine's TZ=UTC). Exit 3 (no announcement) is silent.
+# For a server: crontab -e (times in UTC; the machine's TZ=UTC). Exit 3 (no announcement) counts as
+# success; any other failure keeps a non-zero status (and cron mails the one error line).
 CRON_EXAMPLE = """\
 # m h dom mon dow  command   (05:30 UTC Mon-Fri: after arXiv's 20:00 US-Eastern announcement, both DST cases)
-30 5 * * 1-5  RIBAO_HOME=$HOME/.local/share/ribao ribao run --llm deepseek --quiet; [ $? -eq 3 ] || true
+30 5 * * 1-5  RIBAO_HOME=$HOME/.local/share/ribao ribao run --llm deepseek --quiet || [ $? -eq 3 ]
 """
 
 

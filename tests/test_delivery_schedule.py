@@ -1,0 +1,96 @@
+"""The workflow `ribao init github-actions` writes: when it fires, what it keeps, how it exits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from ribao.delivery.schedule import CRON_EXAMPLE, write_workflow
+from ribao.errors import ConfigError
+
+EASTERN = ZoneInfo("America/New_York")
+
+
+def _workflow(tmp_path: Path) -> dict:
+    return yaml.safe_load(write_workflow(tmp_path).read_text(encoding="utf-8"))
+
+
+def _fire_times(cron: str, start: dt.date, days: int) -> list[dt.datetime]:
+    """Expand a 'M H * * D1-D2' cron line (the only form the workflow uses) into UTC instants."""
+    minute, hour, dom, month, dow = cron.split()
+    assert (dom, month) == ("*", "*")
+    lo, hi = (int(x) for x in dow.split("-"))
+    out = []
+    for i in range(days):
+        day = start + dt.timedelta(days=i)
+        if lo <= day.isoweekday() % 7 <= hi:  # cron: 0 = Sunday
+            out.append(dt.datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=dt.UTC))
+    return out
+
+
+@pytest.mark.parametrize("start", [dt.date(2026, 1, 11), dt.date(2026, 7, 12)], ids=["EST", "EDT"])
+def test_the_schedule_fires_once_after_each_announcement_evening_in_both_dst_cases(tmp_path, start):
+    on = _workflow(tmp_path)[True]  # YAML 1.1 reads the key `on` as True
+    (cron,) = [entry["cron"] for entry in on["schedule"]]
+    fires = _fire_times(cron, start, 7)
+    # arXiv announces Sunday to Thursday at 20:00 US-Eastern: one run for each, 2-6 hours after it.
+    evenings = [start + dt.timedelta(days=i) for i in range(5)]  # Sun..Thu
+    assert [e.isoweekday() % 7 for e in evenings] == [0, 1, 2, 3, 4]
+    assert len(fires) == len(evenings)
+    for evening, fire in zip(evenings, fires, strict=True):
+        announced = dt.datetime.combine(evening, dt.time(20, 0), tzinfo=EASTERN)
+        assert dt.timedelta(hours=2) <= fire - announced <= dt.timedelta(hours=6), (evening, fire)
+
+
+def test_the_workflow_keeps_the_home_treats_no_announcement_as_success_and_stays_enabled(tmp_path):
+    steps = _workflow(tmp_path)["jobs"]["digest"]["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    restore = steps[uses.index("actions/cache/restore@v4")]
+    save = steps[uses.index("actions/cache/save@v4")]
+    assert restore["with"]["path"] == save["with"]["path"] == ".ribao"
+    assert save["if"] == "always()"  # a failed run still keeps its run log and day cache
+    run = next(s for s in steps if s.get("id") == "run")["run"]
+    # Replay the step's exit policy in a real shell for each exit status ribao documents.
+    for status, expected in [(0, 0), (1, 1), (2, 2), (3, 0), (4, 4), (5, 0)]:
+        script = run.replace("ribao run --llm deepseek --quiet", f"(exit {status})").replace(
+            '>> "$GITHUB_OUTPUT"', ">/dev/null"
+        )
+        assert subprocess.run(["bash", "-c", script], capture_output=True).returncode == expected, status
+    names = [s.get("name", "") for s in steps]
+    keepalive = steps[names.index("Keepalive")]
+    assert "/enable" in keepalive["run"]
+    fail_on_push = next(s for s in steps if s.get("name", "").startswith("Fail when a push channel failed"))
+    assert fail_on_push["if"] == "steps.run.outputs.status == '5'"
+
+
+def test_an_existing_workflow_is_kept_unless_forced(tmp_path):
+    path = write_workflow(tmp_path)
+    path.write_text("mine", encoding="utf-8")
+    with pytest.raises(ConfigError, match="--force"):
+        write_workflow(tmp_path)
+    assert path.read_text(encoding="utf-8") == "mine"
+    write_workflow(tmp_path, force=True)
+    assert "cron" in path.read_text(encoding="utf-8")
+
+
+def test_the_init_command_writes_the_workflow(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "ribao", "init", "github-actions", "--root", str(tmp_path)],
+        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".github/workflows/ribao.yml").is_file()
+
+
+@pytest.mark.parametrize("status, expected", [(0, 0), (3, 0), (1, 1), (5, 1)])
+def test_the_cron_example_is_quiet_only_for_no_announcement(status, expected):
+    line = CRON_EXAMPLE.splitlines()[-1]
+    command = line.split(None, 5)[5]
+    # A stand-in `ribao` that exits with the given status; the line itself runs unchanged.
+    assert subprocess.run(["bash", "-c", f"ribao() {{ return {status}; }}; {command}"]).returncode == expected
