@@ -111,7 +111,7 @@ def test_no_secret_reaches_the_database_file(env: None, tmp_path: Path) -> None:
             messages=[{"role": "system", "content": leaky}, {"role": "human", "content": "hi"}],
         )
         bad = bad.model_copy(update={"raw": leaky})
-        log.record_calls("r1", "write_summary", [bad], [None], [None], task_id="t1")
+        log.record_calls("r1", "write_summary", [bad], task_id="t1")
         now = dt.datetime.now(dt.UTC)
         log.record_node(
             "r1",

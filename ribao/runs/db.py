@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ribao.errors import RibaoError
-from ribao.ledger import add_costs
+from ribao.ledger import add_costs, total_cost
 from ribao.runs.migrations import RunLogError, migrate
 from ribao.runs.redact import known_secrets, mask_keys, safe_settings, scrub_value
 from ribao.runs.rows import (
@@ -24,7 +24,6 @@ from ribao.runs.rows import (
     RunRow,
     iso_utc,
     jsonable,
-    total_cost,
 )
 
 if TYPE_CHECKING:
@@ -180,16 +179,10 @@ class RunLog:
         run_id: str,
         node: str,
         calls: Sequence[LLMCall],
-        costs: Sequence[float | None] | None = None,
-        currencies: Sequence[str | None] | None = None,
         *,
         task_id: str | None = None,
     ) -> None:
-        """Record `calls` (in order) made by one task of `node`; `costs[i]` is call i's cost or None."""
-        costs = list(costs) if costs is not None else [None] * len(calls)
-        currencies = list(currencies) if currencies is not None else [None] * len(calls)
-        if not len(costs) == len(currencies) == len(calls):
-            raise ValueError(f"{len(calls)} calls but {len(costs)} costs and {len(currencies)} currencies")
+        """Record `calls` (in order) made by one task of `node`, each with the cost it was priced at."""
         self._write(
             run_id,
             """INSERT INTO llm_calls (run_id, seq, node, task_id, agent, model, task, messages, raw, parsed,
@@ -198,8 +191,8 @@ class RunLog:
                  ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(run_id, run_id, node, task_id, c.agent, c.model, self._text(c.task), self._json(c.messages),
               self._text(c.raw), self._json(c.parsed), c.input_tokens, c.output_tokens, c.cached_tokens,
-              c.latency_s, cost, currency, self._text(c.error), iso_utc())
-             for c, cost, currency in zip(calls, costs, currencies, strict=True)],
+              c.latency_s, c.cost, c.currency, self._text(c.error), iso_utc())
+             for c in calls],
         )  # fmt: skip
 
     def finish_run(

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ribao import ledger
-from ribao.runs.rows import AgentUsage, RunRow, total_cost
+from ribao.runs.rows import AgentUsage, RunRow
 
 STATUS_STYLE = {
     "done": "green",
@@ -90,7 +90,7 @@ def settings_summary(settings: dict[str, Any]) -> list[str]:
 
 def usage_table(usage: dict[str, AgentUsage], currency: str | None) -> tuple[Table, AgentUsage]:
     """Return the per-agent table with a total row, and that total (what the header must equal)."""
-    cost, cur = total_cost(usage.values())
+    cost, cur = ledger.total_cost(usage.values())
     total = AgentUsage(
         calls=sum(u.calls for u in usage.values()),
         input_tokens=sum(u.input_tokens for u in usage.values()),

@@ -6,13 +6,11 @@ import datetime as dt
 import json
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
-
-from ribao.ledger import add_costs
 
 
 def iso_utc(value: dt.datetime | None = None) -> str:
@@ -163,12 +161,6 @@ class AgentUsage(BaseModel):
     cached_tokens: int = 0
     cost: float | None = None
     currency: str | None = None
-
-
-def total_cost(agents: Iterable[AgentUsage]) -> tuple[float | None, str | None]:
-    """Return the summed cost and currency of per-agent totals: 0 with no calls, None when any is unknown
-    or the currencies differ (no exchange rate is ever assumed)."""
-    return add_costs((a.cost, a.currency) for a in agents)
 
 
 def jsonable(value: Any) -> Any:
