@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
@@ -20,11 +20,9 @@ from ribao.delivery.channels import PushChannel
 from ribao.errors import ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
+from ribao.registry import AgentName
 from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
-
-AgentName = Literal["screener", "critic", "writer", "editor"]
-AGENTS: tuple[AgentName, ...] = ("screener", "critic", "writer", "editor")
 
 
 def default_home() -> Path:

@@ -26,11 +26,12 @@ from ribao.llm.pricing import make_pricing
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
+from ribao.registry import AGENTS
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord, Listing
-from ribao.settings import AGENTS, Settings
+from ribao.settings import Settings
 from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
 from ribao.state import DigestState, screened
 
