@@ -85,6 +85,8 @@ class FulltextError(RibaoError):
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
 class PushFailed(RibaoError):
     """The digest was written, but one or more push channels failed after their retries."""
 
