@@ -17,7 +17,7 @@ from pydantic_settings import (
 )
 
 from ribao.delivery.channels import PushChannel
-from ribao.errors import ConfigError
+from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
 from ribao.registry import AgentName
@@ -240,15 +240,18 @@ def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
     Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
-    and for a key of config.toml that no setting has (naming the nearest valid one).
+    and for a key of config.toml that no setting has (naming the nearest valid one); `BadFlag`
+    (exit status 2) when every invalid value came from a flag.
     """
     check_config_file(default_home() / "config.toml", Settings)
+    given = {k: v for k, v in flags.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        from_flags = all(e["loc"] and e["loc"][0] in given for e in exc.errors())
+        raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc
