@@ -88,7 +88,7 @@ def test_secret_looking_keys_and_values_are_masked() -> None:
 
 def test_invalid_settings_fail_in_one_line(home: Path) -> None:
     result = invoke("config", "show", "--set", "must_read=99")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a flag's value: bad usage
     assert (
         result.output.strip()
         == "ribao: error: invalid settings: must_read: Input should be less than or equal to 10"

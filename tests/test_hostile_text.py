@@ -132,6 +132,15 @@ def test_a_hostile_category_cannot_break_the_table_or_let_html_through(tmp_path:
     assert md_code("cs.LG (机器学习)") == "`cs.LG (机器学习)`"
 
 
+def test_every_real_category_name_is_shown_as_a_code_span() -> None:
+    # "cs.DC (分布式、并行与集群计算)" once lost its backticks to the 、 in its Chinese name
+    from ribao.sources.categories import CATEGORY_NAMES_ZH
+
+    for code, name in CATEGORY_NAMES_ZH.items():
+        shown = f"{code} ({name})"
+        assert md_code(shown) == f"`{shown}`", shown
+
+
 def test_every_escaper_cleans_first() -> None:
     hostile = f"a{BIDI}b\x00c<script>&amp;"
     assert md_inline(hostile) == r"abc\<script\>\&"

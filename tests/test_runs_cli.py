@@ -51,6 +51,14 @@ def test_list_shows_the_latest_runs_first(populated: Path) -> None:
     assert re.search(r"done\s+2\s+10,670\s+¥0\.0342", lines[2])
 
 
+def test_list_piped_keeps_whole_rows(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS")  # piped, no terminal width: rich alone would wrap at 80 columns
+    lines = invoke("list").output.splitlines()
+    assert len(lines) == 4  # the header and one line per run
+    assert [line.split()[0] for line in lines[1:]] == [RUN_C, RUN_B, RUN_A]
+    assert lines[0].split() == ["run", "started", "day", "status", "picks", "tokens", "cost", "time"]
+
+
 def test_list_json_and_status_filter(populated: Path) -> None:
     rows = json.loads(invoke("list", "--json").output)
     assert [r["run_id"] for r in rows] == [RUN_C, RUN_B, RUN_A]

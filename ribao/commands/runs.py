@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, command_group
 from ribao.errors import ConfigError
 
 if TYPE_CHECKING:
     from ribao.runs.db import RunLog
 
-runs_app = typer.Typer(
+runs_app = command_group(
     help="The run log (<home>/runs.sqlite): every run, its settings, picks, tokens, cost and LLM calls.",
     no_args_is_help=True,
 )
@@ -62,9 +62,15 @@ def _open() -> RunLog:
 
 
 def _console() -> Any:
+    """A console for tables: the terminal's width (or ``COLUMNS``), or, piped as in ``runs list | grep``,
+    wide enough that no row is wrapped or cut: rich would otherwise assume 80 columns and clip ids."""
+    import os
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=False, width=400 if piped else None)
 
 
 def _echo_json(value: Any) -> None:

@@ -26,12 +26,19 @@ from ribao.llm.pricing import make_pricing, unpriced
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
+from ribao.registry import AGENTS
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord, Listing
-from ribao.settings import AGENTS, Settings
-from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
+from ribao.settings import Settings
+from ribao.sources import (
+    StarsResult,
+    check_source,
+    fetch_stars,
+    read_listing,
+    require_announcement_day,
+)
 from ribao.state import DigestState, screened
 
 
@@ -287,8 +294,10 @@ def execute(
 
     if settings.delivery.enabled and settings.push:  # a bad channel fails before any LLM call
         check_env(select(settings.push, settings.delivery.only or None))
-    if settings.source == "arxiv" and date is not None and not resume:
-        require_announcement_day(date, settings.holidays)  # before any model, key or server is needed
+    if not resume:  # before any run record, model, key or server is needed
+        check_source(settings.source)
+        if settings.source == "arxiv" and date is not None:
+            require_announcement_day(date, settings.holidays)
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.
     settings = settings.model_copy(update={"out_dir": settings.out_dir.resolve()})
     memory = open_memory(settings)
