@@ -6,11 +6,13 @@ import datetime as dt
 import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
+
+from ribao.ledger import total_cost
 
 
 def iso_utc(value: dt.datetime | None = None) -> str:
@@ -161,6 +163,21 @@ class AgentUsage(BaseModel):
     cached_tokens: int = 0
     cost: float | None = None
     currency: str | None = None
+
+
+def sum_usage(agents: Iterable[AgentUsage], currency: str | None = None) -> AgentUsage:
+    """Return the total of per-agent usage: calls and tokens summed, cost by `ribao.ledger.total_cost`
+    (None when any is unknown or the currencies differ; no agents cost 0 in `currency`)."""
+    agents = list(agents)
+    cost, cur = total_cost(agents, currency)
+    return AgentUsage(
+        calls=sum(a.calls for a in agents),
+        input_tokens=sum(a.input_tokens for a in agents),
+        output_tokens=sum(a.output_tokens for a in agents),
+        cached_tokens=sum(a.cached_tokens for a in agents),
+        cost=cost,
+        currency=cur or currency,
+    )
 
 
 def jsonable(value: Any) -> Any:
