@@ -79,7 +79,7 @@ def test_scrub_masks_credentials_and_leaves_prose_alone() -> None:
     assert scrub(f"key {DEEPSEEK_KEY}!", []) == "key ***!"
     assert scrub(f"Authorization: Bearer {BEARER}") == "Authorization: Bearer ***"
     assert scrub("https://user:hunter22@proxy.example/v1?api_key=abc123&x=1") == (
-        "https://***@proxy.example/v1?api_key=***&x=1"
+        "https://user:***@proxy.example/v1?api_key=***&x=1"
     )
     assert scrub('{"api-key": "abcdefgh12345"}') == '{"api-key": "***"}'
     assert scrub(f"prefix{CUSTOM_KEY}suffix", [CUSTOM_KEY, "short"]) == "prefix***suffix"
