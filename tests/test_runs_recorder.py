@@ -177,7 +177,7 @@ def test_status_for_maps_outcomes() -> None:
 
 def test_brief_cuts_node_inputs_down() -> None:
     paper = Paper(arxiv_id="2602.00001", title="T", title_display="T", abstract="a" * 999,
-                  abstract_display="a", primary_category="cs.CL")  # fmt: skip
+                  primary_category="cs.CL")  # fmt: skip
     state = {"candidates": [paper] * 5, "note": "x" * 500, "llm_calls": [1, 2], "n": 3}
     assert brief(state, items=3, chars=10) == {
         "candidates": [{"arxiv_id": "2602.00001", "title": "T"}] * 3 + ["… 2 more"],
