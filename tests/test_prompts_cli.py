@@ -188,7 +188,7 @@ def test_prompts_dir_option_replaces_the_home_folder(user: Path, tmp_path: Path)
 
 def test_the_catalogue_covers_every_packaged_file() -> None:
     assert set(sample_variables()) == {f.rel for f in prompt_files()}
-    assert len(prompt_files()) == 12
+    assert len(prompt_files()) == 13
 
 
 def shape(value: Any) -> Any:
