@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
@@ -17,14 +17,12 @@ from pydantic_settings import (
 )
 
 from ribao.delivery.channels import PushChannel
-from ribao.errors import ConfigError
+from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
+from ribao.registry import AgentName
 from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
-
-AgentName = Literal["screener", "critic", "writer", "editor"]
-AGENTS: tuple[AgentName, ...] = ("screener", "critic", "writer", "editor")
 
 
 def default_home() -> Path:
@@ -247,15 +245,18 @@ def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
     Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
-    and for a key of config.toml that no setting has (naming the nearest valid one).
+    and for a key of config.toml that no setting has (naming the nearest valid one); `BadFlag`
+    (exit status 2) when every invalid value came from a flag.
     """
     check_config_file(default_home() / "config.toml", Settings)
+    given = {k: v for k, v in flags.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        from_flags = all(e["loc"] and e["loc"][0] in given for e in exc.errors())
+        raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc

@@ -84,9 +84,10 @@ class NotableOutput(BaseModel):
     one_line: str = Field(min_length=4, max_length=300, description="一句话推荐")
 
 
-# Text without ASCII digits, quotes or backslashes, of a bounded length: a grammar llama.cpp can
-# compile (its converter ignores maxLength when a pattern is given, so the bounds go in the pattern).
-_DIGIT_FREE = r'^[^0-9"\\]{%d,%d}$'
+# Text without digits (ASCII or full-width), quotes or backslashes, of a bounded length: a grammar
+# llama.cpp can compile (its converter ignores maxLength when a pattern is given, so the bounds go in
+# the pattern). Chinese numerals stay allowed: 一 and 十 are also parts of everyday words (统一, 十分).
+_DIGIT_FREE = r'^[^0-9０-９"\\]{%d,%d}$'
 
 
 def digit_free(model: type[BaseModel]) -> type[BaseModel]:
