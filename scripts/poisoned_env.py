@@ -35,6 +35,7 @@ notable = 29
 max_critic_rounds = 5
 screener_batch_size = 3
 screener_abstract_words = 11
+triage_abstract_words = 12
 shortlist_factor = 7
 structured_retries = 0
 editor_lead = false
