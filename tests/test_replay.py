@@ -51,7 +51,7 @@ def replace_first(name: str, schema: dict[str, Any], messages: list[Any]) -> dic
 
 
 def shown(outcome: ReplayOutcome, capsys: pytest.CaptureFixture[str]) -> str:
-    _show(ReplayReport(outcome, "01RECORDED", "01REPLAY", None, None, "CNY"))
+    _show(ReplayReport(outcome, "01RECORDED", "01REPLAY", None, "CNY", None, "CNY"))
     return capsys.readouterr().out
 
 

@@ -14,7 +14,7 @@ from ribao.state import DigestState, merge_scores
 def paper(i: int) -> Paper:
     return Paper(
         arxiv_id=f"2602.{i:05d}", title=f"Paper {i}", title_display=f"Paper {i}", abstract="An abstract.",
-        abstract_display="An abstract.", authors=["A"],
+        authors=["A"],
         primary_category="cs.CL", categories=["cs.CL"],
     )  # fmt: skip
 

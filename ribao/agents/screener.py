@@ -104,6 +104,7 @@ async def _rank(
         agent="screener",
         task=f"rank round {round_no}",
         retries=s.structured_retries,
+        price=ctx.price,
     )
     calls.extend(made)
     position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
@@ -133,6 +134,7 @@ async def _rank(
         agent="screener",
         task=f"reasons round {round_no}",
         retries=s.structured_retries,
+        price=ctx.price,
     )
     calls.extend(made)
     return [

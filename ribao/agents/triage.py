@@ -38,6 +38,7 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
         agent="screener",
         task=f"triage {n}/{count}",
         retries=ctx.settings.structured_retries,
+        price=ctx.price,
     )
     scores = {p.arxiv_id: int(getattr(out, keys[p.arxiv_id])) for p in papers}
     runtime.stream_writer(

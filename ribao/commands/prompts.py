@@ -39,9 +39,9 @@ def user_dir(prompts_dir: Path | None) -> Path:
     """Return `prompts_dir`, else `<home>/prompts` from the settings; raises `ConfigError` on bad settings."""
     if prompts_dir is not None:
         return prompts_dir
-    from ribao.settings_sources import checked_settings
+    from ribao.settings import load_settings
 
-    return checked_settings({}).home / "prompts"
+    return load_settings().home / "prompts"
 
 
 def _sha(path: Path) -> str:

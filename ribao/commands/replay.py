@@ -51,7 +51,7 @@ def _money(cost: float | None, currency: str) -> str:
 def _show(report: ReplayReport) -> None:
     from rich.console import Console
 
-    outcome, currency = report.outcome, report.currency
+    outcome = report.outcome
     console = Console(highlight=False)
     console.print(
         f"[bold]replay[/bold] of {outcome.agent} in run {report.run_id} (recorded as {report.replay_id})"
@@ -59,8 +59,9 @@ def _show(report: ReplayReport) -> None:
     show = {"picks": _picks, "critiques": _critique, "summaries": _summaries, "lead": _lead}
     (output,) = outcome.recorded
     show[output](outcome, console)
-    console.print(f"recorded: {_tokens(outcome.recorded_calls)}, {_money(report.recorded_cost, currency)}")
-    console.print(f"replay:   {_tokens(outcome.new_calls)}, {_money(report.new_cost, currency)}")
+    recorded = _money(report.recorded_cost, report.recorded_currency)
+    console.print(f"recorded: {_tokens(outcome.recorded_calls)}, {recorded}")
+    console.print(f"replay:   {_tokens(outcome.new_calls)}, {_money(report.new_cost, report.currency)}")
 
 
 def _picks(outcome: ReplayOutcome, console: Console) -> None:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ribao.commands import cli_errors, command_group
-from ribao.errors import ConfigError
 from ribao.registry import Agent
 
 if TYPE_CHECKING:
@@ -38,18 +37,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tab
 
 
 def run_log_path() -> Path:
-    """Return `<home>/runs.sqlite` (home from `RIBAO_HOME`/config); raises `ConfigError` on bad settings."""
-    from pydantic import ValidationError
-
+    """Return `<home>/runs.sqlite` of the effective settings (`load_settings`: home from `RIBAO_HOME`,
+    config.toml checked); raises `ConfigError` on bad settings."""
     from ribao.runs.db import FILENAME
-    from ribao.settings import Settings
+    from ribao.settings import load_settings
 
-    try:
-        return Settings().home / FILENAME
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    return load_settings().home / FILENAME
 
 
 def _open() -> RunLog:

@@ -52,16 +52,17 @@ class ReplayOutcome:
 
 @dataclass
 class ReplayReport:
-    """A finished `replay_run`: the outcome, both run ids, and the cost of each side.
+    """A finished `replay_run`: the outcome, both run ids, and the cost of each side's calls.
 
-    `recorded_cost` is the agent's cost in the recorded run's log (None: unknown, or no calls);
-    `new_cost` prices the replay's calls; both in `currency`.
+    Costs are the sums of the calls' recorded costs (`ribao.ledger.total_cost`), None when one is
+    unknown or the currencies differ.
     """
 
     outcome: ReplayOutcome
     run_id: str
     replay_id: str
     recorded_cost: float | None
+    recorded_currency: str
     new_cost: float | None
     currency: str
 
@@ -156,7 +157,6 @@ def replay_run(
     home = home or load_settings().home
     with RunLog.open(home) as log:
         row = log.get_run(ref)
-        recorded_usage = log.usage_by_agent(row.run_id).get(agent)
     settings = settings_of_run(row.settings)
     updates: dict[str, Any] = {}
     if prompts_dir:
@@ -181,9 +181,12 @@ def replay_run(
         except BaseException as exc:
             log.finish_run(replay_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
-        costs = [ctx.total_cost([c]) for c in outcome.new_calls]
-        log.record_calls(replay_id, agent, outcome.new_calls, [c for c, _ in costs], [u for _, u in costs])
+        log.record_calls(replay_id, agent, outcome.new_calls)
         log.finish_run(replay_id, status="replay", date=row.date, prompts=ctx.prompts.used)
-        new_cost, currency = ctx.total_cost(outcome.new_calls)
-    recorded_cost = recorded_usage.cost if recorded_usage else None
-    return ReplayReport(outcome, row.run_id, replay_id, recorded_cost, new_cost, currency)
+    return ReplayReport(
+        outcome,
+        row.run_id,
+        replay_id,
+        *ctx.total_cost(outcome.recorded_calls),
+        *ctx.total_cost(outcome.new_calls),
+    )

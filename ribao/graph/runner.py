@@ -22,7 +22,7 @@ from ribao.fulltext.tokens import TokenBudget, TokenCounter
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
-from ribao.llm.pricing import make_pricing
+from ribao.llm.pricing import make_pricing, unpriced
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
@@ -138,10 +138,6 @@ def build_context(
 ) -> RunContext:
     """Return the context of one run: models, prompt library, listing reader, memory and pricing."""
     prices = {name: Price(**p.model_dump(), source="config") for name, p in settings.prices.items()}
-
-    def unpriced(calls: Any) -> tuple[float | None, str]:
-        return None, settings.currency
-
     return RunContext(
         settings=settings,
         models=dict(models),
@@ -150,7 +146,7 @@ def build_context(
         run_id=run_id,
         memory=memory,
         local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
-        pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
+        price=make_pricing(configs, prices, settings.currency) if configs else unpriced,
         stars=github_stars(settings),
         fulltext=lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day),
         writer_budget=writer_budget(settings, models, configs),
@@ -216,7 +212,7 @@ async def run_digest(
     config = thread_config(run_id, settings)
     tracer.line(f"[bold]ribao[/bold] {'resuming run' if resume else 'run'} {run_id}")
     with RunLog.open(settings.home) as log:
-        recorder = RunRecorder(log, run_id, pricing=ctx.pricing)
+        recorder = RunRecorder(log, run_id)
         recorder.start(settings, date=date, models=configs)
         try:
             async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
