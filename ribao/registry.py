@@ -79,6 +79,7 @@ REGISTRY: dict[AgentName, AgentSpec] = {
                 _prompt("screener", "reasons", "candidates"),
                 _prompt("screener", "system"),
                 _prompt("screener", "triage", "batch_index batch_count candidates flags"),  # agents/triage.py
+                _prompt("screener", "triage_rules"),  # agents/triage.py: appended to the system prompt
             ),
             # The first round: every triage batch, then rank and reasons.
             ReplaySpec(start=("triage_batch", "screen_papers"), stop="screen_papers", output="picks"),

@@ -148,7 +148,12 @@ class Settings(BaseSettings):
     notable: int = Field(default=10, ge=0, le=30)
     max_critic_rounds: int = Field(default=2, ge=1, le=5)
     screener_batch_size: int = Field(default=20, ge=2, le=200, description="Candidates per triage call")
-    screener_abstract_words: int = Field(default=60, ge=10, description="Abstract words shown per candidate")
+    screener_abstract_words: int = Field(
+        default=60, ge=10, description="Abstract words shown per candidate when ranking and to the critic"
+    )
+    triage_abstract_words: int = Field(
+        default=50, ge=5, description="Abstract words shown per candidate in triage (scripts/triage_view.py)"
+    )
     shortlist_factor: int = Field(default=2, ge=1, description="Shortlist = factor x (must_read + notable)")
     structured_retries: int = Field(default=2, ge=0, description="Re-asks after a reply breaks its schema")
     editor_lead: bool = Field(default=True, description="Let the editor write a one-paragraph lead")

@@ -190,7 +190,7 @@ def test_prompts_dir_option_replaces_the_home_folder(user: Path, tmp_path: Path)
 def test_the_registry_lists_every_packaged_file_and_the_samples_its_variables() -> None:
     packaged = {p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.glob("*/*.md.j2")}
     assert {f.rel for f in prompt_files()} == set(PROMPTS) == packaged
-    assert len(prompt_files()) == 12
+    assert len(prompt_files()) == 13
     samples = sample_variables()
     assert {rel: set(v) for rel, v in samples.items()} == {rel: p.variables for rel, p in PROMPTS.items()}
 

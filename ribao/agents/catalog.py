@@ -93,6 +93,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     against a real (scripted) run.
     """
     from ribao.agents.candidates import candidate_keys, flag_views, view
+    from ribao.agents.triage import triage_view
     from ribao.digest import WEEKDAYS_ZH, cost_text, digest_items
     from ribao.schemas import CriticDecision, MemoryFlag, Pick, RubricScores, Summary
     from ribao.settings import Settings
@@ -105,6 +106,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     papers = [by_id[i] for i in SAMPLE_IDS]
     picked, alternates = papers[:4], papers[4:]
     words = Settings.model_fields["screener_abstract_words"].default
+    triage_words = Settings.model_fields["triage_abstract_words"].default
     shown = {p.arxiv_id: keys[p.arxiv_id] for p in papers}
     views = {p.arxiv_id: view(p, keys[p.arxiv_id], words) for p in papers}
 
@@ -149,11 +151,12 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     excerpt = "1 Introduction\n" + papers[0].abstract
     return {
         "screener/system.md.j2": {},
+        "screener/triage_rules.md.j2": {},
         "screener/triage.md.j2": {
             "batch_index": 1,
             "batch_count": 9,
-            "candidates": list(views.values()),
-            "flags": flags,
+            "candidates": [triage_view(p, f"P{i:02d}", triage_words) for i, p in enumerate(papers, start=1)],
+            "flags": flag_views([flag], {p.arxiv_id: f"P{i:02d}" for i, p in enumerate(papers, start=1)}),
         },
         "screener/rank.md.j2": {
             "round": 2,
