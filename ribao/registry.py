@@ -11,6 +11,7 @@ graph and checks every render against it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TypeAlias
 
 #: An agent's name, one of `AGENTS`.
@@ -117,6 +118,9 @@ REGISTRY: dict[AgentName, AgentSpec] = {
 
 #: Agent names in pipeline order.
 AGENTS: tuple[AgentName, ...] = tuple(REGISTRY)
+
+#: The agent names as an enum, for a command-line choice (an unknown name exits 2).
+Agent = StrEnum("Agent", [(a, a) for a in AGENTS])  # type: ignore[misc]
 
 #: The agents as a help text says them: "screener, critic, writer or editor".
 AGENTS_TEXT = f"{', '.join(AGENTS[:-1])} or {AGENTS[-1]}"
