@@ -1,8 +1,9 @@
 """The agent registry: per agent, its prompt files, the variables its code passes each file, how to replay it.
 
 A leaf module (it imports nothing of ribao). Everything that lists agents derives from `REGISTRY`:
-`ribao.settings.AGENTS` (one model per agent), the prompt catalogue and `ribao prompts check`
-(`ribao.agents.catalog`), `ribao replay` (`ribao.graph.replay`) and the prompt library itself,
+the settings' agent names and the runner's one model per agent (`ribao.graph.runner.model_configs`),
+the prompt catalogue and `ribao prompts check` (`ribao.agents.catalog`), `--agent` of `ribao replay`
+and `ribao runs trace`, the replay itself (`ribao.graph.replay`) and the prompt library,
 which refuses to render a file with other variables or filters than the ones listed here — so the
 code that renders a template cannot drift from this record (`tests/test_prompts_cli.py` runs the
 graph and checks every render against it).
