@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from ribao.agents.ask import ask
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LeadOutput, digit_free
 from ribao.calls import LLMCall
@@ -14,7 +15,6 @@ from ribao.context import RunContext
 from ribao.delivery.page import render_page
 from ribao.digest import cost_text, digest_record, output_files, render_markdown, usage_totals
 from ribao.errors import MissingSummary
-from ribao.llm.structured import ainvoke_structured
 from ribao.state import DigestState, screened
 
 
@@ -49,18 +49,16 @@ async def ask_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCa
         }
         for p in state["picks"]
     ]
-    out, calls = await ainvoke_structured(
-        ctx.model("editor"),
+    out, calls = await ask(
+        ctx,
+        "editor",
         digit_free(LeadOutput) if ctx.constrained("editor") else LeadOutput,
         [
             SystemMessage(ctx.prompts.render("editor", "system")),
             HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
         ],
-        agent="editor",
         task="lead",
         check=numbers_from(_lead_source(state)),
-        retries=ctx.settings.structured_retries,
-        price=ctx.price,
     )
     return str(out.lead).strip(), calls  # type: ignore[attr-defined]
 
