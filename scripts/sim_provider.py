@@ -159,6 +159,11 @@ class LatencyModel:
             stages[s.stage] = max(stages.get(s.stage, 0.0), s.seconds)
         return sum(stages.values())
 
+    def late(self) -> float:
+        """Seconds by which replies left later than their simulated service time (the simulator's own
+        CPU); near 0 for figures to be trusted."""
+        return sum(max(0.0, s.at - s.arrived - s.seconds) for s in self.served)
+
     def busy(self) -> float:
         """Seconds during which at least one request was being served (the union of service intervals).
 
@@ -177,6 +182,7 @@ class LatencyModel:
 
 def start(ttft: float, rate: float, jitter: float) -> tuple[StubOpenAI, LatencyModel]:
     """Start the simulated provider on a loopback port; stop it with `stub.__exit__()`."""
+    token_counter()  # load the tokenizer now, not in the first burst of requests
     model = LatencyModel(ttft, rate, jitter)
     stub = StubOpenAI(model_id="sim-chat")
     stub.responder = model
