@@ -6,7 +6,8 @@ Prints figures; asserts nothing (speed belongs here, not in timed tests).
     .venv/bin/python scripts/benchmark.py                      # the offline demo with the local model
     .venv/bin/python scripts/benchmark.py run --llm deepseek --date 2026-02-18 --source arxiv
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
-        [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm]
+        [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm] \
+        [--tokens tokenizer|chars]
 
 `sim` starts a simulated OpenAI-compatible provider (scripts/sim_provider.py: 0.8 s to first
 token, 60 tokens/s, ±15 % jitter by default) and runs that listing against it, then prints wall,
@@ -40,8 +41,12 @@ def sim(argv: list[str]) -> int:
     p.add_argument("--jitter", type=float, default=0.15)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--embedder", default="hash")
+    p.add_argument(
+        "--tokens", choices=["tokenizer", "chars"], default="tokenizer",
+        help="count tokens with DeepSeek's tokenizer, or by the first version's character rule",
+    )  # fmt: skip
     opts = p.parse_args(argv)
-    stub, model = sim_provider.start(opts.ttft, opts.rate, opts.jitter)
+    stub, model = sim_provider.start(opts.ttft, opts.rate, opts.jitter, opts.tokens)
     try:
         # Full text off: its arXiv downloads are not LLM calls (and this machine has no arXiv).
         config = (
@@ -53,11 +58,12 @@ def sim(argv: list[str]) -> int:
     finally:
         stub.__exit__(None, None, None)
     cp, busy = model.critical_path(), model.busy()
+    counted = sim_provider.token_counter()[0] if opts.tokens == "tokenizer" else "characters (v1 rule)"
     served = model.served
     print(
         f"\nprovider     simulated: {opts.ttft} s to first token, {opts.rate} tok/s, "
         f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency}, embedder {opts.embedder}; "
-        f"tokens by {sim_provider.token_counter()[0]}"
+        f"tokens by {counted}"
     )
     print(
         f"requests     {len(served)}, tokens in/out/cached {sum(s.tokens_in for s in served):,} / "
