@@ -12,6 +12,9 @@ class LLMCall(BaseModel):
 
     Tokens are the provider's counts from `usage_metadata` (0 when it reports none); `latency_s`
     is wall-clock seconds; `error` is the schema or check failure that made ribao re-ask.
+    `cost` is what this call cost in `currency`, priced once from its own tokens when the call
+    was made (`ribao.llm.pricing`); None means the model's price is unknown. Every total reads it
+    (`ribao.ledger.total_cost`).
     """
 
     agent: str
@@ -25,3 +28,5 @@ class LLMCall(BaseModel):
     cached_tokens: int = 0
     latency_s: float = 0.0
     error: str | None = None
+    cost: float | None = None
+    currency: str | None = None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 
-import typer
-
 # onnxruntime (a chromadb dependency) sends telemetry unless this is set before it is imported.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
@@ -22,7 +21,7 @@ from ribao.commands.site import site_app  # noqa: E402
 
 __all__ = ["app", "main", "sample_listing"]
 
-app = typer.Typer(
+app = command_group(
     help="ArXiv AI 日报: screen one arXiv announcement day with four LLM agents and write a Chinese digest.",
     no_args_is_help=True,
     add_completion=False,

@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 
 from ribao.calls import LLMCall
 from ribao.files import write_files
+from ribao.ledger import Cost, total_cost
 from ribao.schemas import Listing
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ class RunContext:
     `read_listing(date)` returns the day's listing (date None = the listing's own date);
     `memory` is None when memory is disabled; `models` maps agent name to its chat model;
     `local_agents` run on the local llama.cpp model (their schemas get tighter);
-    `pricing(calls)` prices a list of calls: (amount or None when a price is unknown, currency);
+    `price(call)` prices one call from its own tokens: (amount, or None when the price is unknown;
+    currency), called once per call as it is made (`ainvoke_structured(..., price=ctx.price)`);
     `stars` looks up GitHub stars (None = off); `write_files({path: text})` writes a digest's
     files atomically (`ribao.files.write_files`);
     `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
@@ -64,9 +66,7 @@ class RunContext:
     run_id: str
     memory: MemoryStore | None = None
     local_agents: frozenset[str] = frozenset()
-    pricing: Callable[[Sequence[LLMCall]], tuple[float | None, str]] = field(
-        default=lambda calls: (None, "CNY")
-    )
+    price: Callable[[LLMCall], Cost] = field(default=lambda call: (None, None))
     stars: StarsClient | None = None
     write_files: Callable[[Mapping[Path, str]], None] = write_files
     fulltext: Callable[[dt.date], FulltextReader] | None = None
@@ -81,5 +81,8 @@ class RunContext:
         return self.models[agent]
 
     def total_cost(self, calls: Sequence[LLMCall]) -> tuple[float | None, str]:
-        """Return (cost, currency) of `calls`; cost is None when any model's price is unknown."""
-        return self.pricing(calls)
+        """Return (cost, currency) of `calls` from their recorded costs (`ribao.ledger.total_cost`):
+        None when any call's price is unknown or the currencies differ; no calls cost 0 in
+        `settings.currency`."""
+        amount, currency = total_cost(calls, self.settings.currency)
+        return amount, currency or self.settings.currency

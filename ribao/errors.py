@@ -70,6 +70,12 @@ class ConfigError(RibaoError):
     """A setting is missing or invalid (unknown provider, missing API key variable, bad file)."""
 
 
+class BadFlag(ConfigError):
+    """A command-line flag's value is out of its setting's range (``--must-read -1``): a usage error."""
+
+    exit_code = 2
+
+
 class FulltextError(RibaoError):
     """One full-text source of a paper could not be fetched or read; the writer falls back to the next.
 
@@ -79,6 +85,8 @@ class FulltextError(RibaoError):
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
 class PushFailed(RibaoError):
     """The digest was written, but one or more push channels failed after their retries."""
 

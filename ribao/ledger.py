@@ -1,18 +1,30 @@
 """The usage ledger's two rules, stated once: how costs add up, and how money is written (a leaf module).
 
-A cost is an amount in a currency, or None when a price was unknown. Every total in ribao (the
-run log, the digest header, `runs show`, `replay`, the trace) is `add_costs` over per-call costs,
-and every amount shown is `money(...)`.
+A cost is an amount in a currency, or None when a price was unknown. Each LLM call is priced once,
+when it is made (`LLMCall.cost`, `LLMCall.currency`); every total in ribao (the run log, the digest
+header, `runs show`, `replay`, the trace) is `total_cost` over those recorded costs, and every
+amount shown is `money(...)`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Protocol
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
 
 Cost = tuple[float | None, str | None]
+
+
+class Priced(Protocol):
+    """Anything with a recorded cost: an `LLMCall`, a run-log call row, an agent's totals."""
+
+    @property
+    def cost(self) -> float | None: ...
+
+    @property
+    def currency(self) -> str | None: ...
 
 
 def add_costs(costs: Iterable[Cost], currency: str | None = None) -> Cost:
@@ -31,6 +43,14 @@ def add_costs(costs: Iterable[Cost], currency: str | None = None) -> Cost:
     if any(amount is None for amount, _ in costs):
         return None, unit
     return math.fsum(amount or 0.0 for amount, _ in costs), unit
+
+
+def total_cost(items: Iterable[Priced], currency: str | None = None) -> Cost:
+    """Return the `add_costs` total of the recorded `(item.cost, item.currency)` of `items`.
+
+    No items cost 0 in `currency`; never prices anything again.
+    """
+    return add_costs(((item.cost, item.currency) for item in items), currency)
 
 
 def money(cost: float | None, currency: str | None, unknown: str = "cost unknown") -> str:

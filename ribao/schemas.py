@@ -14,8 +14,8 @@ class Paper(BaseModel):
 
     `arxiv_id` is the canonical id (no `vN` suffix, e.g. ``2602.15763`` or ``hep-th/9901001``);
     `version` is the number that followed it when the source gave one (``1`` for ``v1``), else None.
-    `title` and `abstract` keep the source's text (LaTeX included) for the agents; the
-    `*_display` fields are for people: LaTeX rendered to Unicode, whitespace collapsed.
+    `title` and `abstract` keep the source's text (LaTeX included) for the agents;
+    `title_display` is for people: LaTeX rendered to Unicode, whitespace collapsed.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -26,7 +26,6 @@ class Paper(BaseModel):
     title_display: str = Field(description="Title with LaTeX rendered to Unicode, one line")
     authors: list[str] = Field(default_factory=list, description="All authors, in source order, untouched")
     abstract: str = Field(description="Abstract, whitespace-normalised, LaTeX kept")
-    abstract_display: str = Field(description="Abstract with LaTeX rendered to Unicode")
     categories: list[str] = Field(default_factory=list, description="arXiv categories, primary first")
     primary_category: str = Field(description="Primary category, e.g. cs.LG")
     comment: str | None = Field(default=None, description="Author comment (pages, venue, links)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
@@ -17,14 +17,12 @@ from pydantic_settings import (
 )
 
 from ribao.delivery.channels import PushChannel
-from ribao.errors import ConfigError
+from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
+from ribao.registry import AgentName
 from ribao.settings_check import check_config_file
 from ribao.sources.api import ApiOptions
-
-AgentName = Literal["screener", "critic", "writer", "editor"]
-AGENTS: tuple[AgentName, ...] = ("screener", "critic", "writer", "editor")
 
 
 def default_home() -> Path:
@@ -150,7 +148,12 @@ class Settings(BaseSettings):
     notable: int = Field(default=10, ge=0, le=30)
     max_critic_rounds: int = Field(default=2, ge=1, le=5)
     screener_batch_size: int = Field(default=20, ge=2, le=200, description="Candidates per triage call")
-    screener_abstract_words: int = Field(default=60, ge=10, description="Abstract words shown per candidate")
+    screener_abstract_words: int = Field(
+        default=60, ge=10, description="Abstract words shown per candidate when ranking and to the critic"
+    )
+    triage_abstract_words: int = Field(
+        default=50, ge=5, description="Abstract words shown per candidate in triage (scripts/triage_view.py)"
+    )
     shortlist_factor: int = Field(default=2, ge=1, description="Shortlist = factor x (must_read + notable)")
     structured_retries: int = Field(default=2, ge=0, description="Re-asks after a reply breaks its schema")
     editor_lead: bool = Field(default=True, description="Let the editor write a one-paragraph lead")
@@ -242,15 +245,18 @@ def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
     Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
-    and for a key of config.toml that no setting has (naming the nearest valid one).
+    and for a key of config.toml that no setting has (naming the nearest valid one); `BadFlag`
+    (exit status 2) when every invalid value came from a flag.
     """
     check_config_file(default_home() / "config.toml", Settings)
+    given = {k: v for k, v in flags.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        from_flags = all(e["loc"] and e["loc"][0] in given for e in exc.errors())
+        raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc

@@ -18,13 +18,10 @@ from pydantic_settings import (
 )
 
 from ribao.errors import ConfigError
+from ribao.runs.redact import mask_value
 from ribao.settings import Settings, load_settings
 
 Origin = Literal["flag", "env", "file", "default"]
-MASK = "****"
-_SECRET_KEY = re.compile(r"(?:^|_)(?:key|token|secret|password|passwd|credentials?)$", re.I)
-_SECRET_VALUE = re.compile(r"^(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}$")
-_URL_PASSWORD = re.compile(r"(?<=://)([^/:@\s]+):[^/@\s]+@")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -44,11 +41,6 @@ class SettingOrigin:
     def label(self) -> str:
         """Return the origin as people read it: ``env (RIBAO_X)``, ``file (/path)``, ``flag``, ``default``."""
         return f"{self.origin} ({self.detail})" if self.detail else self.origin
-
-
-def checked_settings(flags: Mapping[str, Any]) -> Settings:
-    """Build `Settings` from `flags` (None = not given); raises `ConfigError` for invalid values or TOML."""
-    return load_settings(**flags)
 
 
 def _sources(init: dict[str, Any]) -> list[tuple[Origin, PydanticBaseSettingsSource]]:
@@ -107,17 +99,6 @@ def dotted(path: tuple[str, ...]) -> str:
     return ".".join(p if _BARE_KEY.match(p) else f'"{p}"' for p in path)
 
 
-def mask(path: tuple[str, ...], value: Any) -> Any:
-    """Return `value`, or `MASK` when the key or the value looks secret; URL passwords are masked in place."""
-    if path and _SECRET_KEY.search(path[-1]) and value not in (None, ""):
-        return MASK
-    if isinstance(value, str):
-        if _SECRET_VALUE.match(value):
-            return MASK
-        return _URL_PASSWORD.sub(rf"\1:{MASK}@", value)
-    return value
-
-
 def explain_settings(flags: Mapping[str, Any]) -> list[SettingOrigin]:
     """Return every effective setting with its origin, in field order; flags are `Settings` kwargs.
 
@@ -125,7 +106,7 @@ def explain_settings(flags: Mapping[str, Any]) -> list[SettingOrigin]:
     Raises `ConfigError` when the settings are invalid.
     """
     init = {k: v for k, v in flags.items() if v is not None}
-    settings = checked_settings(init)
+    settings = load_settings(**init)
     try:
         sources = [(origin, source, source()) for origin, source in _sources(init)]
     except ValueError as exc:
@@ -142,5 +123,7 @@ def explain_settings(flags: Mapping[str, Any]) -> list[SettingOrigin]:
                 elif isinstance(source, TomlConfigSettingsSource):
                     detail = str(source.toml_file_path)
                 break
-        result.append(SettingOrigin(dotted(path), mask(path, value), origin, detail))
+        result.append(
+            SettingOrigin(dotted(path), mask_value(path[-1] if path else None, value), origin, detail)
+        )
     return result

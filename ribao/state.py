@@ -66,12 +66,11 @@ class DigestState(RunInput, total=False):
 
 
 class TriageTask(TypedDict):
-    """The input of one `triage_batch` task: batch n of count, its papers, their keys and memory flags."""
+    """The input of one `triage_batch` task: batch n of count, its papers in listing order, their flags."""
 
     batch_index: int
     batch_count: int
     papers: list[Paper]
-    keys: dict[str, str]
     flags: list[MemoryFlag]
 
 

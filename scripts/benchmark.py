@@ -43,29 +43,46 @@ def sim(argv: list[str]) -> int:
     opts = p.parse_args(argv)
     stub, model = sim_provider.start(opts.ttft, opts.rate, opts.jitter)
     try:
+        # Full text off: its arXiv downloads are not LLM calls (and this machine has no arXiv).
         config = (
             f'llm = "sim"\n[providers.sim]\nbase_url = "{stub.base_url}"\napi_key_env = "SIM_KEY"\n'
             f'model = "sim-chat"\nmax_concurrency = {opts.concurrency}\n'
-            f'[memory]\nembedder = "{opts.embedder}"\n'
+            f'[memory]\nembedder = "{opts.embedder}"\n[fulltext]\nenabled = false\n'
         )
         code, wall, home = _run(["run", "--source", opts.source], config, {"SIM_KEY": "sk-sim"})
     finally:
         stub.__exit__(None, None, None)
-    cp = model.critical_path()
+    cp, busy = model.critical_path(), model.busy()
+    served = model.served
     print(
-        f"provider     simulated: {opts.ttft} s to first token, {opts.rate} tok/s, "
-        f"±{opts.jitter:.0%} jitter, "
-        f"max_concurrency {opts.concurrency}, embedder {opts.embedder}"
+        f"\nprovider     simulated: {opts.ttft} s to first token, {opts.rate} tok/s, "
+        f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency}, embedder {opts.embedder}; "
+        f"tokens by {sim_provider.token_counter()[0]}"
     )
     print(
-        f"requests     {len(model.served)}, tokens in/out {sum(s.tokens_in for s in model.served):,} / "
-        f"{sum(s.tokens_out for s in model.served):,} (estimated by the simulator)"
+        f"requests     {len(served)}, tokens in/out/cached {sum(s.tokens_in for s in served):,} / "
+        f"{sum(s.tokens_out for s in served):,} / {sum(s.cached for s in served):,}"
     )
+    triage = [s for s in served if s.tool == "TriageScores"]
+    scanned = _scanned(home)
+    if triage and scanned:
+        tin = sum(s.tokens_in for s in triage)
+        print(f"triage       {len(triage)} requests, {tin:,} tokens in, {tin / scanned:.0f} per candidate")
+    ratio = wall / cp if cp else float("nan")
+    print(f"critical     {cp:.1f} s   ratio wall/critical {ratio:.2f}   ribao overhead {wall - cp:.1f} s")
     print(
-        f"critical     {cp:.1f} s   ratio wall/critical {wall / cp if cp else float('nan'):.2f}   "
-        f"ribao overhead {wall - cp:.1f} s"
+        f"busy         {busy:.1f} s with a request at the provider: {wall - busy:.1f} s with none in "
+        f"flight (start-up, ribao's CPU, the end), {busy - cp:.1f} s of parallel calls not overlapping"
     )
     return code
+
+
+def _scanned(home: Path) -> int:
+    """Candidates the run screened, from its digest JSON (0 when it wrote none)."""
+    import json
+
+    found = sorted((home.parent / "out").glob("*.json"))
+    return int(json.loads(found[0].read_text(encoding="utf-8"))["scanned"]) if found else 0
 
 
 def _run(args: list[str], config: str | None, extra_env: dict[str, str]) -> tuple[int, float, Path]:
@@ -117,12 +134,18 @@ def _report(args: list[str], code: int, wall: float, home: Path) -> None:
         print(f"{'node':<18}{'tasks':>6}{'seconds':>10}")
         for node, secs in per_node.items():
             print(f"{node:<18}{len(secs):>6}{sum(secs):>10.1f}")
-        print(f"\n{'agent':<10}{'calls':>6}{'input':>10}{'output':>9}{'cost':>12}")
+        # Tokens as the provider reported them (usage), cached = prompt tokens served from its cache.
+        print(f"\n{'agent':<10}{'calls':>6}{'input':>10}{'output':>9}{'cached':>9}{'cost':>12}")
         for agent, u in usage.items():
             cost = "unknown" if u.cost is None else f"{u.cost:.4f}"
-            print(f"{agent:<10}{u.calls:>6}{u.input_tokens:>10,}{u.output_tokens:>9,}{cost:>12}")
+            print(
+                f"{agent:<10}{u.calls:>6}{u.input_tokens:>10,}{u.output_tokens:>9,}{u.cached_tokens:>9,}{cost:>12}"
+            )
         total = "unknown" if run.cost is None else f"{run.cost:.4f} {run.currency}"
-        print(f"{'total':<10}{'':>6}{run.input_tokens:>10,}{run.output_tokens:>9,}{total:>12}")
+        print(
+            f"{'total':<10}{sum(u.calls for u in usage.values()):>6}{run.input_tokens:>10,}"
+            f"{run.output_tokens:>9,}{run.cached_tokens:>9,}{total:>12}"
+        )
         return
 
 

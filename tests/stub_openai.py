@@ -34,6 +34,12 @@ import pytest
 DEFAULT_USAGE = {"prompt_tokens": 11, "completion_tokens": 7}
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of concurrent connections beyond it waits
+    # for the client's SYN retry (1 s), which a real provider never makes a client do.
+    request_queue_size = 128
+
+
 @dataclass
 class RecordedRequest:
     """One request as the stub received it: header names lower-cased, `at` = `time.monotonic()`."""
@@ -55,7 +61,7 @@ class StubOpenAI:
         self.requests: list[RecordedRequest] = []
         self._released = threading.Event()
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 

@@ -65,3 +65,47 @@ def test_unknown_provider_is_named(tmp_path: Path) -> None:
                                       "--out", str(tmp_path / "o")])  # fmt: skip
     assert result.exit_code == 1 and "unknown LLM provider 'nope'" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_source_file_is_one_line_and_records_no_run(home: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["run", "--source", str(tmp_path / "nope.jsonl"), "--llm", "openai"],
+        env={"OPENAI_API_KEY": "sk-test"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"ribao: error: unknown source '{tmp_path / 'nope.jsonl'}': neither 'arxiv' nor an existing file"
+    ]
+    assert not (home / "runs.sqlite").exists()
+
+
+@pytest.mark.parametrize("flags", [["--must-read", "-1"], ["--must-read", "11"], ["--notable", "-2"]])
+def test_an_out_of_range_flag_is_a_usage_error(flags: list[str]) -> None:
+    result = CliRunner().invoke(app, ["run", "--source", str(sample_listing()), *flags])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("ribao: error: invalid settings: ")
+
+
+def test_an_out_of_range_env_value_stays_a_setting_error() -> None:
+    result = CliRunner().invoke(app, ["run", "--source", str(sample_listing())], env={"RIBAO_MUST_READ": "0"})
+    assert result.exit_code == 1 and "must_read" in result.output
+
+
+def test_help_keeps_bracketed_text() -> None:
+    # rich markup once swallowed "[[push]]" and every "[default: …]" as style tags
+    result = CliRunner().invoke(app, ["run", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    out = " ".join(result.output.split())
+    assert "Send only to this [[push]] name" in out
+    assert "Must-read picks [default: 3]" in out and "a [providers] name" in out
+    assert "--push NAME" in out
+    push = CliRunner().invoke(app, ["push", "--help"], terminal_width=200)
+    assert "--to NAME" in push.output and "[[push]]" in push.output
+
+
+def test_calendar_checks_config_keys(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("holidayz = []\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["calendar", "--from", "2026-02-16", "--to", "2026-02-20"])
+    assert result.exit_code == 1
+    assert "unknown setting 'holidayz' (did you mean 'holidays'?)" in result.output

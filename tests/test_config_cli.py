@@ -13,7 +13,8 @@ from typer.testing import CliRunner, Result
 
 from ribao.commands.config import config_app, graph, parse_assignments
 from ribao.graph.builder import NODES
-from ribao.settings_sources import MASK, explain_settings, mask
+from ribao.runs.redact import MASK, mask_value
+from ribao.settings_sources import explain_settings
 
 app = typer.Typer()
 app.add_typer(config_app, name="config")
@@ -79,16 +80,18 @@ def test_config_show_table_masks_url_passwords(home: Path) -> None:
 
 
 def test_secret_looking_keys_and_values_are_masked() -> None:
-    assert mask(("providers", "x", "api_key"), "abc") == MASK
-    assert mask(("auth_token",), "abc") == MASK
-    assert mask(("providers", "x", "api_key_env"), "OPENAI_API_KEY") == "OPENAI_API_KEY"
-    assert mask(("local", "max_tokens"), 3072) == 3072
-    assert mask(("source",), "sk-abcdefghijklmnopqrstuvwx") == MASK
+    assert mask_value("api_key", "abc") == MASK
+    assert mask_value("auth_token", "abc") == MASK and mask_value("ssh_key", "abc") == MASK
+    assert mask_value("api_key_env", "OPENAI_API_KEY") == "OPENAI_API_KEY"
+    assert mask_value("max_tokens", 3072) == 3072 and mask_value("monkey", "banana") == "banana"
+    assert mask_value("source", "sk-abcdefghijklmnopqrstuvwx") == MASK
+    assert mask_value("source", "see pk-abcdefghijkl12") == f"see {MASK}"
+    assert mask_value("api_key", "") == ""  # unset: nothing to hide
 
 
 def test_invalid_settings_fail_in_one_line(home: Path) -> None:
     result = invoke("config", "show", "--set", "must_read=99")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a flag's value: bad usage
     assert (
         result.output.strip()
         == "ribao: error: invalid settings: must_read: Input should be less than or equal to 10"

@@ -23,7 +23,6 @@ def paper(i: int, title: str = "", **kw: object) -> Paper:
         "title_display": title,
         "authors": ["A One", "B Two", "C Three", "D Four"],
         "abstract": "abstract",
-        "abstract_display": "abstract",
         "categories": ["cs.CL"],
         "primary_category": "cs.CL",
     }

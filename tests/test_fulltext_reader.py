@@ -25,7 +25,6 @@ def paper(arxiv_id: str, version: int | None = 1) -> Paper:
         title="t",
         title_display="t",
         abstract="a",
-        abstract_display="a",
         primary_category="cs.CL",
     )
 

@@ -21,6 +21,8 @@ SOURCE = "GLM-5 reaches 77.8% on SWE-bench Verified, 1,052 stars, a 744B MoE wit
         ("准确率提升到 98.7%", ["98.7%"]),
         ("在 2026 年发布", ["2026"]),
         ("提升 12 个点，达到 77.9%", ["12", "77.9%"]),
+        ("达到７７．８％，获得１０５２颗星", []),  # full-width forms of numbers in the source
+        ("在２０２６年发布", ["2026"]),  # a full-width number not in the source is still one
     ],
 )
 def test_unsupported_numbers(text: str, missing: list[str]) -> None:
@@ -45,9 +47,12 @@ def test_digit_free_schemas_for_grammar_constrained_models() -> None:
 
     schema = digit_free(MustReadOutput)
     props = schema.model_json_schema()["properties"]
-    assert props["background"]["pattern"] == r'^[^0-9"\\]{10,600}$'
-    assert props["title_zh"]["pattern"] == r'^[^0-9"\\]{2,150}$'
+    assert props["background"]["pattern"] == r'^[^0-9０-９"\\]{10,600}$'
+    assert props["title_zh"]["pattern"] == r'^[^0-9０-９"\\]{2,150}$'
     fields = {"title_zh": "标题", "background": "背景" * 5, "innovation": "创新" * 5, "details": "细节" * 5}
     schema(**fields, results="没有数字的结果")
     with pytest.raises(ValidationError):
         schema(**fields, results="提升到 77.8%")
+    with pytest.raises(ValidationError):  # the demo's lead once wrote "二七年０"
+        schema(**fields, results="提升到７７．８％")
+    schema(**fields, results="统一框架，十分高效")  # Chinese numerals are words too: allowed

@@ -40,7 +40,7 @@ def test_control_bidi_and_zero_width_characters_never_survive_reading(tmp_path: 
     title = f"Safe{BIDI}txet.exe{ZERO_WIDTH} and\x07 bell\x1b[31m red"
     line = json.dumps(record(title=title, authors=[f"Eve{BIDI} Evil", "\u200b"], abstract=f"x{ZERO_WIDTH}y"))
     [p] = read(write_jsonl(tmp_path, [line]))
-    for text in (p.title, p.title_display, *p.authors, p.abstract, p.abstract_display):
+    for text in (p.title, p.title_display, *p.authors, p.abstract):
         assert not any(ch in text for ch in BIDI + ZERO_WIDTH + "\x07\x1b")
     assert p.authors == ["Eve Evil"]
     assert p.abstract == "xy"
@@ -130,6 +130,15 @@ def test_a_hostile_category_cannot_break_the_table_or_let_html_through(tmp_path:
     assert row.count("|") - row.count(r"\|") == 4  # still four cell borders
     assert re.search(r"(?<!\\)<img", page) is None  # only ever escaped
     assert md_code("cs.LG (机器学习)") == "`cs.LG (机器学习)`"
+
+
+def test_every_real_category_name_is_shown_as_a_code_span() -> None:
+    # "cs.DC (分布式、并行与集群计算)" once lost its backticks to the 、 in its Chinese name
+    from ribao.sources.categories import CATEGORY_NAMES_ZH
+
+    for code, name in CATEGORY_NAMES_ZH.items():
+        shown = f"{code} ({name})"
+        assert md_code(shown) == f"`{shown}`", shown
 
 
 def test_every_escaper_cleans_first() -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from ribao.ledger import add_costs, money
+from ribao.calls import LLMCall
+from ribao.ledger import add_costs, money, total_cost
+from ribao.llm.config import ModelConfig
+from ribao.llm.pricing import make_pricing
+from ribao.llm.usage import Price
 
 
 def test_costs_add_in_one_currency() -> None:
@@ -28,3 +34,33 @@ def test_money_has_one_format() -> None:
     assert money(0.03, "CNY") == "¥0.0300" and money(1.5, "USD") == "$1.5000"
     assert money(2, "JPY") == "JPY 2.0000" and money(None, "USD") == "cost unknown"
     assert money(None, "USD", unknown="unknown") == "unknown"
+
+
+def _call(agent: str, input_tokens: int, output_tokens: int = 0) -> LLMCall:
+    return LLMCall(agent=agent, model="m", task="t", messages=[], raw="", input_tokens=input_tokens,
+                   output_tokens=output_tokens)  # fmt: skip
+
+
+def test_each_call_is_priced_from_its_own_usage() -> None:
+    price = make_pricing(
+        {
+            "writer": ModelConfig(model="claude-sonnet-4-5"),  # $3/MTok input, $6 above 200k
+            "critic": ModelConfig(model="qwen-plus", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1"),
+            "editor": ModelConfig(model="smollm2", base_url="http://127.0.0.1:9/v1", local=True),
+            "screener": ModelConfig(model="mine"),
+        },
+        {"mine": Price(input=Decimal(2), output=Decimal(8), currency="CNY")},
+        "CNY",
+    )
+    short, long = price(_call("writer", 200_000)), price(_call("writer", 200_001))
+    assert short == (pytest.approx(0.6), "USD") and long == (pytest.approx(1.200006), "USD")
+    assert price(_call("critic", 1000)) == (None, None)  # not in the table: unknown, not guessed
+    assert price(_call("editor", 10_000, 500)) == (0.0, "CNY")
+    assert price(_call("screener", 1_000_000, 1_000_000)) == (pytest.approx(10.0), "CNY")
+
+
+def test_total_cost_reads_the_recorded_costs() -> None:
+    calls = [_call("writer", 10).model_copy(update={"cost": c, "currency": "USD"}) for c in (0.1, 0.2)]
+    assert total_cost(calls, "CNY") == (pytest.approx(0.3), "USD")
+    assert total_cost([*calls, _call("critic", 10)], "CNY") == (None, "USD")  # never priced: unknown
+    assert total_cost([], "CNY") == (0.0, "CNY")

@@ -62,7 +62,6 @@ def load_papers() -> list[Paper]:
                 title=row["title"],
                 title_display=row["title"],
                 abstract=row["abstract"],
-                abstract_display=row["abstract"],
                 authors=row["authors"],
                 categories=row["categories"],
                 primary_category=row["primary_category"],

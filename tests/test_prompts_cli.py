@@ -17,6 +17,7 @@ from ribao.agents.catalog import check_prompts, prompt_files, sample_variables
 from ribao.commands.prompts import prompts_app
 from ribao.graph.runner import run_digest
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
+from ribao.registry import PROMPTS
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
@@ -186,9 +187,28 @@ def test_prompts_dir_option_replaces_the_home_folder(user: Path, tmp_path: Path)
     assert result.exit_code == 1 and "'nonsense' is undefined" in result.output
 
 
-def test_the_catalogue_covers_every_packaged_file() -> None:
-    assert set(sample_variables()) == {f.rel for f in prompt_files()}
-    assert len(prompt_files()) == 12
+def test_the_registry_lists_every_packaged_file_and_the_samples_its_variables() -> None:
+    packaged = {p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.glob("*/*.md.j2")}
+    assert {f.rel for f in prompt_files()} == set(PROMPTS) == packaged
+    assert len(prompt_files()) == 13
+    samples = sample_variables()
+    assert {rel: set(v) for rel, v in samples.items()} == {rel: p.variables for rel, p in PROMPTS.items()}
+
+
+def test_the_library_renders_only_what_the_registry_lists() -> None:
+    """A renderer passing a variable the registry does not list, or leaving one out, is refused."""
+    library = PromptLibrary()
+    paper = sample_variables()[NOTABLE]["paper"]
+    assert paper.title in library.render("writer", "notable", paper=paper, fulltext=None)
+    with pytest.raises(TypeError, match=r"does not list \['tone'\], without listed none"):
+        library.render("writer", "notable", paper=paper, fulltext=None, tone="brief")
+    with pytest.raises(TypeError, match=r"does not list none, without listed \['fulltext'\]"):
+        library.render("writer", "notable", paper=paper)
+    with pytest.raises(TypeError, match="not in the agent registry"):
+        library.render("writer", "haiku", paper=paper)
+    with pytest.raises(TypeError, match="filters"):
+        library.render_file("editor/user.md.j2", filters={"md_inline": str}, date="2026-02-18", items=[])
+    assert list(library.used) == [NOTABLE]
 
 
 def shape(value: Any) -> Any:
@@ -246,8 +266,9 @@ def test_the_catalogue_matches_what_the_agents_render(
     asyncio.run(run_digest(settings, date=None, models=models, tracer=Tracer(quiet=True)))
 
     samples = sample_variables()
-    assert set(seen) == set(samples)
+    assert set(seen) == set(samples) == set(PROMPTS)
     for rel, calls in seen.items():
         for variables in calls:
+            assert set(variables) == PROMPTS[rel].variables, rel
             assert agree(shape(variables), shape(samples[rel])), rel
     assert any(call["critique"] for call in seen["screener/rank.md.j2"])

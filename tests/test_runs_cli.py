@@ -12,13 +12,17 @@ from typer.testing import CliRunner, Result
 
 from ribao.commands.runs import runs_app
 from tests.test_runs_fixtures import (
+    DAY,
     KEEP_REASON,
     REPLACE_REASON,
     ROUND2_REASON,
     RUN_A,
     RUN_B,
     RUN_C,
+    SETTINGS,
+    STEPS_A,
     populate,
+    record_steps,
 )
 
 app = typer.Typer()
@@ -49,6 +53,14 @@ def test_list_shows_the_latest_runs_first(populated: Path) -> None:
     assert [line.split()[0] for line in lines] == [RUN_C, RUN_B, RUN_A]
     assert "no_announcement" in lines[0] and "failed" in lines[1]
     assert re.search(r"done\s+2\s+10,670\s+¥0\.0342", lines[2])
+
+
+def test_list_piped_keeps_whole_rows(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS")  # piped, no terminal width: rich alone would wrap at 80 columns
+    lines = invoke("list").output.splitlines()
+    assert len(lines) == 4  # the header and one line per run
+    assert [line.split()[0] for line in lines[1:]] == [RUN_C, RUN_B, RUN_A]
+    assert lines[0].split() == ["run", "started", "day", "status", "picks", "tokens", "cost", "time"]
 
 
 def test_list_json_and_status_filter(populated: Path) -> None:
@@ -110,6 +122,21 @@ def test_show_json_totals_match(populated: Path) -> None:
     assert data["critiques"][0]["decisions"][0]["reason"] == REPLACE_REASON
 
 
+def test_show_of_a_run_still_going_counts_the_calls_recorded_so_far(home: Path) -> None:
+    from ribao.runs import RunLog
+
+    with RunLog.open(home) as log:
+        log.start_run("01K9RUNNING", settings=SETTINGS, date=DAY, categories=["cs.CL"])
+        record_steps(log, "01K9RUNNING", STEPS_A[:3])
+        calls = log.calls("01K9RUNNING")
+    data = json.loads(invoke("show", "01K9RUNNING", "--json").output)
+    assert data["status"] == "running"
+    assert data["input_tokens"] == sum(c.input_tokens for c in calls) > 0
+    assert data["cost"] == pytest.approx(sum(c.cost or 0 for c in calls)) and data["currency"] == "CNY"
+    listed = json.loads(invoke("list", "--json").output)
+    assert listed[0]["input_tokens"] == data["input_tokens"]
+
+
 def test_trace_agent_critic_shows_each_verdict_and_reason(populated: Path) -> None:
     result = invoke("trace", RUN_A, "--agent", "critic")
     assert result.exit_code == 0, result.output
@@ -144,3 +171,14 @@ def test_unknown_or_ambiguous_id_is_one_line_with_status_1(populated: Path, args
 def test_show_without_a_log_says_so(home: Path) -> None:
     result = invoke("show", "latest")
     assert result.exit_code == 1 and "no runs recorded yet" in result.output
+
+
+def test_runs_read_the_home_of_the_checked_settings(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text("must_red = 3\n", encoding="utf-8")
+    result = invoke("list")
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == f"ribao: error: {home / 'config.toml'}: unknown setting 'must_red' (did you mean 'must_read'?)"
+    )

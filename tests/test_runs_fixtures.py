@@ -139,9 +139,8 @@ def record_steps(log: RunLog, run_id: str, steps: list[tuple[str, str, list[LLMC
                         finished_at=start + dt.timedelta(seconds=i + 1), inputs={"candidates": {"count": 2}},
                         outputs=outputs, summary=f"{node} done")  # fmt: skip
         if calls:
-            log.record_calls(
-                run_id, node, calls, [price(c) for c in calls], ["CNY"] * len(calls), task_id=task_id
-            )
+            priced = [c.model_copy(update={"cost": price(c), "currency": "CNY"}) for c in calls]
+            log.record_calls(run_id, node, priced, task_id=task_id)
 
 
 def populate(home: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ from tests.test_runs_cli import app
 REASON = "价值不如候选"
 
 
-def pricing(calls: Sequence[LLMCall]) -> tuple[float | None, str]:
-    return sum(c.input_tokens * 2 + c.output_tokens * 8 for c in calls) / 1e6, "CNY"
+def price(call: LLMCall) -> tuple[float | None, str]:
+    return (call.input_tokens * 2 + call.output_tokens * 8) / 1e6, "CNY"
 
 
 def critic_replacing_once() -> Any:
@@ -45,15 +44,16 @@ def critic_replacing_once() -> Any:
     return critic
 
 
-def recorded_run(settings: Settings, **responders: Any) -> tuple[str, RunLog]:
-    """Run the graph the way the runner does, feeding every `tasks` event to a `RunRecorder`."""
+def recorded_run(settings: Settings, *, price: Any = price, **responders: Any) -> tuple[str, RunLog]:
+    """Run the graph the way the runner does, feeding every `tasks` event to a `RunRecorder`;
+    each call is priced by `price`."""
     models = {a: ScriptedChatModel(responder=responders.get(a, default_responder), model_name=f"fake-{a}")
               for a in ("screener", "critic", "writer", "editor")}  # fmt: skip
     run_id = "01K2RECORDERTEST0000000000"
     ctx = build_context(settings, models=models, configs=None, memory=None, run_id=run_id)
-    ctx.pricing = pricing
+    ctx.price = price
     log = RunLog.open(settings.home)
-    recorder = RunRecorder(log, run_id, pricing=ctx.pricing)
+    recorder = RunRecorder(log, run_id)
     recorder.start(settings, date=None)
 
     async def go() -> None:
@@ -129,6 +129,25 @@ def test_a_recorded_run_has_its_nodes_calls_picks_and_critiques(
     assert "round 1: revise" in out and "round 2: accept" in out
 
 
+def test_each_call_is_priced_once_and_every_total_reads_that_price(settings: Settings) -> None:
+    priced: list[LLMCall] = []
+
+    def counting(call: LLMCall) -> tuple[float | None, str]:
+        priced.append(call)
+        return price(call)
+
+    run_id, log = recorded_run(settings, price=counting)
+    calls = log.calls(run_id)
+    assert len(priced) == len(calls) > 0  # once per call, none twice
+    assert [(c.task, c.cost) for c in calls] == [(c.task, pytest.approx(price(c)[0])) for c in priced]
+    run = log.get_run(run_id)
+    digest = json.loads(Path(run.json_path or "").read_text(encoding="utf-8"))
+    assert (
+        digest["usage"]["cost"] == pytest.approx(run.cost) == pytest.approx(sum(c.cost or 0 for c in calls))
+    )
+    assert run.currency == digest["usage"]["currency"] == "CNY"
+
+
 def test_a_failed_run_keeps_the_rejected_attempts(settings: Settings) -> None:
     def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> Any:
         from langchain_core.messages import AIMessage
@@ -158,7 +177,7 @@ def test_status_for_maps_outcomes() -> None:
 
 def test_brief_cuts_node_inputs_down() -> None:
     paper = Paper(arxiv_id="2602.00001", title="T", title_display="T", abstract="a" * 999,
-                  abstract_display="a", primary_category="cs.CL")  # fmt: skip
+                  primary_category="cs.CL")  # fmt: skip
     state = {"candidates": [paper] * 5, "note": "x" * 500, "llm_calls": [1, 2], "n": 3}
     assert brief(state, items=3, chars=10) == {
         "candidates": [{"arxiv_id": "2602.00001", "title": "T"}] * 3 + ["… 2 more"],

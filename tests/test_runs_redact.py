@@ -79,7 +79,7 @@ def test_scrub_masks_credentials_and_leaves_prose_alone() -> None:
     assert scrub(f"key {DEEPSEEK_KEY}!", []) == "key ***!"
     assert scrub(f"Authorization: Bearer {BEARER}") == "Authorization: Bearer ***"
     assert scrub("https://user:hunter22@proxy.example/v1?api_key=abc123&x=1") == (
-        "https://***@proxy.example/v1?api_key=***&x=1"
+        "https://user:***@proxy.example/v1?api_key=***&x=1"
     )
     assert scrub('{"api-key": "abcdefgh12345"}') == '{"api-key": "***"}'
     assert scrub(f"prefix{CUSTOM_KEY}suffix", [CUSTOM_KEY, "short"]) == "prefix***suffix"
@@ -111,7 +111,7 @@ def test_no_secret_reaches_the_database_file(env: None, tmp_path: Path) -> None:
             messages=[{"role": "system", "content": leaky}, {"role": "human", "content": "hi"}],
         )
         bad = bad.model_copy(update={"raw": leaky})
-        log.record_calls("r1", "write_summary", [bad], [None], [None], task_id="t1")
+        log.record_calls("r1", "write_summary", [bad], task_id="t1")
         now = dt.datetime.now(dt.UTC)
         log.record_node(
             "r1",

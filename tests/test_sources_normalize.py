@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from ribao.sources.normalize import (
-    abstract_display,
     extract_code_url,
     latex_to_text,
     one_line,
@@ -124,7 +123,6 @@ def test_latex_to_text_returns_raw_text_when_pylatexenc_fails() -> None:
 
 def test_display_helpers_render_and_normalise() -> None:
     assert title_display("$\\mathcal{O}(n)$\n  Attention") == "𝒪(n) Attention"
-    assert abstract_display("We \\textbf{win}.\n  New paragraph.") == "We win.\nNew paragraph."
 
 
 @pytest.mark.parametrize("case", LINKS, ids=[f"{c['id']}-{c['field']}" for c in LINKS])

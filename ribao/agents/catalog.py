@@ -1,4 +1,4 @@
-"""The catalogue of prompt files: what each is rendered with, sample data from a real day, and the check."""
+"""The prompt catalogue: the registry's prompt files, sample values of their variables, and the check."""
 
 from __future__ import annotations
 
@@ -16,27 +16,13 @@ import jinja2.meta
 from jinja2 import nodes
 
 from ribao.errors import ConfigError
-from ribao.prompts import PACKAGE_DIR, PromptLibrary
+from ribao.prompts import PromptLibrary
+from ribao.registry import AGENTS, PROMPTS, REGISTRY, SUFFIX, PromptSpec
 
-AGENT_ORDER = ("screener", "critic", "writer", "editor")
-SUFFIX = ".md.j2"
 # Six real papers of the bundled day: two with a code link, several with an author comment.
 SAMPLE_IDS = ("2602.15038", "2602.15156", "2602.15034", "2602.15112", "2602.15143", "2602.15222")
 SAMPLE_DAY = dt.date(2026, 2, 18)
 SAMPLE_CATEGORIES = ["cs.CL", "cs.AI", "cs.LG"]
-
-
-@dataclass(frozen=True)
-class PromptFile:
-    """One packaged prompt file, `<agent>/<name>.md.j2`."""
-
-    agent: str
-    name: str
-
-    @property
-    def rel(self) -> str:
-        """Path relative to a prompts folder, e.g. ``writer/must_read.md.j2``."""
-        return f"{self.agent}/{self.name}{SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -54,14 +40,12 @@ class PromptProblem:
         return f"{where}: {self.message}"
 
 
-def prompt_files() -> list[PromptFile]:
-    """Return every packaged prompt file, agents in pipeline order, names sorted."""
-    found = [PromptFile(p.parent.name, p.name.removesuffix(SUFFIX)) for p in PACKAGE_DIR.glob(f"*/*{SUFFIX}")]
-    rank = {a: i for i, a in enumerate(AGENT_ORDER)}
-    return sorted(found, key=lambda f: (rank.get(f.agent, len(rank)), f.agent, f.name))
+def prompt_files() -> list[PromptSpec]:
+    """Return every prompt file of the agent registry, agents in pipeline order, names sorted."""
+    return [p for a in REGISTRY.values() for p in sorted(a.prompts, key=lambda p: p.name)]
 
 
-def select(agent: str, name: str | None = None) -> list[PromptFile]:
+def select(agent: str, name: str | None = None) -> list[PromptSpec]:
     """Return the files named by `agent [name]` or `agent/name[.md.j2]`; all of the agent's without a name.
 
     Raises `ConfigError` listing the known agents or files when nothing matches.
@@ -69,9 +53,8 @@ def select(agent: str, name: str | None = None) -> list[PromptFile]:
     if name is None and "/" in agent:
         agent, name = agent.split("/", 1)
     files = prompt_files()
-    agents = list(dict.fromkeys(f.agent for f in files))
-    if agent not in agents:
-        raise ConfigError(f"unknown agent {agent!r}; known: {', '.join(agents)}")
+    if agent not in REGISTRY:
+        raise ConfigError(f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
     mine = [f for f in files if f.agent == agent]
     if name is None:
         return mine
@@ -93,22 +76,24 @@ def stray_user_files(user_dir: Path | None) -> list[str]:
 
 
 def sample_filters(rel: str) -> dict[str, Any]:
-    """Return the Jinja filters the code passes when it renders `rel` (only the digest page has one)."""
-    from ribao.digest import md_code, md_inline
+    """Return the Jinja filters the registry lists for `rel`, from `ribao.digest` (only the page has any)."""
+    from ribao import digest
 
-    return {"md_inline": md_inline, "md_code": md_code} if rel == "editor/digest.md.j2" else {}
+    return {name: getattr(digest, name) for name in PROMPTS[rel].filters}
 
 
 @functools.cache
 def sample_variables() -> dict[str, dict[str, Any]]:
-    """Return, per file (``agent/name.md.j2``), the variables it is rendered with, as sample values.
+    """Return, per file (``agent/name.md.j2``), a sample value of each variable the registry lists for it.
 
     Built from real papers of the bundled 2026-02-18 listing with the agents' own view helpers,
     and every optional branch switched on (memory flags, a critique, a code link, a lead), so a
-    check reaches every variable a template uses. Keep in step with `ribao/agents/*` and
-    `ribao/digest.py`; `tests/test_prompts_cli.py` compares both against a real (scripted) run.
+    check reaches every attribute a template uses. The names are the registry's (the prompt
+    library renders nothing else); `tests/test_prompts_cli.py` compares the values' shapes
+    against a real (scripted) run.
     """
     from ribao.agents.candidates import candidate_keys, flag_views, view
+    from ribao.agents.triage import triage_view
     from ribao.digest import WEEKDAYS_ZH, cost_text, digest_items
     from ribao.schemas import CriticDecision, MemoryFlag, Pick, RubricScores, Summary
     from ribao.settings import Settings
@@ -121,6 +106,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     papers = [by_id[i] for i in SAMPLE_IDS]
     picked, alternates = papers[:4], papers[4:]
     words = Settings.model_fields["screener_abstract_words"].default
+    triage_words = Settings.model_fields["triage_abstract_words"].default
     shown = {p.arxiv_id: keys[p.arxiv_id] for p in papers}
     views = {p.arxiv_id: view(p, keys[p.arxiv_id], words) for p in papers}
 
@@ -165,11 +151,12 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     excerpt = "1 Introduction\n" + papers[0].abstract
     return {
         "screener/system.md.j2": {},
+        "screener/triage_rules.md.j2": {},
         "screener/triage.md.j2": {
             "batch_index": 1,
             "batch_count": 9,
-            "candidates": list(views.values()),
-            "flags": flags,
+            "candidates": [triage_view(p, f"P{i:02d}", triage_words) for i, p in enumerate(papers, start=1)],
+            "flags": flag_views([flag], {p.arxiv_id: f"P{i:02d}" for i, p in enumerate(papers, start=1)}),
         },
         "screener/rank.md.j2": {
             "round": 2,
@@ -248,19 +235,21 @@ def _template_line(exc: BaseException, path: Path) -> int | None:
 def check_file(library: PromptLibrary, rel: str, variables: dict[str, Any]) -> list[PromptProblem]:
     """Parse and render the effective `rel` with `variables`; return its problems (empty when fine).
 
-    Names used anywhere in the file must be variables ribao passes (a static check, so branches
-    the sample skips are covered too); attributes are checked by rendering with StrictUndefined.
+    Names used anywhere in the file must be variables ribao passes, as the registry lists them (a
+    static check, so branches the sample skips are covered too); attributes are checked by
+    rendering `variables` (sample values of those names) with StrictUndefined.
     """
     path, _ = library.path_of(rel)
+    passed = PROMPTS[rel].variables
     env = jinja2.Environment()
     env.filters.update(sample_filters(rel))
     try:
         ast = env.parse(path.read_text(encoding="utf-8"))
         # Compiles the file too, so an unknown filter shows up here as a TemplateAssertionError.
-        unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - set(variables))
+        unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - passed)
     except jinja2.TemplateSyntaxError as exc:
         return [PromptProblem(rel, path, f"syntax error: {exc.message}", line=exc.lineno)]
-    known = ", ".join(sorted(variables)) or "none"
+    known = ", ".join(sorted(passed)) or "none"
     if unknown:
         return [
             PromptProblem(

@@ -61,6 +61,7 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
         agent="critic",
         task=f"critique round {round_no}",
         retries=ctx.settings.structured_retries,
+        price=ctx.price,
     )
     decisions = []
     claimed: set[str] = set()

@@ -60,6 +60,7 @@ async def ask_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCa
         task="lead",
         check=numbers_from(_lead_source(state)),
         retries=ctx.settings.structured_retries,
+        price=ctx.price,
     )
     return str(out.lead).strip(), calls  # type: ignore[attr-defined]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from pydantic import BaseModel
@@ -15,10 +16,11 @@ _NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:[.,]\d+)*%?)(?![0-9])")
 
 
 def unsupported_numbers(text: str, source: str) -> list[str]:
-    """Return numbers quoted in `text` that do not occur in `source` (thousands separators ignored)."""
-    plain_source = source.replace(",", "")
+    """Return numbers quoted in `text` that do not occur in `source` (thousands separators ignored;
+    full-width digits and punctuation, "７７．８％", read as their ASCII forms by NFKC)."""
+    plain_source = unicodedata.normalize("NFKC", source).replace(",", "")
     missing = []
-    for match in _NUMBER.finditer(text):
+    for match in _NUMBER.finditer(unicodedata.normalize("NFKC", text)):
         number = match.group(1).replace(",", "").rstrip("%")
         if len(number) < 2 and "." not in number:
             continue

@@ -16,12 +16,17 @@ Score = Literal[1, 2, 3, 4, 5]
 
 
 def triage_schema(keys: Sequence[str]) -> type[BaseModel]:
-    """Schema of one triage call: ``{P001: 1..10, P002: 1..10, …}`` for exactly these keys."""
-    fields: dict[str, Any] = {
-        k: (TriageScore, Field(description=f"First-pass score of candidate {k}, 1 (skip) to 10 (must read)"))
-        for k in keys
-    }
-    return create_model("TriageScores", __doc__="Score every candidate of this batch.", **fields)
+    """Schema of one triage call: ``{P01: 1..10, P02: 1..10, …}`` for exactly these keys.
+
+    The scale is explained once, in the tool's description, not per key: a per-key description
+    cost about 15 tokens per candidate. Same keys, same schema (byte for byte).
+    """
+    fields: dict[str, Any] = {k: (TriageScore, ...) for k in keys}
+    return create_model(
+        "TriageScores",
+        __doc__="First-pass score of every candidate of this batch, 1 (skip) to 10 (must read).",
+        **fields,
+    )
 
 
 class RankEntry(BaseModel):
@@ -79,9 +84,10 @@ class NotableOutput(BaseModel):
     one_line: str = Field(min_length=4, max_length=300, description="一句话推荐")
 
 
-# Text without ASCII digits, quotes or backslashes, of a bounded length: a grammar llama.cpp can
-# compile (its converter ignores maxLength when a pattern is given, so the bounds go in the pattern).
-_DIGIT_FREE = r'^[^0-9"\\]{%d,%d}$'
+# Text without digits (ASCII or full-width), quotes or backslashes, of a bounded length: a grammar
+# llama.cpp can compile (its converter ignores maxLength when a pattern is given, so the bounds go in
+# the pattern). Chinese numerals stay allowed: 一 and 十 are also parts of everyday words (统一, 十分).
+_DIGIT_FREE = r'^[^0-9０-９"\\]{%d,%d}$'
 
 
 def digit_free(model: type[BaseModel]) -> type[BaseModel]:

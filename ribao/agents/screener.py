@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -41,6 +42,12 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
     return {"picks": picks, "screen_rounds": round_no, "llm_calls": calls}
 
 
+def by_triage_score(papers: Sequence[Paper], scores: Mapping[str, int]) -> list[Paper]:
+    """Return `papers` best triage score first; ties keep listing order (completion order never matters)."""
+    order = sorted(range(len(papers)), key=lambda i: (-scores[papers[i].arxiv_id], i))
+    return [papers[i] for i in order]
+
+
 def _shortlist(
     papers: list[Paper], scores: dict[str, int], state: DigestState, ctx: RunContext
 ) -> list[Paper]:
@@ -54,8 +61,7 @@ def _shortlist(
         for d in c.decisions
         if d.decision == "replace" and d.replacement and d.replacement not in dropped
     ]
-    order = sorted(range(len(papers)), key=lambda i: (-scores[papers[i].arxiv_id], i))
-    ranked = [papers[i] for i in order if papers[i].arxiv_id not in dropped]
+    ranked = [p for p in by_triage_score(papers, scores) if p.arxiv_id not in dropped]
     size = max(s.shortlist_factor * (s.must_read + s.notable), s.must_read + s.notable)
     chosen = ranked[:size]
     by_id = {p.arxiv_id: p for p in ranked}
@@ -104,6 +110,7 @@ async def _rank(
         agent="screener",
         task=f"rank round {round_no}",
         retries=s.structured_retries,
+        price=ctx.price,
     )
     calls.extend(made)
     position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
@@ -133,6 +140,7 @@ async def _rank(
         agent="screener",
         task=f"reasons round {round_no}",
         retries=s.structured_retries,
+        price=ctx.price,
     )
     calls.extend(made)
     return [

@@ -1,17 +1,82 @@
-"""The screener's first pass: score one batch of candidates 1–10 (one `triage_batch` task per batch)."""
+"""The screener's first pass: score one batch of candidates 1–10 (one `triage_batch` task per batch).
+
+What triage shows of a candidate is its *triage view* (`triage_view`): key, title, primary
+category, a code marker and the first `triage_abstract_words` words of the abstract with URLs
+removed. Every triage request of a run starts with the same bytes, so a provider's prefix cache
+can serve them: message 0 is one fixed system message (the screener's system prompt plus the
+triage rules), and the tool schema is the same for every full batch because keys are local to
+the batch (``P01``…, `batch_keys`). What differs (batch number, memory flags, candidates) is in
+the one user message after them.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from ribao.agents.candidates import flag_views, view
+from ribao.agents.candidates import flag_views, trim_words
 from ribao.agents.outputs import triage_schema
-from ribao.context import RunContext
+from ribao.context import Prompts, RunContext
 from ribao.llm.structured import ainvoke_structured
+from ribao.schemas import MemoryFlag, Paper
 from ribao.state import TriageTask
+
+_URL = re.compile(r"\s*\(?\bhttps?://\S+")
+
+
+def batch_keys(papers: Sequence[Paper], batch_size: int) -> dict[str, str]:
+    """Map arXiv id → batch-local key ``P01``… in batch order; the width fits `batch_size` (≥2 digits).
+
+    Local keys make the tool schema of every full batch identical (a cacheable prefix) and are
+    shorter than the run's global keys.
+    """
+    width = max(2, len(str(batch_size)))
+    return {p.arxiv_id: f"P{i + 1:0{width}d}" for i, p in enumerate(papers)}
+
+
+def triage_view(paper: Paper, key: str, abstract_words: int) -> dict[str, Any]:
+    """Return what triage shows of one candidate: key, title, primary category, whether it links code,
+    and the first `abstract_words` words of its abstract with URLs removed (the code link is the
+    marker; a URL costs 10–20 tokens and says nothing about the paper's value)."""
+    return {
+        "key": key,
+        "title": paper.title,
+        "primary_category": paper.primary_category,
+        "code": bool(paper.code_url),
+        "abstract": trim_words(_URL.sub("", paper.abstract), abstract_words),
+    }
+
+
+def triage_messages(
+    prompts: Prompts,
+    papers: Sequence[Paper],
+    keys: dict[str, str],
+    flags: Sequence[MemoryFlag],
+    *,
+    batch_index: int,
+    batch_count: int,
+    abstract_words: int,
+) -> list[BaseMessage]:
+    """Return the messages of one triage request: the fixed system message, then the batch.
+
+    Message 0 is byte-identical for every batch of a run (``screener/system`` + ``screener/triage_rules``);
+    the user message (``screener/triage``) carries batch n of `batch_count`, the memory flags of
+    `papers` (by `keys`) and their triage views.
+    """
+    system = prompts.render("screener", "system") + "\n\n" + prompts.render("screener", "triage_rules")
+    user = prompts.render(
+        "screener",
+        "triage",
+        batch_index=batch_index,
+        batch_count=batch_count,
+        candidates=[triage_view(p, keys[p.arxiv_id], abstract_words) for p in papers],
+        flags=flag_views(flags, keys),
+    )
+    return [SystemMessage(system), HumanMessage(user)]
 
 
 async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -21,23 +86,21 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
     finished batch is checkpointed: a resumed run repays none. Raises `LLMOutputError` via the call.
     """
     ctx = runtime.context
-    n, count, keys = task["batch_index"], task["batch_count"], task["keys"]
-    papers = task["papers"]
-    user = ctx.prompts.render(
-        "screener",
-        "triage",
-        batch_index=n,
-        batch_count=count,
-        candidates=[view(p, keys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in papers],
-        flags=flag_views(task["flags"], keys),
-    )
+    s = ctx.settings
+    n, count, papers = task["batch_index"], task["batch_count"], task["papers"]
+    keys = batch_keys(papers, s.screener_batch_size)
+    messages = triage_messages(
+        ctx.prompts, papers, keys, task["flags"],
+        batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
+    )  # fmt: skip
     out, calls = await ainvoke_structured(
         ctx.model("screener"),
-        triage_schema([keys[p.arxiv_id] for p in papers]),
-        [SystemMessage(ctx.prompts.render("screener", "system")), HumanMessage(user)],
+        triage_schema(list(keys.values())),
+        messages,
         agent="screener",
         task=f"triage {n}/{count}",
-        retries=ctx.settings.structured_retries,
+        retries=s.structured_retries,
+        price=ctx.price,
     )
     scores = {p.arxiv_id: int(getattr(out, keys[p.arxiv_id])) for p in papers}
     runtime.stream_writer(

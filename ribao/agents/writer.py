@@ -95,6 +95,7 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
         task=paper.arxiv_id,
         check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
         retries=ctx.settings.structured_retries,
+        price=ctx.price,
     )
     fields = {k: v.strip() for k, v in out.model_dump().items()}
     source = _record(ctx, paper, task.get("fulltext"), excerpt)

@@ -1,4 +1,5 @@
-"""The command groups of the `ribao` CLI, one module each; `cli_errors` is their shared error policy."""
+"""The command groups of the `ribao` CLI, one module each; `command_group` makes their typer apps and
+`cli_errors` is their shared error policy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from collections.abc import Iterator
 import typer
 
 from ribao.errors import NoAnnouncement, RibaoError
+
+
+def command_group(**kwargs: object) -> typer.Typer:
+    """A `typer.Typer` whose help is printed as written: rich markup is off, because help texts name
+    ``[[push]]`` tables and ``[default: …]`` values that rich would swallow as style tags."""
+    return typer.Typer(rich_markup_mode=None, **kwargs)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from ribao.commands import cli_errors
-from ribao.errors import ConfigError
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="First date YYYY-MM-DD [default: 7 days ago]")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last date YYYY-MM-DD [default: 7 days ahead]")]
@@ -27,16 +26,10 @@ def _date(value: str | None, default: dt.date, flag: str) -> dt.date:
 
 
 def _holidays() -> list[dt.date]:
-    """Return the extra holidays of the settings; raises `ConfigError` on bad settings."""
-    from pydantic import ValidationError
+    """Return the extra holidays of the settings; raises `ConfigError` on bad settings or config keys."""
+    from ribao.settings import load_settings
 
-    from ribao.settings import Settings
-
-    try:
-        return list(Settings().holidays)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return list(load_settings().holidays)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

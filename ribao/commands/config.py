@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, command_group
 
-config_app = typer.Typer(
+config_app = command_group(
     help="Settings: flag > RIBAO_* env > <home>/config.toml > default.", no_args_is_help=True
 )
 

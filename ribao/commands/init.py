@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, command_group
 
-init_app = typer.Typer(no_args_is_help=True)
+init_app = command_group(no_args_is_help=True)
 
 
 @init_app.command("github-actions")

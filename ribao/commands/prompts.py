@@ -15,11 +15,12 @@ from typing import Annotated
 import typer
 
 from ribao.agents.catalog import check_prompts, prompt_files, select, stray_user_files
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, command_group
 from ribao.errors import ConfigError, RibaoError
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
+from ribao.registry import AGENTS_TEXT
 
-prompts_app = typer.Typer(
+prompts_app = command_group(
     help="Prompt files: the package defaults and your overrides in <home>/prompts.",
     no_args_is_help=True,
 )
@@ -27,7 +28,7 @@ prompts_app = typer.Typer(
 DirOpt = Annotated[
     Path | None, typer.Option("--prompts-dir", help="Prompt overrides [default: <home>/prompts]")
 ]
-AgentArg = Annotated[str, typer.Argument(help="screener, critic, writer or editor; or agent/name")]
+AgentArg = Annotated[str, typer.Argument(help=f"{AGENTS_TEXT}; or agent/name")]
 NameOpt = Annotated[
     str | None, typer.Argument(help="File name, e.g. must_read or must_read.md.j2 [default: all]")
 ]
@@ -38,9 +39,9 @@ def user_dir(prompts_dir: Path | None) -> Path:
     """Return `prompts_dir`, else `<home>/prompts` from the settings; raises `ConfigError` on bad settings."""
     if prompts_dir is not None:
         return prompts_dir
-    from ribao.settings_sources import checked_settings
+    from ribao.settings import load_settings
 
-    return checked_settings({}).home / "prompts"
+    return load_settings().home / "prompts"
 
 
 def _sha(path: Path) -> str:

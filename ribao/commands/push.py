@@ -27,7 +27,9 @@ def report_pushes(records: list, *, quiet: bool = False) -> None:  # type: ignor
 
 def push(
     date: Annotated[str, typer.Argument(help="Announcement day YYYY-MM-DD of a written digest")],
-    to: Annotated[list[str] | None, typer.Option("--to", help="Only this [[push]] name (repeatable)")] = None,
+    to: Annotated[
+        list[str] | None, typer.Option("--to", metavar="NAME", help="Only this [[push]] name (repeatable)")
+    ] = None,
     out: Annotated[str | None, typer.Option(help="Digests folder [default: out_dir]")] = None,
 ) -> None:
     """(Re)send a written digest to every configured push channel, or only those named by --to."""

@@ -72,10 +72,7 @@ def replay(
             except BaseException as exc:
                 log.finish_run(replay_id, status="failed", error=f"{type(exc).__name__}: {exc}")
                 raise
-            costs = [ctx.total_cost([c]) for c in outcome.new_calls]
-            log.record_calls(
-                replay_id, agent, outcome.new_calls, [c for c, _ in costs], [u for _, u in costs]
-            )
+            log.record_calls(replay_id, agent, outcome.new_calls)
             log.finish_run(replay_id, status="replay", date=row.date, prompts=ctx.prompts.used)
             new_cost, currency = ctx.total_cost(outcome.new_calls)
     _show(outcome, recorded_cost=recorded_usage.cost if recorded_usage else None, new_cost=new_cost,

@@ -128,7 +128,8 @@ def run(
     ] = False,
     no_push: Annotated[bool, typer.Option("--no-push", help="Send the digest to no push channel")] = False,
     push: Annotated[
-        list[str] | None, typer.Option("--push", help="Send only to this [[push]] name (repeatable)")
+        list[str] | None,
+        typer.Option("--push", metavar="NAME", help="Send only to this [[push]] name (repeatable)"),
     ] = None,
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors
-from ribao.errors import ConfigError
+from ribao.commands import cli_errors, command_group
 
 if TYPE_CHECKING:
     from ribao.runs.db import RunLog
 
-runs_app = typer.Typer(
+runs_app = command_group(
     help="The run log (<home>/runs.sqlite): every run, its settings, picks, tokens, cost and LLM calls.",
     no_args_is_help=True,
 )
@@ -37,18 +36,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tab
 
 
 def run_log_path() -> Path:
-    """Return `<home>/runs.sqlite` (home from `RIBAO_HOME`/config); raises `ConfigError` on bad settings."""
-    from pydantic import ValidationError
-
+    """Return `<home>/runs.sqlite` of the effective settings (`load_settings`: home from `RIBAO_HOME`,
+    config.toml checked); raises `ConfigError` on bad settings."""
     from ribao.runs.db import FILENAME
-    from ribao.settings import Settings
+    from ribao.settings import load_settings
 
-    try:
-        return Settings().home / FILENAME
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    return load_settings().home / FILENAME
 
 
 def _open() -> RunLog:
@@ -62,9 +55,15 @@ def _open() -> RunLog:
 
 
 def _console() -> Any:
+    """A console for tables: the terminal's width (or ``COLUMNS``), or, piped as in ``runs list | grep``,
+    wide enough that no row is wrapped or cut: rich would otherwise assume 80 columns and clip ids."""
+    import os
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=False, width=400 if piped else None)
 
 
 def _echo_json(value: Any) -> None:

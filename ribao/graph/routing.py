@@ -6,7 +6,6 @@ from typing import Literal
 
 from langgraph.types import Send
 
-from ribao.agents.candidates import candidate_keys
 from ribao.state import DigestState, TriageTask, WriterTask, screened
 
 
@@ -14,7 +13,6 @@ def route_after_recall(state: DigestState, batch_size: int) -> Literal["screen_p
     """Send one `triage_batch` task per batch of `batch_size` candidates not yet scored, in listing
     order; with nothing left to triage (or nothing to screen) go straight to the screener."""
     papers = screened(state)
-    keys = candidate_keys(papers)
     done = state.get("triage_scores", {})
     flags = state.get("memory_flags", [])
     batches = [papers[i : i + batch_size] for i in range(0, len(papers), batch_size)]
@@ -25,7 +23,6 @@ def route_after_recall(state: DigestState, batch_size: int) -> Literal["screen_p
                 batch_index=n,
                 batch_count=len(batches),
                 papers=batch,
-                keys={p.arxiv_id: keys[p.arxiv_id] for p in batch},
                 flags=[f for f in flags if f.arxiv_id in {p.arxiv_id for p in batch}],
             ),
         )

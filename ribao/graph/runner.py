@@ -22,16 +22,23 @@ from ribao.fulltext.tokens import TokenBudget, TokenCounter
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.llm.config import ModelConfig
-from ribao.llm.pricing import make_pricing
+from ribao.llm.pricing import make_pricing, unpriced
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.prompts import PromptLibrary
+from ribao.registry import AGENTS
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord, Listing
-from ribao.settings import AGENTS, Settings
-from ribao.sources import StarsResult, fetch_stars, read_listing, require_announcement_day
+from ribao.settings import Settings
+from ribao.sources import (
+    StarsResult,
+    check_source,
+    fetch_stars,
+    read_listing,
+    require_announcement_day,
+)
 from ribao.state import DigestState, screened
 
 
@@ -139,10 +146,6 @@ def build_context(
 ) -> RunContext:
     """Return the context of one run: models, prompt library, listing reader, memory and pricing."""
     prices = {name: Price(**p.model_dump(), source="config") for name, p in settings.prices.items()}
-
-    def unpriced(calls: Any) -> tuple[float | None, str]:
-        return None, settings.currency
-
     return RunContext(
         settings=settings,
         models=dict(models),
@@ -151,7 +154,7 @@ def build_context(
         run_id=run_id,
         memory=memory,
         local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
-        pricing=make_pricing(configs, prices, settings.currency) if configs else unpriced,
+        price=make_pricing(configs, prices, settings.currency) if configs else unpriced,
         stars=github_stars(settings),
         fulltext=lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day),
         writer_budget=writer_budget(settings, models, configs),
@@ -217,7 +220,7 @@ async def run_digest(
     config = thread_config(run_id, settings)
     tracer.line(f"[bold]ribao[/bold] {'resuming run' if resume else 'run'} {run_id}")
     with RunLog.open(settings.home) as log:
-        recorder = RunRecorder(log, run_id, pricing=ctx.pricing)
+        recorder = RunRecorder(log, run_id)
         recorder.start(settings, date=date, models=configs)
         try:
             async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
@@ -299,8 +302,10 @@ def execute(
 
     if settings.delivery.enabled and settings.push:  # a bad channel fails before any LLM call
         check_env(select(settings.push, settings.delivery.only or None))
-    if settings.source == "arxiv" and date is not None and not resume:
-        require_announcement_day(date, settings.holidays)  # before any model, key or server is needed
+    if not resume:  # before any run record, model, key or server is needed
+        check_source(settings.source)
+        if settings.source == "arxiv" and date is not None:
+            require_announcement_day(date, settings.holidays)
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.
     settings = settings.model_copy(update={"out_dir": settings.out_dir.resolve()})
     memory = open_memory(settings)

@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from ribao.calls import LLMCall
 from ribao.errors import LLMOutputError, ProviderError
+from ribao.ledger import Cost
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD
 from ribao.llm.usage import Usage
 
@@ -65,12 +66,15 @@ async def ainvoke_structured(
     task: str,
     check: Callable[[T], None] | None = None,
     retries: int = 2,
+    price: Callable[[LLMCall], Cost] | None = None,
 ) -> tuple[T, list[LLMCall]]:
     """Ask `model` for a `schema` instance via forced function calling, then run `check` on it.
 
     A reply that fails to parse, or that `check` rejects with `ValueError`, is re-asked up to
     `retries` times with the error named in a follow-up message. Returns the accepted object and
-    the record of every attempt. Raises `LLMOutputError` (with the last error) when all fail, and
+    the record of every attempt, each priced once by `price(call)` (`RunContext.price`; without
+    it the cost is unknown) into its `cost` and `currency`. Raises `LLMOutputError` (with the
+    last error) when all fail, and
     `ProviderError` when the provider itself fails (after the client's retries on 429/5xx, or
     after 3 replies whose body was malformed JSON).
     """
@@ -107,21 +111,22 @@ async def ainvoke_structured(
             except ValueError as exc:
                 error = str(exc)
         tin, tout, tcached = _tokens(raw)
-        calls.append(
-            LLMCall(
-                agent=agent,
-                model=model_name(model),
-                task=task if attempt == 0 else f"{task} (retry {attempt})",
-                messages=[{"role": m.type, "content": str(m.content)} for m in history],
-                raw=_raw_text(raw),
-                parsed=parsed.model_dump(mode="json") if isinstance(parsed, BaseModel) else None,
-                input_tokens=tin,
-                output_tokens=tout,
-                cached_tokens=tcached,
-                latency_s=round(time.perf_counter() - started, 3),
-                error=error,
-            )
+        call = LLMCall(
+            agent=agent,
+            model=model_name(model),
+            task=task if attempt == 0 else f"{task} (retry {attempt})",
+            messages=[{"role": m.type, "content": str(m.content)} for m in history],
+            raw=_raw_text(raw),
+            parsed=parsed.model_dump(mode="json") if isinstance(parsed, BaseModel) else None,
+            input_tokens=tin,
+            output_tokens=tout,
+            cached_tokens=tcached,
+            latency_s=round(time.perf_counter() - started, 3),
+            error=error,
         )
+        if price is not None:
+            call.cost, call.currency = price(call)
+        calls.append(call)
         if error is None:
             return cast(T, parsed), calls
         history = [

@@ -1,4 +1,6 @@
-"""Token usage per LLM call and its cost, priced from config overrides or the `genai-prices` table."""
+"""Token usage per LLM call and its cost, priced from config overrides or the `genai-prices` table.
+
+Each call is priced from its own usage; nothing here sums calls (see `ribao.ledger`)."""
 
 from __future__ import annotations
 
@@ -66,23 +68,11 @@ class Usage(BaseModel):
         )
 
 
-class PriceTier(BaseModel):
-    """Rates that replace the base rates for a whole call once its prompt exceeds `above_input_tokens`."""
-
-    model_config = ConfigDict(frozen=True)
-
-    above_input_tokens: int
-    input: Decimal
-    output: Decimal
-    cached: Decimal | None = None
-
-
 class Price(BaseModel):
-    """Prices per 1M tokens (MTok) in `currency` (USD from genai-prices; USD or CNY in overrides).
+    """A rate card per 1M tokens (MTok) in `currency`: a config override (USD or CNY) or the local model.
 
     `cached` is the rate for prompt tokens read from the provider's cache; None bills them as
-    input. `tiers` model long-prompt pricing (the whole call moves to the tier's rates, as
-    genai-prices and the providers define it). `source` says where the numbers came from.
+    input. `source` says where the numbers came from.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -92,91 +82,91 @@ class Price(BaseModel):
     cached: Decimal | None = Field(default=None, ge=0)
     currency: str = "USD"
     source: str = "config"
-    tiers: tuple[PriceTier, ...] = ()
+
+    def cost(self, usage: Usage, at: datetime | None = None) -> Decimal:
+        """Return the cost of one call's `usage` in `currency` (the rates do not depend on `at`)."""
+        cached_rate = self.cached if self.cached is not None else self.input
+        uncached = max(usage.input_tokens - usage.cached_tokens, 0)
+        total = uncached * self.input + usage.cached_tokens * cached_rate + usage.output_tokens * self.output
+        return total / MTOK
+
+
+class TablePrice(BaseModel):
+    """A model found in the `genai-prices` table bundled with the installed package (USD, no network).
+
+    Each call is priced by genai-prices itself from that call's own usage (`calc_price`), so its
+    long-prompt tiers, cache rates and time-of-day prices (DeepSeek's off-peak hours) apply as the
+    table defines them. `model` and `base_url` are what the call was sent with.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    base_url: str | None = None
+    currency: str = "USD"
+    source: str
+
+    def cost(self, usage: Usage, at: datetime | None = None) -> Decimal:
+        """Return the cost in USD of one call's `usage` made at `at` (default now)."""
+        import genai_prices
+
+        calc = genai_prices.calc_price(
+            _table_usage(usage), self.model, provider_api_url=self.base_url,
+            genai_request_timestamp=at or datetime.now(UTC),
+        )  # fmt: skip
+        return calc.total_price
 
 
 LOCAL_PRICE = Price(input=Decimal(0), output=Decimal(0), cached=Decimal(0), source="local llama.cpp server")
 
 
 def price_for(
-    model: str,
-    base_url: str | None,
-    overrides: dict[str, Price] | None = None,
-    *,
-    local: bool = False,
-    at: datetime | None = None,
-) -> Price | None:
+    model: str, base_url: str | None, overrides: dict[str, Price] | None = None, *, local: bool = False
+) -> Price | TablePrice | None:
     """Return the price of `model` at `base_url`, or None when it is unknown (never a guess).
 
     Order: `overrides[model]` (from config, any currency); then `local` → zero; then the
-    `genai-prices` table bundled with the installed package (USD per MTok, maintained by Pydantic,
+    `genai-prices` table bundled with the installed package (USD, maintained by Pydantic,
     https://github.com/pydantic/genai-prices; no network). With `base_url` the provider is the
     one whose API pattern matches it (api.deepseek.com, api.openai.com, open.bigmodel.cn,
     api.moonshot.cn, …) and an unmatched URL gives None: the same model name elsewhere (e.g. on
     DashScope) has another price. Without `base_url` genai-prices infers the provider from the
     model name (gpt-* → OpenAI, deepseek* → DeepSeek, glm-* → Zhipu, kimi* → Moonshot).
     Qwen (DashScope) and Doubao (Ark) are not in the table: configure overrides for them.
-    `at` picks time-dependent prices (DeepSeek's off-peak hours); default now.
     """
     if overrides and model in overrides:
         return overrides[model]
     if local:
         return LOCAL_PRICE
-    return _genai_price(model, base_url, at or datetime.now(UTC))
-
-
-def cost(usage: Usage, price: Price | None) -> Decimal | None:
-    """Return the cost of one call's `usage` in `price.currency`, or None when `price` is None.
-
-    Call it per call and sum the results: the price tier depends on one call's prompt size.
-    """
-    if price is None:
-        return None
-    rates: Price | PriceTier = price
-    for tier in price.tiers:
-        if usage.input_tokens > tier.above_input_tokens:
-            rates = tier
-    cached_rate = rates.cached if rates.cached is not None else rates.input
-    uncached = max(usage.input_tokens - usage.cached_tokens, 0)
-    total = uncached * rates.input + usage.cached_tokens * cached_rate + usage.output_tokens * rates.output
-    return total / MTOK
-
-
-def _genai_price(model: str, base_url: str | None, at: datetime) -> Price | None:
-    """Look `model` up in genai-prices' bundled snapshot; None if the provider or model is unknown."""
     import genai_prices
-    from genai_prices.types import TieredPrices
 
-    # A zero-token calculation is the public way to resolve provider, model and the prices in
-    # force at `at`; find_provider_model() on the snapshot would be the undocumented one.
-    zero = genai_prices.Usage(input_tokens=0, output_tokens=0)
+    # Pricing an empty call is the public way to ask whether the table knows the provider and model.
     try:
-        calc = genai_prices.calc_price(zero, model, provider_api_url=base_url, genai_request_timestamp=at)
+        found = genai_prices.calc_price(_table_usage(Usage()), model, provider_api_url=base_url)
     except LookupError:
         return None
-    provider, info, prices = calc.provider, calc.model, calc.model_price
-    keys = {"input": "input_mtok", "output": "output_mtok", "cached": "cache_read_mtok"}
-    raw = {name: getattr(prices, key, None) for name, key in keys.items()}
-    if raw["input"] is None or raw["output"] is None:
-        return None  # priced per request or per second: not a token price
+    return TablePrice(
+        model=model,
+        base_url=base_url,
+        source=f"genai-prices {genai_prices.__version__}: {found.provider.id}/{found.model.id}",
+    )
 
-    def rates(input_tokens: int) -> dict[str, Any]:
-        """Each rate in force for a call with `input_tokens` prompt tokens (the cliff model)."""
-        out: dict[str, Any] = {}
-        for name, value in raw.items():
-            if isinstance(value, TieredPrices):
-                out[name] = value.base
-                for tier in value.tiers:
-                    if input_tokens > tier.start:
-                        out[name] = tier.price
-            else:
-                out[name] = value
-        return out
 
-    starts = sorted({t.start for v in raw.values() if isinstance(v, TieredPrices) for t in v.tiers})
-    return Price(
-        **rates(0),
-        currency="USD",
-        source=f"genai-prices {genai_prices.__version__}: {provider.id}/{info.id}",
-        tiers=tuple(PriceTier(above_input_tokens=s, **rates(s + 1)) for s in starts),
+def cost(usage: Usage, price: Price | TablePrice | None, at: datetime | None = None) -> Decimal | None:
+    """Return the cost of one call's `usage` (made at `at`, default now) in `price.currency`, or None
+    when `price` is None.
+
+    Call it per call and sum the results: a price tier depends on one call's prompt size.
+    """
+    return None if price is None else price.cost(usage, at)
+
+
+def _table_usage(usage: Usage) -> Any:
+    """`usage` in genai-prices' terms (its `input_tokens` also include the cache reads)."""
+    import genai_prices
+
+    return genai_prices.Usage(
+        input_tokens=usage.input_tokens,
+        cache_read_tokens=usage.cached_tokens,
+        output_tokens=usage.output_tokens,
     )

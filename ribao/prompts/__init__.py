@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 
 from ribao.errors import ConfigError
+from ribao.registry import check_render
 
 PACKAGE_DIR = Path(str(resources.files("ribao.prompts")))
 
@@ -19,7 +20,9 @@ PACKAGE_DIR = Path(str(resources.files("ribao.prompts")))
 class PromptLibrary:
     """Render `<agent>/<name>.md.j2`, taking the file from `user_dir` when it has one.
 
-    Undefined variables raise (StrictUndefined); files are read as UTF-8. `used` maps each
+    Only the files of the agent registry render, each with exactly the variables and filters
+    `ribao.registry` lists for it (else `TypeError`); a name the file uses but is not passed raises
+    (StrictUndefined); files are read as UTF-8. `used` maps each
     rendered file (``agent/name.md.j2``) to its source ("default" or "user") and sha256, for the
     run record.
     """
@@ -47,7 +50,11 @@ class PromptLibrary:
         return self.render_file(f"{agent}/{name}.md.j2", **variables).strip()
 
     def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str:
-        """Render the template at `rel`; raises `ConfigError` naming the file and the missing name."""
+        """Render the template at `rel`; raises `ConfigError` naming the file and the missing name.
+
+        Raises `TypeError` when `variables` or `filters` are not the ones the registry lists for `rel`.
+        """
+        check_render(rel, set(variables), set(filters or {}))
         path, origin = self.path_of(rel)
         self._env.filters.update(filters or {})
         try:

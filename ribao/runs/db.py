@@ -24,7 +24,7 @@ from ribao.runs.rows import (
     RunRow,
     iso_utc,
     jsonable,
-    total_cost,
+    sum_usage,
 )
 
 if TYPE_CHECKING:
@@ -180,16 +180,10 @@ class RunLog:
         run_id: str,
         node: str,
         calls: Sequence[LLMCall],
-        costs: Sequence[float | None] | None = None,
-        currencies: Sequence[str | None] | None = None,
         *,
         task_id: str | None = None,
     ) -> None:
-        """Record `calls` (in order) made by one task of `node`; `costs[i]` is call i's cost or None."""
-        costs = list(costs) if costs is not None else [None] * len(calls)
-        currencies = list(currencies) if currencies is not None else [None] * len(calls)
-        if not len(costs) == len(currencies) == len(calls):
-            raise ValueError(f"{len(calls)} calls but {len(costs)} costs and {len(currencies)} currencies")
+        """Record `calls` (in order) made by one task of `node`, each with the cost it was priced at."""
         self._write(
             run_id,
             """INSERT INTO llm_calls (run_id, seq, node, task_id, agent, model, task, messages, raw, parsed,
@@ -198,8 +192,8 @@ class RunLog:
                  ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(run_id, run_id, node, task_id, c.agent, c.model, self._text(c.task), self._json(c.messages),
               self._text(c.raw), self._json(c.parsed), c.input_tokens, c.output_tokens, c.cached_tokens,
-              c.latency_s, cost, currency, self._text(c.error), iso_utc())
-             for c, cost, currency in zip(calls, costs, currencies, strict=True)],
+              c.latency_s, c.cost, c.currency, self._text(c.error), iso_utc())
+             for c in calls],
         )  # fmt: skip
 
     def finish_run(
@@ -227,12 +221,11 @@ class RunLog:
         """
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
-        agents = self.usage_by_agent(run_id)
+        total = sum_usage(self.usage_by_agent(run_id).values())
         if usage is None:
-            usage = {k: sum(getattr(a, k) for a in agents.values())
-                     for k in ("input_tokens", "output_tokens", "cached_tokens")}  # fmt: skip
+            usage = total.model_dump(include={"input_tokens", "output_tokens", "cached_tokens"})
         if currency is None and cost is None:
-            cost, currency = total_cost(agents.values())
+            cost, currency = total.cost, total.currency
         changed = self._write(
             run_id,
             """UPDATE runs SET status = ?, finished_at = ?, date = COALESCE(?, date), digest_path = ?,
@@ -273,12 +266,12 @@ class RunLog:
                 "SELECT * FROM runs WHERE status IN ('running', 'interrupted') "
                 "ORDER BY started_at DESC, run_id DESC"
             )
-            return [run for run in map(RunRow.from_db, rows) if run.status == status][:limit]
+            return [run for run in map(self._run, rows) if run.status == status][:limit]
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
         rows = self.conn.execute(
             f"SELECT * FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT ?", [*args, limit]
         )
-        return [RunRow.from_db(r) for r in rows]
+        return [self._run(r) for r in rows]
 
     def get_run(self, ref: str) -> RunRow:
         """Return the run whose id is `ref`, starts with `ref` (any case), or the latest for ``latest``.
@@ -290,10 +283,10 @@ class RunLog:
             row = self.conn.execute("SELECT * FROM runs ORDER BY started_at DESC, run_id DESC").fetchone()
             if row is None:
                 raise RunNotFound(f"no runs recorded in {self.path}")
-            return RunRow.from_db(row)
+            return self._run(row)
         row = self.conn.execute("SELECT * FROM runs WHERE run_id = ?", [ref]).fetchone()
         if row is not None:
-            return RunRow.from_db(row)
+            return self._run(row)
         escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self.conn.execute(
             "SELECT * FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY started_at DESC LIMIT 6",
@@ -304,7 +297,16 @@ class RunLog:
         if len(rows) > 1:
             shown = ", ".join(r["run_id"] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
             raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {shown}; give more characters")
-        return RunRow.from_db(rows[0])
+        return self._run(rows[0])
+
+    def _run(self, row: Any) -> RunRow:
+        """Build a `RunRow`; a run not finished yet (running, or interrupted) has the totals of the
+        calls recorded so far, since its row's totals are written when it ends."""
+        run = RunRow.from_db(row)
+        if run.finished_at is not None:
+            return run
+        total = sum_usage(self.usage_by_agent(run.run_id).values(), run.currency)
+        return run.model_copy(update=total.model_dump(exclude={"calls"}))
 
     def calls(self, run_id: str, agent: str | None = None) -> list[CallRow]:
         """Return a run's LLM calls in recording order, optionally only `agent`'s."""

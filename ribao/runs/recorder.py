@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -19,8 +19,6 @@ from ribao.schemas import Paper
 if TYPE_CHECKING:
     from ribao.llm.config import ModelConfig
     from ribao.settings import Settings
-
-Pricing = Callable[[Sequence[LLMCall]], tuple[float | None, str]]
 
 
 def status_for(error: BaseException | None) -> RunStatus:
@@ -68,16 +66,15 @@ def brief(value: Any, *, items: int | None = None, chars: int | None = None) -> 
 
 
 class RunRecorder:
-    """Feed one run's `tasks` stream events into a `RunLog`; `pricing(calls)` prices each call alone.
+    """Feed one run's `tasks` stream events into a `RunLog`, each LLM call with the cost it was priced at.
 
     Keeps what the run record needs as the nodes report it (day, titles, latest picks, every
     critique, output paths), so `finish` works after a failure too, without the final state.
     """
 
-    def __init__(self, log: RunLog, run_id: str, *, pricing: Pricing | None = None) -> None:
+    def __init__(self, log: RunLog, run_id: str) -> None:
         self.log = log
         self.run_id = run_id
-        self.pricing = pricing
         self.values: dict[str, Any] = {"critiques": []}
         self._started: dict[str, tuple[dt.datetime, Any]] = {}
 
@@ -128,15 +125,7 @@ class RunRecorder:
             summary=None if error else _describe(node, result),
         )
         if calls:
-            priced = [self.pricing([c]) if self.pricing else (None, None) for c in calls]
-            self.log.record_calls(
-                self.run_id,
-                node,
-                calls,
-                [cost for cost, _ in priced],
-                [currency for _, currency in priced],
-                task_id=task_id,
-            )
+            self.log.record_calls(self.run_id, node, calls, task_id=task_id)
 
     def finish(
         self,

@@ -1,4 +1,7 @@
-"""Keep secrets out of the run log: mask secret-looking settings and scrub key values from any text."""
+"""The one secret-masking rule: mask secret-looking settings and scrub key values from any text.
+
+The run log (`safe_settings`, `scrub_value`) and `ribao config show` (`mask_value`) both use it.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +17,18 @@ if TYPE_CHECKING:
 MASK = "***"
 MIN_SECRET_LENGTH = 8  # shorter values ("EMPTY", "x") are placeholders; masking them would mangle text
 
-# A key whose name ends like this holds a secret; `api_key_env` (a variable's NAME) and
-# `max_tokens` (a count) do not match.
+# A key whose name ends like this holds a secret (``key`` only as a whole word: ``api_key``,
+# ``ssh_key``); `api_key_env` (a variable's NAME) and `max_tokens` (a count) do not match.
 _SECRET_KEY = re.compile(
-    r"(api_?key|access_?key|secret_?key|private_?key|token|password|passwd|secret|authorization|cookie|"
-    r"credentials?)$"
+    r"(api_?key|access_?key|secret_?key|private_?key|(?:^|_)key|token|password|passwd|secret|authorization|"
+    r"cookie|credentials?)$"
 )
 _SECRET_ENV = re.compile(r"(_API_KEY|_APIKEY|_TOKEN|_SECRET|_PASSWORD|_ACCESS_KEY)$")
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
-    (re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}"), MASK),
+    (re.compile(r"(?<![A-Za-z0-9_-])(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}"), MASK),
     (re.compile(r"(?i)\b((?:x-)?api[-_]?key[\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{MASK}"),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), rf"\1{MASK}@"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@"), rf"\1{MASK}@"),
     (re.compile(r"(?i)([?&](?:api[-_]?key|key|token|access_token)=)[^&\s\"']+"), rf"\1{MASK}"),
 ]
 
@@ -33,6 +36,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 def is_secret_key(key: str) -> bool:
     """Return True when a settings key names a secret value (api_key, token, password, ...)."""
     return bool(_SECRET_KEY.search(key.lower().replace("-", "_")))
+
+
+def mask_value(key: str | None, value: Any) -> Any:
+    """Return one setting's value as shown: `MASK` when `key` names a secret and the value is set,
+    a string `scrub`bed (``sk-…`` keys, ``user:password@`` in URLs, …), anything else as is."""
+    if key is not None and is_secret_key(key) and value not in (None, ""):
+        return MASK
+    return scrub(value) if isinstance(value, str) else value
 
 
 def mask_keys(value: Any) -> Any:
@@ -77,8 +88,9 @@ def known_secrets(settings: Settings | None = None, environ: Mapping[str, str] |
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """Replace each of `secrets` in `text`, and anything that looks like a credential, by `MASK`.
 
-    Credential-looking: ``Bearer …``/``Basic …`` tokens, ``sk-…`` keys, ``api-key: …`` headers,
-    ``user:password@`` in URLs and ``?key=…``/``token=…`` query parameters.
+    Credential-looking: ``Bearer …``/``Basic …`` tokens, ``sk-…``/``pk-…``/``rk-…`` keys,
+    ``api-key: …`` headers, the password of ``user:password@`` in URLs and ``?key=…``/``token=…``
+    query parameters.
     """
     for secret in sorted(set(secrets), key=len, reverse=True):
         if len(secret) >= MIN_SECRET_LENGTH:

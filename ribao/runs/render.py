@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ribao import ledger
-from ribao.runs.rows import AgentUsage, RunRow, total_cost
+from ribao.runs.rows import AgentUsage, RunRow, sum_usage
 
 STATUS_STYLE = {
     "done": "green",
@@ -90,15 +90,7 @@ def settings_summary(settings: dict[str, Any]) -> list[str]:
 
 def usage_table(usage: dict[str, AgentUsage], currency: str | None) -> tuple[Table, AgentUsage]:
     """Return the per-agent table with a total row, and that total (what the header must equal)."""
-    cost, cur = total_cost(usage.values())
-    total = AgentUsage(
-        calls=sum(u.calls for u in usage.values()),
-        input_tokens=sum(u.input_tokens for u in usage.values()),
-        output_tokens=sum(u.output_tokens for u in usage.values()),
-        cached_tokens=sum(u.cached_tokens for u in usage.values()),
-        cost=cost,
-        currency=cur or currency,
-    )
+    total = sum_usage(usage.values(), currency)
     table = Table(box=None, pad_edge=False, show_footer=False)
     for name in ("agent", "calls", "input", "output", "cached", "cost"):
         table.add_column(name, justify="left" if name == "agent" else "right")

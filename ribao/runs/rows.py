@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from ribao.ledger import add_costs
+from ribao.ledger import total_cost
 
 
 def iso_utc(value: dt.datetime | None = None) -> str:
@@ -165,10 +165,19 @@ class AgentUsage(BaseModel):
     currency: str | None = None
 
 
-def total_cost(agents: Iterable[AgentUsage]) -> tuple[float | None, str | None]:
-    """Return the summed cost and currency of per-agent totals: 0 with no calls, None when any is unknown
-    or the currencies differ (no exchange rate is ever assumed)."""
-    return add_costs((a.cost, a.currency) for a in agents)
+def sum_usage(agents: Iterable[AgentUsage], currency: str | None = None) -> AgentUsage:
+    """Return the total of per-agent usage: calls and tokens summed, cost by `ribao.ledger.total_cost`
+    (None when any is unknown or the currencies differ; no agents cost 0 in `currency`)."""
+    agents = list(agents)
+    cost, cur = total_cost(agents, currency)
+    return AgentUsage(
+        calls=sum(a.calls for a in agents),
+        input_tokens=sum(a.input_tokens for a in agents),
+        output_tokens=sum(a.output_tokens for a in agents),
+        cached_tokens=sum(a.cached_tokens for a in agents),
+        cost=cost,
+        currency=cur or currency,
+    )
 
 
 def jsonable(value: Any) -> Any:

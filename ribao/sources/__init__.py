@@ -31,6 +31,7 @@ __all__ = [
     "ARXIV_HOLIDAYS",
     "ApiOptions",
     "category_name_zh",
+    "check_source",
     "extract_code_url",
     "fetch_stars",
     "format_category",
@@ -92,12 +93,17 @@ def _read_arxiv(
     return day, fetched.papers, fetched.origin
 
 
+def check_source(source: str) -> None:
+    """Raise ListingError unless ``source`` is ``"arxiv"`` or the path of an existing file."""
+    if source != API_SOURCE and not Path(source).is_file():
+        raise ListingError(f"unknown source {source!r}: neither 'arxiv' nor an existing file")
+
+
 def _read_path(
     path: Path, day: dt.date | None, categories: list[str], include_cross_lists: bool
 ) -> tuple[dt.date, list[Paper]]:
     """Return the day and its papers from a listing file, checking the date against the file's own."""
-    if not path.is_file():
-        raise ListingError(f"unknown source {str(path)!r}: neither 'arxiv' nor an existing file")
+    check_source(str(path))
     listing = read_file(path, categories, include_cross_lists=include_cross_lists)
     if day is not None and listing.announced is not None and day != listing.announced:
         raise ListingError(f"{path} is the listing of {listing.announced}, not of the requested {day}")

@@ -149,11 +149,6 @@ def title_display(title: str) -> str:
     return one_line(latex_to_text(title))
 
 
-def abstract_display(abstract: str) -> str:
-    """Return an abstract rendered for people: LaTeX to Unicode, one ``\\n`` between paragraphs."""
-    return paragraphs(latex_to_text(abstract))
-
-
 # A scheme split by a space ("https: //github.com/…") is joined before matching.
 _SPLIT_SCHEME_RE = re.compile(r"(https?):\s+//", re.IGNORECASE)
 _GITHUB_RE = re.compile(

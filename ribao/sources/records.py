@@ -69,7 +69,6 @@ def build_paper(
         title_display=normalize.title_display(clean_title),
         authors=[name for name in map(_clean_line, authors) if name],
         abstract=clean_abstract,
-        abstract_display=normalize.abstract_display(clean_abstract),
         categories=cats,
         primary_category=primary,
         comment=clean_comment or None,

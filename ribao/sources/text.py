@@ -23,8 +23,9 @@ import unicodedata
 
 _KEEP = frozenset("\n\t")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&$!])")
-# What a category shown in a code span may contain: "cs.LG (机器学习)". Anything else is escaped text.
-_CODE_SAFE = re.compile(r"[\w.\- ()]+")
+# What a category shown in a code span may contain: "cs.LG (机器学习)", "cs.DC (分布式、并行与集群计算)".
+# Anything else (a backtick, a table's ``|``, Markdown syntax) is escaped text instead.
+_CODE_SAFE = re.compile(r"[\w.\- ()、，]+")
 
 
 def _visible(char: str) -> str:
