@@ -1,8 +1,9 @@
 """The agent registry: per agent, its prompt files, the variables its code passes each file, how to replay it.
 
 A leaf module (it imports nothing of ribao). Everything that lists agents derives from `REGISTRY`:
-`ribao.settings.AGENTS` (one model per agent), the prompt catalogue and `ribao prompts check`
-(`ribao.agents.catalog`), `ribao replay` (`ribao.graph.replay`) and the prompt library itself,
+the settings' agent names and the runner's one model per agent (`ribao.graph.runner.model_configs`),
+the prompt catalogue and `ribao prompts check` (`ribao.agents.catalog`), `--agent` of `ribao replay`
+and `ribao runs trace`, the replay itself (`ribao.graph.replay`) and the prompt library,
 which refuses to render a file with other variables or filters than the ones listed here — so the
 code that renders a template cannot drift from this record (`tests/test_prompts_cli.py` runs the
 graph and checks every render against it).
@@ -11,6 +12,7 @@ graph and checks every render against it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TypeAlias
 
 #: An agent's name, one of `AGENTS`.
@@ -117,6 +119,9 @@ REGISTRY: dict[AgentName, AgentSpec] = {
 
 #: Agent names in pipeline order.
 AGENTS: tuple[AgentName, ...] = tuple(REGISTRY)
+
+#: The agent names as an enum, for a command-line choice (an unknown name exits 2).
+Agent = StrEnum("Agent", [(a, a) for a in AGENTS])  # type: ignore[misc]
 
 #: The agents as a help text says them: "screener, critic, writer or editor".
 AGENTS_TEXT = f"{', '.join(AGENTS[:-1])} or {AGENTS[-1]}"

@@ -26,7 +26,7 @@ from ribao.schemas import Exclusion
 from ribao.settings import Settings
 from tests.fakes import ScriptedChatModel, valid_args
 from tests.test_digest import paper, pick, summary
-from tests.test_graph import models, run
+from tests.test_graph import models, run, sample_settings
 
 DAY = dt.date(2026, 2, 18)
 
@@ -159,12 +159,6 @@ def test_build_context_binds_no_stars_client_when_stars_are_off(settings: Settin
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    from ribao.cli import sample_listing
     from ribao.settings import MemorySettings
 
-    return Settings(
-        home=tmp_path / "home",
-        source=str(sample_listing()),
-        out_dir=tmp_path / "out",
-        memory=MemorySettings(embedder="hash", enabled=False),
-    )
+    return sample_settings(tmp_path, memory=MemorySettings(embedder="hash", enabled=False))

@@ -27,14 +27,19 @@ DAY = "2026-02-18"
 RETRY_MARK = "你上一次的回答未通过检查"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def sample_settings(tmp_path: Path, **updates: Any) -> Settings:
+    """Settings of a run on the sample day in `tmp_path`: hash embedder, then `updates`."""
     return Settings(
         home=tmp_path / "home",
         source=str(sample_listing()),
         out_dir=tmp_path / "out",
         memory=MemorySettings(embedder="hash"),
-    )
+    ).model_copy(update=updates)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return sample_settings(tmp_path)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ services layer the packages must not form a cycle either (digest <-> prompts, ru
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,25 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     )
     assert runtime_imports(bad) == {"ribao.graph.builder"}
     assert layer_of("ribao.graph.builder") > layer_of("ribao.agents.writer")  # type: ignore[operator]
+
+
+def readme_layers() -> list[tuple[str, set[str]]]:
+    """Return the README's five design-note lines as (layer name, units named before any " — ")."""
+    text = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    notes = text[text.index("Design notes — the layers") :]
+    found: list[tuple[str, set[str]]] = []
+    for n in range(1, 6):
+        line = next(ln for ln in notes.splitlines() if ln.startswith(f"{n}. "))
+        name, _, rest = line[3:].partition(": ")
+        units: set[str] = set()
+        for item in re.findall(r"`([^`]+)`", rest.split(" — ")[0]):
+            paths = sorted(ROOT.glob(item.rstrip("/"))) or [ROOT / item.rstrip("/")]
+            units |= {module_name(p if p.is_dir() else p.with_suffix(".py")) for p in paths}
+        found.append((name, units))
+    return found
+
+
+def test_the_readme_design_notes_name_every_layer_and_unit() -> None:
+    assert readme_layers() == [(name, set(units)) for name, units in LAYERS]
+    on_disk = {unit_of(m) for m in all_imports()} - {"ribao"}
+    assert on_disk == {u for _, units in LAYERS for u in units}  # every module and folder has its line

@@ -178,8 +178,12 @@ def test_keyless_endpoint_and_local_need_no_env_var(
     openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(KEY_ENV)
-    make_chat_model(_cfg(openai_stub, api_key_env=None))
-    make_chat_model(_cfg(openai_stub, local=True))
+    openai_stub.script("keyless", "local")
+    keyless, local = _cfg(openai_stub, api_key_env=None), _cfg(openai_stub, local=True)
+    for cfg, answer in ((keyless, "keyless"), (local, "local")):
+        assert asyncio.run(make_chat_model(cfg).ainvoke("hi")).content == answer
+    sent = [r.headers.get("authorization") for r in openai_stub.chat_requests]
+    assert sent == ["Bearer not-needed"] * 2  # a placeholder: no variable is read
 
 
 def test_usage_adds_and_counts_calls_without_usage() -> None:

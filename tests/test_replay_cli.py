@@ -60,3 +60,10 @@ def test_replay_writer_with_an_edited_prompt(
         runs = log.list_runs()
     assert [r.status for r in runs] == ["replay", "done"]
     assert runs[0].settings["replay_of"] == runs[1].run_id
+
+
+@pytest.mark.parametrize("command", [["replay", "latest"], ["runs", "trace", "latest"]])
+def test_an_unknown_agent_exits_2_naming_the_registry_agents(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--agent", "nosuch"])
+    assert result.exit_code == 2
+    assert "'nosuch' is not one of 'screener', 'critic', 'writer', 'editor'" in result.output

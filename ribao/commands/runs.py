@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ribao.commands import cli_errors, command_group
+from ribao.registry import Agent
 
 if TYPE_CHECKING:
     from ribao.runs.db import RunLog
@@ -114,9 +115,7 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
 @runs_app.command()
 def trace(
     run_id: IdArg,
-    agent: Annotated[
-        str | None, typer.Option(help="Only this agent's calls: screener, critic, writer, editor")
-    ] = None,
+    agent: Annotated[Agent | None, typer.Option(help="Only this agent's calls", case_sensitive=False)] = None,
     max_chars: Annotated[
         int, typer.Option(min=0, help="Clip each message and reply to N characters (0: whole)")
     ] = 0,
@@ -128,7 +127,7 @@ def trace(
     with cli_errors(), _open() as log:
         run = log.get_run(run_id)
         nodes = log.nodes(run.run_id)
-        calls = log.calls(run.run_id, agent=agent)
+        calls = log.calls(run.run_id, agent=agent and agent.value)
     if agent:
         nodes = [n for n in nodes if calls_of(n, calls)]
     if as_json:
@@ -139,8 +138,8 @@ def trace(
     console = _console()
     console.print(f"run {run.run_id}  {run.status}  day {run.date or '-'}", markup=False)
     if agent and not calls:
-        console.print(f"no LLM calls by {agent!r} in this run", markup=False)
-    show_trace(console, nodes, calls, agent=agent, max_chars=max_chars)
+        console.print(f"no LLM calls by {agent.value!r} in this run", markup=False)
+    show_trace(console, nodes, calls, agent=agent and agent.value, max_chars=max_chars)
 
 
 @runs_app.command()

@@ -1,36 +1,46 @@
-"""Re-run one agent on the exact inputs a recorded run gave it, without touching that run or the memory."""
+"""Re-run one agent on the exact inputs a recorded run gave it, without touching that run or the memory.
+
+A run's checkpoints (LangGraph's state history of its thread in `<home>/checkpoints.sqlite`)
+hold the state before every step and each finished task's result. A replay copies the checkpoint
+at which the agent's first node was next (`ReplaySpec.start` in `ribao.registry`) into an
+in-memory checkpointer, without that step's saved task results, so the graph itself runs the
+agent's nodes again, with the new models and prompts, up to and including its `stop` node. The two
+stretches of history, recorded and replayed, are then read the same way: what the agent's nodes
+wrote to its `output` key, and the LLM calls they made.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
-from langgraph.runtime import Runtime
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import StateSnapshot
+from ulid import ULID
 
-from ribao.agents.critic import critique_picks
-from ribao.agents.editor import ask_lead
-from ribao.agents.screener import screen_papers
-from ribao.agents.triage import triage_batch
-from ribao.agents.writer import write_summary
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import RibaoError
 from ribao.graph.builder import compile_graph
-from ribao.graph.checkpoint import open_checkpointer
-from ribao.graph.routing import dispatch_writers, route_after_recall
-from ribao.state import DigestState
-
-ReplayAgent = Literal["screener", "critic", "writer", "editor"]
-_NODE = {"screener": "screen_papers", "critic": "critique_picks"}
+from ribao.graph.checkpoint import open_checkpointer, serializer
+from ribao.graph.runner import build_context, model_configs, settings_of_run
+from ribao.registry import AGENTS, REGISTRY, ReplaySpec
+from ribao.runs.db import RunLog
+from ribao.runs.redact import safe_settings
+from ribao.settings import load_settings
 
 
 @dataclass
 class ReplayOutcome:
     """The recorded output of one agent beside the new one, with the LLM calls behind each.
 
-    `recorded`/`new` hold, per agent: ``picks`` (screener), ``critique`` (critic), ``summaries``
-    keyed by arXiv id (writer) or ``lead`` (editor).
+    `recorded`/`new` map the agent's output key (`ReplaySpec.output`) to what its nodes wrote:
+    ``picks`` (screener, first round), ``critiques`` (critic: a list with the first round's
+    critique), ``summaries`` keyed by arXiv id (writer, every pick of the digest) or ``lead``
+    (editor; None when the run's `editor_lead` was off).
     """
 
     agent: str
@@ -40,87 +50,143 @@ class ReplayOutcome:
     new_calls: list[LLMCall] = field(default_factory=list)
 
 
+@dataclass
+class ReplayReport:
+    """A finished `replay_run`: the outcome, both run ids, and the cost of each side's calls.
+
+    Costs are the sums of the calls' recorded costs (`ribao.ledger.total_cost`), None when one is
+    unknown or the currencies differ.
+    """
+
+    outcome: ReplayOutcome
+    run_id: str
+    replay_id: str
+    recorded_cost: float | None
+    recorded_currency: str
+    new_cost: float | None
+    currency: str
+
+
 class ReplayError(RibaoError):
-    """The run has no recorded input for that agent (e.g. it failed before the agent ran)."""
+    """The run cannot be replayed for that agent: an unknown agent, no checkpoints, or the run
+    never reached (or never finished) the agent's nodes."""
 
 
-async def recorded_history(ctx: RunContext, run_id: str) -> list[Any]:
-    """Return the run's checkpoint snapshots, oldest first; raises `ReplayError` when there are none."""
-    async with open_checkpointer(ctx.settings.home / "checkpoints.sqlite") as saver:
-        graph = compile_graph(checkpointer=saver)
-        history = [s async for s in graph.aget_state_history({"configurable": {"thread_id": run_id}})]
-    if not history:
-        raise ReplayError(f"run {run_id} has no checkpoints in {ctx.settings.home / 'checkpoints.sqlite'}")
-    return list(reversed(history))
+def _spec(agent: str) -> ReplaySpec:
+    if agent not in REGISTRY:
+        raise ReplayError(f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
+    return REGISTRY[agent].replay
 
 
-def _before(history: list[Any], node: str) -> DigestState:
-    """The state just before the first time `node` ran."""
-    for snap in history:
-        if node in snap.next:
-            return snap.values  # type: ignore[no-any-return]
-    raise ReplayError(f"the run never reached {node}")
+async def _history(graph: Any, thread_id: str) -> list[StateSnapshot]:
+    """Return the thread's state snapshots, oldest first (`get_state_history` gives newest first)."""
+    config = {"configurable": {"thread_id": thread_id}}
+    return list(reversed([s async for s in graph.aget_state_history(config)]))
 
 
-def _after(history: list[Any], node: str) -> DigestState:
-    """The state just after the first time `node` ran."""
-    seen = False
-    for snap in history:
-        if seen:
-            return snap.values  # type: ignore[no-any-return]
-        seen = node in snap.next
-    raise ReplayError(f"the run did not finish {node}")
+def _stretch(history: list[StateSnapshot], spec: ReplaySpec) -> tuple[StateSnapshot, Any, list[LLMCall]]:
+    """Return the snapshot the agent's stretch of `history` starts from, what its `stop` tasks wrote
+    to `spec.output`, and every LLM call of its tasks; raises `ReplayError` when it is not there."""
+    start = next((i for i, s in enumerate(history) if set(spec.start) & set(s.next)), None)
+    if start is None:
+        raise ReplayError(f"the run never reached {spec.start[0]}")
+    stop = next((i for i in range(start, len(history)) if spec.stop in history[i].next), None)
+    if stop is None:
+        raise ReplayError(f"the run did not finish {spec.stop}")
+    tasks = [t for s in history[start : stop + 1] for t in s.tasks]
+    results: list[dict[str, Any]] = [t.result for t in tasks if isinstance(t.result, dict)]
+    if len(results) < len(tasks):  # a task of the stretch failed, or never ran
+        raise ReplayError(f"the run did not finish {spec.stop}")
+    calls = [c for r in results for c in r.get("llm_calls", [])]
+    written = [r[spec.output] for t, r in zip(tasks, results, strict=True) if t.name == spec.stop]
+    # Parallel tasks (one writer per pick) each write their own entries of one dict.
+    output = written[0] if len(written) == 1 else {k: v for part in written for k, v in part.items()}
+    return history[start], output, calls
 
 
-async def replay_agent(
-    agent: ReplayAgent, run_id: str, ctx: RunContext, *, history: list[Any] | None = None
-) -> ReplayOutcome:
+async def replay_agent(agent: str, run_id: str, ctx: RunContext) -> ReplayOutcome:
     """Re-run `agent` on run `run_id`'s recorded inputs with `ctx` (its models and prompts).
 
     The screener and critic replay their first round; the writer replays every pick of the
-    final digest; the editor replays the lead. Nothing is written: no checkpoint, no output
-    file, no memory (`ctx.memory` should be None).
+    final digest; the editor replays the lead (see `ribao.registry`). Nothing is written: no
+    checkpoint, no output file, no memory (`ctx.memory` should be None). Raises `ReplayError`.
     """
-    history = history or await recorded_history(ctx, run_id)
-    final: DigestState = history[-1].values
-    runtime = Runtime(context=ctx)
-    recorded_calls = [c for c in final.get("llm_calls", []) if c.agent == agent]
-    if agent in _NODE:
-        node = _NODE[agent]
-        state_in, state_out = _before(history, node), _after(history, node)
-        triage_calls: list[Any] = []
-        if agent == "screener":  # the triage batches are part of the screener's first round
-            state_in = {**state_in, "triage_scores": {}}  # type: ignore[typeddict-item]
-            sends = route_after_recall(state_in, ctx.settings.screener_batch_size)
-            tasks = [s.arg for s in sends] if isinstance(sends, list) else []
-            outs = await asyncio.gather(*(triage_batch(t, runtime) for t in tasks))
-            state_in["triage_scores"] = {k: v for o in outs for k, v in o["triage_scores"].items()}
-            triage_calls = [c for o in outs for c in o["llm_calls"]]
-        fn = screen_papers if agent == "screener" else critique_picks
-        out = await fn(state_in, runtime)
-        out = {**out, "llm_calls": [*triage_calls, *out["llm_calls"]]}
-        if agent == "screener":
-            recorded: dict[str, Any] = {"picks": state_out["picks"]}
-            new: dict[str, Any] = {"picks": out["picks"]}
-            recorded_calls = [
-                c for c in recorded_calls if c.task.startswith("triage") or "round 1 " in f"{c.task} "
-            ]
-        else:
-            recorded = {"critique": state_out["critiques"][0]}
-            new = {"critique": out["critiques"][0]}
-            recorded_calls = [c for c in recorded_calls if c.task.startswith("critique round 1")]
-        return ReplayOutcome(agent, recorded, new, recorded_calls, out["llm_calls"])
-    if agent == "writer":
-        if "summaries" not in final or "picks" not in final:
-            raise ReplayError(f"run {run_id} did not reach the writers")
-        tasks = [send.arg for send in dispatch_writers(final)]
-        outs = await asyncio.gather(*(write_summary(task, runtime) for task in tasks))
-        summaries = {pid: s for out in outs for pid, s in out["summaries"].items()}
-        calls = [c for out in outs for c in out["llm_calls"]]
-        return ReplayOutcome(
-            agent, {"summaries": final["summaries"]}, {"summaries": summaries}, recorded_calls, calls
+    spec = _spec(agent)
+    path = ctx.settings.home / "checkpoints.sqlite"
+    if not path.is_file():
+        raise ReplayError(f"run {run_id} has no checkpoints in {path}")
+    async with open_checkpointer(path) as saver:
+        recorded = await _history(compile_graph(checkpointer=saver), run_id)
+        if not recorded:
+            raise ReplayError(f"run {run_id} has no checkpoints in {path}")
+        start, recorded_output, recorded_calls = _stretch(recorded, spec)
+        checkpoint = await saver.aget_tuple(start.config)
+    assert checkpoint is not None  # the snapshot was just read from this saver
+    fork = InMemorySaver(serde=serializer())
+    thread: RunnableConfig = {"configurable": {"thread_id": ctx.run_id, "checkpoint_ns": ""}}
+    saved = checkpoint.checkpoint
+    await fork.aput(thread, saved, checkpoint.metadata, saved["channel_versions"])
+    graph = compile_graph(checkpointer=fork)
+    # The thread's latest checkpoint is the copy, so this continues from it (no fork of it).
+    await graph.ainvoke(None, thread, context=ctx, interrupt_after=[spec.stop])
+    _, new_output, new_calls = _stretch(await _history(graph, ctx.run_id), spec)
+    return ReplayOutcome(
+        agent, {spec.output: recorded_output}, {spec.output: new_output}, recorded_calls, new_calls
+    )
+
+
+def replay_run(
+    ref: str,
+    agent: str,
+    *,
+    prompts_dir: str | None = None,
+    model: str | None = None,
+    home: Path | None = None,
+) -> ReplayReport:
+    """Replay `agent` of the recorded run `ref` (an id, a unique prefix, or ``latest``) in `home`.
+
+    The run's own settings apply, with `prompts_dir` and `model` (another model for this agent,
+    same provider) replacing its prompt folder and the agent's model. The replay is recorded in
+    the run log under a new id with status ``replay`` (``failed`` when it raises), its settings
+    naming ``replay_of`` and ``replay_agent``; the recorded run and the memory do not change.
+    Raises `ReplayError`, `RunNotFound` or the agent's error (`RibaoError` subclasses).
+    """
+    from ribao.llm.models import make_chat_model
+
+    _spec(agent)
+    home = home or load_settings().home
+    with RunLog.open(home) as log:
+        row = log.get_run(ref)
+    settings = settings_of_run(row.settings)
+    updates: dict[str, Any] = {}
+    if prompts_dir:
+        updates["prompts_dir"] = prompts_dir
+    if model:
+        agents = {name: a.model_dump() for name, a in settings.agents.items()}
+        agents.setdefault(agent, {})["model"] = model
+        updates["agents"] = agents
+    settings = settings_of_run({**settings.model_dump(), **updates})
+    replay_id = str(ULID())
+    with model_configs(settings) as configs, RunLog.open(home) as log:
+        models = {name: make_chat_model(cfg) for name, cfg in configs.items()}
+        ctx = build_context(settings, models=models, configs=configs, memory=None, run_id=replay_id)
+        log.start_run(
+            replay_id,
+            settings={**safe_settings(settings, configs), "replay_of": row.run_id, "replay_agent": agent},
+            date=row.date,
+            categories=settings.categories,
         )
-    if "lead" not in final:
-        raise ReplayError(f"run {run_id} has no editor lead to replay")
-    lead, calls = await ask_lead(final, ctx)
-    return ReplayOutcome(agent, {"lead": final["lead"]}, {"lead": lead}, recorded_calls, calls)
+        try:
+            outcome = asyncio.run(replay_agent(agent, row.run_id, ctx))
+        except BaseException as exc:
+            log.finish_run(replay_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        log.record_calls(replay_id, agent, outcome.new_calls)
+        log.finish_run(replay_id, status="replay", date=row.date, prompts=ctx.prompts.used)
+    return ReplayReport(
+        outcome,
+        row.run_id,
+        replay_id,
+        *ctx.total_cost(outcome.recorded_calls),
+        *ctx.total_cost(outcome.new_calls),
+    )

@@ -84,14 +84,22 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
 
 
 def open_memory(settings: Settings) -> Any:
-    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled."""
+    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled.
+
+    The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
+    in the background now, while the listing is read."""
     if not settings.memory.enabled:
         return None
     from ribao.memory import MemoryStore, make_embedder
 
-    return MemoryStore.open(
-        settings.home / "memory", url=settings.memory.url, embedder=make_embedder(settings.memory.embedder)
+    store = MemoryStore.open(
+        settings.home / "memory",
+        url=settings.memory.url,
+        embedder=make_embedder(settings.memory.embedder),
+        vectors_dir=settings.home / "cache" / "embeddings",
     )
+    store.preload()
+    return store
 
 
 def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) -> Listing:

@@ -12,11 +12,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+
+import requests
 
 from ribao.errors import LocalModelError
 from ribao.llm.config import ModelConfig
@@ -203,25 +203,25 @@ class LocalLlamaServer:
         assert self.process is not None
         deadline = time.monotonic() + self.startup_timeout
         url = f"{self.base_url}/models"
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore HTTP_PROXY
-        while True:
-            code = self.process.poll()
-            if code is not None:
-                raise LocalModelError(
-                    f"the local model server exited with status {code}:\n{self._log_tail()}"
-                )
-            try:
-                with no_proxy.open(url, timeout=2) as resp:
-                    if resp.status == 200:
+        with requests.Session() as loopback:
+            loopback.trust_env = False  # ignore HTTP_PROXY: the server is on 127.0.0.1
+            while True:
+                code = self.process.poll()
+                if code is not None:
+                    raise LocalModelError(
+                        f"the local model server exited with status {code}:\n{self._log_tail()}"
+                    )
+                try:
+                    if loopback.get(url, timeout=2).status_code == 200:
                         return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise LocalModelError(
-                    f"the local model server did not answer {url} within {self.startup_timeout:.0f} s:\n"
-                    f"{self._log_tail()}"
-                )
-            time.sleep(0.1)
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise LocalModelError(
+                        f"the local model server did not answer {url} within {self.startup_timeout:.0f} s:\n"
+                        f"{self._log_tail()}"
+                    )
+                time.sleep(0.1)
 
     def stop(self) -> None:
         """Stop the server (terminate, wait 10 s, then kill); safe to call more than once."""
