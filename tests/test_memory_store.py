@@ -301,3 +301,39 @@ def test_unreachable_server_or_bad_url_is_a_memory_error() -> None:
         MemoryStore.open(url=f"http://127.0.0.1:{free_port()}", embedder=HashEmbedder())
     with pytest.raises(MemoryStoreError, match="http://host:port"):
         MemoryStore.open(url="chroma.example:8000", embedder=HashEmbedder())
+
+
+def test_a_days_vectors_are_embedded_once_for_reruns_resumes_and_remember(tmp_path: Path) -> None:
+    spy = CountingEmbedder()
+    vectors = tmp_path / "cache" / "embeddings"
+    store = MemoryStore.open(tmp_path / "memory", embedder=spy, vectors_dir=vectors)
+    store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    assert spy.calls == [13]
+    first = store.near_duplicates(PAPERS[20:60], DAY_B, threshold=0.3)
+    assert spy.calls == [13, 40]
+    # A re-run of the day, the remember step of its picks and a resumed process embed nothing.
+    assert store.near_duplicates(PAPERS[20:60], DAY_B, threshold=0.3) == first
+    store.remember(DAY_B, featured(PAPERS[20:25], DAY_B))
+    resumed = MemoryStore.open(tmp_path / "memory", embedder=spy, vectors_dir=vectors)
+    assert resumed.near_duplicates(PAPERS[20:60], DAY_B, threshold=0.3) == first
+    assert spy.calls == [13, 40]
+    # An edited abstract is a new text: only it is embedded.
+    edited = PAPERS[30].model_copy(update={"abstract": PAPERS[30].abstract + " Revised."})
+    resumed.near_duplicates([*PAPERS[20:30], edited], DAY_B)
+    assert spy.calls == [13, 40, 1]
+    assert sorted(p.name for p in (vectors / spy.name).iterdir()) == ["2026-02-17.npz", "2026-02-18.npz"]
+
+
+def test_a_broken_vector_file_is_embedded_again_and_old_days_are_dropped(tmp_path: Path) -> None:
+    from ribao.memory.vectors import DayVectors
+
+    spy = CountingEmbedder()
+    store = MemoryStore.open(tmp_path / "memory", embedder=spy, vectors_dir=tmp_path / "vectors")
+    store.remember(DAY_A, featured(PAPERS[:3], DAY_A))
+    (tmp_path / "vectors" / spy.name / "2026-02-17.npz").write_bytes(b"truncated")
+    store.remember(DAY_A, featured(PAPERS[:3], DAY_A))
+    assert spy.calls == [3, 3]
+    cache = DayVectors(tmp_path / "vectors", spy.name, keep=2)
+    for day in (1, 2, 3):
+        cache.embed(dt.date(2026, 3, day), ["a text"], lambda texts: HashEmbedder().embed(texts))
+    assert sorted(p.name for p in cache.folder.iterdir()) == ["2026-03-02.npz", "2026-03-03.npz"]

