@@ -6,7 +6,8 @@ Prints figures; asserts nothing (speed belongs here, not in timed tests).
     .venv/bin/python scripts/benchmark.py                      # the offline demo with the local model
     .venv/bin/python scripts/benchmark.py run --llm deepseek --date 2026-02-18 --source arxiv
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
-        [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm]
+        [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm] \
+        [--tokens tokenizer|chars]
 
 `sim` starts a simulated OpenAI-compatible provider (scripts/sim_provider.py: 0.8 s to first
 token, 60 tokens/s, ±15 % jitter by default) and runs that listing against it, then prints wall,
@@ -40,8 +41,12 @@ def sim(argv: list[str]) -> int:
     p.add_argument("--jitter", type=float, default=0.15)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--embedder", default="hash")
+    p.add_argument(
+        "--tokens", choices=["tokenizer", "chars"], default="tokenizer",
+        help="count tokens with DeepSeek's tokenizer, or by the first version's character rule",
+    )  # fmt: skip
     opts = p.parse_args(argv)
-    stub, model = sim_provider.start(opts.ttft, opts.rate, opts.jitter)
+    stub, model = sim_provider.start(opts.ttft, opts.rate, opts.jitter, opts.tokens)
     try:
         # Full text off: its arXiv downloads are not LLM calls (and this machine has no arXiv).
         config = (
@@ -49,20 +54,22 @@ def sim(argv: list[str]) -> int:
             f'model = "sim-chat"\nmax_concurrency = {opts.concurrency}\n'
             f'[memory]\nembedder = "{opts.embedder}"\n[fulltext]\nenabled = false\n'
         )
-        code, wall, home = _run(["run", "--source", opts.source], config, {"SIM_KEY": "sk-sim"})
+        code, wall, home, started = _run(["run", "--source", opts.source], config, {"SIM_KEY": "sk-sim"})
     finally:
         stub.__exit__(None, None, None)
     cp, busy = model.critical_path(), model.busy()
+    counted = sim_provider.token_counter()[0] if opts.tokens == "tokenizer" else "characters (v1 rule)"
     served = model.served
     print(
         f"\nprovider     simulated: {opts.ttft} s to first token, {opts.rate} tok/s, "
         f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency}, embedder {opts.embedder}; "
-        f"tokens by {sim_provider.token_counter()[0]}"
+        f"tokens by {counted}"
     )
     print(
         f"requests     {len(served)}, tokens in/out/cached {sum(s.tokens_in for s in served):,} / "
         f"{sum(s.tokens_out for s in served):,} / {sum(s.cached for s in served):,}"
     )
+    print(f"simulator    replies late by {model.late():.1f} s in all (its own CPU; should be near 0)")
     triage = [s for s in served if s.tool == "TriageScores"]
     scanned = _scanned(home)
     if triage and scanned:
@@ -71,9 +78,17 @@ def sim(argv: list[str]) -> int:
     ratio = wall / cp if cp else float("nan")
     print(f"critical     {cp:.1f} s   ratio wall/critical {ratio:.2f}   ribao overhead {wall - cp:.1f} s")
     print(
-        f"busy         {busy:.1f} s with a request at the provider: {wall - busy:.1f} s with none in "
-        f"flight (start-up, ribao's CPU, the end), {busy - cp:.1f} s of parallel calls not overlapping"
+        f"busy         {busy:.1f} s with a request at the provider; {busy - cp:.1f} s of it parallel calls "
+        f"that did not overlap (limits, or the client sending late)"
     )
+    if served:
+        first = min(s.arrived for s in served) - started
+        last = started + wall - max(s.at for s in served)
+        print(
+            f"idle         {wall - busy:.1f} s with no request in flight: {first:.1f} s before the first "
+            f"(start-up: imports, memory, listing), {wall - busy - first - last:.1f} s between calls "
+            f"(ribao's CPU, checkpoints), {last:.1f} s after the last reply (files, memory, exit)"
+        )
     return code
 
 
@@ -85,20 +100,21 @@ def _scanned(home: Path) -> int:
     return int(json.loads(found[0].read_text(encoding="utf-8"))["scanned"]) if found else 0
 
 
-def _run(args: list[str], config: str | None, extra_env: dict[str, str]) -> tuple[int, float, Path]:
+def _run(args: list[str], config: str | None, extra_env: dict[str, str]) -> tuple[int, float, Path, float]:
+    """Run ribao in a fresh home; return exit status, wall seconds, the home, the start (monotonic)."""
     tmp = tempfile.mkdtemp(prefix="ribao-bench-")
     home = Path(tmp) / "home"
     home.mkdir()
     if config:
         (home / "config.toml").write_text(config, encoding="utf-8")
     env = {**os.environ, "RIBAO_HOME": str(home), **extra_env}
-    started = time.perf_counter()
+    started = time.monotonic()  # the simulated provider stamps requests on this clock too
     done = subprocess.run(
         [sys.executable, "-m", "ribao", *args, "--quiet", "--out", str(Path(tmp) / "out")], env=env, cwd=tmp
     )
-    wall = time.perf_counter() - started
+    wall = time.monotonic() - started
     _report(args, done.returncode, wall, home)
-    return done.returncode, wall, home
+    return done.returncode, wall, home, started
 
 
 def main(argv: list[str]) -> int:

