@@ -128,11 +128,14 @@ def main(argv: list[str]) -> int:
 def _report(args: list[str], code: int, wall: float, home: Path) -> None:
     """Print the figures of the run recorded in `home`."""
     if True:  # noqa: SIM108 - keeps the report's body as it was
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mb = children.ru_maxrss / 1024
         print(f"command      ribao {' '.join(args)}")
         print(f"exit status  {code}")
         print(f"wall time    {wall:.1f} s")
         print(f"peak RSS     {peak_mb:.0f} MB (largest child: ribao or the llama.cpp server)")
+        # CPU seconds do not grow with the machine's load the way wall seconds do.
+        print(f"CPU          {children.ru_utime + children.ru_stime:.1f} s user+sys (ribao and its children)")
         if code != 0 or not (home / "runs.sqlite").exists():
             return
         from ribao.runs.db import RunLog
