@@ -51,7 +51,7 @@ class RunContext:
     `memory` is None when memory is disabled; `models` maps agent name to its chat model;
     `local_agents` run on the local llama.cpp model (their schemas get tighter);
     `price(call)` prices one call from its own tokens: (amount, or None when the price is unknown;
-    currency), called once per call as it is made (`ainvoke_structured(..., price=ctx.price)`);
+    currency), called once per call as it is made (agents ask through `ribao.agents.ask.ask`);
     `stars` looks up GitHub stars (None = off); `write_files({path: text})` writes a digest's
     files atomically (`ribao.files.write_files`);
     `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);

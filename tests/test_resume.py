@@ -42,10 +42,12 @@ class SlowWriters:
 
 
 def configure(home: Path, stub: StubOpenAI) -> dict[str, str]:
+    """Write a home whose runs use the stub; memory off (each `ribao` process would open Chroma
+    afresh; the memory nodes are covered in process by test_graph and test_delivery_run)."""
     home.mkdir(parents=True)
     (home / "config.toml").write_text(
         f'llm = "stub"\nmax_critic_rounds = 1\n[providers.stub]\nbase_url = "{stub.base_url}"\n'
-        'api_key_env = "STUB_API_KEY"\nmodel = "stub-chat"\n[memory]\nembedder = "hash"\n',
+        'api_key_env = "STUB_API_KEY"\nmodel = "stub-chat"\n[memory]\nenabled = false\n',
         encoding="utf-8",
     )
     return {**os.environ, "RIBAO_HOME": str(home), "STUB_API_KEY": "sk-stub-key-0123456789"}

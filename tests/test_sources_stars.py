@@ -99,6 +99,7 @@ def closed_port() -> int:
         (f"http://127.0.0.1:{closed_port()}", "connection refused"),
         ("http://api.github.invalid", "DNS lookup failed"),
     ],
+    ids=["closed-port", "no-such-host"],  # stable ids: the port differs per process
 )
 def test_an_unreachable_endpoint_gives_none_for_all_and_never_raises(
     tmp_path: Path, api_url: str, cause: str

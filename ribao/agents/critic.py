@@ -7,10 +7,10 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import critique_schema
 from ribao.context import RunContext
-from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import CriticDecision, Critique
 from ribao.state import DigestState, screened
 
@@ -54,14 +54,12 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
         flags=flag_views(state.get("memory_flags", []), keys),
     )
     pick_keys = [keys[p.arxiv_id] for p in picks]
-    out, calls = await ainvoke_structured(
-        ctx.model("critic"),
+    out, calls = await ask(
+        ctx,
+        "critic",
         critique_schema(pick_keys, [keys[p.arxiv_id] for p in alternates]),
         [SystemMessage(ctx.prompts.render("critic", "system")), HumanMessage(user)],
-        agent="critic",
         task=f"critique round {round_no}",
-        retries=ctx.settings.structured_retries,
-        price=ctx.price,
     )
     decisions = []
     claimed: set[str] = set()

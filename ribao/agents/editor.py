@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from ribao.agents.ask import ask
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LeadOutput, digit_free
 from ribao.calls import LLMCall
@@ -14,7 +15,6 @@ from ribao.context import RunContext
 from ribao.delivery.page import render_page
 from ribao.digest import cost_text, digest_record, output_files, render_markdown, usage_totals
 from ribao.errors import MissingSummary
-from ribao.llm.structured import ainvoke_structured
 from ribao.state import DigestState, screened
 
 
@@ -49,18 +49,16 @@ async def ask_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCa
         }
         for p in state["picks"]
     ]
-    out, calls = await ainvoke_structured(
-        ctx.model("editor"),
+    out, calls = await ask(
+        ctx,
+        "editor",
         digit_free(LeadOutput) if ctx.constrained("editor") else LeadOutput,
         [
             SystemMessage(ctx.prompts.render("editor", "system")),
             HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
         ],
-        agent="editor",
         task="lead",
         check=numbers_from(_lead_source(state)),
-        retries=ctx.settings.structured_retries,
-        price=ctx.price,
     )
     return str(out.lead).strip(), calls  # type: ignore[attr-defined]
 
@@ -87,44 +85,30 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
     """
     require_summaries(state)
     ctx = runtime.context
-    papers = {p.arxiv_id: p for p in state["candidates"]}
-    picks = state["picks"]
-    summaries = state.get("summaries", {})
-    lead = state.get("lead")
     all_calls = list(state.get("llm_calls", []))
     totals = usage_totals(all_calls)
     cost, currency = ctx.total_cost(all_calls)
-    scanned = len(screened(state))
-    categories = ctx.settings.categories
+    # What the page and its JSON twin both show.
+    shown: dict[str, Any] = {
+        "date": state["date"],
+        "run_id": ctx.run_id,
+        "scanned": len(screened(state)),
+        "categories": ctx.settings.categories,
+        "picks": state["picks"],
+        "papers": {p.arxiv_id: p for p in state["candidates"]},
+        "summaries": state.get("summaries", {}),
+        "lead": state.get("lead"),
+        "wanted": ctx.settings.must_read + ctx.settings.notable,
+    }
     markdown = render_markdown(
         prompts=ctx.prompts,
-        date=state["date"],
-        categories=categories,
-        scanned=scanned,
-        picks=picks,
-        papers=papers,
-        summaries=summaries,
         total_tokens=totals["input_tokens"] + totals["output_tokens"],
         cost=cost_text(cost, currency),
-        lead=lead,
-        run_id=ctx.run_id,
         stars=state.get("stars", {}),
-        wanted=ctx.settings.must_read + ctx.settings.notable,
+        **shown,
     )
     record = digest_record(
-        date=state["date"],
-        run_id=ctx.run_id,
-        scanned=scanned,
-        categories=categories,
-        picks=picks,
-        papers=papers,
-        summaries=summaries,
-        critiques=state.get("critiques", []),
-        calls=all_calls,
-        cost=cost,
-        currency=currency,
-        lead=lead,
-        wanted=ctx.settings.must_read + ctx.settings.notable,
+        critiques=state.get("critiques", []), calls=all_calls, cost=cost, currency=currency, **shown
     )
     files = output_files(ctx.settings.out_dir, state["date"], markdown, record)
     files[ctx.settings.out_dir / f"{state['date'].isoformat()}.html"] = render_page(record)

@@ -8,12 +8,12 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import rank_schema, reasons_schema
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
-from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, Pick, RubricScores
 from ribao.state import DigestState, screened
 
@@ -103,14 +103,12 @@ async def _rank(
         flags=flag_views(state.get("memory_flags", []), skeys),
     )
     system = ctx.prompts.render("screener", "system")
-    out, made = await ainvoke_structured(
-        ctx.model("screener"),
+    out, made = await ask(
+        ctx,
+        "screener",
         rank_schema(list(skeys.values())),
         [SystemMessage(system), HumanMessage(user)],
-        agent="screener",
         task=f"rank round {round_no}",
-        retries=s.structured_retries,
-        price=ctx.price,
     )
     calls.extend(made)
     position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
@@ -133,14 +131,12 @@ async def _rank(
             for pid in chosen
         ],
     )
-    reasons, made = await ainvoke_structured(
-        ctx.model("screener"),
+    reasons, made = await ask(
+        ctx,
+        "screener",
         reasons_schema([skeys[pid] for pid in chosen]),
         [SystemMessage(system), HumanMessage(reasons_prompt)],
-        agent="screener",
         task=f"reasons round {round_no}",
-        retries=s.structured_retries,
-        price=ctx.price,
     )
     calls.extend(made)
     return [

@@ -18,10 +18,10 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from ribao.agents.ask import ask
 from ribao.agents.candidates import flag_views, trim_words
 from ribao.agents.outputs import triage_schema
 from ribao.context import Prompts, RunContext
-from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import MemoryFlag, Paper
 from ribao.state import TriageTask
 
@@ -93,14 +93,12 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
         ctx.prompts, papers, keys, task["flags"],
         batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
     )  # fmt: skip
-    out, calls = await ainvoke_structured(
-        ctx.model("screener"),
+    out, calls = await ask(
+        ctx,
+        "screener",
         triage_schema(list(keys.values())),
         messages,
-        agent="screener",
         task=f"triage {n}/{count}",
-        retries=s.structured_retries,
-        price=ctx.price,
     )
     scores = {p.arxiv_id: int(getattr(out, keys[p.arxiv_id])) for p in papers}
     runtime.stream_writer(

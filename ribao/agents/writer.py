@@ -9,13 +9,13 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
+from ribao.agents.ask import ask
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
 from ribao.context import RunContext
 from ribao.fulltext.budget import Excerpt, fit_excerpt
 from ribao.fulltext.document import PaperText
 from ribao.fulltext.tokens import TokenBudget
-from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Paper, SourceRecord, Summary
 from ribao.state import WriterTask
 
@@ -87,15 +87,13 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
     excerpt = _excerpt(ctx, task.get("fulltext"), system, bare, schema)
     shown = excerpt.text if excerpt is not None and excerpt.text else None
     user = ctx.prompts.render("writer", template, paper=paper, fulltext=shown) if shown else bare
-    out, calls = await ainvoke_structured(
-        ctx.model("writer"),
+    out, calls = await ask(
+        ctx,
+        "writer",
         schema,
         [SystemMessage(system), HumanMessage(user)],
-        agent="writer",
         task=paper.arxiv_id,
         check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
-        retries=ctx.settings.structured_retries,
-        price=ctx.price,
     )
     fields = {k: v.strip() for k, v in out.model_dump().items()}
     source = _record(ctx, paper, task.get("fulltext"), excerpt)
