@@ -15,6 +15,7 @@ import pytest
 
 from ribao.errors import MemoryStoreError
 from ribao.memory import MINILM_SHA256, Embedder, HashEmbedder, MiniLMEmbedder, load_minilm, make_embedder
+from ribao.memory import minilm as minilm_module
 from ribao.memory.export import ExportError, export
 from ribao.memory.minilm import default_model_dir
 
@@ -90,6 +91,16 @@ def test_minilm_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(MemoryStoreError, match="setup.sh") as err:
         MiniLMEmbedder(tmp_path / "nowhere").embed(["x"])
     assert "export.py" in str(err.value)
+    # A run opening the memory learns it before its first model call.
+    with pytest.raises(MemoryStoreError, match="no MiniLM ONNX export"):
+        MiniLMEmbedder(tmp_path / "nowhere").preload()
+
+
+def test_preload_loads_the_model_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = needs_export()
+    monkeypatch.setattr(minilm_module, "_models", {})
+    MiniLMEmbedder().preload().join(timeout=120)
+    assert folder.resolve() in minilm_module._models
 
 
 def test_export_refuses_a_source_with_other_weights(tmp_path: Path) -> None:

@@ -22,12 +22,14 @@ WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
 
 
 class SlowWriters:
-    """Answer like `respond`, but the n-th writer request waits n x 0.4 s: writers finish one by one."""
+    """Answer like `respond`, but the n-th writer request waits n x 0.4 s: writers finish one by one
+    (until `slow` is set False, e.g. for the resumed run)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.writers_seen = 0
         self.writers_answered = 0
+        self.slow = True
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["tools"][0]["function"]["name"]
@@ -35,7 +37,8 @@ class SlowWriters:
             with self.lock:
                 self.writers_seen += 1
                 n = self.writers_seen
-            time.sleep(0.4 * n)
+            if self.slow:
+                time.sleep(0.4 * n)
             with self.lock:
                 self.writers_answered += 1
         return respond(body)
@@ -92,6 +95,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         assert not out.exists() or not any(out.iterdir()), "a killed run must leave no digest"
         before = len(stub.chat_requests)
         done_before = slow.writers_answered
+        slow.slow = False  # the resumed run need not wait: what it repays is counted, not timed
 
         resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
         assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""

@@ -113,7 +113,9 @@ def export(dest: Path, source: Path | None = None) -> dict[str, Any]:
     import torch
     import transformers
     from transformers import BertModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # setup.sh prints one line per step, not a "Loading weights" bar
     model = BertModel.from_pretrained(str(source), attn_implementation="eager").eval()
 
     class TokenEmbeddings(torch.nn.Module):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ribao.errors import MemoryStoreError
-from ribao.memory.export import DIM, INPUTS, MAX_SEQ_LENGTH, ExportError, check_export
+from ribao.memory.export import DIM, INPUTS, MAX_SEQ_LENGTH, ExportError, check_export, read_manifest
 
 # On 2 CPU cores batch sizes 4-16 embed at about the same speed, but onnxruntime's arena grows with
 # the batch: +115 MB over the loaded model at 8, +250 MB at 16 (texts of 256 tokens, 2026-12-02).
@@ -99,7 +99,16 @@ class MiniLMEmbedder:
         self.batch_size = batch_size
 
     def preload(self) -> threading.Thread:
-        """Start loading the model in a daemon thread and return it; a failure surfaces in `embed`."""
+        """Check the export is there, then load it in a daemon thread and return the thread.
+
+        Raises `MemoryStoreError` at once when the export is missing, so a run fails before its first
+        model call rather than at the memory update; a failing hash check surfaces in `embed`.
+        """
+        folder = (self.model_dir or default_model_dir()).resolve()
+        try:
+            read_manifest(folder)
+        except ExportError as exc:
+            raise MemoryStoreError(f"{exc}; {_EXPORT_HINT.format(dest=folder)}") from exc
 
         def load() -> None:
             # embed() loads again and raises the error where the caller can handle it.

@@ -157,7 +157,8 @@ class MemoryStore:
         return cls(col, embedder, location, cache)
 
     def preload(self) -> None:
-        """Start loading the embedder's model in the background, if it has one (MiniLM does)."""
+        """Start loading the embedder's model in the background, if it has one (MiniLM does); raises
+        `MemoryStoreError` when that model is not installed."""
         start = getattr(self.embedder, "preload", None)
         if callable(start):
             start()
