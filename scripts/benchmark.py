@@ -3,11 +3,18 @@
 Runs `ribao demo` (or `ribao run ARGS…`) in a fresh temporary home, then reads the run log.
 Prints figures; asserts nothing (speed belongs here, not in timed tests).
 
-    .venv/bin/python scripts/benchmark.py                      # the offline demo with the local model
+    .venv/bin/python scripts/benchmark.py [demo] [--n-threads N] [--n-threads-batch N] \
+        [--triage-words N] [--critic-rounds N]                 # the offline demo with the local model
     .venv/bin/python scripts/benchmark.py run --llm deepseek --date 2026-02-18 --source arxiv
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
         [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm] \
         [--tokens tokenizer|chars]
+
+`demo` runs `ribao demo` (SmolLM2-135M on the llama.cpp server) and adds the CPU seconds of ribao
+and the server together (user + sys), the load average (the machine may be shared: compare CPU
+seconds, not wall), and llama.cpp's own timings from the server log: prompt tokens evaluated and
+reused from the previous request's KV cache (prefix-match hits), prompt-processing and generation
+seconds. Its options set the matching config keys for this run only.
 
 `sim` starts a simulated OpenAI-compatible provider (scripts/sim_provider.py: 0.8 s to first
 token, 60 tokens/s, ±15 % jitter by default) and runs that listing against it, then prints wall,
@@ -100,6 +107,63 @@ def _scanned(home: Path) -> int:
     return int(json.loads(found[0].read_text(encoding="utf-8"))["scanned"]) if found else 0
 
 
+def demo(argv: list[str]) -> int:
+    """Run `ribao demo` and print its figures, CPU seconds, load and llama.cpp's timings."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="benchmark.py demo")
+    p.add_argument("--n-threads", type=int, help="[local] n_threads (generation)")
+    p.add_argument("--n-threads-batch", type=int, help="[local] n_threads_batch (prompt processing)")
+    p.add_argument("--triage-words", type=int, help="triage_abstract_words [demo: 20]")
+    p.add_argument("--critic-rounds", type=int, help="max_critic_rounds [demo: 1]")
+    opts = p.parse_args(argv)
+    top = {"triage_abstract_words": opts.triage_words, "max_critic_rounds": opts.critic_rounds}
+    local = {"n_threads": opts.n_threads, "n_threads_batch": opts.n_threads_batch}
+    config = "".join(f"{k} = {v}\n" for k, v in top.items() if v is not None)
+    config += "[local]\n" + "".join(f"{k} = {v}\n" for k, v in local.items() if v is not None)
+    load = os.getloadavg()
+    code, wall, home, _ = _run(["demo"], config, {"HF_HUB_OFFLINE": "1"})
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"\ncpu          {used.ru_utime + used.ru_stime:.1f} s user+sys (ribao and the llama.cpp server), "
+        f"{used.ru_utime + used.ru_stime - wall:+.1f} s against wall"
+    )
+    end = os.getloadavg()[0]
+    print(f"load avg     {load[0]:.2f} at start, {end:.2f} at end (1 min; {os.cpu_count()} CPUs)")
+    log = home / "logs" / "llama-server.log"
+    if log.exists():
+        t = llama_timings(log.read_text(encoding="utf-8", errors="replace"))
+        pp = t["prompt_tokens"] / t["prompt_s"] if t["prompt_s"] else 0.0
+        tg = t["gen_tokens"] / t["gen_s"] if t["gen_s"] else 0.0
+        print(
+            f"llama.cpp    {t['requests']} requests: prompt {t['prompt_tokens']:,} tokens evaluated in "
+            f"{t['prompt_s']:.1f} s ({pp:.0f} tok/s), {t['reused_tokens']:,} reused from the KV cache; "
+            f"generation {t['gen_tokens']:,} tokens in {t['gen_s']:.1f} s ({tg:.0f} tok/s)"
+        )
+    return code
+
+
+def llama_timings(log: str) -> dict[str, float]:
+    """Sum llama.cpp's per-request timings in a llama-cpp-python server log (verbose, the default).
+
+    Returns requests, prompt_tokens / prompt_s (prompt processing), gen_tokens / gen_s
+    (generation), reused_tokens (the "N prefix-match hit" lines: prompt tokens served from the
+    previous request's KV cache).
+    """
+    import re
+
+    prompt = re.findall(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens", log)
+    gen = re.findall(r"\beval time =\s*([\d.]+) ms /\s*(\d+) runs", log)  # "runs": not the prompt line
+    return {
+        "requests": len(prompt),
+        "prompt_tokens": sum(int(n) for _, n in prompt),
+        "prompt_s": sum(float(ms) for ms, _ in prompt) / 1000,
+        "gen_tokens": sum(int(n) for _, n in gen),
+        "gen_s": sum(float(ms) for ms, _ in gen) / 1000,
+        "reused_tokens": sum(int(n) for n in re.findall(r"(\d+) prefix-match hit", log)),
+    }
+
+
 def _run(args: list[str], config: str | None, extra_env: dict[str, str]) -> tuple[int, float, Path, float]:
     """Run ribao in a fresh home; return exit status, wall seconds, the home, the start (monotonic)."""
     tmp = tempfile.mkdtemp(prefix="ribao-bench-")
@@ -121,8 +185,9 @@ def main(argv: list[str]) -> int:
     """Run once and print the figures; returns the run's exit status."""
     if argv[:1] == ["sim"]:
         return sim(argv[1:])
-    args = argv or ["demo"]
-    return _run(args, None, {})[0]
+    if not argv or argv[0] == "demo" or argv[0].startswith("-"):
+        return demo(argv[1:] if argv[:1] == ["demo"] else argv)
+    return _run(argv, None, {})[0]
 
 
 def _report(args: list[str], code: int, wall: float, home: Path) -> None:

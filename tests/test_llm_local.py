@@ -147,6 +147,31 @@ def test_default_gguf_is_the_bundled_smollm2() -> None:
     assert check_gguf(path) == path
 
 
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs pip install 'ribao[local]'")
+def test_server_arguments_parse_into_the_settings_llama_cpp_server_runs_with(tmp_path: Path) -> None:
+    import argparse
+
+    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
+    from llama_cpp.server.settings import Settings as ServerSettings
+
+    parser = argparse.ArgumentParser()
+    add_args_from_model(parser, ServerSettings)
+    model = tmp_path / "m.gguf"
+
+    def parsed(server: LocalLlamaServer) -> ServerSettings:
+        return parse_model_from_args(ServerSettings, parser.parse_args(server.server_args(model)))
+
+    tuned = parsed(LocalLlamaServer(n_ctx=4096, n_threads=2, n_threads_batch=1))
+    assert (tuned.model, tuned.n_ctx, tuned.n_threads, tuned.n_threads_batch) == (str(model), 4096, 2, 1)
+    assert tuned.logits_all is False  # the server's default (True) computes every prompt token's logits
+    default = parsed(LocalLlamaServer())
+    assert (default.n_threads, default.n_threads_batch) == (
+        ServerSettings.model_fields["n_threads"].default,
+        ServerSettings.model_fields["n_threads_batch"].default,
+    )
+    assert default.logits_all is False and default.model_alias == "smollm2-135m"
+
+
 # --- slow: the real server ---------------------------------------------------------------------
 
 

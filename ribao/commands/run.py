@@ -156,16 +156,39 @@ def run(
     start(settings, date=parse_date(date), quiet=quiet, as_json=as_json, refresh=refresh)
 
 
+#: What the demo changes for its 135M model, unless config.toml or RIBAO_* env set the same key.
+#: Triage shows 20 abstract words (58 SmolLM2 tokens per candidate against 99 at the default 50;
+#: scripts/triage_view.py keeps the top 3 and 12 of the top 13 of the 60-word view). One critic
+#: round: SmolLM2's critic answers "replace" for all 13 picks in every round, so a second round
+#: re-ranks and re-critiques for nothing (about a quarter of the demo's tokens); the capped
+#: revise stays on record in the digest and the run log. No full text: the demo is offline, and
+#: without a network each must-read waited out 3 sources x 3 tries, 3 s apart, before falling
+#: back to its abstract.
+DEMO_DEFAULTS: dict[str, Any] = {
+    "triage_abstract_words": 20,
+    "max_critic_rounds": 1,
+    "fulltext": {"enabled": False},
+}
+
+
+def demo_settings(**flags: Any) -> Settings:
+    """Return the demo's settings: `flags` for `load_settings` plus `DEMO_DEFAULTS` where unset."""
+    from ribao.settings import load_settings
+
+    settings = load_settings(**flags)
+    unset = [k for k in DEMO_DEFAULTS if k not in settings.model_fields_set]
+    return load_settings(**flags, **{k: DEMO_DEFAULTS[k] for k in unset}) if unset else settings
+
+
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("digests"),
     local_model: Annotated[Path | None, typer.Option(help="GGUF file [default: SmolLM2-135M]")] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model."""
-    from ribao.settings import load_settings
-
+    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model
+    (sized for it: 20-word triage abstracts, one critic round, no full text; config.toml can set each)."""
     with cli_errors():
-        settings = load_settings(
+        settings = demo_settings(
             source=str(sample_listing()),
             llm="local",
             out_dir=out,

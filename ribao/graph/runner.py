@@ -78,7 +78,10 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
     path = settings.local.model_path
     log = settings.home / "logs" / "llama-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with LocalLlamaServer(path, n_ctx=settings.local.n_ctx, log_path=log) as server:
+    opts = settings.local
+    with LocalLlamaServer(
+        path, n_ctx=opts.n_ctx, n_threads=opts.n_threads, n_threads_batch=opts.n_threads_batch, log_path=log
+    ) as server:
         local = server.model_config(max_tokens=settings.local.max_tokens)
         yield {agent: settings.model_for(agent, local) for agent in AGENTS}
 
