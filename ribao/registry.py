@@ -79,7 +79,7 @@ REGISTRY: dict[AgentName, AgentSpec] = {
                 _prompt("screener", "rank", "round must_read notable candidates critique flags"),
                 _prompt("screener", "reasons", "candidates"),
                 _prompt("screener", "system"),
-                _prompt("screener", "triage", "batch_index batch_count candidates flags"),  # agents/triage.py
+                _prompt("screener", "triage", "batch_index batch_count candidates"),  # agents/triage.py
                 _prompt("screener", "triage_rules"),  # agents/triage.py: appended to the system prompt
             ),
             # The first round: every triage batch, then rank and reasons.

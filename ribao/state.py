@@ -37,9 +37,10 @@ class DigestState(RunInput, total=False):
     listing_source: str
     # recall_memory
     excluded: list[Exclusion]
-    memory_flags: list[MemoryFlag]
     # triage_batch (one task per batch, in parallel)
     triage_scores: Annotated[dict[str, int], merge_scores]
+    # flag_near_duplicates (before each screening round: the candidates then shown)
+    memory_flags: list[MemoryFlag]
     # screen_papers
     picks: list[Pick]
     screen_rounds: int
@@ -66,12 +67,11 @@ class DigestState(RunInput, total=False):
 
 
 class TriageTask(TypedDict):
-    """The input of one `triage_batch` task: batch n of count, its papers in listing order, their flags."""
+    """The input of one `triage_batch` task: batch n of count, its papers in listing order."""
 
     batch_index: int
     batch_count: int
     papers: list[Paper]
-    flags: list[MemoryFlag]
 
 
 class WriterTask(TypedDict):

@@ -15,7 +15,8 @@ in a fresh home:
 3. the same home again: a re-run (the day's vectors are cached).
 
 and prints, per run, the wall time (= ribao's own time: the model answers at once), the seconds of
-`recall_memory` and `remember_digest`, the busiest nodes and the process's peak RSS (VmHWM); then
+`recall_memory`, `flag_near_duplicates` and `remember_digest`, the busiest nodes and the process's
+peak RSS (VmHWM); then
 the time the memory adds (against the second run without memory). Asserts nothing: speed is
 shown here, not tested.
 """
@@ -163,7 +164,8 @@ def run_day(listing: Path, home: Path, memory: str | None, embedder: str, base_u
         for n in log.nodes(run.run_id):
             if n.duration_s is not None:
                 nodes[n.node] = nodes.get(n.node, 0.0) + n.duration_s
-    out.update(nodes=nodes, **{k: v for k, v in nodes.items() if k in ("recall_memory", "remember_digest")})
+    memory_nodes = ("recall_memory", "flag_near_duplicates", "remember_digest")
+    out.update(nodes=nodes, **{k: v for k, v in nodes.items() if k in memory_nodes})
     return out
 
 
@@ -204,11 +206,18 @@ def main(argv: list[str]) -> int:
         f"{opts.per_day} papers; embedder {opts.embedder}; "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
-    print(f"{'run':<26}{'exit':>5}{'wall s':>8}{'recall s':>10}{'remember s':>12}{'peak RSS MB':>13}")
+    print(
+        f"{'run':<26}{'exit':>5}{'wall s':>8}{'recall s':>10}{'flag s':>8}{'remember s':>12}"
+        f"{'peak RSS MB':>13}"
+    )
     for name, r in rows:
-        recall = f"{r['recall_memory']:.1f}" if "recall_memory" in r else "-"
-        remember = f"{r['remember_digest']:.1f}" if "remember_digest" in r else "-"
-        print(f"{name:<26}{r['code']:>5}{r['wall']:>8.1f}{recall:>10}{remember:>12}{r['rss_mb']:>13.0f}")
+        recall, flag, remember = (
+            f"{r[node]:.1f}" if node in r else "-"
+            for node in ("recall_memory", "flag_near_duplicates", "remember_digest")
+        )
+        print(
+            f"{name:<26}{r['code']:>5}{r['wall']:>8.1f}{recall:>10}{flag:>8}{remember:>12}{r['rss_mb']:>13.0f}"
+        )
         if r.get("error"):
             print(f"  error: {r['error']}")
         if r.get("nodes"):

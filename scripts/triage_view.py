@@ -66,7 +66,7 @@ def triage_day(papers: Sequence[Paper], words: int, settings: Settings | None = 
     for n, batch in enumerate(batches, start=1):
         keys = batch_keys(batch, size)
         messages = triage_messages(
-            prompts, batch, keys, [], batch_index=n, batch_count=len(batches), abstract_words=words
+            prompts, batch, keys, batch_index=n, batch_count=len(batches), abstract_words=words
         )
         body = {
             "messages": [{"role": "system" if m.type == "system" else "user", "content": m.content}

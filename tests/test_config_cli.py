@@ -114,7 +114,8 @@ def test_graph_prints_mermaid_with_every_node() -> None:
     assert out.startswith("---\nconfig:") and "\ngraph TD;\n" in out
     for node in NODES:
         assert f"\t{node}(" in out, node
-    assert "critique_picks -.-> screen_papers;" in out
+    assert "critique_picks -.-> flag_near_duplicates;" in out
+    assert "flag_near_duplicates --> screen_papers;" in out
 
 
 @pytest.mark.parametrize(

@@ -216,7 +216,7 @@ def test_route_after_critique_is_pure() -> None:
         round=1, verdict="revise", decisions=[CriticDecision(arxiv_id="1", decision="replace", reason="no")]
     )
     base: dict[str, Any] = {"candidates": [], "picks": [], "max_critic_rounds": 2}
-    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 1}) == "screen_papers"  # type: ignore[typeddict-item]
+    assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 1}) == "flag_near_duplicates"  # type: ignore[typeddict-item]
     assert route_after_critique({**base, "critiques": [revise], "critic_rounds": 2}) == "fetch_fulltext"  # type: ignore[typeddict-item]
     assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == "fetch_fulltext"  # type: ignore[typeddict-item]
 
@@ -269,3 +269,40 @@ def test_dispatch_writers_sends_one_task_per_pick_with_its_paper() -> None:
         (c.arxiv_id, c.arxiv_id),
         (a.arxiv_id, a.arxiv_id),
     ]
+
+
+def test_near_duplicates_are_checked_only_among_the_candidates_shown(
+    settings: Settings, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from tests.test_memory_store import featured, near_copy
+
+    class Counting(HashEmbedder):
+        texts = 0
+
+        def embed(self, texts: Any) -> list[list[float]]:
+            Counting.texts += len(texts)
+            return super().embed(texts)
+
+    memory = MemoryStore.open(tmp_path / "counted", embedder=Counting(), vectors_dir=tmp_path / "vectors")
+    papers = read_listing(str(sample_listing()), date=None, categories=settings.categories).papers
+    # Triage (default_responder) scores P07 of batch 1 high; the listing's last paper (P20 of the
+    # last batch) scores low and comes last in listing order, so it is never shown to the screener.
+    shown, unseen = near_copy(papers[6], "2602.90001"), near_copy(papers[-1], "2602.90002")
+    past = dt.date(2026, 2, 17)
+    memory.remember(past, featured([shown, unseen], past))
+    before = Counting.texts
+
+    agents = models()
+    run(settings, memory, agents)
+
+    [rank] = agents["screener"].calls_for("ShortlistRanking")
+    assert f"相似于 {shown.title}（2026-02-17）" in rank["messages"][1]
+    assert unseen.title not in rank["messages"][1]
+    critic = agents["critic"].calls_for("CriticVerdicts")[0]["messages"][1]
+    assert f"相似于 {shown.title}" in critic  # the flagged paper is a pick or an alternate
+    assert not any("相似于" in r["messages"][1] for r in agents["screener"].calls_for("TriageScores"))
+    # Only the shortlist (26) and the critic's alternates beyond it (15) were embedded, not all 180;
+    # remembering the 13 picks reuses their vectors from the day's cache.
+    assert Counting.texts - before <= 26 + 15

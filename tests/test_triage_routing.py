@@ -36,7 +36,7 @@ def test_batches_follow_listing_order_and_skip_scored_ones() -> None:
     again = route_after_recall(state, 3)
     assert isinstance(again, list) and [s.arg["batch_index"] for s in again] == [2]
     state["triage_scores"] = {p.arxiv_id: 5 for p in papers}
-    assert route_after_recall(state, 3) == "screen_papers"
+    assert route_after_recall(state, 3) == "flag_near_duplicates"
 
 
 def test_merged_scores_do_not_depend_on_completion_order() -> None:

@@ -156,7 +156,6 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             "batch_index": 1,
             "batch_count": 9,
             "candidates": [triage_view(p, f"P{i:02d}", triage_words) for i, p in enumerate(papers, start=1)],
-            "flags": flag_views([flag], {p.arxiv_id: f"P{i:02d}" for i, p in enumerate(papers, start=1)}),
         },
         "screener/rank.md.j2": {
             "round": 2,

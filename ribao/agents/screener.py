@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -16,6 +16,9 @@ from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
 from ribao.schemas import Paper, Pick, RubricScores
 from ribao.state import DigestState, screened
+
+if TYPE_CHECKING:
+    from ribao.settings import Settings
 
 
 async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -36,9 +39,9 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
     missing = [p.arxiv_id for p in papers if p.arxiv_id not in scores]
     if missing:  # the graph runs every triage batch first; this guards the wiring
         raise RibaoError(f"screen_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
-    shortlist = _shortlist(papers, scores, state, ctx)
+    listed = shortlist(papers, scores, state, ctx.settings)
     round_no = state.get("screen_rounds", 0) + 1
-    picks = await _rank(ctx, shortlist, keys, scores, state, round_no, calls)
+    picks = await _rank(ctx, listed, keys, scores, state, round_no, calls)
     return {"picks": picks, "screen_rounds": round_no, "llm_calls": calls}
 
 
@@ -48,12 +51,12 @@ def by_triage_score(papers: Sequence[Paper], scores: Mapping[str, int]) -> list[
     return [papers[i] for i in order]
 
 
-def _shortlist(
-    papers: list[Paper], scores: dict[str, int], state: DigestState, ctx: RunContext
-) -> list[Paper]:
+def shortlist(papers: list[Paper], scores: Mapping[str, int], state: DigestState, s: Settings) -> list[Paper]:
     """Best triage scores first (ties keep listing order), minus picks the critic asked to replace,
-    plus the replacements it suggested; never shorter than the number of picks needed."""
-    s = ctx.settings
+    plus the replacements it suggested; never shorter than the number of picks needed.
+
+    Pure (the same state gives the same list): `flag_near_duplicates` flags exactly what this returns.
+    """
     dropped = {d.arxiv_id for c in state.get("critiques", []) for d in c.decisions if d.decision == "replace"}
     suggested = [
         d.replacement

@@ -19,10 +19,10 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
-from ribao.agents.candidates import flag_views, trim_words
+from ribao.agents.candidates import trim_words
 from ribao.agents.outputs import triage_schema
 from ribao.context import Prompts, RunContext
-from ribao.schemas import MemoryFlag, Paper
+from ribao.schemas import Paper
 from ribao.state import TriageTask
 
 _URL = re.compile(r"\s*\(?\bhttps?://\S+")
@@ -55,7 +55,6 @@ def triage_messages(
     prompts: Prompts,
     papers: Sequence[Paper],
     keys: dict[str, str],
-    flags: Sequence[MemoryFlag],
     *,
     batch_index: int,
     batch_count: int,
@@ -64,8 +63,9 @@ def triage_messages(
     """Return the messages of one triage request: the fixed system message, then the batch.
 
     Message 0 is byte-identical for every batch of a run (``screener/system`` + ``screener/triage_rules``);
-    the user message (``screener/triage``) carries batch n of `batch_count`, the memory flags of
-    `papers` (by `keys`) and their triage views.
+    the user message (``screener/triage``) carries batch n of `batch_count` and the triage views of
+    `papers` (by `keys`). Memory flags are not shown here: `flag_near_duplicates` checks only the
+    candidates the screener and the critic will see, after triage.
     """
     system = prompts.render("screener", "system") + "\n\n" + prompts.render("screener", "triage_rules")
     user = prompts.render(
@@ -74,7 +74,6 @@ def triage_messages(
         batch_index=batch_index,
         batch_count=batch_count,
         candidates=[triage_view(p, keys[p.arxiv_id], abstract_words) for p in papers],
-        flags=flag_views(flags, keys),
     )
     return [SystemMessage(system), HumanMessage(user)]
 
@@ -90,7 +89,7 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
     n, count, papers = task["batch_index"], task["batch_count"], task["papers"]
     keys = batch_keys(papers, s.screener_batch_size)
     messages = triage_messages(
-        ctx.prompts, papers, keys, task["flags"],
+        ctx.prompts, papers, keys,
         batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
     )  # fmt: skip
     out, calls = await ask(

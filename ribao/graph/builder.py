@@ -17,6 +17,7 @@ from ribao.graph.nodes import (
     fetch_fulltext,
     fetch_listing,
     fetch_stars,
+    flag_near_duplicates,
     recall_memory,
     remember_digest,
 )
@@ -27,6 +28,7 @@ NODES = (
     "fetch_listing",
     "recall_memory",
     "triage_batch",
+    "flag_near_duplicates",
     "screen_papers",
     "critique_picks",
     "fetch_fulltext",
@@ -49,7 +51,7 @@ def _route_after_recall(state: DigestState) -> Any:
 def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     """Return the uncompiled graph.
 
-    fetch → recall → triage×batches → screen ⇄ critique → full text → write×picks → lead → stars →
+    fetch → recall → triage×batches → (flag → screen ⇄ critique) → full text → write×picks → lead → stars →
     digest → remember → deliver.
     """
     g: StateGraph[DigestState, RunContext, RunInput, DigestState] = StateGraph(
@@ -58,6 +60,7 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("fetch_listing", fetch_listing)
     g.add_node("recall_memory", recall_memory)
     g.add_node("triage_batch", triage_batch, input_schema=TriageTask)  # type: ignore[call-overload]
+    g.add_node("flag_near_duplicates", flag_near_duplicates)
     g.add_node("screen_papers", screen_papers)
     g.add_node("critique_picks", critique_picks)
     g.add_node("fetch_fulltext", fetch_fulltext)
@@ -68,10 +71,13 @@ def build_graph() -> StateGraph[DigestState, RunContext, RunInput, DigestState]:
     g.add_node("remember_digest", remember_digest)
     g.add_edge(START, "fetch_listing")
     g.add_edge("fetch_listing", "recall_memory")
-    g.add_conditional_edges("recall_memory", _route_after_recall, ["triage_batch", "screen_papers"])
-    g.add_edge("triage_batch", "screen_papers")
+    g.add_conditional_edges("recall_memory", _route_after_recall, ["triage_batch", "flag_near_duplicates"])
+    g.add_edge("triage_batch", "flag_near_duplicates")
+    g.add_edge("flag_near_duplicates", "screen_papers")
     g.add_edge("screen_papers", "critique_picks")
-    g.add_conditional_edges("critique_picks", route_after_critique, ["screen_papers", "fetch_fulltext"])
+    g.add_conditional_edges(
+        "critique_picks", route_after_critique, ["flag_near_duplicates", "fetch_fulltext"]
+    )
     g.add_conditional_edges("fetch_fulltext", dispatch_writers, ["write_summary"])
     g.add_edge("write_summary", "write_lead")
     g.add_edge("write_lead", "fetch_stars")

@@ -8,13 +8,18 @@ thread pool, never on the event loop.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.runtime import Runtime
 
+from ribao.agents.critic import ALTERNATES
+from ribao.agents.screener import by_triage_score, shortlist
 from ribao.context import RunContext
-from ribao.schemas import FeaturedPaper
+from ribao.schemas import FeaturedPaper, Paper
 from ribao.state import DigestState, screened
+
+if TYPE_CHECKING:
+    from ribao.settings import Settings
 
 
 def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -28,19 +33,38 @@ def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
 
 
 def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Exclude papers featured on another day and flag near-duplicates of past featured papers."""
+    """Exclude papers featured on another day (by canonical id: a lookup, no embedding)."""
     memory = runtime.context.memory
     if memory is None:
-        return {"excluded": [], "memory_flags": []}
-    candidates = state["candidates"]
-    excluded = memory.featured_before([p.arxiv_id for p in candidates], state["date"])
-    gone = {e.arxiv_id for e in excluded}
-    flags = memory.near_duplicates(
-        [p for p in candidates if p.arxiv_id not in gone],
-        state["date"],
-        threshold=runtime.context.settings.memory.near_duplicate_threshold,
-    )
-    return {"excluded": excluded, "memory_flags": flags}
+        return {"excluded": []}
+    ids = [p.arxiv_id for p in state["candidates"]]
+    return {"excluded": memory.featured_before(ids, state["date"])}
+
+
+def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
+    """The candidates the screener or the critic can be shown in the coming round, best triage score
+    first: the shortlist, and the `ALTERNATES` best-scored papers beyond it (a superset of the critic's
+    alternates: the picks are not known yet). [] while a candidate lacks its triage score."""
+    papers = screened(state)
+    scores = state.get("triage_scores", {})
+    if not papers or any(p.arxiv_id not in scores for p in papers):
+        return []  # screen_papers raises for these, with the reason
+    listed = shortlist(papers, scores, state, settings)
+    best = by_triage_score(papers, scores)[: len(listed) + ALTERNATES]
+    return list({p.arxiv_id: p for p in [*listed, *best]}.values())
+
+
+def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Flag near-duplicates of past featured papers among the candidates the screener and the critic
+    will see (`shown_candidates`: about 40 of a day's hundreds, so only those are embedded); returns
+    `memory_flags`. Runs before every screening round, so a replacement the critic suggests is checked.
+    """
+    memory = runtime.context.memory
+    shown = shown_candidates(state, runtime.context.settings)
+    if memory is None or not shown:
+        return {"memory_flags": []}
+    threshold = runtime.context.settings.memory.near_duplicate_threshold
+    return {"memory_flags": memory.near_duplicates(shown, state["date"], threshold=threshold)}
 
 
 def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

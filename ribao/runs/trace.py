@@ -38,10 +38,16 @@ def _fetch(r: dict[str, Any]) -> str:
 
 
 def _recall(r: dict[str, Any]) -> str:
-    ex, flags = r.get("excluded", []), r.get("memory_flags", [])
+    ex = r.get("excluded", [])
     shown = ", ".join(f"{e.arxiv_id} ({e.featured_on})" for e in ex[:5])
     listed = f": {shown}" if shown else ""
-    return f"{len(ex)} excluded as featured before{listed}; {len(flags)} near-duplicate flag(s)"
+    return f"{len(ex)} excluded as featured before{listed}"
+
+
+def _flags(r: dict[str, Any]) -> str:
+    flags = r.get("memory_flags", [])
+    shown = ", ".join(f"{f.arxiv_id} ~ {f.similar_to} ({f.similarity:.2f})" for f in flags[:3])
+    return f"{len(flags)} near-duplicate flag(s)" + (f": {shown}" if shown else "")
 
 
 def _screen(r: dict[str, Any]) -> str:
@@ -78,6 +84,7 @@ def _fulltext(r: dict[str, Any]) -> str:
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
+    "flag_near_duplicates": _flags,
     "triage_batch": lambda r: f"{len(r.get('triage_scores', {}))} scored",
     "screen_papers": _screen,
     "critique_picks": _critique,
@@ -87,9 +94,10 @@ DESCRIBE: dict[str, Describe] = {
     "fetch_stars": lambda r: f"stars for {sum(v is not None for v in r.get('stars', {}).values())} link(s)",
     "write_digest": lambda r: f"wrote {r.get('digest_path')} and {r.get('json_path')}",
     "remember_digest": lambda r: f"{r.get('remembered')} paper(s) stored in memory",
-    "deliver": lambda r: ", ".join(
-        f"{d.channel} {d.status} ({d.bytes:,} B)" for d in r.get("deliveries", [])
-    ) or "no push channel",
+    "deliver": lambda r: (
+        ", ".join(f"{d.channel} {d.status} ({d.bytes:,} B)" for d in r.get("deliveries", []))
+        or "no push channel"
+    ),
 }
 
 
