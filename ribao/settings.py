@@ -107,7 +107,7 @@ class LocalSettings(BaseModel):
         default=None, ge=1, description="Generation threads [default: half the CPUs]"
     )
     n_threads_batch: int | None = Field(
-        default=None, ge=1, description="Prompt-processing threads [default: all CPUs]"
+        default=None, ge=1, description="Prompt-processing threads [default: CPUs not busy at start]"
     )
 
 

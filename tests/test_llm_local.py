@@ -165,11 +165,22 @@ def test_server_arguments_parse_into_the_settings_llama_cpp_server_runs_with(tmp
     assert (tuned.model, tuned.n_ctx, tuned.n_threads, tuned.n_threads_batch) == (str(model), 4096, 2, 1)
     assert tuned.logits_all is False  # the server's default (True) computes every prompt token's logits
     default = parsed(LocalLlamaServer())
-    assert (default.n_threads, default.n_threads_batch) == (
-        ServerSettings.model_fields["n_threads"].default,
-        ServerSettings.model_fields["n_threads_batch"].default,
-    )
+    assert default.n_threads == ServerSettings.model_fields["n_threads"].default
+    assert default.n_threads_batch == local.idle_cpus()
     assert default.logits_all is False and default.model_alias == "smollm2-135m"
+
+
+@pytest.mark.parametrize(("load", "idle"), [(0.0, 4), (0.9, 4), (1.2, 3), (3.99, 1), (7.5, 1)])
+def test_prompt_threads_default_to_the_cpus_not_busy(
+    monkeypatch: pytest.MonkeyPatch, load: float, idle: int
+) -> None:
+    monkeypatch.setattr(local.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(local.os, "getloadavg", lambda: (load, 0.0, 0.0))
+    assert local.idle_cpus() == idle
+    args = LocalLlamaServer().server_args(Path("m.gguf"))
+    assert args[args.index("--n_threads_batch") + 1] == str(idle)
+    given = LocalLlamaServer(n_threads_batch=2).server_args(Path("m.gguf"))
+    assert given[given.index("--n_threads_batch") + 1] == "2"
 
 
 # --- slow: the real server ---------------------------------------------------------------------
