@@ -42,7 +42,15 @@ app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHu
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    Output piped into a reader that stops early (``ribao fetch --json | head -2``) ends the process
+    quietly, by SIGPIPE, as with other Unix filters; click would otherwise exit 1 without a word.
+    """
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app()
 
 

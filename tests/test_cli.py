@@ -109,3 +109,19 @@ def test_calendar_checks_config_keys(home: Path) -> None:
     result = CliRunner().invoke(app, ["calendar", "--from", "2026-02-16", "--to", "2026-02-20"])
     assert result.exit_code == 1
     assert "unknown setting 'holidayz' (did you mean 'holidays'?)" in result.output
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # `ribao fetch --json | head -1`: once head exits, the writer ends by SIGPIPE like other filters
+    # (click alone exits 1 without a word, which reads as an error).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ribao", "fetch", "--source", str(sample_listing()), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline().startswith(b'{"id": ')
+    proc.stdout.close()  # the reader goes away
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == -13 and err == b""  # killed by SIGPIPE, nothing on stderr

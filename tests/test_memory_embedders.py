@@ -90,7 +90,8 @@ def needs_export() -> Path:
 def test_minilm_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(MemoryStoreError, match="setup.sh") as err:
         MiniLMEmbedder(tmp_path / "nowhere").embed(["x"])
-    assert "export.py" in str(err.value)
+    assert "python -m ribao.memory" in str(err.value)
+    assert 'embedder = "hash"' in str(err.value)  # a setting that exists (there is no --embedder flag)
     # A run opening the memory learns it before its first model call.
     with pytest.raises(MemoryStoreError, match="no MiniLM ONNX export"):
         MiniLMEmbedder(tmp_path / "nowhere").preload()

@@ -147,6 +147,17 @@ def test_runs_are_found_by_unique_prefix_in_any_case(log: RunLog) -> None:
         log.get_run("")
 
 
+def test_latest_is_never_a_replay(log: RunLog) -> None:
+    from tests.test_runs_fixtures import SETTINGS
+
+    # A replay records no checkpoint of its own: `runs resume latest` after a replay once failed.
+    log.start_run("01K9REPLAY00000000000000000", settings=SETTINGS, date=DAY)
+    log.finish_run("01K9REPLAY00000000000000000", status="replay")
+    assert log.list_runs()[0].run_id == "01K9REPLAY00000000000000000"
+    assert log.get_run("latest").run_id == RUN_C
+    assert log.get_run("01K9R").status == "replay"  # still found by its id
+
+
 def test_list_runs_latest_first_and_by_status(log: RunLog) -> None:
     assert [r.run_id for r in log.list_runs()] == [RUN_C, RUN_B, RUN_A]
     assert [r.run_id for r in log.list_runs(status="failed")] == [RUN_B]

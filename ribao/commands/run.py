@@ -168,6 +168,7 @@ DEMO_DEFAULTS: dict[str, Any] = {
     "triage_abstract_words": 20,
     "max_critic_rounds": 1,
     "fulltext": {"enabled": False},
+    "delivery": {"enabled": False},  # offline: no push channel, whatever config.toml names
 }
 
 
@@ -186,7 +187,8 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model
-    (sized for it: 20-word triage abstracts, one critic round, no full text; config.toml can set each)."""
+    (sized for it: 20-word triage abstracts, one critic round, no full text, no push; config.toml can
+    set each)."""
     with cli_errors():
         settings = demo_settings(
             source=str(sample_listing()),

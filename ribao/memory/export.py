@@ -173,10 +173,14 @@ def export(dest: Path, source: Path | None = None) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     """Export (or `--check`) and print one line; exit 1 with the reason on failure."""
     p = argparse.ArgumentParser(prog="export.py", description=__doc__.splitlines()[0])
-    p.add_argument("dest", type=Path)
+    p.add_argument("dest", type=Path, nargs="?", default=None, help="default: <venv>/share/ribao/…")
     p.add_argument("--source", type=Path, default=None, help="model folder (default: the gt wheel's)")
     p.add_argument("--check", action="store_true", help="only verify an existing export")
     opts = p.parse_args(argv)
+    if opts.dest is None:
+        from ribao.memory.minilm import default_model_dir
+
+        opts.dest = default_model_dir()
     try:
         if opts.check:
             check_export(opts.dest)

@@ -274,13 +274,17 @@ class RunLog:
         return [self._run(r) for r in rows]
 
     def get_run(self, ref: str) -> RunRow:
-        """Return the run whose id is `ref`, starts with `ref` (any case), or the latest for ``latest``.
+        """Return the run whose id is `ref`, starts with `ref` (any case), or for ``latest`` the newest
+        run that is not a replay (a replay records no checkpoint of its own: it cannot be resumed or
+        replayed; name it by id).
 
         Raises `RunNotFound` when nothing matches or a prefix matches several runs.
         """
         ref = ref.strip()
         if ref.lower() == "latest":
-            row = self.conn.execute("SELECT * FROM runs ORDER BY started_at DESC, run_id DESC").fetchone()
+            row = self.conn.execute(
+                "SELECT * FROM runs WHERE status != 'replay' ORDER BY started_at DESC, run_id DESC"
+            ).fetchone()
             if row is None:
                 raise RunNotFound(f"no runs recorded in {self.path}")
             return self._run(row)
