@@ -43,7 +43,9 @@ def write_day(out: Path, date: dt.date, *, hostile: bool = False, code_url: str 
         tier = "must_read" if i <= 3 else "notable"
         reason = f"第{i}篇：方法新颖，实验扎实，对长上下文推理有直接启发。"
         scores = RubricScores(novelty=4, impact=4, rigor=4)
-        picks.append(Pick(arxiv_id=p.arxiv_id, rank=i, tier=tier, scores=scores, triage_score=8, reason=reason))  # noqa: E501
+        picks.append(
+            Pick(arxiv_id=p.arxiv_id, rank=i, tier=tier, scores=scores, triage_score=8, reason=reason)
+        )  # noqa: E501
         if tier == "must_read":
             summaries[p.arxiv_id] = Summary(
                 arxiv_id=p.arxiv_id, tier=tier, title_zh="分层缓存的长上下文推理",

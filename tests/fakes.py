@@ -48,7 +48,7 @@ class ScriptedChatModel(BaseChatModel):
         fn = (self.bound_tool or {}).get("function", {})
         name, schema = fn.get("name", ""), fn.get("parameters", {})
         with self.lock:
-            self.requests.append({"tool": name, "messages": [m.content for m in messages]})
+            self.requests.append({"tool": name, "messages": [m.content for m in messages], "schema": schema})
         out = self.responder(name, schema, messages)
         tin, tout = self.usage
         if isinstance(out, AIMessage):

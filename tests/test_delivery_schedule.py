@@ -88,7 +88,9 @@ def test_an_existing_workflow_is_kept_unless_forced(tmp_path):
 def test_the_init_command_writes_the_workflow(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "ribao", "init", "github-actions", "--root", str(tmp_path)],
-        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / ".github/workflows/ribao.yml").is_file()

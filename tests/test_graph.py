@@ -306,3 +306,22 @@ def test_near_duplicates_are_checked_only_among_the_candidates_shown(
     # Only the shortlist (26) and the critic's alternates beyond it (15) were embedded, not all 180;
     # remembering the 13 picks reuses their vectors from the day's cache.
     assert Counting.texts - before <= 26 + 15
+
+
+def test_a_local_screener_writes_digit_free_reasons(settings: Settings, memory: MemoryStore) -> None:
+    from ribao.llm.config import ModelConfig
+
+    # The demo once printed "grant No. 14DRL386791" as a 推荐理由: the reasons call is grammar-
+    # constrained like the writer's fields when the screener runs on the local model.
+    agents = models()
+    configs = {a: ModelConfig(model=f"fake-{a}", local=a == "screener") for a in agents}
+    asyncio.run(
+        run_digest(
+            settings, date=None, models=agents, configs=configs, memory=memory, tracer=Tracer(quiet=True)
+        )
+    )
+    [reasons] = agents["screener"].calls_for("PickReasons")
+    patterns = {p.get("pattern") for p in reasons["schema"]["properties"].values()}
+    assert patterns == {r'^[^0-9０-９"\\]{2,200}$'}
+    [rank] = agents["screener"].calls_for("ShortlistRanking")
+    assert "0-9" not in json.dumps(rank["schema"])  # scores are enums, not text

@@ -45,7 +45,9 @@ def test_each_call_is_priced_from_its_own_usage() -> None:
     price = make_pricing(
         {
             "writer": ModelConfig(model="claude-sonnet-4-5"),  # $3/MTok input, $6 above 200k
-            "critic": ModelConfig(model="qwen-plus", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1"),
+            "critic": ModelConfig(
+                model="qwen-plus", base_url="https://dashscope.aliyuncs.com/compatible-mode/v1"
+            ),
             "editor": ModelConfig(model="smollm2", base_url="http://127.0.0.1:9/v1", local=True),
             "screener": ModelConfig(model="mine"),
         },

@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, view
-from ribao.agents.outputs import rank_schema, reasons_schema
+from ribao.agents.outputs import digit_free, rank_schema, reasons_schema
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
@@ -134,10 +134,11 @@ async def _rank(
             for pid in chosen
         ],
     )
+    schema = reasons_schema([skeys[pid] for pid in chosen])
     reasons, made = await ask(
         ctx,
         "screener",
-        reasons_schema([skeys[pid] for pid in chosen]),
+        digit_free(schema) if ctx.constrained("screener") else schema,
         [SystemMessage(system), HumanMessage(reasons_prompt)],
         task=f"reasons round {round_no}",
     )
