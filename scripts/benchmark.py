@@ -10,11 +10,10 @@ Prints figures; asserts nothing (speed belongs here, not in timed tests).
         [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm] \
         [--tokens tokenizer|chars]
 
-`demo` runs `ribao demo` (SmolLM2-135M on the llama.cpp server) and adds the CPU seconds of ribao
-and the server together (user + sys), the load average (the machine may be shared: compare CPU
-seconds, not wall), and llama.cpp's own timings from the server log: prompt tokens evaluated and
-reused from the previous request's KV cache (prefix-match hits), prompt-processing and generation
-seconds. Its options set the matching config keys for this run only.
+`demo` runs `ribao demo` (SmolLM2-135M on the llama.cpp server) and adds the load average (the
+machine may be shared: compare CPU seconds, not wall) and llama.cpp's own timings from the server
+log: prompt tokens evaluated and reused from the previous request's KV cache (prefix-match hits),
+prompt-processing and generation seconds. Its options set the matching config keys for this run.
 
 `sim` starts a simulated OpenAI-compatible provider (scripts/sim_provider.py: 0.8 s to first
 token, 60 tokens/s, ±15 % jitter by default) and runs that listing against it, then prints wall,
@@ -122,14 +121,9 @@ def demo(argv: list[str]) -> int:
     config = "".join(f"{k} = {v}\n" for k, v in top.items() if v is not None)
     config += "[local]\n" + "".join(f"{k} = {v}\n" for k, v in local.items() if v is not None)
     load = os.getloadavg()
-    code, wall, home, _ = _run(["demo"], config, {"HF_HUB_OFFLINE": "1"})
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(
-        f"\ncpu          {used.ru_utime + used.ru_stime:.1f} s user+sys (ribao and the llama.cpp server), "
-        f"{used.ru_utime + used.ru_stime - wall:+.1f} s against wall"
-    )
-    end = os.getloadavg()[0]
-    print(f"load avg     {load[0]:.2f} at start, {end:.2f} at end (1 min; {os.cpu_count()} CPUs)")
+    code, _, home, _ = _run(["demo"], config, {"HF_HUB_OFFLINE": "1"})
+    end = os.getloadavg()[0]  # CPU seconds: `_report`'s CPU line (ribao and the llama.cpp server)
+    print(f"\nload avg     {load[0]:.2f} at start, {end:.2f} at end (1 min; {os.cpu_count()} CPUs)")
     log = home / "logs" / "llama-server.log"
     if log.exists():
         t = llama_timings(log.read_text(encoding="utf-8", errors="replace"))
