@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """The tests' HTTP server on 127.0.0.1: daemon handler threads, a deep listen backlog, and quiet
+    when a client has gone away (a timed-out request): socketserver would print that traceback to
+    whatever stderr is current, often another test's captured CLI output."""
+
+    daemon_threads = True
+    # socketserver's default backlog is 5: a burst of concurrent connections beyond it waits for the
+    # client's SYN retry (1 s), which a real server never makes a client do.
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, ConnectionReset
+            return
+        super().handle_error(request, client_address)
 
 
 class Webhook:
@@ -37,8 +54,7 @@ class Webhook:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = LoopbackServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -26,18 +26,17 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
+from tests.loopback import LoopbackServer
+
 DEFAULT_USAGE = {"prompt_tokens": 11, "completion_tokens": 7}
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver's default listen backlog is 5: a burst of concurrent connections beyond it waits
-    # for the client's SYN retry (1 s), which a real provider never makes a client do.
-    request_queue_size = 128
+_Server = LoopbackServer
 
 
 @dataclass
@@ -62,7 +61,6 @@ class StubOpenAI:
         self._released = threading.Event()
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property

@@ -64,10 +64,10 @@ def test_list_piped_keeps_whole_rows(populated: Path, monkeypatch: pytest.Monkey
 
 
 def test_list_json_and_status_filter(populated: Path) -> None:
-    rows = json.loads(invoke("list", "--json").output)
+    rows = json.loads(invoke("list", "--json").stdout)
     assert [r["run_id"] for r in rows] == [RUN_C, RUN_B, RUN_A]
     assert rows[2]["picks"] == 2 and rows[2]["input_tokens"] == 8530 and "settings" not in rows[2]
-    failed = json.loads(invoke("list", "--status", "failed", "--json").output)
+    failed = json.loads(invoke("list", "--status", "failed", "--json").stdout)
     assert [r["run_id"] for r in failed] == [RUN_B]
     assert invoke("list", "--status", "nope").exit_code == 2
     assert "No runs with status interrupted." in invoke("list", "--status", "interrupted").output
@@ -115,7 +115,7 @@ def test_show_per_agent_rows_add_up_to_the_header(populated: Path) -> None:
 
 
 def test_show_json_totals_match(populated: Path) -> None:
-    data = json.loads(invoke("show", RUN_A, "--json").output)
+    data = json.loads(invoke("show", RUN_A, "--json").stdout)
     for field in ("input_tokens", "output_tokens", "cached_tokens"):
         assert sum(a[field] for a in data["by_agent"].values()) == data[field]
     assert sum(a["cost"] for a in data["by_agent"].values()) == pytest.approx(data["cost"])
@@ -129,11 +129,11 @@ def test_show_of_a_run_still_going_counts_the_calls_recorded_so_far(home: Path) 
         log.start_run("01K9RUNNING", settings=SETTINGS, date=DAY, categories=["cs.CL"])
         record_steps(log, "01K9RUNNING", STEPS_A[:3])
         calls = log.calls("01K9RUNNING")
-    data = json.loads(invoke("show", "01K9RUNNING", "--json").output)
+    data = json.loads(invoke("show", "01K9RUNNING", "--json").stdout)
     assert data["status"] == "running"
     assert data["input_tokens"] == sum(c.input_tokens for c in calls) > 0
     assert data["cost"] == pytest.approx(sum(c.cost or 0 for c in calls)) and data["currency"] == "CNY"
-    listed = json.loads(invoke("list", "--json").output)
+    listed = json.loads(invoke("list", "--json").stdout)
     assert listed[0]["input_tokens"] == data["input_tokens"]
 
 
@@ -155,7 +155,7 @@ def test_trace_shows_every_node_and_call(populated: Path) -> None:
     assert nodes[0] == "fetch_listing" and nodes[-1] == "remember_digest" and len(nodes) == 10
     assert "rejected, re-asked: background: too short" in out
     assert "(18 more characters)" in out  # "screener prompt triage 1/1" clipped to 12
-    data = json.loads(invoke("trace", RUN_A, "--agent", "writer", "--json").output)
+    data = json.loads(invoke("trace", RUN_A, "--agent", "writer", "--json").stdout)
     assert {c["agent"] for c in data["calls"]} == {"writer"} and len(data["calls"]) == 3
     assert [n["node"] for n in data["nodes"]] == ["write_summary", "write_summary"]
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +21,7 @@ from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, No
 from ribao.schemas import Paper
 from ribao.sources import ApiOptions, read_listing
 from ribao.sources.api import build_query, fetch_api_day, retry_after_seconds
+from tests.loopback import LoopbackServer
 
 ATOM = Path(__file__).parent / "data" / "atom"
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -94,8 +95,7 @@ class ReplayServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = LoopbackServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.url = f"{self.base}/api/query"
         self.thread = threading.Thread(
