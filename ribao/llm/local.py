@@ -127,9 +127,9 @@ class LocalLlamaServer:
     Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context
     window in tokens. `n_threads` (generation) defaults to llama-cpp-python's half the CPUs,
     `n_threads_batch` (prompt processing) to `idle_cpus()` at start. The server computes the
-    logits of the last prompt token only (`--logits_all false`; ribao never asks for logprobs): with the server's
-    default it computes and copies all 49,152 logits of every prompt token, which cost 6 % more CPU
-    and 1,179 MB peak RSS instead of 463 MB on two 2,600-token triage prompts (SmolLM2-135M,
+    logits of the last prompt token only (`--logits_all false`; ribao never asks for logprobs):
+    with the server's default it computes and copies all 49,152 logits of every prompt token, which
+    cost 6 % more CPU and 1,179 MB peak RSS instead of 463 MB on two 2,600-token triage prompts (SmolLM2-135M,
     n_ctx 8192, measured). llama.cpp keeps the previous request's KV cache, so a request that
     starts with the same tokens (system prompt, fixed instructions) evaluates only what follows
     ("N prefix-match hit" in the log, which also has llama.cpp's timings of every request). The
