@@ -28,7 +28,7 @@ from ribao.memory.export import DIM, INPUTS, MAX_SEQ_LENGTH, ExportError, check_
 MINILM_BATCH_SIZE = 8
 _EXPORT_HINT = (
     "run scripts/setup.sh, or export it yourself: pip install torch==2.13.0 'ribao[embed]' && "
-    "python -m ribao.memory {dest} (or choose the hash embedder: [memory] embedder = \"hash\" "
+    'python -m ribao.memory {dest} (or choose the hash embedder: [memory] embedder = "hash" '
     "in config.toml, or RIBAO_MEMORY__EMBEDDER=hash)"
 )
 
