@@ -104,11 +104,12 @@ class LocalSettings(BaseModel):
     n_ctx: int = 8192
     max_tokens: int = Field(default=3072, description="Output cap per call; prompt + this must fit n_ctx")
     n_threads: int | None = Field(
-        default=None, ge=1, description="Generation threads [default: half the CPUs]"
+        default=None, ge=1, description="Generation threads [default: CPUs not busy at start]"
     )
     n_threads_batch: int | None = Field(
         default=None, ge=1, description="Prompt-processing threads [default: CPUs not busy at start]"
     )
+    flash_attn: bool = Field(default=True, description="llama.cpp's fused attention (faster prompts)")
 
 
 class GithubSettings(BaseModel):

@@ -4,7 +4,7 @@ Runs `ribao demo` (or `ribao run ARGS…`) in a fresh temporary home, then reads
 Prints figures; asserts nothing (speed belongs here, not in timed tests).
 
     .venv/bin/python scripts/benchmark.py [demo] [--n-threads N] [--n-threads-batch N] \
-        [--triage-words N] [--critic-rounds N]                 # the offline demo with the local model
+        [--flash-attn true|false] [--triage-words N] [--critic-rounds N]   # the offline demo, local model
     .venv/bin/python scripts/benchmark.py run --llm deepseek --date 2026-02-18 --source arxiv
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
         [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm] \
@@ -113,11 +113,12 @@ def demo(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="benchmark.py demo")
     p.add_argument("--n-threads", type=int, help="[local] n_threads (generation)")
     p.add_argument("--n-threads-batch", type=int, help="[local] n_threads_batch (prompt processing)")
+    p.add_argument("--flash-attn", choices=["true", "false"], help="[local] flash_attn [default: true]")
     p.add_argument("--triage-words", type=int, help="triage_abstract_words [demo: 20]")
     p.add_argument("--critic-rounds", type=int, help="max_critic_rounds [demo: 1]")
     opts = p.parse_args(argv)
     top = {"triage_abstract_words": opts.triage_words, "max_critic_rounds": opts.critic_rounds}
-    local = {"n_threads": opts.n_threads, "n_threads_batch": opts.n_threads_batch}
+    local = {"n_threads": opts.n_threads, "n_threads_batch": opts.n_threads_batch, "flash_attn": opts.flash_attn}
     config = "".join(f"{k} = {v}\n" for k, v in top.items() if v is not None)
     config += "[local]\n" + "".join(f"{k} = {v}\n" for k, v in local.items() if v is not None)
     load = os.getloadavg()

@@ -325,3 +325,53 @@ def test_a_local_screener_writes_digit_free_reasons(settings: Settings, memory: 
     assert patterns == {r'^[^0-9０-９"\\]{2,200}$'}
     [rank] = agents["screener"].calls_for("ShortlistRanking")
     assert "0-9" not in json.dumps(rank["schema"])  # scores are enums, not text
+
+
+def _by_key_number(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+    """Score by the candidate's key number, whichever form the schema asks for: keyed, or (for a
+    grammar-constrained model) lists in the order the prompt lists the candidates."""
+    listed = [int(k) for k in re.findall(r"\[P(\d+)\]", str(messages[-1].content))]
+    if name == "TriageScores":
+        keyed = {n: 9 if n % 7 == 0 else 2 + n % 5 for n in listed}
+        if "scores" in schema["properties"]:
+            return {"scores": [keyed[n] for n in listed]}
+        return {k: keyed[int(k[1:])] for k in schema["properties"]}
+    if name == "ShortlistRanking":
+        triple = {n: [1 + n % 5, 1 + n % 3, 1 + n % 4] for n in listed}
+        if "rubric" in schema["properties"]:
+            return {"rubric": [triple[n] for n in listed]}
+        names = ("novelty", "impact", "rigor")
+        return {k: dict(zip(names, triple[int(k[1:])], strict=True)) for k in schema["properties"]}
+    return default_responder(name, schema, messages)
+
+
+def test_a_local_screener_answers_compact_lists_and_picks_what_the_keyed_form_picks(
+    tmp_path: Path,
+) -> None:
+    from ribao.llm.config import ModelConfig
+
+    picks = {}
+    for local in (False, True):
+        agents = models(screener=_by_key_number)
+        configs = {a: ModelConfig(model=f"fake-{a}", local=local and a == "screener") for a in agents}
+        result = asyncio.run(
+            run_digest(
+                sample_settings(tmp_path / str(local)), date=None, models=agents, configs=configs,
+                memory=None, tracer=Tracer(quiet=True),
+            )
+        )  # fmt: skip
+        triage = agents["screener"].calls_for("TriageScores")
+        [rank] = agents["screener"].calls_for("ShortlistRanking")
+        if local:  # one list of 1..10 per batch, one [novelty, impact, rigor] per shortlisted key
+            assert all(list(t["schema"]["properties"]) == ["scores"] for t in triage)
+            sizes = {t["schema"]["properties"]["scores"]["minItems"] for t in triage}
+            assert sizes == {20} and triage[0]["schema"]["properties"]["scores"]["maxItems"] == 20
+            rubric = rank["schema"]["properties"]["rubric"]
+            shortlisted = re.findall(r"\[P\d+\]", rank["messages"][1])
+            assert rubric["minItems"] == rubric["maxItems"] == len(shortlisted)
+        else:
+            assert "scores" not in triage[0]["schema"]["properties"]
+            assert "rubric" not in rank["schema"]["properties"]
+        data = json.loads(result.json_path.read_text(encoding="utf-8"))
+        picks[local] = [(p["arxiv_id"], p["tier"]) for p in data["picks"]]
+    assert picks[True] == picks[False] and len(picks[True]) == 13

@@ -164,23 +164,42 @@ def test_server_arguments_parse_into_the_settings_llama_cpp_server_runs_with(tmp
     tuned = parsed(LocalLlamaServer(n_ctx=4096, n_threads=2, n_threads_batch=1))
     assert (tuned.model, tuned.n_ctx, tuned.n_threads, tuned.n_threads_batch) == (str(model), 4096, 2, 1)
     assert tuned.logits_all is False  # the server's default (True) computes every prompt token's logits
-    default = parsed(LocalLlamaServer())
-    assert default.n_threads == ServerSettings.model_fields["n_threads"].default
-    assert default.n_threads_batch == local.idle_cpus()
+    assert tuned.flash_attn is True
+    default = parsed(LocalLlamaServer(flash_attn=False))
+    assert 1 <= default.n_threads == default.n_threads_batch <= len(os.sched_getaffinity(0))
+    assert default.flash_attn is False
     assert default.logits_all is False and default.model_alias == "smollm2-135m"
 
 
-@pytest.mark.parametrize(("load", "idle"), [(0.0, 4), (0.9, 4), (1.2, 3), (3.99, 1), (7.5, 1)])
-def test_prompt_threads_default_to_the_cpus_not_busy(
-    monkeypatch: pytest.MonkeyPatch, load: float, idle: int
-) -> None:
-    monkeypatch.setattr(local.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    monkeypatch.setattr(local.os, "getloadavg", lambda: (load, 0.0, 0.0))
-    assert local.idle_cpus() == idle
+@pytest.mark.parametrize(
+    ("busy", "own", "idle"),
+    [(0.0, 0.0, 4), (0.2, 0.0, 4), (0.3, 0.0, 3), (2.0, 2.0, 4), (1.1, 0.0, 3), (3.3, 0.0, 1), (9.0, 0.0, 1)],
+)
+def test_idle_cpus_counts_the_cpus_other_processes_keep_busy(busy: float, own: float, idle: int) -> None:
+    # Over 1 s on 4 CPUs: others' work is the system's minus this process's own (e.g. the embedder
+    # loading in a thread); a CPU counts as busy from a quarter of a core.
+    assert local.idle_from(4, busy, own, 1.0) == idle
+
+
+def test_idle_cpus_sees_a_busy_process_at_once_where_the_load_average_lags() -> None:
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # the child is running; the 1-minute load average has barely moved
+        allowed = len(os.sched_getaffinity(0))
+        assert local.idle_cpus(interval=0.5) <= max(1, allowed - 1)
+    finally:
+        spin.kill()
+        spin.wait()
+
+
+def test_threads_default_to_the_idle_cpus_and_flash_attention_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "idle_cpus", lambda interval=0.5: 3)
     args = LocalLlamaServer().server_args(Path("m.gguf"))
-    assert args[args.index("--n_threads_batch") + 1] == str(idle)
-    given = LocalLlamaServer(n_threads_batch=2).server_args(Path("m.gguf"))
-    assert given[given.index("--n_threads_batch") + 1] == "2"
+    assert args[args.index("--n_threads") + 1] == args[args.index("--n_threads_batch") + 1] == "3"
+    assert args[args.index("--flash_attn") + 1] == "true"
+    given = LocalLlamaServer(n_threads=1, n_threads_batch=2, flash_attn=False).server_args(Path("m.gguf"))
+    assert (given[given.index("--n_threads") + 1], given[given.index("--n_threads_batch") + 1]) == ("1", "2")
+    assert given[given.index("--flash_attn") + 1] == "false"
 
 
 # --- slow: the real server ---------------------------------------------------------------------

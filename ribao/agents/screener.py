@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, view
-from ribao.agents.outputs import digit_free, rank_schema, reasons_schema
+from ribao.agents.outputs import compact_rank_schema, digit_free, rank_entries, rank_schema, reasons_schema
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
@@ -106,16 +106,18 @@ async def _rank(
         flags=flag_views(state.get("memory_flags", []), skeys),
     )
     system = ctx.prompts.render("screener", "system")
+    rank_form = compact_rank_schema if ctx.constrained("screener") else rank_schema
     out, made = await ask(
         ctx,
         "screener",
-        rank_schema(list(skeys.values())),
+        rank_form(list(skeys.values())),
         [SystemMessage(system), HumanMessage(user)],
         task=f"rank round {round_no}",
     )
     calls.extend(made)
     position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
-    entries = {pid: getattr(out, key) for pid, key in skeys.items()}
+    by_key = rank_entries(out, list(skeys.values()))
+    entries = {pid: by_key[key] for pid, key in skeys.items()}
 
     def order(pid: str) -> tuple[int, int, int]:
         e = entries[pid]

@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
 from ribao.agents.candidates import trim_words
-from ribao.agents.outputs import triage_schema
+from ribao.agents.outputs import compact_triage_schema, triage_schema, triage_scores
 from ribao.context import Prompts, RunContext
 from ribao.schemas import Paper
 from ribao.state import TriageTask
@@ -92,14 +92,11 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
         ctx.prompts, papers, keys,
         batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
     )  # fmt: skip
-    out, calls = await ask(
-        ctx,
-        "screener",
-        triage_schema(list(keys.values())),
-        messages,
-        task=f"triage {n}/{count}",
-    )
-    scores = {p.arxiv_id: int(getattr(out, keys[p.arxiv_id])) for p in papers}
+    local_keys = list(keys.values())
+    schema = compact_triage_schema if ctx.constrained("screener") else triage_schema
+    out, calls = await ask(ctx, "screener", schema(local_keys), messages, task=f"triage {n}/{count}")
+    by_key = triage_scores(out, local_keys)
+    scores = {p.arxiv_id: by_key[keys[p.arxiv_id]] for p in papers}
     runtime.stream_writer(
         {"node": "triage_batch", "message": f"triage batch {n}/{count}: {len(scores)} scored"}
     )

@@ -80,8 +80,9 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
     log.parent.mkdir(parents=True, exist_ok=True)
     opts = settings.local
     with LocalLlamaServer(
-        path, n_ctx=opts.n_ctx, n_threads=opts.n_threads, n_threads_batch=opts.n_threads_batch, log_path=log
-    ) as server:
+        path, n_ctx=opts.n_ctx, n_threads=opts.n_threads, n_threads_batch=opts.n_threads_batch,
+        flash_attn=opts.flash_attn, log_path=log,
+    ) as server:  # fmt: skip
         local = server.model_config(max_tokens=settings.local.max_tokens)
         yield {agent: settings.model_for(agent, local) for agent in AGENTS}
 
