@@ -118,7 +118,8 @@ def demo(argv: list[str]) -> int:
     p.add_argument("--critic-rounds", type=int, help="max_critic_rounds [demo: 1]")
     opts = p.parse_args(argv)
     top = {"triage_abstract_words": opts.triage_words, "max_critic_rounds": opts.critic_rounds}
-    local = {"n_threads": opts.n_threads, "n_threads_batch": opts.n_threads_batch, "flash_attn": opts.flash_attn}
+    local = {"n_threads": opts.n_threads, "n_threads_batch": opts.n_threads_batch}
+    local["flash_attn"] = opts.flash_attn
     config = "".join(f"{k} = {v}\n" for k, v in top.items() if v is not None)
     config += "[local]\n" + "".join(f"{k} = {v}\n" for k, v in local.items() if v is not None)
     load = os.getloadavg()
