@@ -17,12 +17,14 @@ def _fulltext_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_demo_uses_its_small_model_defaults(ribao_home: Path) -> None:
     settings = demo_settings(llm="local")
-    assert settings.triage_abstract_words == DEMO_DEFAULTS["triage_abstract_words"]
+    assert settings.triage_abstract_words == DEMO_DEFAULTS["triage_abstract_words"] == 12
+    assert settings.screener_abstract_words == DEMO_DEFAULTS["screener_abstract_words"] == 30
     assert settings.max_critic_rounds == DEMO_DEFAULTS["max_critic_rounds"] == 1
     assert settings.fulltext.enabled is False  # offline: no waiting on arXiv for the must-reads
     assert settings.delivery.enabled is False  # offline: no push, whatever config.toml names
     # …which differ from what `ribao run` uses.
     assert Settings.model_fields["triage_abstract_words"].default != settings.triage_abstract_words
+    assert Settings.model_fields["screener_abstract_words"].default != settings.screener_abstract_words
     assert Settings.model_fields["max_critic_rounds"].default != settings.max_critic_rounds
 
 

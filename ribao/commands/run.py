@@ -157,15 +157,17 @@ def run(
 
 
 #: What the demo changes for its 135M model, unless config.toml or RIBAO_* env set the same key.
-#: Triage shows 20 abstract words (58 SmolLM2 tokens per candidate against 99 at the default 50;
-#: scripts/triage_view.py keeps the top 3 and 12 of the top 13 of the 60-word view). One critic
+#: Triage shows 12 abstract words (about 47 SmolLM2 tokens per candidate against 99 at the default
+#: 50; scripts/triage_view.py on this day keeps the whole-abstract view's top 3 and 12 of its top 13
+#: in the shortlist, as the 60-word view does), and ranking and the critic 30 (default 60). One critic
 #: round: SmolLM2's critic answers "replace" for all 13 picks in every round, so a second round
 #: re-ranks and re-critiques for nothing (about a quarter of the demo's tokens); the capped
 #: revise stays on record in the digest and the run log. No full text: the demo is offline, and
 #: without a network each must-read waited out 3 sources x 3 tries, 3 s apart, before falling
 #: back to its abstract.
 DEMO_DEFAULTS: dict[str, Any] = {
-    "triage_abstract_words": 20,
+    "triage_abstract_words": 12,
+    "screener_abstract_words": 30,
     "max_critic_rounds": 1,
     "fulltext": {"enabled": False},
     "delivery": {"enabled": False},  # offline: no push channel, whatever config.toml names
@@ -187,8 +189,8 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model
-    (sized for it: 20-word triage abstracts, one critic round, no full text, no push; config.toml can
-    set each)."""
+    (sized for it: 12-word triage abstracts, 30 words when ranking, one critic round, no full text,
+    no push; config.toml can set each)."""
     with cli_errors():
         settings = demo_settings(
             source=str(sample_listing()),
