@@ -43,12 +43,17 @@ def test_check_names_the_numbers_so_the_model_can_fix_them() -> None:
 def test_digit_free_schemas_for_grammar_constrained_models() -> None:
     from pydantic import ValidationError
 
-    from ribao.agents.outputs import MustReadOutput, digit_free
+    from ribao.agents.outputs import LOCAL_LEAD_CHARS, LeadOutput, MustReadOutput, digit_free
 
     schema = digit_free(MustReadOutput)
     props = schema.model_json_schema()["properties"]
-    assert props["background"]["pattern"] == r'^[^0-9０-９"\\]{10,600}$'
+    # The schema's own bounds, the upper one at most LOCAL_MAX_CHARS (400): a small model's text is
+    # a few sentences at best, and the demo's details ran to the 800 the schema allows.
+    assert props["background"]["pattern"] == r'^[^0-9０-９"\\]{10,400}$'
+    assert props["details"]["pattern"] == r'^[^0-9０-９"\\]{10,400}$'
     assert props["title_zh"]["pattern"] == r'^[^0-9０-９"\\]{2,150}$'
+    lead = digit_free(LeadOutput, LOCAL_LEAD_CHARS).model_json_schema()["properties"]["lead"]
+    assert lead["pattern"] == r'^[^0-9０-９"\\]{4,150}$'
     fields = {"title_zh": "标题", "background": "背景" * 5, "innovation": "创新" * 5, "details": "细节" * 5}
     schema(**fields, results="没有数字的结果")
     with pytest.raises(ValidationError):
@@ -56,3 +61,5 @@ def test_digit_free_schemas_for_grammar_constrained_models() -> None:
     with pytest.raises(ValidationError):  # the demo's lead once wrote "二七年０"
         schema(**fields, results="提升到７７．８％")
     schema(**fields, results="统一框架，十分高效")  # Chinese numerals are words too: allowed
+    with pytest.raises(ValidationError):
+        schema(**{**fields, "details": "细" * 401}, results="没有数字的结果")

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
 from ribao.agents.guards import numbers_from
-from ribao.agents.outputs import LeadOutput, digit_free
+from ribao.agents.outputs import LOCAL_LEAD_CHARS, LeadOutput, digit_free
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.delivery.page import render_page
@@ -52,7 +52,7 @@ async def ask_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCa
     out, calls = await ask(
         ctx,
         "editor",
-        digit_free(LeadOutput) if ctx.constrained("editor") else LeadOutput,
+        digit_free(LeadOutput, LOCAL_LEAD_CHARS) if ctx.constrained("editor") else LeadOutput,
         [
             SystemMessage(ctx.prompts.render("editor", "system")),
             HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
