@@ -322,7 +322,7 @@ def test_a_local_screener_writes_digit_free_reasons(settings: Settings, memory: 
     )
     [reasons] = agents["screener"].calls_for("PickReasons")
     patterns = {p.get("pattern") for p in reasons["schema"]["properties"].values()}
-    assert patterns == {r'^[^0-9０-９"\\]{2,200}$'}
+    assert patterns == {r'^[^0-9０-９"\\]{2,100}$'}  # one sentence: LOCAL_REASON_CHARS
     [rank] = agents["screener"].calls_for("ShortlistRanking")
     assert "0-9" not in json.dumps(rank["schema"])  # scores are enums, not text
 

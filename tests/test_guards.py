@@ -47,10 +47,10 @@ def test_digit_free_schemas_for_grammar_constrained_models() -> None:
 
     schema = digit_free(MustReadOutput)
     props = schema.model_json_schema()["properties"]
-    # The schema's own bounds, the upper one at most LOCAL_MAX_CHARS (400): a small model's text is
+    # The schema's own bounds, the upper one at most LOCAL_MAX_CHARS (300): a small model's text is
     # a few sentences at best, and the demo's details ran to the 800 the schema allows.
-    assert props["background"]["pattern"] == r'^[^0-9０-９"\\]{10,400}$'
-    assert props["details"]["pattern"] == r'^[^0-9０-９"\\]{10,400}$'
+    assert props["background"]["pattern"] == r'^[^0-9０-９"\\]{10,300}$'
+    assert props["details"]["pattern"] == r'^[^0-9０-９"\\]{10,300}$'
     assert props["title_zh"]["pattern"] == r'^[^0-9０-９"\\]{2,150}$'
     lead = digit_free(LeadOutput, LOCAL_LEAD_CHARS).model_json_schema()["properties"]["lead"]
     assert lead["pattern"] == r'^[^0-9０-９"\\]{4,150}$'
@@ -62,4 +62,19 @@ def test_digit_free_schemas_for_grammar_constrained_models() -> None:
         schema(**fields, results="提升到７７．８％")
     schema(**fields, results="统一框架，十分高效")  # Chinese numerals are words too: allowed
     with pytest.raises(ValidationError):
-        schema(**{**fields, "details": "细" * 401}, results="没有数字的结果")
+        schema(**{**fields, "details": "细" * 301}, results="没有数字的结果")
+
+
+def test_a_local_critic_gives_digit_free_one_sentence_reasons() -> None:
+    from pydantic import ValidationError
+
+    from ribao.agents.outputs import critique_schema
+
+    local = critique_schema(["P01"], ["P02"], local=True)
+    entry = {"decision": "replace", "replacement": "P02"}
+    local(P01={**entry, "reason": "方法新颖但实验薄弱"})
+    for bad in ("基金号 14DRL386791 资助", "理" * 101):  # the demo's critic wrote grant numbers
+        with pytest.raises(ValidationError):
+            local(P01={**entry, "reason": bad})
+    provider = critique_schema(["P01"], ["P02"])
+    provider(P01={**entry, "reason": "基金号 14DRL386791 资助"})  # the number guard is the writer's

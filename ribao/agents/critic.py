@@ -57,7 +57,7 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     out, calls = await ask(
         ctx,
         "critic",
-        critique_schema(pick_keys, [keys[p.arxiv_id] for p in alternates]),
+        critique_schema(pick_keys, [keys[p.arxiv_id] for p in alternates], local=ctx.constrained("critic")),
         [SystemMessage(ctx.prompts.render("critic", "system")), HumanMessage(user)],
         task=f"critique round {round_no}",
     )

@@ -101,12 +101,23 @@ def reasons_schema(keys: Sequence[str]) -> type[BaseModel]:
     return create_model("PickReasons", __doc__="Give each pick its recommendation.", **fields)
 
 
-def critique_schema(pick_keys: Sequence[str], alternate_keys: Sequence[str]) -> type[BaseModel]:
-    """Schema of one critic round: per pick, keep/replace, a reason, and an alternate key or none."""
+def critique_schema(
+    pick_keys: Sequence[str], alternate_keys: Sequence[str], *, local: bool = False
+) -> type[BaseModel]:
+    """Schema of one critic round: per pick, keep/replace, a reason, and an alternate key or none.
+
+    `local` (a grammar-constrained model): the reason is digit-free text of at most
+    `LOCAL_REASON_CHARS`, like the screener's reasons (SmolLM2 wrote 200-character grant notes).
+    """
     replacement = Literal[tuple([*alternate_keys, "none"])]  # type: ignore[valid-type]
+    reason = (
+        Field(pattern=_DIGIT_FREE % (2, LOCAL_REASON_CHARS), description="一句简体中文理由")
+        if local
+        else Field(min_length=2, max_length=200, description="一句简体中文理由")
+    )
     entry_fields: dict[str, Any] = {
         "decision": (Literal["keep", "replace"], Field(description="keep the pick, or replace it")),
-        "reason": (str, Field(min_length=2, max_length=200, description="一句简体中文理由")),
+        "reason": (str, reason),
         "replacement": (replacement, Field(description="Key of a better shortlisted candidate, or none")),
     }
     entry = create_model("CriticEntry", **entry_fields)
@@ -143,7 +154,9 @@ _DIGIT_FREE = r'^[^0-9０-９"\\]{%d,%d}$'
 #: The longest text field a grammar-constrained local model may write, in characters. Its text is
 #: a few sentences long at best: SmolLM2 ran every must-read field it could to the cap (``details``
 #: to 800 characters, about 600 tokens at 50 tok/s on 2 cores), repeating itself.
-LOCAL_MAX_CHARS = 400
+LOCAL_MAX_CHARS = 300
+#: A one-sentence reason (screener's 推荐理由, critic's 理由) from a grammar-constrained local model.
+LOCAL_REASON_CHARS = 100
 
 
 def digit_free(model: type[BaseModel], ceiling: int = LOCAL_MAX_CHARS) -> type[BaseModel]:

@@ -10,7 +10,14 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, view
-from ribao.agents.outputs import compact_rank_schema, digit_free, rank_entries, rank_schema, reasons_schema
+from ribao.agents.outputs import (
+    LOCAL_REASON_CHARS,
+    compact_rank_schema,
+    digit_free,
+    rank_entries,
+    rank_schema,
+    reasons_schema,
+)
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
@@ -140,7 +147,7 @@ async def _rank(
     reasons, made = await ask(
         ctx,
         "screener",
-        digit_free(schema) if ctx.constrained("screener") else schema,
+        digit_free(schema, LOCAL_REASON_CHARS) if ctx.constrained("screener") else schema,
         [SystemMessage(system), HumanMessage(reasons_prompt)],
         task=f"reasons round {round_no}",
     )
