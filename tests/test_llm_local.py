@@ -306,3 +306,37 @@ def test_killing_the_parent_stops_the_server(sig: signal.Signals, tmp_path: Path
         finally:
             if parent.poll() is None:
                 parent.kill()
+
+
+@pytest.mark.slow
+@needs_model
+def test_grammar_first_sampling_gives_the_stock_servers_replies_token_for_token(tmp_path: Path) -> None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from ribao.agents.outputs import NotableOutput, compact_triage_schema, digit_free
+
+    abstract = (
+        "We study how small language models follow JSON schemas under constrained decoding, "
+        "comparing grammar checks per token with checks on the chosen token only."
+    )
+    asks = [
+        (compact_triage_schema([f"P{i:02d}" for i in range(1, 9)]), "Score these 8 papers: " + abstract),
+        (digit_free(NotableOutput), "用中文总结这篇论文：" + abstract),
+    ]
+    replies: dict[bool, list[str]] = {}
+    for grammar_first in (False, True):
+        log = tmp_path / f"llama-{grammar_first}.log"
+        with LocalLlamaServer(n_ctx=2048, grammar_first=grammar_first, log_path=log) as server:
+            assert server.process is not None
+            cmdline = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
+            assert (b"ribao.llm.llama_server" in cmdline) is grammar_first
+            model = make_chat_model(server.model_config(max_tokens=600))
+            replies[grammar_first] = []
+            for schema, text in asks:
+                bound = model.with_structured_output(
+                    schema, method=STRUCTURED_OUTPUT_METHOD, include_raw=True
+                )
+                out = bound.invoke([SystemMessage("You are a careful reviewer."), HumanMessage(text)])
+                assert out["parsed"] is not None, out["raw"]
+                replies[grammar_first].append(out["raw"].tool_calls[0]["args"])
+    assert replies[True] == replies[False]
