@@ -117,7 +117,8 @@ class FulltextServer:
 
         self.httpd = LoopbackServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # serve_forever polls for shutdown every 0.5 s by default: each close would wait for it.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def options(self, **overrides: Any) -> dict[str, Any]:
