@@ -1,4 +1,8 @@
-"""Finished LLM work survives failures and kill -9: triage batches (7.11) and writers (7.12)."""
+"""Finished LLM work survives failures and kill -9: triage batches (7.11) and writers (7.12).
+
+Each scenario runs in process (the fast suite) and in real `ribao` processes (marked slow: two or
+three processes each, and a real SIGKILL).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ribao.cli import sample_listing
 from ribao.runs.db import RunLog
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import respond
-from tests.test_resume import WRITER_TOOLS, configure, ribao, tools
+from tests.test_resume import WRITER_TOOLS, configure, in_process, ribao, tools
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -47,6 +53,40 @@ class FailingScreener:
         return reply
 
 
+def test_resume_in_process_repays_no_finished_triage_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = str(sample_listing())
+    with StubOpenAI() as stub:
+        screener = FailingScreener(fail_batch=5, fail_rank=True)
+        stub.responder = screener
+        env = configure(tmp_path / "home", stub)
+        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+        monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+        out = str(tmp_path / "out")
+        assert in_process("run", "--source", source, "--out", out, "--quiet") == 1
+        assert tools(stub).count("TriageScores") == 9  # 8 answered, batch 5 refused
+
+        # Resume 1: only batch 5 is asked again; then the ranking fails.
+        before = len(stub.chat_requests)
+        assert in_process("runs", "resume", "latest", "--quiet") == 1
+        assert tools(stub, before).count("TriageScores") == 1
+        assert "第 5/9 批" in _user_text(next(r.body for r in stub.chat_requests[before:] if r.body))
+
+        # Resume 2: a run that failed at ranking repays no triage call at all.
+        screener.fail_rank = False
+        before = len(stub.chat_requests)
+        assert in_process("runs", "resume", "latest", "--quiet") == 0
+        assert "TriageScores" not in tools(stub, before)
+    assert (tmp_path / "out" / "2026-02-18.md").is_file()
+    with RunLog.open(tmp_path / "home") as log:
+        row = log.list_runs()[0]
+        tasks = [c.task for c in log.calls(row.run_id)]
+    assert row.status == "done"
+    assert sorted(t for t in tasks if t.startswith("triage")) == sorted(f"triage {n}/9" for n in range(1, 10))
+
+
+@pytest.mark.slow
 def test_resume_repays_no_finished_triage_batch(tmp_path: Path) -> None:
     source = str(sample_listing())
     with StubOpenAI() as stub:
@@ -93,6 +133,43 @@ class HangingLead:
         return respond(body)
 
 
+class FailingLead:
+    """Answer like `respond`, but refuse the editor's lead (the step after the writers) with a 400
+    (not retried) while `fail` is set."""
+
+    def __init__(self) -> None:
+        self.fail = True
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] == "LeadOutput" and self.fail:
+            return {"status": 400, "body": {"error": {"message": "stub: lead refused"}}}
+        return respond(body)
+
+
+def test_a_failure_just_after_the_writers_loses_no_writer_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = str(sample_listing())
+    with StubOpenAI() as stub:
+        lead = FailingLead()
+        stub.responder = lead
+        env = configure(tmp_path / "home", stub)
+        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+        monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+        out = str(tmp_path / "out")
+        assert in_process("run", "--source", source, "--out", out, "--quiet") == 1
+        assert tools(stub).count("MustReadOutput") + tools(stub).count("NotableOutput") == 13
+        assert tools(stub)[-1] == "LeadOutput"
+        lead.fail = False
+        before = len(stub.chat_requests)
+        assert in_process("runs", "resume", "latest", "--quiet") == 0
+        after = tools(stub, before)
+    assert not WRITER_TOOLS & set(after), after
+    assert after == ["LeadOutput"]
+    assert (tmp_path / "out" / "2026-02-18.md").is_file()
+
+
+@pytest.mark.slow
 def test_kill_just_after_the_writers_loses_no_writer_result(tmp_path: Path) -> None:
     source = str(sample_listing())
     with StubOpenAI() as stub:

@@ -1,4 +1,8 @@
-"""A real run killed with SIGKILL while the writers work resumes to the same digest, repaying nothing."""
+"""A run stopped while the writers work resumes to the same digest, repaying nothing.
+
+In process (the fast suite): some writers fail the step once others have answered. In a real
+`ribao` process killed with SIGKILL (marked slow: three processes, about 8 s).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ribao.cli import sample_listing
+import pytest
+from typer.testing import CliRunner
+
+from ribao.cli import app, sample_listing
 from ribao.runs.db import RunLog
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import respond
@@ -67,6 +74,99 @@ def ribao(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def in_process(*args: str) -> int:
+    """Run `ribao *args` in this process (RIBAO_HOME and the key set by the caller); return its exit code."""
+    return CliRunner().invoke(app, list(args), catch_exceptions=False).exit_code
+
+
+def strip(md: str) -> str:
+    return re.sub(r"run [0-9A-Z]{26}", "run ID", md)
+
+
+class FailingWriters:
+    """Answer like `respond`, except: the first `keep` writer requests are answered, every later one
+    waits until those have been answered, leaves the client time to store them, then fails with a 400
+    (not retried); until `fail` is set False (the resumed run). `answered` holds the answered writers'
+    user messages (one per paper)."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep, self.fail = keep, True
+        self.lock = threading.Lock()
+        self.seen = 0
+        self.answered: list[str] = []
+        self.kept = threading.Event()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] not in WRITER_TOOLS or not self.fail:
+            return respond(body)
+        with self.lock:
+            self.seen += 1
+            n = self.seen
+        if n > self.keep:
+            self.kept.wait(30)
+            time.sleep(0.5)  # let the client store the answered writers' results
+            return {"status": 400, "body": {"error": {"message": "stub: writer refused"}}}
+        reply = respond(body)
+        with self.lock:
+            self.answered.append(str(body["messages"][-1]["content"]))
+            if len(self.answered) == self.keep:
+                self.kept.set()
+        return reply
+
+
+def test_run_failed_in_the_writers_resumes_to_the_same_digest_without_repaying(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = str(sample_listing())
+    # The reference: the same run, never interrupted.
+    with StubOpenAI() as stub:
+        stub.responder = respond
+        env = configure(tmp_path / "ref-home", stub)
+        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+        monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+        assert in_process("run", "--source", source, "--out", str(tmp_path / "ref"), "--quiet") == 0
+    reference = (tmp_path / "ref" / "2026-02-18.md").read_text(encoding="utf-8")
+
+    with StubOpenAI() as stub:
+        writers = FailingWriters(keep=4)
+        stub.responder = writers
+        env = configure(tmp_path / "home", stub)
+        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+        out = tmp_path / "out"
+        assert in_process("run", "--source", source, "--out", str(out), "--quiet") == 1
+        assert not out.exists() or not any(out.iterdir()), "a failed run must leave no digest"
+        assert len(writers.answered) == 4
+        before = len(stub.chat_requests)
+        writers.fail = False
+
+        assert in_process("runs", "resume", "latest", "--quiet") == 0
+        after = tools(stub, before)
+        assert not {"TriageScores", "ShortlistRanking", "PickReasons", "CriticVerdicts"} & set(after)
+        assert set(after) <= WRITER_TOOLS | {"LeadOutput"}
+        asked_again = [
+            str(r.body["messages"][-1]["content"])
+            for r in stub.chat_requests[before:]
+            if r.body and r.body["tools"][0]["function"]["name"] in WRITER_TOOLS
+        ]
+        assert not set(writers.answered) & set(asked_again), "a finished writer was asked again"
+        assert len(asked_again) == 13 - 4
+        assert after.count("LeadOutput") == 1
+
+    digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
+    assert strip(digest) == strip(reference)
+    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
+    assert len(data["picks"]) == 13
+    # The call log of the run holds each screener and critic call once, and every writer.
+    with RunLog.open(tmp_path / "home") as log:
+        row = log.list_runs()[0]
+        assert row.status == "done" and row.run_id == data["run_id"]
+        by_task = [c.task for c in log.calls(row.run_id)]
+    assert len([t for t in by_task if t.startswith("triage")]) == 9
+    assert by_task.count("critique round 1") == 1
+    assert len({t for t in by_task if t.startswith("2602.")}) == 13
+
+
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) -> None:
     source = str(sample_listing())
     # The reference: the same run, never interrupted.
@@ -107,10 +207,6 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         assert after.count("LeadOutput") == 1
 
     digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
-
-    def strip(md: str) -> str:
-        return re.sub(r"run [0-9A-Z]{26}", "run ID", md)
-
     assert strip(digest) == strip(reference)
     data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
     assert len(data["picks"]) == 13
