@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ribao.cli import app, sample_listing
+from ribao.llm import limits
 from tests.fakes import default_responder, valid_args
 from tests.stub_openai import StubOpenAI
 
@@ -97,8 +98,10 @@ def test_missing_api_key_is_one_clear_error(
 
 
 def test_provider_down_fails_cleanly_and_writes_nothing(
-    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    backoff = limits._backoff  # at a tenth of its length: what fails is checked, not when
+    monkeypatch.setattr(limits, "_backoff", lambda attempt: backoff(attempt) / 10)
     openai_stub.responder = lambda body: {"status": 503}
     result = run_cli("--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == 1

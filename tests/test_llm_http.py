@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from ribao.errors import ConfigError
+from ribao.llm import limits
 from ribao.llm.config import ModelConfig
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, is_loopback, make_chat_model
 from ribao.llm.usage import Price, Usage, cost, price_for
@@ -144,6 +145,15 @@ def test_429_with_retry_after_is_retried_after_the_wait(openai_stub: StubOpenAI)
     assert second.at - first.at >= 0.95
 
 
+@pytest.fixture
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate's backoff at a tenth of its length (still doubling, with jitter): for tests that count
+    retries, not time them (the 429 test above keeps the real one)."""
+    backoff = limits._backoff
+    monkeypatch.setattr(limits, "_backoff", lambda attempt: backoff(attempt) / 10)
+
+
+@pytest.mark.usefixtures("quick_backoff")
 def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"status": 500}, "ok")
     assert asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1)).ainvoke("hi")).content == "ok"
@@ -154,6 +164,7 @@ def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stu
     assert len(openai_stub.chat_requests) == 4
 
 
+@pytest.mark.usefixtures("quick_backoff")
 def test_a_hanging_request_times_out_and_is_retried(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"hang": 10}, "ok")
     reply = asyncio.run(make_chat_model(_cfg(openai_stub, timeout=0.5, max_retries=1)).ainvoke("hi"))
