@@ -42,6 +42,16 @@ def settings(tmp_path: Path) -> Settings:
     return sample_settings(tmp_path)
 
 
+#: 40 real papers of 2026-02-19: for tests of one agent's behaviour, where the day's size plays no part.
+FIRST40 = Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Settings:
+    """Settings of a run on the 40-paper listing (two triage batches instead of nine)."""
+    return sample_settings(tmp_path, source=str(FIRST40))
+
+
 @pytest.fixture
 def memory(tmp_path: Path) -> MemoryStore:
     return MemoryStore.open(tmp_path / "memory", embedder=HashEmbedder())
@@ -127,7 +137,7 @@ def test_memory_excludes_papers_featured_on_an_earlier_day(settings: Settings, m
     assert again["scanned"] == 180
 
 
-def test_critic_sends_back_once(settings: Settings, memory: MemoryStore) -> None:
+def test_critic_sends_back_once(small: Settings, memory: MemoryStore) -> None:
     rounds: list[int] = []
 
     def critic(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
@@ -139,7 +149,7 @@ def test_critic_sends_back_once(settings: Settings, memory: MemoryStore) -> None
             args[first] = {"decision": "replace", "reason": "价值不如候选", "replacement": alternates[0]}
         return args
 
-    result = run(settings, memory, models(critic=critic))
+    result = run(small, memory, models(critic=critic))
     data = json.loads(result.json_path.read_text(encoding="utf-8"))
     assert [c["verdict"] for c in data["critiques"]] == ["revise", "accept"]
     replaced = data["critiques"][0]["decisions"][0]
@@ -150,7 +160,7 @@ def test_critic_sends_back_once(settings: Settings, memory: MemoryStore) -> None
     assert len(data["picks"]) == 13
 
 
-def test_critic_loop_stops_at_the_cap(settings: Settings, memory: MemoryStore) -> None:
+def test_critic_loop_stops_at_the_cap(small: Settings, memory: MemoryStore) -> None:
     def critic(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
         args = default_responder(name, schema, messages)
         first = next(iter(args))
@@ -158,7 +168,7 @@ def test_critic_loop_stops_at_the_cap(settings: Settings, memory: MemoryStore) -
         return args
 
     agents = models(critic=critic)
-    result = run(settings.model_copy(update={"max_critic_rounds": 3}), memory, agents)
+    result = run(small.model_copy(update={"max_critic_rounds": 3}), memory, agents)
     data = json.loads(result.json_path.read_text(encoding="utf-8"))
     assert [c["round"] for c in data["critiques"]] == [1, 2, 3]
     assert data["critiques"][-1]["capped"] is True
@@ -166,7 +176,7 @@ def test_critic_loop_stops_at_the_cap(settings: Settings, memory: MemoryStore) -
     assert len(data["picks"]) == 13
 
 
-def test_schema_breaking_reply_is_retried_then_accepted(settings: Settings, memory: MemoryStore) -> None:
+def test_schema_breaking_reply_is_retried_then_accepted(small: Settings, memory: MemoryStore) -> None:
     broken: list[str] = []
     lock = threading.Lock()  # writers run in parallel: break exactly one reply
 
@@ -178,33 +188,33 @@ def test_schema_breaking_reply_is_retried_then_accepted(settings: Settings, memo
         return valid_args(schema)
 
     agents = models(writer=writer)
-    result = run(settings, memory, agents)
+    result = run(small, memory, agents)
     assert result.picks == 13
     retried = [r for r in agents["writer"].requests if RETRY_MARK in r["messages"][-1]]
     assert len(retried) == 1
 
 
-def test_unsupported_numbers_are_sent_back(settings: Settings, memory: MemoryStore) -> None:
+def test_unsupported_numbers_are_sent_back(small: Settings, memory: MemoryStore) -> None:
     def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
         if name == "NotableOutput" and RETRY_MARK not in messages[-1].content:
             return {"one_line": "准确率提升了 98.7%"}  # a number no abstract of the day contains
         return valid_args(schema)
 
     agents = models(writer=writer)
-    run(settings, memory, agents)
+    run(small, memory, agents)
     retried = [r for r in agents["writer"].requests if RETRY_MARK in r["messages"][-1]]
     assert len(retried) == 10 and "98.7%" in retried[0]["messages"][-1]
 
 
 def test_reply_that_keeps_breaking_fails_the_run_and_writes_nothing(
-    settings: Settings, memory: MemoryStore
+    small: Settings, memory: MemoryStore
 ) -> None:
     def writer(name: str, schema: dict[str, Any], messages: list[Any]) -> AIMessage:
         return AIMessage(content="no tool call")
 
     with pytest.raises(LLMOutputError, match="writer .* 3 times"):
-        run(settings, memory, models(writer=writer))
-    assert not settings.out_dir.exists() or not any(settings.out_dir.iterdir())
+        run(small, memory, models(writer=writer))
+    assert not small.out_dir.exists() or not any(small.out_dir.iterdir())
     assert memory.stats().count == 0
 
 
@@ -221,14 +231,14 @@ def test_route_after_critique_is_pure() -> None:
     assert route_after_critique({**base, "critiques": [keep], "critic_rounds": 1}) == "fetch_fulltext"  # type: ignore[typeddict-item]
 
 
-def test_editor_lead_is_held_to_the_number_guard(settings: Settings, memory: MemoryStore) -> None:
+def test_editor_lead_is_held_to_the_number_guard(small: Settings, memory: MemoryStore) -> None:
     def editor(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
         if RETRY_MARK not in messages[-1].content:
             return {"lead": "今天的论文将在 2031 年改变一切"}
         return {"lead": "今天的论文聚焦智能体与对齐"}
 
     agents = models(editor=editor)
-    result = run(settings, memory, agents)
+    result = run(small, memory, agents)
     md = result.digest_path.read_text(encoding="utf-8")
     assert "> 💡 今天的论文聚焦智能体与对齐" in md and "2031" not in md
     assert len(agents["editor"].requests) == 2
@@ -308,7 +318,7 @@ def test_near_duplicates_are_checked_only_among_the_candidates_shown(
     assert Counting.texts - before <= 26 + 15
 
 
-def test_a_local_screener_writes_digit_free_reasons(settings: Settings, memory: MemoryStore) -> None:
+def test_a_local_screener_writes_digit_free_reasons(small: Settings, memory: MemoryStore) -> None:
     from ribao.llm.config import ModelConfig
 
     # The demo once printed "grant No. 14DRL386791" as a 推荐理由: the reasons call is grammar-
@@ -316,9 +326,7 @@ def test_a_local_screener_writes_digit_free_reasons(settings: Settings, memory: 
     agents = models()
     configs = {a: ModelConfig(model=f"fake-{a}", local=a == "screener") for a in agents}
     asyncio.run(
-        run_digest(
-            settings, date=None, models=agents, configs=configs, memory=memory, tracer=Tracer(quiet=True)
-        )
+        run_digest(small, date=None, models=agents, configs=configs, memory=memory, tracer=Tracer(quiet=True))
     )
     [reasons] = agents["screener"].calls_for("PickReasons")
     patterns = {p.get("pattern") for p in reasons["schema"]["properties"].values()}
