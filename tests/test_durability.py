@@ -27,10 +27,11 @@ def _user_text(body: dict[str, Any]) -> str:
 
 class FailingScreener:
     """Answer like `respond`, except: triage batch `fail_batch` fails with a 400 (not retried) once the
-    other batches have answered, and the shortlist ranking fails while `fail_rank` is set."""
+    other batches have answered (and `settle` seconds more, for the client to store their results),
+    and the shortlist ranking fails while `fail_rank` is set."""
 
-    def __init__(self, fail_batch: int | None, fail_rank: bool) -> None:
-        self.fail_batch, self.fail_rank = fail_batch, fail_rank
+    def __init__(self, fail_batch: int | None, fail_rank: bool, settle: float = 1.0) -> None:
+        self.fail_batch, self.fail_rank, self.settle = fail_batch, fail_rank, settle
         self.answered = 0
         self.lock = threading.Lock()
         self.others_done = threading.Event()
@@ -39,7 +40,7 @@ class FailingScreener:
         name = body["tools"][0]["function"]["name"]
         if name == "TriageScores" and self.fail_batch and f"第 {self.fail_batch}/9 批" in _user_text(body):
             self.others_done.wait(30)
-            time.sleep(1.0)  # let the client finish the other batches before this one fails the step
+            time.sleep(self.settle)  # let the client finish the other batches before this one fails the step
             self.fail_batch = None
             return {"status": 400, "body": {"error": {"message": "stub: batch refused"}}}
         if name == "ShortlistRanking" and self.fail_rank:
@@ -58,7 +59,8 @@ def test_resume_in_process_repays_no_finished_triage_batch(
 ) -> None:
     source = str(sample_listing())
     with StubOpenAI() as stub:
-        screener = FailingScreener(fail_batch=5, fail_rank=True)
+        # In process the client stores a batch's result within milliseconds of its answer.
+        screener = FailingScreener(fail_batch=5, fail_rank=True, settle=0.5)
         stub.responder = screener
         env = configure(tmp_path / "home", stub)
         monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])

@@ -50,7 +50,7 @@ class InFlight:
 
 
 def test_no_more_than_max_concurrency_requests_in_flight(openai_stub: StubOpenAI) -> None:
-    counter = InFlight(0.2)
+    counter = InFlight(0.1)
     openai_stub.responder = counter
     out = asyncio.run(_many(_cfg(openai_stub, max_concurrency=3), 10))
     assert all(getattr(r, "content", None) == "ok" for r in out), out

@@ -17,7 +17,7 @@ from ribao.graph.runner import RunResult, build_context
 from ribao.memory import HashEmbedder, MemoryStore
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
-from tests.test_graph import models, run
+from tests.test_graph import FIRST40, models, run, sample_settings
 
 
 @pytest.fixture
@@ -142,7 +142,9 @@ def context(settings: Settings) -> RunContext:
     return build_context(settings, models=models(), configs=None, memory=None, run_id="replay-test")
 
 
-def test_replay_errors_name_what_is_missing(settings: Settings) -> None:
+def test_replay_errors_name_what_is_missing(tmp_path: Path) -> None:
+    # The 40-paper listing: what is missing from a run does not depend on the day's size.
+    settings = sample_settings(tmp_path, source=str(FIRST40))
     with pytest.raises(ReplayError, match="unknown agent 'nosuch'; known: screener, critic, writer, editor"):
         asyncio.run(replay_agent("nosuch", "01ANY", context(settings)))
     with pytest.raises(ReplayError, match="no checkpoints"):
