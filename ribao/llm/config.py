@@ -20,7 +20,8 @@ class ModelConfig(BaseModel):
     max_tokens: int = Field(default=2048, description="Cap on output tokens per call")
     timeout: float = Field(default=60.0, description="Seconds per HTTP attempt")
     max_retries: int = Field(default=2, description="Retries per request: 429, 5xx, timeouts, connections")
-    max_concurrency: int = Field(default=16, ge=1, description="Requests in flight to this provider")
+    # 32: the 24 triage batches of a 471-paper day (batches of 20) go out in one wave, not two.
+    max_concurrency: int = Field(default=32, ge=1, description="Requests in flight to this provider")
     requests_per_minute: int | None = Field(default=None, ge=1, description="Optional request rate cap")
     tokens_per_minute: int | None = Field(default=None, ge=1, description="Optional token rate cap")
     breaker_threshold: int = Field(
