@@ -7,7 +7,7 @@ Prints figures; asserts nothing (speed belongs here, not in timed tests).
         [--flash-attn true|false] [--triage-words N] [--critic-rounds N]   # the offline demo, local model
     .venv/bin/python scripts/benchmark.py run --llm deepseek --date 2026-02-18 --source arxiv
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
-        [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency 32] [--embedder hash|minilm] \
+        [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency N] [--embedder hash|minilm] \
         [--tokens tokenizer|chars]
 
 `demo` runs `ribao demo` (SmolLM2-135M on the llama.cpp server) and adds the load average (the
@@ -45,7 +45,7 @@ def sim(argv: list[str]) -> int:
     p.add_argument("--ttft", type=float, default=0.8)
     p.add_argument("--rate", type=float, default=60.0)
     p.add_argument("--jitter", type=float, default=0.15)
-    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--concurrency", type=int, help="max_concurrency [default: the product's, 32]")
     p.add_argument("--embedder", default="hash")
     p.add_argument(
         "--tokens", choices=["tokenizer", "chars"], default="tokenizer",
@@ -57,10 +57,12 @@ def sim(argv: list[str]) -> int:
         # Full text off: its arXiv downloads are not LLM calls (and this machine has no arXiv).
         config = (
             f'llm = "sim"\n[providers.sim]\nbase_url = "{stub.base_url}"\napi_key_env = "SIM_KEY"\n'
-            f'model = "sim-chat"\nmax_concurrency = {opts.concurrency}\n'
-            f'[memory]\nembedder = "{opts.embedder}"\n[fulltext]\nenabled = false\n'
+            f'model = "sim-chat"\n'
+            + (f"max_concurrency = {opts.concurrency}\n" if opts.concurrency else "")
+            + f'[memory]\nembedder = "{opts.embedder}"\n[fulltext]\nenabled = false\n'
         )
-        code, wall, home, started = _run(["run", "--source", opts.source], config, {"SIM_KEY": "sk-sim"})
+        args = ["run", "--source", _absolute(opts.source)]
+        code, wall, home, started = _run(args, config, {"SIM_KEY": "sk-sim"})
     finally:
         stub.__exit__(None, None, None)
     cp, busy = model.critical_path(), model.busy()
@@ -68,7 +70,8 @@ def sim(argv: list[str]) -> int:
     served = model.served
     print(
         f"\nprovider     simulated: {opts.ttft} s to first token, {opts.rate} tok/s, "
-        f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency}, embedder {opts.embedder}; "
+        f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency or 'default (32)'}, "
+        f"embedder {opts.embedder}; "
         f"tokens by {counted}"
     )
     print(
@@ -96,6 +99,11 @@ def sim(argv: list[str]) -> int:
             f"(ribao's CPU, checkpoints), {last:.1f} s after the last reply (files, memory, exit)"
         )
     return code
+
+
+def _absolute(source: str) -> str:
+    """`source` as an absolute path when it names a file (ribao runs in a temporary folder)."""
+    return str(Path(source).resolve()) if Path(source).is_file() else source
 
 
 def _scanned(home: Path) -> int:
