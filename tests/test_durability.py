@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from ribao.cli import sample_listing
 from ribao.runs.db import RunLog
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import respond
-from tests.test_resume import WRITER_TOOLS, configure, in_process, ribao, tools
+from tests.test_resume import WRITER_TOOLS, configure, in_process, in_subprocess, ribao, tools, use_home
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -54,31 +55,29 @@ class FailingScreener:
         return reply
 
 
-def test_resume_in_process_repays_no_finished_triage_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _resume_repays_no_finished_triage_batch(
+    tmp_path: Path, screener: FailingScreener, runner: Callable[[dict[str, str]], Callable[..., int]]
 ) -> None:
+    """Fail batch 5 of 9, resume (only batch 5 is asked again, then the ranking fails), resume again
+    (no triage call at all); `runner(env)` returns how each `ribao` command is run."""
     source = str(sample_listing())
     with StubOpenAI() as stub:
-        # In process the client stores a batch's result within milliseconds of its answer.
-        screener = FailingScreener(fail_batch=5, fail_rank=True, settle=0.5)
         stub.responder = screener
-        env = configure(tmp_path / "home", stub)
-        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
-        monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+        run = runner(configure(tmp_path / "home", stub))
         out = str(tmp_path / "out")
-        assert in_process("run", "--source", source, "--out", out, "--quiet") == 1
+        assert run("run", "--source", source, "--out", out, "--quiet") == 1
         assert tools(stub).count("TriageScores") == 9  # 8 answered, batch 5 refused
 
         # Resume 1: only batch 5 is asked again; then the ranking fails.
         before = len(stub.chat_requests)
-        assert in_process("runs", "resume", "latest", "--quiet") == 1
+        assert run("runs", "resume", "latest", "--quiet") == 1
         assert tools(stub, before).count("TriageScores") == 1
         assert "第 5/9 批" in _user_text(next(r.body for r in stub.chat_requests[before:] if r.body))
 
         # Resume 2: a run that failed at ranking repays no triage call at all.
         screener.fail_rank = False
         before = len(stub.chat_requests)
-        assert in_process("runs", "resume", "latest", "--quiet") == 0
+        assert run("runs", "resume", "latest", "--quiet") == 0
         assert "TriageScores" not in tools(stub, before)
     assert (tmp_path / "out" / "2026-02-18.md").is_file()
     with RunLog.open(tmp_path / "home") as log:
@@ -86,39 +85,26 @@ def test_resume_in_process_repays_no_finished_triage_batch(
         tasks = [c.task for c in log.calls(row.run_id)]
     assert row.status == "done"
     assert sorted(t for t in tasks if t.startswith("triage")) == sorted(f"triage {n}/9" for n in range(1, 10))
+
+
+def test_resume_in_process_repays_no_finished_triage_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def runner(env: dict[str, str]) -> Callable[..., int]:
+        use_home(monkeypatch, env)
+        return in_process
+
+    # In process the client stores a batch's result within milliseconds of its answer.
+    _resume_repays_no_finished_triage_batch(
+        tmp_path, FailingScreener(fail_batch=5, fail_rank=True, settle=0.5), runner
+    )
 
 
 @pytest.mark.slow
 def test_resume_repays_no_finished_triage_batch(tmp_path: Path) -> None:
-    source = str(sample_listing())
-    with StubOpenAI() as stub:
-        screener = FailingScreener(fail_batch=5, fail_rank=True)
-        stub.responder = screener
-        env = configure(tmp_path / "home", stub)
-        out = str(tmp_path / "out")
-        first = ribao("run", "--source", source, "--out", out, "--quiet", env=env, cwd=tmp_path)
-        assert first.wait(timeout=300) == 1
-        assert tools(stub).count("TriageScores") == 9  # 8 answered, batch 5 refused
-
-        # Resume 1: only batch 5 is asked again; then the ranking fails.
-        before = len(stub.chat_requests)
-        second = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
-        assert second.wait(timeout=300) == 1
-        assert tools(stub, before).count("TriageScores") == 1
-        assert "第 5/9 批" in _user_text(next(r.body for r in stub.chat_requests[before:] if r.body))
-
-        # Resume 2: a run that failed at ranking repays no triage call at all.
-        screener.fail_rank = False
-        before = len(stub.chat_requests)
-        third = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
-        assert third.wait(timeout=300) == 0, third.stderr.read() if third.stderr else ""
-        assert "TriageScores" not in tools(stub, before)
-    assert (tmp_path / "out" / "2026-02-18.md").is_file()
-    with RunLog.open(tmp_path / "home") as log:
-        row = log.list_runs()[0]
-        tasks = [c.task for c in log.calls(row.run_id)]
-    assert row.status == "done"
-    assert sorted(t for t in tasks if t.startswith("triage")) == sorted(f"triage {n}/9" for n in range(1, 10))
+    _resume_repays_no_finished_triage_batch(
+        tmp_path, FailingScreener(fail_batch=5, fail_rank=True), lambda env: in_subprocess(env, tmp_path)
+    )
 
 
 class HangingLead:
@@ -155,9 +141,7 @@ def test_a_failure_just_after_the_writers_loses_no_writer_result(
     with StubOpenAI() as stub:
         lead = FailingLead()
         stub.responder = lead
-        env = configure(tmp_path / "home", stub)
-        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
-        monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+        use_home(monkeypatch, configure(tmp_path / "home", stub))
         out = str(tmp_path / "out")
         assert in_process("run", "--source", source, "--out", out, "--quiet") == 1
         assert tools(stub).count("MustReadOutput") + tools(stub).count("NotableOutput") == 13

@@ -322,6 +322,9 @@ def test_grammar_first_sampling_gives_the_stock_servers_replies_token_for_token(
     asks = [
         (compact_triage_schema([f"P{i:02d}" for i in range(1, 9)]), "Score these 8 papers: " + abstract),
         (digit_free(NotableOutput), "用中文总结这篇论文：" + abstract),
+        # The model wants digits here; the grammar refuses them, so its argmax is turned down and
+        # the check falls back to judging every token.
+        (digit_free(NotableOutput), "Copy exactly: 2602.15070 scored 98.7 on 12 of 13 benchmarks in 2026."),
     ]
     replies: dict[bool, list[str]] = {}
     for grammar_first in (False, True):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,41 @@ def ribao(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def use_home(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Point this process at the home and key of `configure`'s `env` (for `in_process`)."""
+    monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+    monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+
+
+def in_subprocess(env: dict[str, str], cwd: Path) -> Callable[..., int]:
+    """Return a runner of `ribao *args` as a real process in `env`: exit code; stderr shown on failure."""
+
+    def run(*args: str) -> int:
+        proc = ribao(*args, env=env, cwd=cwd)
+        code = proc.wait(timeout=300)
+        if code and proc.stderr:
+            sys.stderr.write(proc.stderr.read())  # pytest shows it with the failing assertion
+        return code
+
+    return run
+
+
+def assert_resumed_like(reference: str, out: Path, home: Path) -> None:
+    """The resumed run's digest in `out` equals `reference` (run ids aside), and its call log in
+    `home` holds each screener and critic call once, and every writer."""
+    digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
+    assert strip(digest) == strip(reference)
+    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
+    assert len(data["picks"]) == 13
+    with RunLog.open(home) as log:
+        row = log.list_runs()[0]
+        assert row.status == "done" and row.run_id == data["run_id"]
+        by_task = [c.task for c in log.calls(row.run_id)]
+    assert len([t for t in by_task if t.startswith("triage")]) == 9
+    assert by_task.count("critique round 1") == 1
+    assert len({t for t in by_task if t.startswith("2602.")}) == 13
+
+
 def in_process(*args: str) -> int:
     """Run `ribao *args` in this process (RIBAO_HOME and the key set by the caller); return its exit code."""
     return CliRunner().invoke(app, list(args), catch_exceptions=False).exit_code
@@ -121,17 +157,14 @@ def test_run_failed_in_the_writers_resumes_to_the_same_digest_without_repaying(
     # The reference: the same run, never interrupted.
     with StubOpenAI() as stub:
         stub.responder = respond
-        env = configure(tmp_path / "ref-home", stub)
-        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
-        monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+        use_home(monkeypatch, configure(tmp_path / "ref-home", stub))
         assert in_process("run", "--source", source, "--out", str(tmp_path / "ref"), "--quiet") == 0
     reference = (tmp_path / "ref" / "2026-02-18.md").read_text(encoding="utf-8")
 
     with StubOpenAI() as stub:
         writers = FailingWriters(keep=4)
         stub.responder = writers
-        env = configure(tmp_path / "home", stub)
-        monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+        use_home(monkeypatch, configure(tmp_path / "home", stub))
         out = tmp_path / "out"
         assert in_process("run", "--source", source, "--out", str(out), "--quiet") == 1
         assert not out.exists() or not any(out.iterdir()), "a failed run must leave no digest"
@@ -152,18 +185,7 @@ def test_run_failed_in_the_writers_resumes_to_the_same_digest_without_repaying(
         assert len(asked_again) == 13 - 4
         assert after.count("LeadOutput") == 1
 
-    digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
-    assert strip(digest) == strip(reference)
-    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
-    assert len(data["picks"]) == 13
-    # The call log of the run holds each screener and critic call once, and every writer.
-    with RunLog.open(tmp_path / "home") as log:
-        row = log.list_runs()[0]
-        assert row.status == "done" and row.run_id == data["run_id"]
-        by_task = [c.task for c in log.calls(row.run_id)]
-    assert len([t for t in by_task if t.startswith("triage")]) == 9
-    assert by_task.count("critique round 1") == 1
-    assert len({t for t in by_task if t.startswith("2602.")}) == 13
+    assert_resumed_like(reference, out, tmp_path / "home")
 
 
 @pytest.mark.slow
@@ -206,15 +228,4 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         assert len([t for t in after if t in WRITER_TOOLS]) <= 13 - done_before
         assert after.count("LeadOutput") == 1
 
-    digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
-    assert strip(digest) == strip(reference)
-    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
-    assert len(data["picks"]) == 13
-    # The call log of the run holds each screener and critic call once, and every writer.
-    with RunLog.open(tmp_path / "home") as log:
-        row = log.list_runs()[0]
-        assert row.status == "done" and row.run_id == data["run_id"]
-        by_task = [c.task for c in log.calls(row.run_id)]
-    assert len([t for t in by_task if t.startswith("triage")]) == 9
-    assert by_task.count("critique round 1") == 1
-    assert len({t for t in by_task if t.startswith("2602.")}) == 13
+    assert_resumed_like(reference, out, tmp_path / "home")
