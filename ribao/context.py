@@ -21,6 +21,7 @@ from ribao.ledger import Cost, total_cost
 from ribao.schemas import Listing
 
 if TYPE_CHECKING:
+    from ribao.delivery.delivery import Delivery
     from ribao.fulltext.reader import FulltextReader
     from ribao.fulltext.tokens import TokenBudget
     from ribao.memory import MemoryStore
@@ -56,7 +57,8 @@ class RunContext:
     files atomically (`ribao.files.write_files`);
     `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
     `writer_budget` is the writer model's context window, output reserve and token counter
-    (None: `TokenBudget()`'s defaults, an 8k window and an estimate).
+    (None: `TokenBudget()`'s defaults, an 8k window and an estimate);
+    `delivery` sends the written digest to its push channels (None: push off).
     """
 
     settings: Settings
@@ -71,6 +73,7 @@ class RunContext:
     write_files: Callable[[Mapping[Path, str]], None] = write_files
     fulltext: Callable[[dt.date], FulltextReader] | None = None
     writer_budget: TokenBudget | None = None
+    delivery: Delivery | None = None
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

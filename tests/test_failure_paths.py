@@ -13,15 +13,16 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-import ribao.graph.runner as runner
 from ribao.agents.editor import write_digest, write_lead
 from ribao.agents.screener import screen_papers
+from ribao.app.services import Services
+from ribao.app.write import write_day
 from ribao.context import RunContext
 from ribao.errors import LLMOutputError, MissingSummary, NothingToScreen, RibaoError, RunTooLong
 from ribao.graph.replay import ReplayError, replay_agent
-from ribao.graph.runner import build_context
 from ribao.llm.structured import ainvoke_structured
 from ribao.prompts import PromptLibrary
+from ribao.runs.trace import Tracer
 from ribao.schemas import Exclusion
 from ribao.settings import Settings
 from tests.fakes import ScriptedChatModel, valid_args
@@ -140,21 +141,18 @@ def _first_alternate(schema: dict[str, Any]) -> str:
     return found[0]
 
 
-def test_the_recursion_limit_is_a_typed_error_and_writes_nothing(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = runner.thread_config
-    monkeypatch.setattr(runner, "thread_config", lambda rid, s: {**real(rid, s), "recursion_limit": 3})
+def test_the_recursion_limit_is_a_typed_error_and_writes_nothing(settings: Settings) -> None:
+    services = Services(settings, models(), recursion_limit=3)
     with pytest.raises(RunTooLong, match="recursion limit"):
-        run(settings, None, models())
+        asyncio.run(write_day(services, None, tracer=Tracer(quiet=True)))
     assert not settings.out_dir.exists() or not any(settings.out_dir.iterdir())
 
 
 def test_build_context_binds_no_stars_client_when_stars_are_off(settings: Settings) -> None:
-    ctx = build_context(settings, models={}, configs=None, memory=None, run_id="t")
+    ctx = Services(settings, {}).context("t")
     assert ctx.stars is None
     on = settings.model_copy(update={"github": settings.github.model_copy(update={"stars": True})})
-    assert build_context(on, models={}, configs=None, memory=None, run_id="t").stars is not None
+    assert Services(on, {}).context("t").stars is not None
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import pytest
 from langchain_core.messages import BaseMessage
 from typer.testing import CliRunner
 
+from ribao.app.services import Services
+from ribao.app.write import resume_run, write_day
 from ribao.cli import app
 from ribao.fulltext.sanitise import BEGIN, END, FLAG
 from ribao.fulltext.tokens import estimate_tokens
-from ribao.graph.runner import run_digest
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
@@ -179,7 +180,7 @@ def test_a_planted_instruction_stays_flagged_data(fulltext_server: FulltextServe
     fulltext_server.routes["/html/2501.11120v1"] = page.replace(marker, planted, 1).encode("utf-8")
     settings = small_run(fulltext_server, tmp_path)
     agents = with_writer(gullible_writer)
-    result = asyncio.run(run_digest(settings, date=None, models=agents, tracer=Tracer(quiet=True)))
+    result = asyncio.run(write_day(Services(settings, agents), None, tracer=Tracer(quiet=True)))
 
     user = next(
         r["messages"][-1] for r in agents["writer"].requests if "arxiv:2501.11120" in r["messages"][-1]
@@ -209,9 +210,7 @@ def test_resume_repays_no_fetch_or_extraction(
 
     with pytest.raises(RuntimeError, match="writer down"):
         asyncio.run(
-            run_digest(
-                settings, date=None, models=with_writer(broken), tracer=Tracer(quiet=True), run_id="R1"
-            )
+            write_day(Services(settings, with_writer(broken)), None, tracer=Tracer(quiet=True), run_id="R1")
         )
     hits = list(fulltext_server.hits)
     assert len(hits) == 6  # html; html, pdf; html, pdf, e-print
@@ -223,9 +222,7 @@ def test_resume_repays_no_fetch_or_extraction(
 
     monkeypatch.setattr(reader_module, "extract_in_subprocess", no_extraction)
     writer = with_writer(default_responder)
-    result = asyncio.run(
-        run_digest(settings, date=None, models=writer, tracer=Tracer(quiet=True), run_id="R1", resume=True)
-    )
+    result = asyncio.run(resume_run(Services(settings, writer), "R1", tracer=Tracer(quiet=True)))
     assert fulltext_server.hits == hits
     prompts = [r["messages"][-1] for r in writer["writer"].requests]
     assert sum("<<<PAPER_TEXT arxiv:" in p for p in prompts) == 3
@@ -245,7 +242,7 @@ def test_the_number_guard_accepts_numbers_from_the_excerpt_the_writer_saw(
         return args
 
     agents = with_writer(quoting)
-    result = asyncio.run(run_digest(settings, date=None, models=agents, tracer=Tracer(quiet=True)))
+    result = asyncio.run(write_day(Services(settings, agents), None, tracer=Tracer(quiet=True)))
     data = json.loads(result.json_path.read_text(encoding="utf-8"))
     pick = next(p for p in data["picks"] if p["arxiv_id"] == "2501.11120")
     assert "3.1" in pick["summary"]["results"]

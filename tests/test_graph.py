@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 
+from ribao.app.services import Services
+from ribao.app.write import RunResult, write_day
 from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError
 from ribao.graph.routing import route_after_critique
-from ribao.graph.runner import RunResult, run_digest
 from ribao.memory import HashEmbedder, MemoryStore
 from ribao.runs.trace import Tracer
 from ribao.schemas import CriticDecision, Critique
@@ -67,9 +68,7 @@ def models(**responders: Any) -> dict[str, ScriptedChatModel]:
 
 
 def run(settings: Settings, memory: MemoryStore | None, agents: dict[str, ScriptedChatModel]) -> RunResult:
-    return asyncio.run(
-        run_digest(settings, date=None, models=agents, memory=memory, tracer=Tracer(quiet=True))
-    )
+    return asyncio.run(write_day(Services(settings, agents, memory=memory), None, tracer=Tracer(quiet=True)))
 
 
 def test_happy_path_writes_a_complete_digest(settings: Settings, memory: MemoryStore) -> None:
@@ -326,7 +325,7 @@ def test_a_local_screener_writes_digit_free_reasons(small: Settings, memory: Mem
     agents = models()
     configs = {a: ModelConfig(model=f"fake-{a}", local=a == "screener") for a in agents}
     asyncio.run(
-        run_digest(small, date=None, models=agents, configs=configs, memory=memory, tracer=Tracer(quiet=True))
+        write_day(Services(small, agents, configs=configs, memory=memory), None, tracer=Tracer(quiet=True))
     )
     [reasons] = agents["screener"].calls_for("PickReasons")
     patterns = {p.get("pattern") for p in reasons["schema"]["properties"].values()}
@@ -363,9 +362,9 @@ def test_a_local_screener_answers_compact_lists_and_picks_what_the_keyed_form_pi
         agents = models(screener=_by_key_number)
         configs = {a: ModelConfig(model=f"fake-{a}", local=local and a == "screener") for a in agents}
         result = asyncio.run(
-            run_digest(
-                sample_settings(tmp_path / str(local)), date=None, models=agents, configs=configs,
-                memory=None, tracer=Tracer(quiet=True),
+            write_day(
+                Services(sample_settings(tmp_path / str(local)), agents, configs=configs), None,
+                tracer=Tracer(quiet=True),
             )
         )  # fmt: skip
         triage = agents["screener"].calls_for("TriageScores")

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from typer.testing import CliRunner, Result
 
 from ribao.agents.catalog import check_prompts, prompt_files, sample_variables
+from ribao.app.services import Services
+from ribao.app.write import write_day
 from ribao.commands.prompts import prompts_app
-from ribao.graph.runner import run_digest
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
 from ribao.registry import PROMPTS
 from ribao.runs.trace import Tracer
@@ -252,7 +253,6 @@ def test_the_catalogue_matches_what_the_agents_render(
         args[first] = {**args[first], "decision": decision}
         return args
 
-    monkeypatch.setattr("ribao.graph.runner.PromptLibrary", Recording)
     settings = Settings(
         home=tmp_path / "home",
         source=str(PACKAGE_DIR.parent / "data" / "2026-02-18.cs.jsonl"),
@@ -263,7 +263,8 @@ def test_the_catalogue_matches_what_the_agents_render(
         agent: ScriptedChatModel(responder=critic if agent == "critic" else default_responder)
         for agent in ("screener", "critic", "writer", "editor")
     }
-    asyncio.run(run_digest(settings, date=None, models=models, tracer=Tracer(quiet=True)))
+    prompts = Recording(user_dir=settings.prompts_folder)
+    asyncio.run(write_day(Services(settings, models, prompts=prompts), None, tracer=Tracer(quiet=True)))
 
     samples = sample_variables()
     assert set(seen) == set(samples) == set(PROMPTS)

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from ribao.app.replay import ReplayReport
+from ribao.app.services import Services
+from ribao.app.write import RunResult
 from ribao.commands.replay import _show
 from ribao.context import RunContext
 from ribao.errors import LLMOutputError
-from ribao.graph.replay import ReplayError, ReplayOutcome, ReplayReport, replay_agent
-from ribao.graph.runner import RunResult, build_context
+from ribao.graph.replay import ReplayError, ReplayOutcome, replay_agent
 from ribao.memory import HashEmbedder, MemoryStore
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
@@ -31,7 +33,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def replay(agent: str, result: RunResult, settings: Settings, agents: dict[str, Any]) -> ReplayOutcome:
-    ctx = build_context(settings, models=agents, configs=None, memory=None, run_id="replay-test")
+    ctx = Services(settings, agents).context("replay-test")
     return asyncio.run(replay_agent(agent, result.run_id, ctx))
 
 
@@ -139,7 +141,7 @@ def test_the_screener_and_critic_replay_their_first_round_of_several(settings: S
 
 
 def context(settings: Settings) -> RunContext:
-    return build_context(settings, models=models(), configs=None, memory=None, run_id="replay-test")
+    return Services(settings, models()).context("replay-test")
 
 
 def test_replay_errors_name_what_is_missing(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from ribao.app.services import Services
+from ribao.app.write import graph_steps
 from ribao.calls import LLMCall
 from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError, NoAnnouncement, ProviderError
 from ribao.graph.builder import compile_graph
-from ribao.graph.runner import build_context, thread_config
 from ribao.runs import RunLog, RunRow
 from ribao.runs.recorder import RunRecorder, brief, status_for
 from ribao.schemas import Paper
@@ -50,7 +51,7 @@ def recorded_run(settings: Settings, *, price: Any = price, **responders: Any) -
     models = {a: ScriptedChatModel(responder=responders.get(a, default_responder), model_name=f"fake-{a}")
               for a in ("screener", "critic", "writer", "editor")}  # fmt: skip
     run_id = "01K2RECORDERTEST0000000000"
-    ctx = build_context(settings, models=models, configs=None, memory=None, run_id=run_id)
+    ctx = Services(settings, models).context(run_id)
     ctx.price = price
     log = RunLog.open(settings.home)
     recorder = RunRecorder(log, run_id)
@@ -58,7 +59,7 @@ def recorded_run(settings: Settings, *, price: Any = price, **responders: Any) -
 
     async def go() -> None:
         inputs = {"requested_date": None, "max_critic_rounds": settings.max_critic_rounds}
-        config = thread_config(run_id, settings)
+        config: Any = {"configurable": {"thread_id": run_id}, "recursion_limit": graph_steps(settings)}
         async for _, data in compile_graph().astream(inputs, config, context=ctx, stream_mode=["tasks"]):
             recorder.event(data)
 

@@ -33,8 +33,8 @@ def push(
     out: Annotated[str | None, typer.Option(help="Digests folder [default: out_dir]")] = None,
 ) -> None:
     """(Re)send a written digest to every configured push channel, or only those named by --to."""
+    from ribao.app.resend import resend
     from ribao.commands.run import parse_date
-    from ribao.graph.push import resend
     from ribao.settings import load_settings
 
     day = parse_date(date)

@@ -13,8 +13,9 @@ from ribao.registry import Agent
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ribao.app.replay import ReplayReport
     from ribao.calls import LLMCall
-    from ribao.graph.replay import ReplayOutcome, ReplayReport
+    from ribao.graph.replay import ReplayOutcome
 
 
 def replay(
@@ -30,7 +31,7 @@ def replay(
     Neither the memory nor the original run (its checkpoints, digest and record) change; the
     replay is recorded in the run log with status ``replay``.
     """
-    from ribao.graph.replay import replay_run
+    from ribao.app.replay import replay_run
 
     with cli_errors():
         report = replay_run(run_id, agent.value, prompts_dir=prompts_dir, model=model)

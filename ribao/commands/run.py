@@ -13,7 +13,7 @@ import typer
 from ribao.commands import cli_errors
 
 if TYPE_CHECKING:
-    from ribao.graph.runner import RunResult
+    from ribao.app.write import RunResult
     from ribao.settings import Settings
 
 SAMPLE_DATE = dt.date(2026, 2, 18)
@@ -58,16 +58,28 @@ def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
     )
 
 
-def start(settings: Settings, *, date: dt.date | None, quiet: bool, as_json: bool, **kw: Any) -> None:
-    """Run (or, with ``resume=True, run_id=…``, resume) with real models and report the outcome."""
-    from ribao.graph.runner import execute
+def start(
+    settings: Settings,
+    *,
+    date: dt.date | None,
+    quiet: bool,
+    as_json: bool,
+    refresh: bool = False,
+    run_id: str | None = None,
+) -> None:
+    """Write the day's digest (or, given `run_id`, resume that run) and report the outcome."""
+    from ribao.app.write import resume, run_day
     from ribao.runs.trace import Tracer
 
     interrupted = "ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"
     from ribao.commands.push import report_pushes
 
+    tracer = Tracer(quiet=quiet)
     with cli_errors(interrupted, quiet=quiet):
-        result = execute(settings, date=date, tracer=Tracer(quiet=quiet), **kw)
+        if run_id:
+            result = resume(settings, run_id, date, tracer=tracer)
+        else:
+            result = run_day(settings, date, tracer=tracer, refresh=refresh)
     report(result, quiet=quiet, as_json=as_json)
     with cli_errors():
         report_pushes(result.deliveries, quiet=quiet or as_json)
@@ -210,7 +222,7 @@ def fetch(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per paper per line")] = False,
 ) -> None:
     """Print the normalised listing of one announcement day (what the screener would read)."""
-    from ribao.graph.runner import read_day
+    from ribao.app.services import read_day
     from ribao.settings import load_settings
     from ribao.sources import paper_to_json
 

@@ -152,8 +152,8 @@ def resume(
     Finished nodes and finished writer tasks are not run (or paid for) again; the run keeps its
     id, settings and prompt folder, and writes the digest it would have written.
     """
+    from ribao.app.services import settings_of_run
     from ribao.commands.run import start
-    from ribao.graph.runner import settings_of_run
 
     with cli_errors(), _open() as log:
         row = log.get_run(run_id)
@@ -162,4 +162,4 @@ def resume(
         raise typer.Exit(0)
     with cli_errors():
         settings = settings_of_run(row.settings)
-    start(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id, resume=True)
+    start(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id)

@@ -132,21 +132,14 @@ def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[st
 
 
 def deliver(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Push the written digest to the configured channels (after the files and the memory).
+    """Push the written digest to the run's channels (after the files and the memory).
 
     Returns `deliveries`, one record per channel; a failed channel is recorded, never raised, so
     delivery never costs the digest (the CLI turns failures into exit status 5).
     """
-    from ribao.delivery.channels import select
     from ribao.delivery.send import DigestFiles
-    from ribao.delivery.send import deliver as send_all
 
-    settings = runtime.context.settings
-    if not settings.delivery.enabled or not settings.push:
+    delivery = runtime.context.delivery
+    if delivery is None:
         return {"deliveries": []}
-    channels = select(settings.push, settings.delivery.only or None)
-    files = DigestFiles.read(Path(state["json_path"]))
-    d = settings.delivery
-    records = send_all(channels, files, site_url=settings.site_url, retries=d.retries,
-                       backoff_seconds=d.backoff_seconds, timeout_seconds=d.timeout_seconds)  # fmt: skip
-    return {"deliveries": records}
+    return {"deliveries": delivery.send(DigestFiles.read(Path(state["json_path"])))}

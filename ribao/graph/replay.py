@@ -11,26 +11,19 @@ wrote to its `output` key, and the LLM calls they made.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import StateSnapshot
-from ulid import ULID
 
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import RibaoError
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer, serializer
-from ribao.graph.runner import build_context, model_configs, settings_of_run
 from ribao.registry import AGENTS, REGISTRY, ReplaySpec
-from ribao.runs.db import RunLog
-from ribao.runs.redact import safe_settings
-from ribao.settings import load_settings
 
 
 @dataclass
@@ -50,29 +43,13 @@ class ReplayOutcome:
     new_calls: list[LLMCall] = field(default_factory=list)
 
 
-@dataclass
-class ReplayReport:
-    """A finished `replay_run`: the outcome, both run ids, and the cost of each side's calls.
-
-    Costs are the sums of the calls' recorded costs (`ribao.ledger.total_cost`), None when one is
-    unknown or the currencies differ.
-    """
-
-    outcome: ReplayOutcome
-    run_id: str
-    replay_id: str
-    recorded_cost: float | None
-    recorded_currency: str
-    new_cost: float | None
-    currency: str
-
-
 class ReplayError(RibaoError):
     """The run cannot be replayed for that agent: an unknown agent, no checkpoints, or the run
     never reached (or never finished) the agent's nodes."""
 
 
-def _spec(agent: str) -> ReplaySpec:
+def spec_of(agent: str) -> ReplaySpec:
+    """Return the replay spec of `agent`; raises `ReplayError` for an unknown agent."""
     if agent not in REGISTRY:
         raise ReplayError(f"unknown agent {agent!r}; known: {', '.join(AGENTS)}")
     return REGISTRY[agent].replay
@@ -111,7 +88,7 @@ async def replay_agent(agent: str, run_id: str, ctx: RunContext) -> ReplayOutcom
     final digest; the editor replays the lead (see `ribao.registry`). Nothing is written: no
     checkpoint, no output file, no memory (`ctx.memory` should be None). Raises `ReplayError`.
     """
-    spec = _spec(agent)
+    spec = spec_of(agent)
     path = ctx.settings.home / "checkpoints.sqlite"
     if not path.is_file():
         raise ReplayError(f"run {run_id} has no checkpoints in {path}")
@@ -132,61 +109,4 @@ async def replay_agent(agent: str, run_id: str, ctx: RunContext) -> ReplayOutcom
     _, new_output, new_calls = _stretch(await _history(graph, ctx.run_id), spec)
     return ReplayOutcome(
         agent, {spec.output: recorded_output}, {spec.output: new_output}, recorded_calls, new_calls
-    )
-
-
-def replay_run(
-    ref: str,
-    agent: str,
-    *,
-    prompts_dir: str | None = None,
-    model: str | None = None,
-    home: Path | None = None,
-) -> ReplayReport:
-    """Replay `agent` of the recorded run `ref` (an id, a unique prefix, or ``latest``) in `home`.
-
-    The run's own settings apply, with `prompts_dir` and `model` (another model for this agent,
-    same provider) replacing its prompt folder and the agent's model. The replay is recorded in
-    the run log under a new id with status ``replay`` (``failed`` when it raises), its settings
-    naming ``replay_of`` and ``replay_agent``; the recorded run and the memory do not change.
-    Raises `ReplayError`, `RunNotFound` or the agent's error (`RibaoError` subclasses).
-    """
-    from ribao.llm.models import make_chat_model
-
-    _spec(agent)
-    home = home or load_settings().home
-    with RunLog.open(home) as log:
-        row = log.get_run(ref)
-    settings = settings_of_run(row.settings)
-    updates: dict[str, Any] = {}
-    if prompts_dir:
-        updates["prompts_dir"] = prompts_dir
-    if model:
-        agents = {name: a.model_dump() for name, a in settings.agents.items()}
-        agents.setdefault(agent, {})["model"] = model
-        updates["agents"] = agents
-    settings = settings_of_run({**settings.model_dump(), **updates})
-    replay_id = str(ULID())
-    with model_configs(settings) as configs, RunLog.open(home) as log:
-        models = {name: make_chat_model(cfg) for name, cfg in configs.items()}
-        ctx = build_context(settings, models=models, configs=configs, memory=None, run_id=replay_id)
-        log.start_run(
-            replay_id,
-            settings={**safe_settings(settings, configs), "replay_of": row.run_id, "replay_agent": agent},
-            date=row.date,
-            categories=settings.categories,
-        )
-        try:
-            outcome = asyncio.run(replay_agent(agent, row.run_id, ctx))
-        except BaseException as exc:
-            log.finish_run(replay_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-            raise
-        log.record_calls(replay_id, agent, outcome.new_calls)
-        log.finish_run(replay_id, status="replay", date=row.date, prompts=ctx.prompts.used)
-    return ReplayReport(
-        outcome,
-        row.run_id,
-        replay_id,
-        *ctx.total_cost(outcome.recorded_calls),
-        *ctx.total_cost(outcome.new_calls),
     )

@@ -126,10 +126,12 @@ class RunLog:
         categories: Sequence[str] = (),
         prompts: Mapping[str, Mapping[str, str]] | None = None,
         models: Mapping[str, ModelConfig] | None = None,
+        labels: Mapping[str, Any] | None = None,
     ) -> None:
         """Record a run as ``running``; `settings` a `Settings` (made safe here) or a `safe_settings` dict.
 
-        `models` (agent -> resolved `ModelConfig`) records which model each agent used.
+        `models` (agent -> resolved `ModelConfig`) records which model each agent used; `labels`
+        are added to the recorded settings (a replay's ``replay_of`` and ``replay_agent``).
         For an id already on record (a resumed run) the status goes back to ``running`` and the
         calls and node events recorded so far are kept.
         """
@@ -138,6 +140,7 @@ class RunLog:
         else:
             self.secrets |= known_secrets(settings)
             data = safe_settings(settings, models)
+        data.update(labels or {})
         self._write(
             run_id,
             """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts, pid, host)

@@ -85,8 +85,10 @@ class RunRecorder:
         date: dt.date | None,
         models: Mapping[str, ModelConfig] | None = None,
         prompts: Mapping[str, Mapping[str, str]] | None = None,
+        labels: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record the run as running with its (safe) settings, requested day, categories and models."""
+        """Record the run as running with its (safe) settings and `labels`, requested day, categories
+        and models."""
         self.log.start_run(
             self.run_id,
             settings=settings,
@@ -94,6 +96,7 @@ class RunRecorder:
             categories=settings.categories,
             prompts=prompts,
             models=models,
+            labels=labels,
         )
 
     def event(self, data: Mapping[str, Any]) -> None:

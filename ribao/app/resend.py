@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ribao.delivery.channels import check_env, select
-from ribao.delivery.send import DigestFiles, deliver
+from ribao.app.services import delivery_for
+from ribao.delivery.send import DigestFiles
 from ribao.errors import ConfigError
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.schemas import DeliveryRecord
@@ -19,21 +19,19 @@ def resend(settings: Settings, date: dt.date, names: list[str] | None = None) ->
     that run is on record. Raises `ConfigError` for no channel, an unknown name, an unset secret
     variable or a missing digest.
     """
-    if not settings.push:
+    delivery = delivery_for(settings, names)
+    if delivery is None:
         raise ConfigError("no [[push]] channel in config.toml")
-    channels = select(settings.push, names)
-    check_env(channels)
     path = settings.out_dir / f"{date.isoformat()}.json"
     if not path.exists():
         raise ConfigError(f"no digest for {date} in {settings.out_dir} (run `ribao run --date {date}` first)")
     files = DigestFiles.read(path)
-    d = settings.delivery
-    records = deliver(channels, files, site_url=settings.site_url, retries=d.retries,
-                      backoff_seconds=d.backoff_seconds, timeout_seconds=d.timeout_seconds)  # fmt: skip
+    records = delivery.send(files)
     with RunLog.open(settings.home) as log:
+        run_id = str(files.record.get("run_id", ""))
         try:
-            log.get_run(str(files.record.get("run_id", "")))
+            log.get_run(run_id)
         except RunNotFound:
             return records
-        log.record_deliveries(str(files.record["run_id"]), records)
+        log.record_deliveries(run_id, records)
     return records
