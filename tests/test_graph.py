@@ -18,6 +18,7 @@ from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError
 from ribao.graph.routing import route_after_critique
 from ribao.memory import HashEmbedder, MemoryStore
+from ribao.runs.db import RunLog
 from ribao.runs.trace import Tracer
 from ribao.schemas import CriticDecision, Critique
 from ribao.settings import MemorySettings, Settings
@@ -382,3 +383,36 @@ def test_a_local_screener_answers_compact_lists_and_picks_what_the_keyed_form_pi
         data = json.loads(result.json_path.read_text(encoding="utf-8"))
         picks[local] = [(p["arxiv_id"], p["tier"]) for p in data["picks"]]
     assert picks[True] == picks[False] and len(picks[True]) == 13
+
+
+def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: MemoryStore) -> None:
+    """Another connection holds the run log's write lock six times while the run goes on: the
+    recorder waits for it in a worker thread, so no callback on the loop waits with it."""
+    import sqlite3
+    import time
+
+    from tests.loop_watch import run_watched
+
+    small.home.mkdir(parents=True)
+    RunLog.open(small.home).close()
+    held: list[float] = []
+
+    def hog() -> None:
+        conn = sqlite3.connect(small.home / "runs.sqlite", isolation_level=None)
+        while len(held) < 6:
+            conn.execute("BEGIN IMMEDIATE")
+            time.sleep(0.3)
+            conn.execute("COMMIT")
+            held.append(0.3)
+            time.sleep(0.02)
+        conn.close()
+
+    thread = threading.Thread(target=hog)
+    thread.start()
+    try:
+        run = write_day(Services(small, models(), memory=memory), None, tracer=Tracer(quiet=True))
+        result, slow = run_watched(run, slower_than=0.25)
+    finally:
+        thread.join()
+    assert result.digest_path.is_file() and len(held) == 6
+    assert not slow, slow
