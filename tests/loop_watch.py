@@ -1,5 +1,9 @@
 """Watch an event loop for callbacks that hold it: asyncio's debug mode reports every callback that
-runs longer than `slow_callback_duration` as an ``Executing … took N seconds`` warning."""
+runs longer than `slow_callback_duration` as an ``Executing … took N seconds`` warning.
+
+The coroutine given runs as the task named `MAIN` (the run loop: streaming, tracing, recording);
+the graph's node tasks have their own names, so a test can tell the two apart.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: The name of the task `run_watched` runs its coroutine as.
+MAIN = "watched-main"
 
 _TOOK = re.compile(r"took (\d+\.\d+) seconds")
 
@@ -23,7 +30,7 @@ class _Collect(logging.Handler):
         message = record.getMessage()
         found = _TOOK.search(message)
         if message.startswith("Executing") and found:
-            self.slow.append((float(found.group(1)), message[:300]))
+            self.slow.append((float(found.group(1)), message))
 
 
 def run_watched(coro: Coroutine[Any, Any, T], *, slower_than: float) -> tuple[T, list[tuple[float, str]]]:
@@ -35,6 +42,9 @@ def run_watched(coro: Coroutine[Any, Any, T], *, slower_than: float) -> tuple[T,
 
     async def watched() -> T:
         asyncio.get_running_loop().slow_callback_duration = slower_than
+        task = asyncio.current_task()
+        assert task is not None
+        task.set_name(MAIN)
         return await coro
 
     try:

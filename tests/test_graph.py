@@ -386,25 +386,28 @@ def test_a_local_screener_answers_compact_lists_and_picks_what_the_keyed_form_pi
 
 
 def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: MemoryStore) -> None:
-    """Another connection holds the run log's write lock six times while the run goes on: the
-    recorder waits for it in a worker thread, so no callback on the loop waits with it."""
+    """Another connection holds the run log's write lock half the time while the run goes on: the
+    recorder waits for it in a worker thread, so the run loop (streaming, tracing, recording) never
+    holds the event loop. (The scripted agents' own CPU time, in their node tasks, is not counted:
+    on a busy machine it can pass the threshold.)"""
     import sqlite3
     import time
 
-    from tests.loop_watch import run_watched
+    from tests.loop_watch import MAIN, run_watched
 
     small.home.mkdir(parents=True)
     RunLog.open(small.home).close()
     held: list[float] = []
+    stop = threading.Event()
 
     def hog() -> None:
         conn = sqlite3.connect(small.home / "runs.sqlite", isolation_level=None)
-        while len(held) < 6:
+        while not stop.is_set():
             conn.execute("BEGIN IMMEDIATE")
             time.sleep(0.3)
             conn.execute("COMMIT")
             held.append(0.3)
-            time.sleep(0.02)
+            stop.wait(0.3)
         conn.close()
 
     thread = threading.Thread(target=hog)
@@ -413,6 +416,7 @@ def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: Memo
         run = write_day(Services(small, models(), memory=memory), None, tracer=Tracer(quiet=True))
         result, slow = run_watched(run, slower_than=0.25)
     finally:
+        stop.set()
         thread.join()
-    assert result.digest_path.is_file() and len(held) == 6
-    assert not slow, slow
+    assert result.digest_path.is_file() and len(held) > 2
+    assert not [m for _, m in slow if f"name='{MAIN}'" in m], slow
