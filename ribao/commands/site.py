@@ -14,14 +14,37 @@ site_app = command_group(no_args_is_help=True)
 
 @site_app.command()
 def build(
-    out: Annotated[Path, typer.Option(help="Site folder (replaced)")] = Path("site"),
-    digests: Annotated[Path | None, typer.Option(help="Digests folder [default: out_dir]")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Site folder: new, empty, or one an earlier build wrote (replaced); never the digests or"
+            " home folder, inside them or holding them"
+        ),
+    ] = Path("site"),
+    digests: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read only this folder's <date>.json [default: where the run log says, and out_dir]"
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an --out folder holding files the site did not write")
+    ] = False,
 ) -> None:
-    """Build index.html, a page per day, search, feed.xml and .nojekyll from every <date>.json."""
+    """Build index.html, a page per day, search, feed.xml and .nojekyll from every written digest.
+
+    Each day's digest is the one its newest finished run wrote (found through the run log, wherever
+    its --out was), else <out_dir>/<date>.json. The site is built beside --out and swapped in with
+    one rename: a failed build leaves the old site as it was.
+    """
     from ribao.delivery.site import build_site
+    from ribao.runs.digests import written_digests
     from ribao.settings import load_settings
 
     with cli_errors():
         settings = load_settings()
-        result = build_site(digests or settings.out_dir, out, site_url=settings.site_url)
+        paths = written_digests(digests or settings.out_dir, home=None if digests else settings.home)
+        # The folders of the digests read are protected too (build_site adds them).
+        protect = [("home folder", settings.home), ("digests folder", settings.out_dir)]
+        result = build_site(paths, out, site_url=settings.site_url, protect=protect, force=force)
     typer.echo(f"{result.out}: {len(result.days)} day(s), {result.entries} searchable entries")
