@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ribao.delivery.site import build_site
+from ribao.runs.digests import written_digests
 from tests.digests import papers, write_day
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,7 +42,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for day in DAYS:
         write_day(digests, day, hostile=day == DAYS[-1], code_url="javascript:alert(1)")
     return build_site(
-        digests, tmp_path_factory.mktemp("www") / "site", site_url="https://r.github.io/ribao"
+        written_digests(digests, home=None),
+        tmp_path_factory.mktemp("www") / "site",
+        site_url="https://r.github.io/ribao",
     ).out
 
 

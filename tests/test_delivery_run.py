@@ -91,11 +91,16 @@ url = "mailto://127.0.0.1:{port}?from=ribao@example.org&to=reader@example.org"
     log = (home / "runs.sqlite").read_bytes()
     assert HOOK_SECRET.encode() not in log  # the URL template is recorded, never its value
 
-    # `ribao push DATE --to hook` sends the written digest again and records it under the same run
-    again = cli("push", "2026-02-18", "--to", "hook", "--out", str(out))
+    # `ribao push DATE --to hook` sends the written digest again and records it under the same run;
+    # it finds the digest through the run log although the run wrote it to --out, not to out_dir.
+    again = cli("push", "2026-02-18", "--to", "hook")
     assert again.exit_code == 0, again.output
     assert len(webhook.requests) == 2
+    assert json.loads(webhook.requests[1]["body"])["message"] == md.strip()
     assert len(json.loads(cli("runs", "show", "latest", "--json").output)["deliveries"]) == 3
+    built = cli("site", "build", "--out", str(tmp_path / "site"))  # the same for the archive site
+    assert built.exit_code == 0 and "1 day(s)" in built.output, built.output
+    assert (tmp_path / "site" / "2026-02-18.html").is_file()
 
 
 def test_a_failed_channel_is_exit_5_with_the_digest_written(

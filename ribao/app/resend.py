@@ -8,23 +8,26 @@ from ribao.app.services import delivery_for
 from ribao.delivery.send import DigestFiles
 from ribao.errors import ConfigError
 from ribao.runs.db import RunLog, RunNotFound
+from ribao.runs.digests import find_digest
 from ribao.schemas import DeliveryRecord
 from ribao.settings import Settings
 
 
-def resend(settings: Settings, date: dt.date, names: list[str] | None = None) -> list[DeliveryRecord]:
-    """Send `<out_dir>/<date>.json|.md|.html` to the channels `names` (all configured when None).
+def resend(
+    settings: Settings, date: dt.date, names: list[str] | None = None, *, search_runs: bool = True
+) -> list[DeliveryRecord]:
+    """Send the written `<date>.json|.md|.html` to the channels `names` (all configured when None):
+    the newest finished run's files (from the run log), else `<out_dir>/<date>.*`; only the latter
+    without `search_runs` (a folder given by flag).
 
     Returns one record per channel; they are added to the run log under the digest's run id when
     that run is on record. Raises `ConfigError` for no channel, an unknown name, an unset secret
-    variable or a missing digest.
+    variable; `DigestNotFound` for a missing digest.
     """
     delivery = delivery_for(settings, names)
     if delivery is None:
         raise ConfigError("no [[push]] channel in config.toml")
-    path = settings.out_dir / f"{date.isoformat()}.json"
-    if not path.exists():
-        raise ConfigError(f"no digest for {date} in {settings.out_dir} (run `ribao run --date {date}` first)")
+    path = find_digest(date, settings.out_dir, home=settings.home if search_runs else None)
     files = DigestFiles.read(path)
     records = delivery.send(files)
     with RunLog.open(settings.home) as log:

@@ -30,9 +30,18 @@ def push(
     to: Annotated[
         list[str] | None, typer.Option("--to", metavar="NAME", help="Only this [[push]] name (repeatable)")
     ] = None,
-    out: Annotated[str | None, typer.Option(help="Digests folder [default: out_dir]")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the digest from this folder only [default: where the run log says, else out_dir]"
+        ),
+    ] = None,
 ) -> None:
-    """(Re)send a written digest to every configured push channel, or only those named by --to."""
+    """(Re)send a written digest to every configured push channel, or only those named by --to.
+
+    The digest is the one the newest finished run of DATE wrote (wherever its --out was), found
+    through the run log; else <out_dir>/DATE.json.
+    """
     from ribao.app.resend import resend
     from ribao.commands.run import parse_date
     from ribao.settings import load_settings
@@ -42,4 +51,4 @@ def push(
         raise typer.BadParameter("give the digest's date YYYY-MM-DD")
     with cli_errors():
         settings = load_settings(out_dir=out)
-        report_pushes(resend(settings, day, to or None))
+        report_pushes(resend(settings, day, to or None, search_runs=out is None))

@@ -14,14 +14,32 @@ site_app = command_group(no_args_is_help=True)
 
 @site_app.command()
 def build(
-    out: Annotated[Path, typer.Option(help="Site folder (replaced)")] = Path("site"),
-    digests: Annotated[Path | None, typer.Option(help="Digests folder [default: out_dir]")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Site folder: new, empty, or one an earlier build wrote (replaced); never the digests or"
+            " home folder, inside them or holding them"
+        ),
+    ] = Path("site"),
+    digests: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read only this folder's <date>.json [default: where the run log says, and out_dir]"
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an --out folder holding files the site did not write")
+    ] = False,
 ) -> None:
-    """Build index.html, a page per day, search, feed.xml and .nojekyll from every <date>.json."""
-    from ribao.delivery.site import build_site
+    """Build index.html, a page per day, search, feed.xml and .nojekyll from every written digest.
+
+    Each day's digest is the one its newest finished run wrote (found through the run log, wherever
+    its --out was), else <out_dir>/<date>.json. The site is built beside --out and swapped in with
+    one rename: a failed build leaves the old site as it was.
+    """
+    from ribao.app.site import build_archive
     from ribao.settings import load_settings
 
     with cli_errors():
-        settings = load_settings()
-        result = build_site(digests or settings.out_dir, out, site_url=settings.site_url)
+        result = build_archive(load_settings(), out, digests=digests, force=force)
     typer.echo(f"{result.out}: {len(result.days)} day(s), {result.entries} searchable entries")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -18,7 +19,8 @@ CRON_EXAMPLE = """\
 
 
 def workflow_text() -> str:
-    """Return the GitHub Actions workflow (schedule, RIBAO_HOME cache, exit 3, site, keepalive)."""
+    """Return the GitHub Actions workflow (schedule, install from the checkout, RIBAO_HOME cache, exit 3,
+    site, keepalive)."""
     return (resources.files("ribao.delivery") / "templates" / "github-actions.yml").read_text(
         encoding="utf-8"
     )
@@ -32,3 +34,13 @@ def write_workflow(root: Path, *, force: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(workflow_text(), encoding="utf-8")
     return path
+
+
+def is_ribao_checkout(root: Path) -> bool:
+    """Return True if `root` holds ribao's source (its pyproject.toml names the project ribao): the
+    workflow installs ribao from the repository it runs in."""
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+    except (OSError, ValueError):
+        return False
+    return bool(project.get("name") == "ribao")

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ribao.delivery.page import WEEKDAYS_ZH, environment, render_page
+from ribao.delivery.sitedir import check_out, staged
 from ribao.errors import RibaoError
 
 ATOM = "http://www.w3.org/2005/Atom"
 
 
 class SiteError(RibaoError):
-    """The digests folder holds no digest, or a `<date>.json` there cannot be read."""
+    """No digest to build from, or a `<date>.json` cannot be read."""
 
 
 @dataclass
@@ -32,25 +33,23 @@ class SiteResult:
     entries: int
 
 
-def read_records(digests: Path) -> list[dict[str, Any]]:
-    """Return the records of every `<YYYY-MM-DD>.json` in `digests`, newest first.
+def read_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Return the records of the digests `paths` (`<date>.json` files), newest first.
 
-    Raises `SiteError` for a missing folder, no digest, or an unreadable record (file named).
+    Raises `SiteError` for no digest or an unreadable record (file named).
     """
-    if not digests.is_dir():
-        raise SiteError(f"no digests folder {digests} (set out_dir or pass --digests)")
     records = []
-    for path in sorted(digests.glob("????-??-??.json"), reverse=True):
+    for path in paths:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             dt.date.fromisoformat(record["date"])
             record["picks"]  # noqa: B018 - a record without picks is not a digest
-        except (ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SiteError(f"cannot read digest {path}: {exc}") from exc
         records.append(record)
     if not records:
-        raise SiteError(f"no digests (<date>.json) in {digests}")
-    return records
+        raise SiteError("no digests to build the site from")
+    return sorted(records, key=lambda r: r["date"], reverse=True)
 
 
 def search_entries(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -104,13 +103,29 @@ def _name(text: str) -> ET.Element:
     return el
 
 
-def build_site(digests: Path, out: Path, *, site_url: str | None = None) -> SiteResult:
-    """Write the archive of every digest in `digests` to `out` (replaced): `index.html`, a
-    `<date>.html` per day, `search.json`, `feed.xml` and `.nojekyll`. Raises `SiteError`."""
-    records = read_records(digests)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+def build_site(
+    paths: Sequence[Path],
+    out: Path,
+    *,
+    site_url: str | None = None,
+    protect: Sequence[tuple[str, Path]] = (),
+    force: bool = False,
+) -> SiteResult:
+    """Write the archive of the digests `paths` to `out`, built beside it and swapped in (`sitedir`).
+
+    `protect` names folders `out` must not be, hold or sit in; the digests' folders are added.
+    Raises `SiteError`, `SiteFolderError` (a refused `out`, exit 2) or `SiteWriteError` (old site kept).
+    """
+    records = read_records(paths)
+    target = check_out(out, [*protect, *(("digests folder", p.parent) for p in paths)], force=force)
+    with staged(target) as tmp:
+        days, entries = write_site(tmp, records, site_url)
+    return SiteResult(out=out, days=days, entries=entries)
+
+
+def write_site(tmp: Path, records: list[dict[str, Any]], site_url: str | None) -> tuple[list[str], int]:
+    """Write `index.html`, a `<date>.html` per day, `search.json`, `feed.xml` and `.nojekyll` into
+    the empty folder `tmp`; return the days and the number of search entries."""
     entries = search_entries(records)
     days = []
     for r in records:
@@ -126,6 +141,4 @@ def build_site(digests: Path, out: Path, *, site_url: str | None = None) -> Site
     (tmp / "search.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     (tmp / "feed.xml").write_bytes(atom_feed(records, site_url))
     (tmp / ".nojekyll").write_text("", encoding="utf-8")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return SiteResult(out=out, days=[d["date"] for d in days], entries=len(entries))
+    return [d["date"] for d in days], len(entries)

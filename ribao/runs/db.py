@@ -259,6 +259,24 @@ class RunLog:
         rows = self.conn.execute("SELECT * FROM deliveries WHERE run_id = ? ORDER BY id", [run_id])
         return [dict(r) for r in rows]
 
+    def digest_paths(self, date: dt.date | None = None) -> dict[dt.date, tuple[str, Path]]:
+        """Return, per announcement day (only `date` when given), the run id and `<date>.json` path of
+        its newest finished ``done`` run: the digest the run log says is the day's latest.
+
+        The path is as recorded (absolute since runs resolve `out_dir`); the file may be gone since.
+        """
+        where, args = ("AND date = ?", [date.isoformat()]) if date else ("", [])
+        rows = self.conn.execute(
+            f"""SELECT run_id, date, json_path FROM runs
+                WHERE status = 'done' AND json_path IS NOT NULL AND date IS NOT NULL {where}
+                ORDER BY finished_at DESC, run_id DESC""",
+            args,
+        )
+        found: dict[dt.date, tuple[str, Path]] = {}
+        for row in rows:
+            found.setdefault(dt.date.fromisoformat(row["date"]), (row["run_id"], Path(row["json_path"])))
+        return found
+
     def list_runs(self, status: str | None = None, limit: int = 50) -> list[RunRow]:
         """Return the latest runs first, optionally only those with `status`.
 
