@@ -36,6 +36,7 @@ from ribao.prompts import PromptLibrary  # noqa: E402
 from ribao.schemas import Paper  # noqa: E402
 from ribao.settings import Settings  # noqa: E402
 from ribao.sources import read_listing  # noqa: E402
+from ribao.sources.options import ListingOptions
 from tests.triage_judge import judge_request  # noqa: E402
 
 FULL = 10_000  # words: the whole abstract
@@ -107,7 +108,7 @@ def main(argv: list[str]) -> int:
     print(f"{'':<35}{'vs full abstract':^22}  {'vs ' + str(opts.previous) + ' words':^22}")
     print(f"{'day':<11}{'view':>9}{'tokens':>8}{'/cand.':>7}{cols}  {cols}")
     for listing in opts.listings:
-        papers = read_listing(listing, date=None, categories=s.categories).papers
+        papers = read_listing(ListingOptions(listing, categories=s.categories), None).papers
         full = triage_day(papers, FULL, s)
         previous = triage_day(papers, opts.previous, s)
         day = Path(listing).name.split(".")[0]

@@ -23,6 +23,7 @@ from ribao.runs.trace import Tracer
 from ribao.schemas import CriticDecision, Critique
 from ribao.settings import MemorySettings, Settings
 from ribao.sources import read_listing
+from ribao.sources.options import ListingOptions
 from tests.fakes import ScriptedChatModel, default_responder, valid_args
 
 DAY = "2026-02-18"
@@ -103,7 +104,10 @@ def test_happy_path_writes_a_complete_digest(settings: Settings, memory: MemoryS
             f"P{i:02d}" for i in range(1, 21)
         ]
     titles = [
-        p.title for p in read_listing(str(sample_listing()), date=None, categories=settings.categories).papers
+        p.title
+        for p in read_listing(
+            ListingOptions(str(sample_listing()), categories=settings.categories), None
+        ).papers
     ]
     assert all(sum(f"] {t} (" in r["messages"][1] for r in triage) == 1 for t in titles)
     # Triage favoured keys that are multiples of 7; the picks come from those.
@@ -296,7 +300,7 @@ def test_near_duplicates_are_checked_only_among_the_candidates_shown(
             return super().embed(texts)
 
     memory = MemoryStore.open(tmp_path / "counted", embedder=Counting(), vectors_dir=tmp_path / "vectors")
-    papers = read_listing(str(sample_listing()), date=None, categories=settings.categories).papers
+    papers = read_listing(ListingOptions(str(sample_listing()), categories=settings.categories), None).papers
     # Triage (default_responder) scores P07 of batch 1 high; the listing's last paper (P20 of the
     # last batch) scores low and comes last in listing order, so it is never shown to the screener.
     shown, unseen = near_copy(papers[6], "2602.90001"), near_copy(papers[-1], "2602.90002")

@@ -21,6 +21,7 @@ from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, No
 from ribao.schemas import Paper
 from ribao.sources import ApiOptions, read_listing
 from ribao.sources.api import build_query, fetch_api_day, retry_after_seconds
+from ribao.sources.options import ListingOptions
 from tests.loopback import LoopbackServer
 
 ATOM = Path(__file__).parent / "data" / "atom"
@@ -137,7 +138,7 @@ def options(server: ReplayServer, **overrides: object) -> ApiOptions:
 
 
 def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:
-    listing = read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW)
+    listing = read_listing(ListingOptions("arxiv", categories=CATS, api=options(server)), DAY, now=NOW)
     assert listing.date == DAY
     assert listing.source == server.url
     [paper] = listing.papers  # replacements and other days' submissions are dropped
@@ -158,8 +159,10 @@ def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:
 
 def test_cross_lists_can_be_left_out(server: ReplayServer) -> None:
     opts = options(server)
-    assert [p.arxiv_id for p in fetch_day(DAY, ["cs.AI"], options=opts)] == ["2405.13786"]
-    assert fetch_day(DAY, ["cs.AI"], include_cross_lists=False, options=opts) == []
+    assert [p.arxiv_id for p in fetch_day(DAY, ListingOptions(categories=["cs.AI"], api=opts))] == [
+        "2405.13786"
+    ]
+    assert fetch_day(DAY, ListingOptions(categories=["cs.AI"], include_cross_lists=False, api=opts)) == []
 
 
 def test_pages_are_fetched_at_least_delay_seconds_apart(server: ReplayServer) -> None:
@@ -168,7 +171,10 @@ def test_pages_are_fetched_at_least_delay_seconds_apart(server: ReplayServer) ->
         Reply(body=feed("arxivpy_api_q_testing_s10_m10_34e56e15aaac.xml", total=20)),
     ]
     # 2407.18756v1 (second page) was submitted Fri 26 Jul 2024 10:10 EDT: Monday 29 July's listing.
-    papers = fetch_day(dt.date(2024, 7, 29), CATS, options=options(server, page_size=10, delay_seconds=0.3))
+    papers = fetch_day(
+        dt.date(2024, 7, 29),
+        ListingOptions(categories=CATS, api=options(server, page_size=10, delay_seconds=0.3)),
+    )
     assert [p.arxiv_id for p in papers] == ["2407.18756"]
     assert [s.query["start"] for s in server.seen] == ["0", "10"]
     assert all(s.query["max_results"] == "10" for s in server.seen)
@@ -177,14 +183,14 @@ def test_pages_are_fetched_at_least_delay_seconds_apart(server: ReplayServer) ->
 
 def test_429_is_retried_then_succeeds(server: ReplayServer) -> None:
     server.script = [Reply(status=429, body=b"Too Many Requests"), Reply()]
-    papers = fetch_day(DAY, CATS, options=options(server))
+    papers = fetch_day(DAY, ListingOptions(categories=CATS, api=options(server)))
     assert [p.arxiv_id for p in papers] == ["2405.13786"]
     assert len(server.seen) == 2
 
 
 def test_503_retry_honours_retry_after(server: ReplayServer) -> None:
     server.script = [Reply(status=503, body=b"busy", headers={"Retry-After": "1"}), Reply()]
-    papers = fetch_day(DAY, CATS, options=options(server, backoff_seconds=0.01))
+    papers = fetch_day(DAY, ListingOptions(categories=CATS, api=options(server, backoff_seconds=0.01)))
     assert [p.arxiv_id for p in papers] == ["2405.13786"]
     assert len(server.seen) == 2
     assert 1.0 <= server.gaps()[0] < 2.5
@@ -193,7 +199,7 @@ def test_503_retry_honours_retry_after(server: ReplayServer) -> None:
 def test_endpoint_that_stays_down_is_unavailable_and_named(server: ReplayServer) -> None:
     server.script = [Reply(status=503, body=b"down")]
     with pytest.raises(ListingUnavailable) as caught:
-        fetch_day(DAY, CATS, options=options(server, retries=2))
+        fetch_day(DAY, ListingOptions(categories=CATS, api=options(server, retries=2)))
     assert server.url in str(caught.value)
     assert "after 3 tries: HTTP 503" in str(caught.value)
     assert len(server.seen) == 3
@@ -203,14 +209,14 @@ def test_endpoint_that_stays_down_is_unavailable_and_named(server: ReplayServer)
 def test_retry_after_longer_than_the_limit_gives_up_at_once(server: ReplayServer) -> None:
     server.script = [Reply(status=503, body=b"down", headers={"Retry-After": "3600"})]
     with pytest.raises(ListingUnavailable, match="Retry-After 3600 s is longer than max_wait_seconds=120"):
-        fetch_day(DAY, CATS, options=options(server))
+        fetch_day(DAY, ListingOptions(categories=CATS, api=options(server)))
     assert len(server.seen) == 1
 
 
 def test_a_server_that_never_answers_times_out(server: ReplayServer) -> None:
     server.script = [HANG]
     with pytest.raises(ListingUnavailable) as caught:
-        fetch_day(DAY, CATS, options=options(server, timeout_seconds=0.3, retries=0))
+        fetch_day(DAY, ListingOptions(categories=CATS, api=options(server, timeout_seconds=0.3, retries=0)))
     assert len(server.seen) == 1  # one try, cut by the timeout
     assert server.url in str(caught.value)
     assert "ReadTimeout (no answer within 0.3 s)" in str(caught.value)
@@ -219,7 +225,7 @@ def test_a_server_that_never_answers_times_out(server: ReplayServer) -> None:
 def test_malformed_xml_is_a_listing_error(server: ReplayServer) -> None:
     server.script = [Reply(body=PAGE_0[:5000])]
     with pytest.raises(ListingError, match=r"malformed XML, .*line \d+") as caught:
-        fetch_day(DAY, CATS, options=options(server))
+        fetch_day(DAY, ListingOptions(categories=CATS, api=options(server)))
     assert server.url in str(caught.value)
     assert len(server.seen) == 1
 
@@ -227,7 +233,7 @@ def test_malformed_xml_is_a_listing_error(server: ReplayServer) -> None:
 def test_error_feed_of_a_400_is_a_listing_error_without_retries(server: ReplayServer) -> None:
     server.script = [Reply(status=400, body=ERROR_400)]
     with pytest.raises(ListingError, match="HTTP 400.*incorrect id format for abc"):
-        fetch_day(DAY, CATS, options=options(server))
+        fetch_day(DAY, ListingOptions(categories=CATS, api=options(server)))
     assert len(server.seen) == 1
 
 
@@ -235,14 +241,14 @@ def test_empty_api_answer_for_a_past_weekday_is_not_indexed_not_no_announcement(
     # The API index lags the announcement: an empty answer is retryable, with its own exit status.
     server.script = [Reply(body=EMPTY)]
     with pytest.raises(ListingNotIndexed, match="retry later") as caught:
-        read_listing("arxiv", date=DAY, categories=CATS, api=options(server), now=NOW)
+        read_listing(ListingOptions("arxiv", categories=CATS, api=options(server)), DAY, now=NOW)
     assert not isinstance(caught.value, NoAnnouncement)
     assert caught.value.exit_code == 4
 
 
 def test_more_results_than_the_cap_is_an_error(server: ReplayServer) -> None:
     with pytest.raises(ListingError, match="more than 5 submissions"):
-        fetch_day(DAY, CATS, options=options(server, max_results=5))
+        fetch_day(DAY, ListingOptions(categories=CATS, api=options(server, max_results=5)))
     assert server.seen[0].query["max_results"] == "6"
 
 
@@ -259,7 +265,7 @@ def test_days_without_listing_never_touch_the_network(
     server: ReplayServer, day: dt.date, message: str
 ) -> None:
     with pytest.raises(NoAnnouncement, match=message):
-        read_listing("arxiv", date=day, categories=CATS, api=options(server), now=NOW)
+        read_listing(ListingOptions("arxiv", categories=CATS, api=options(server)), day, now=NOW)
     assert server.seen == []
 
 
@@ -268,7 +274,7 @@ def test_without_a_date_the_api_reads_the_latest_announcement_day(server: Replay
     # NOW is Sunday 1 March 2026, 12:00 UTC: the latest listing is Friday 27 February's.
     # With the listing feed turned off the latest day comes from the API too.
     with pytest.raises(ListingNotIndexed, match="2026-02-27"):
-        read_listing("arxiv", date=None, categories=CATS, api=options(server, rss=False), now=NOW)
+        read_listing(ListingOptions("arxiv", categories=CATS, api=options(server, rss=False)), None, now=NOW)
     assert len(server.seen) == 1
     assert "submittedDate:[202602251900 TO 202602261900]" in server.seen[0].query["search_query"]
 
@@ -276,7 +282,7 @@ def test_without_a_date_the_api_reads_the_latest_announcement_day(server: Replay
 def test_mojibake_through_the_arxiv_client_is_repaired(server: ReplayServer) -> None:
     server.script = [Reply(body=feed("arxivpy_api_q_testing_s0_m100_cfe7536492ca.xml", total=100))]
     # 2306.03845v1 was submitted Tue 6 Jun 2023 12:32 EDT: Wednesday 7 June's listing.
-    papers = fetch_day(dt.date(2023, 6, 7), ["cs.SE"], options=options(server))
+    papers = fetch_day(dt.date(2023, 6, 7), ListingOptions(categories=["cs.SE"], api=options(server)))
     assert [p.arxiv_id for p in papers] == ["2306.03845"]
     assert papers[0].title_display.startswith("ωTest: WebView-Oriented Testing")
 

@@ -12,6 +12,7 @@ import pytest
 from ribao.errors import ListingError, NoAnnouncement
 from ribao.sources import paper_to_json, read_listing
 from ribao.sources.files import parse_listing, read_file
+from ribao.sources.options import ListingOptions
 from ribao.sources.records import select
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ OUR_CATS = ["cs.CL", "cs.AI", "cs.LG"]
 
 @pytest.fixture(scope="module")
 def day_listing():
-    return read_listing(str(DAY), date=None, categories=OUR_CATS)
+    return read_listing(ListingOptions(str(DAY), categories=OUR_CATS), None)
 
 
 def test_real_day_reads_every_paper_with_its_date(day_listing) -> None:
@@ -89,9 +90,11 @@ def test_read_file_applies_the_filter() -> None:
 
 
 def test_date_must_agree_with_the_file() -> None:
-    assert read_listing(str(DAY), date=dt.date(2026, 2, 18), categories=OUR_CATS).date == dt.date(2026, 2, 18)
+    assert read_listing(ListingOptions(str(DAY), categories=OUR_CATS), dt.date(2026, 2, 18)).date == dt.date(
+        2026, 2, 18
+    )
     with pytest.raises(ListingError, match="2026-02-18, not of the requested 2026-02-19"):
-        read_listing(str(DAY), date=dt.date(2026, 2, 19), categories=OUR_CATS)
+        read_listing(ListingOptions(str(DAY), categories=OUR_CATS), dt.date(2026, 2, 19))
 
 
 def test_paper_to_json_is_one_json_line(day_listing) -> None:
@@ -123,8 +126,10 @@ def test_duplicates_keep_the_highest_version(tmp_path: Path) -> None:
 
 def test_old_api_format_needs_a_date_and_then_reads(tmp_path: Path) -> None:
     with pytest.raises(ListingError, match="--date"):
-        read_listing(str(OLD_FORMAT), date=None, categories=["cond-mat.str-el"])
-    listing = read_listing(str(OLD_FORMAT), date=dt.date(2011, 11, 10), categories=["cond-mat.str-el"])
+        read_listing(ListingOptions(str(OLD_FORMAT), categories=["cond-mat.str-el"]), None)
+    listing = read_listing(
+        ListingOptions(str(OLD_FORMAT), categories=["cond-mat.str-el"]), dt.date(2011, 11, 10)
+    )
     [paper] = listing.papers
     assert (paper.arxiv_id, paper.version) == ("1111.2011", 2)
     assert (
@@ -164,7 +169,7 @@ def test_error_entry_of_a_400_response_is_a_listing_error() -> None:
 def test_empty_feed_is_an_empty_list_and_no_announcement() -> None:
     assert read_file(EMPTY, OUR_CATS).papers == []
     with pytest.raises(NoAnnouncement, match="no papers"):
-        read_listing(str(EMPTY), date=dt.date(2026, 2, 18), categories=OUR_CATS)
+        read_listing(ListingOptions(str(EMPTY), categories=OUR_CATS), dt.date(2026, 2, 18))
 
 
 def test_mojibake_and_c1_controls_do_not_crash() -> None:
@@ -225,8 +230,8 @@ def test_a_file_mixing_days_is_refused(tmp_path: Path) -> None:
 
 def test_unknown_source_and_bad_categories() -> None:
     with pytest.raises(ListingError, match="neither 'arxiv' nor an existing file"):
-        read_listing("/nonexistent/day.jsonl", date=None, categories=OUR_CATS)
+        read_listing(ListingOptions("/nonexistent/day.jsonl", categories=OUR_CATS), None)
     with pytest.raises(ListingError, match="not an arXiv category"):
-        read_listing(str(DAY), date=None, categories=["cs.CL) OR (all:x"])
+        read_listing(ListingOptions(str(DAY), categories=["cs.CL) OR (all:x"]), None)
     with pytest.raises(ListingError, match="no arXiv categories"):
-        read_listing(str(DAY), date=None, categories=[])
+        read_listing(ListingOptions(str(DAY), categories=[]), None)

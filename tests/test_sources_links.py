@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from ribao.cli import app
 from ribao.sources import read_listing
+from ribao.sources.options import ListingOptions
 from tests.test_sources_normalize import LINKS, expected_code_url
 
 DAY = "2026-02-18"
@@ -46,7 +47,7 @@ def expected() -> dict[str, str | None]:
 
 
 def test_read_listing_gives_every_clean_link(listing_file: Path) -> None:
-    listing = read_listing(str(listing_file), date=None, categories=["cs.CL"])
+    listing = read_listing(ListingOptions(str(listing_file), categories=["cs.CL"]), None)
     got = {p.arxiv_id: p.code_url for p in listing.papers}
     assert len(got) == len(LINKS) == 352
     assert got == expected()

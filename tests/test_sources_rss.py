@@ -10,6 +10,7 @@ import pytest
 
 from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, NoAnnouncement
 from ribao.sources import ApiOptions, read_listing
+from ribao.sources.options import ListingOptions
 from ribao.sources.rss import feed_url, listed_papers, parse_feed
 from tests.test_sources_api import (
     EMPTY,
@@ -112,7 +113,7 @@ def test_feed_url_joins_categories() -> None:
 
 def test_the_latest_day_comes_from_the_feed(server: ReplayServer) -> None:
     server.script = [Reply(body=FEED)]
-    listing = read_listing("arxiv", date=None, categories=OURS, api=options(server), now=THU_NOON)
+    listing = read_listing(ListingOptions("arxiv", categories=OURS, api=options(server)), None, now=THU_NOON)
     assert listing.date == D19
     assert [p.arxiv_id for p in listing.papers] == NEW + CROSS
     assert listing.source == f"{server.base}/rss/cs.CL+cs.AI+cs.LG"
@@ -122,7 +123,9 @@ def test_the_latest_day_comes_from_the_feed(server: ReplayServer) -> None:
 def test_earlier_days_come_from_the_api(server: ReplayServer) -> None:
     server.script = [Reply(body=EMPTY)]
     with pytest.raises(ListingNotIndexed):
-        read_listing("arxiv", date=dt.date(2026, 2, 18), categories=OURS, api=options(server), now=THU_NOON)
+        read_listing(
+            ListingOptions("arxiv", categories=OURS, api=options(server)), dt.date(2026, 2, 18), now=THU_NOON
+        )
     assert [s.path for s in server.seen] == ["/api/query"]
 
 
@@ -141,7 +144,7 @@ def test_a_feed_of_another_day_falls_back_to_the_api(
 ) -> None:
     server.script = [Reply(body=body), Reply(body=EMPTY)]
     with pytest.raises(ListingNotIndexed) as caught:
-        read_listing("arxiv", date=None, categories=OURS, api=options(server), now=now)
+        read_listing(ListingOptions("arxiv", categories=OURS, api=options(server)), None, now=now)
     assert [s.path for s in server.seen] == ["/rss/cs.CL+cs.AI+cs.LG", "/api/query"]
     assert f"listing of {day} " in str(caught.value)
     assert "(the listing feed held " in str(caught.value)
@@ -153,14 +156,14 @@ def test_an_empty_feed_of_the_day_is_no_announcement_without_the_api(server: Rep
     server.script = [Reply(body=EMPTY_FEED.replace(b"Sat, 21 Feb", b"Fri, 20 Feb"))]
     friday = dt.datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
     with pytest.raises(NoAnnouncement, match=r"no papers .* on 2026-02-20 from .*/rss/"):
-        read_listing("arxiv", date=None, categories=OURS, api=options(server), now=friday)
+        read_listing(ListingOptions("arxiv", categories=OURS, api=options(server)), None, now=friday)
     assert len(server.seen) == 1
 
 
 def test_feed_429_is_retried_then_succeeds(server: ReplayServer) -> None:
     # The same ApiSession as the API: Retry-After handling is tested there.
     server.script = [Reply(status=429, body=b"Too Many Requests"), Reply(body=FEED)]
-    listing = read_listing("arxiv", date=None, categories=OURS, api=options(server), now=THU_NOON)
+    listing = read_listing(ListingOptions("arxiv", categories=OURS, api=options(server)), None, now=THU_NOON)
     assert len(listing.papers) == 5
     assert [s.path for s in server.seen] == ["/rss/cs.CL+cs.AI+cs.LG"] * 2
 
@@ -168,7 +171,9 @@ def test_feed_429_is_retried_then_succeeds(server: ReplayServer) -> None:
 def test_feed_that_stays_down_is_unavailable_and_named(server: ReplayServer) -> None:
     server.script = [Reply(status=503, body=b"down")]
     with pytest.raises(ListingUnavailable, match=r"arXiv listing feed at .*/rss/.* after 3 tries: HTTP 503"):
-        read_listing("arxiv", date=None, categories=OURS, api=options(server, retries=2), now=THU_NOON)
+        read_listing(
+            ListingOptions("arxiv", categories=OURS, api=options(server, retries=2)), None, now=THU_NOON
+        )
     assert len(server.seen) == 3
 
 
@@ -176,10 +181,8 @@ def test_feed_that_never_answers_times_out(server: ReplayServer) -> None:
     server.script = [HANG]
     with pytest.raises(ListingUnavailable, match=r"ReadTimeout \(no answer within 0.3 s\)"):
         read_listing(
-            "arxiv",
-            date=None,
-            categories=OURS,
-            api=options(server, timeout_seconds=0.3, retries=0),
+            ListingOptions("arxiv", categories=OURS, api=options(server, timeout_seconds=0.3, retries=0)),
+            None,
             now=THU_NOON,
         )
     assert len(server.seen) == 1  # one try, cut by the timeout
@@ -188,5 +191,5 @@ def test_feed_that_never_answers_times_out(server: ReplayServer) -> None:
 def test_feed_404_is_a_listing_error_without_retries(server: ReplayServer) -> None:
     server.script = [Reply(status=404, body=b"<html>Not Found</html>")]
     with pytest.raises(ListingError, match=r"rejected the query \(HTTP 404\)"):
-        read_listing("arxiv", date=None, categories=OURS, api=options(server), now=THU_NOON)
+        read_listing(ListingOptions("arxiv", categories=OURS, api=options(server)), None, now=THU_NOON)
     assert len(server.seen) == 1

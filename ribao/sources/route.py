@@ -16,61 +16,37 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
-from pathlib import Path
 
 from ribao.errors import ListingNotIndexed
-from ribao.sources.api import ApiOptions, Fetched, fetch_api_day
+from ribao.sources.api import Fetched, fetch_api_day
 from ribao.sources.cache import DayCache
+from ribao.sources.options import ListingOptions
 from ribao.sources.rss import RSS_ROUTE, FeedNotOfDay, fetch_rss_day
 
 logger = logging.getLogger(__name__)
 
 
 def read_arxiv_day(
-    day: dt.date,
-    categories: list[str],
-    *,
-    latest: dt.date,
-    include_cross_lists: bool = True,
-    options: ApiOptions | None = None,
-    holidays: Iterable[dt.date] = (),
-    cache_dir: Path | None = None,
-    refresh: bool = False,
+    day: dt.date, options: ListingOptions, *, latest: dt.date, refresh: bool = False
 ) -> Fetched:
     """Return the papers of announcement day ``day`` and their origin, by the rules above.
 
     ``latest`` is the newest announcement day at the time of the call. Raises what
     `fetch_rss_day` and `fetch_api_day` raise, except `FeedNotOfDay`.
     """
-    options = options or ApiOptions()
+    cache_dir = options.cache_dir
     cached_route = DayCache(cache_dir, day).route() if cache_dir is not None and not refresh else None
-    use_feed = cached_route == RSS_ROUTE or (cached_route is None and options.rss and day == latest)
+    use_feed = cached_route == RSS_ROUTE or (cached_route is None and options.api.rss and day == latest)
     note = ""
     if use_feed:
         try:
-            return fetch_rss_day(
-                day,
-                categories,
-                include_cross_lists=include_cross_lists,
-                options=options,
-                cache_dir=cache_dir,
-                refresh=refresh,
-            )
+            return fetch_rss_day(day, options, refresh=refresh)
         except FeedNotOfDay as err:
             logger.warning("%s; reading %s from the arXiv API instead", err, day)
             note = f" (the listing feed held {err.feed_day}, not {day})"
-            time.sleep(options.delay_seconds)  # one request per delay_seconds, across arXiv's hosts
+            time.sleep(options.api.delay_seconds)  # one request per delay_seconds, across arXiv's hosts
     try:
-        fetched = fetch_api_day(
-            day,
-            categories,
-            include_cross_lists=include_cross_lists,
-            options=options,
-            holidays=holidays,
-            cache_dir=cache_dir,
-            refresh=refresh,
-        )
+        fetched = fetch_api_day(day, options, refresh=refresh)
     except ListingNotIndexed as err:
         raise ListingNotIndexed(f"{err}{note}") from None
     return Fetched(fetched.papers, fetched.origin + note)

@@ -23,7 +23,6 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import feedparser
@@ -34,6 +33,7 @@ from ribao.sources import normalize
 from ribao.sources.api import Fetched
 from ribao.sources.cache import CacheMiss, DayCache, Recording
 from ribao.sources.calendar import EASTERN
+from ribao.sources.options import ListingOptions
 from ribao.sources.records import build_paper, check_categories, dedupe, select
 from ribao.sources.session import ApiOptions, ApiSession
 
@@ -253,24 +253,16 @@ def _cached_feed(cache: DayCache, url: str) -> bytes | None:
         return None
 
 
-def fetch_rss_day(
-    day: dt.date,
-    categories: Sequence[str],
-    *,
-    include_cross_lists: bool = True,
-    options: ApiOptions | None = None,
-    cache_dir: Path | None = None,
-    refresh: bool = False,
-) -> Fetched:
+def fetch_rss_day(day: dt.date, listing: ListingOptions, *, refresh: bool = False) -> Fetched:
     """Return the listing dated ``day`` from the listing feed, and the feed URL it came from.
 
-    With ``cache_dir`` the feed of a non-empty day is cached in ``cache_dir/<day>/`` and replayed
+    With ``listing.cache_dir`` the feed of a non-empty day is cached in ``cache_dir/<day>/`` and replayed
     later without the network, unless ``refresh``. Raises FeedNotOfDay when the feed holds another
     day (nothing is cached then), ListingUnavailable when the feed stays down after the retries,
     ListingError for a rejected request, a malformed feed or an unwritable cache.
     """
-    options = options or ApiOptions()
-    cats = check_categories(categories)
+    options, cache_dir = listing.api, listing.cache_dir
+    cats = check_categories(listing.categories)
     url = feed_url(options, cats)
     cache = DayCache(cache_dir, day) if cache_dir is not None else None
     content = _cached_feed(cache, url) if cache is not None and not refresh else None
@@ -288,4 +280,4 @@ def fetch_rss_day(
     # An empty feed for the day means no announcement, or one not out yet: never freeze it.
     if cache is not None and not replayed and listed_papers(feed, cats):
         cache.commit(recording, route=RSS_ROUTE, categories=cats)
-    return Fetched(listed_papers(feed, cats, include_cross_lists=include_cross_lists), origin)
+    return Fetched(listed_papers(feed, cats, include_cross_lists=listing.include_cross_lists), origin)
