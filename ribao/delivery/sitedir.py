@@ -8,22 +8,17 @@ replaces such a folder, and any other non-empty folder only with `force`.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import json
-import os
 import secrets
 import shutil
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ribao.errors import RibaoError
+from ribao.files import swap_folder
 
 MANIFEST = ".ribao-site.json"
 SHOWN = 5  # foreign names listed in the error; the rest are counted
-AT_FDCWD = -100
-RENAME_EXCHANGE = 2
 
 
 class SiteFolderError(RibaoError):
@@ -91,7 +86,7 @@ def staged(out: Path) -> Iterator[Path]:
         yield new
         names = sorted(p.name for p in new.iterdir())
         (new / MANIFEST).write_text(json.dumps({"written_by": "ribao site build", "files": names}), "utf-8")
-        old = swap(new, out)
+        old = swap_folder(new, out)
     except OSError as exc:
         shutil.rmtree(new, ignore_errors=True)
         raise SiteWriteError(f"cannot write the site {out}: {exc}; the old site is unchanged") from exc
@@ -100,37 +95,3 @@ def staged(out: Path) -> Iterator[Path]:
         raise
     if old is not None:
         shutil.rmtree(old)
-
-
-def swap(new: Path, out: Path) -> Path | None:
-    """Put folder `new` in place of `out` in one rename; return where the old `out` now is (None if
-    there was none). Where the OS cannot exchange two folders, the old one is renamed aside first."""
-    if not out.exists():
-        new.rename(out)
-        return None
-    if exchange(new, out):
-        return new
-    old = out.with_name(f".{out.name}.{secrets.token_hex(4)}.old")
-    out.rename(old)
-    try:
-        new.rename(out)
-    except OSError:
-        old.rename(out)
-        raise
-    return old
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux `renameat2` with RENAME_EXCHANGE); False where unsupported."""
-    if sys.platform != "linux":
-        return False
-    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if renameat2 is None:  # a C library older than glibc 2.28
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # a file system without exchange
-        return False
-    raise OSError(err, os.strerror(err), str(b))

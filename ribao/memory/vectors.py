@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
+import io
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from ribao.files import write_file
 
 KEEP_DAYS = 14
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -51,14 +52,9 @@ class DayVectors:
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(vectors), dtype=str)
         matrix = np.stack([vectors[k] for k in keys]).astype(np.float32) if len(keys) else np.zeros((0, 0))
-        fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".npz", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=keys, vectors=matrix)
-            os.replace(tmp, self._path(date))
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        data = io.BytesIO()
+        np.savez(data, keys=keys, vectors=matrix)
+        write_file(self._path(date), data.getvalue())
         days = sorted(self.folder.glob("????-??-??.npz"))
         for old in days[: max(0, len(days) - self.keep)]:
             old.unlink(missing_ok=True)

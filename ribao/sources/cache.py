@@ -24,7 +24,6 @@ import json
 import logging
 import shutil
 import tempfile
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import requests
 
 from ribao.errors import ListingError
+from ribao.files import swap_folder
 
 logger = logging.getLogger(__name__)
 
@@ -196,14 +196,6 @@ class DayCache:
 
     def _swap(self, staging: Path) -> None:
         """Put ``staging`` in place of the day's folder; the old folder goes only once the new one is in."""
-        if not self.dir.exists():
-            staging.rename(self.dir)
-            return
-        retired = self.root / f".{self.dir.name}.{uuid.uuid4().hex[:8]}.old"
-        self.dir.rename(retired)
-        try:
-            staging.rename(self.dir)
-        except OSError:
-            retired.rename(self.dir)
-            raise
-        shutil.rmtree(retired, ignore_errors=True)
+        retired = swap_folder(staging, self.dir)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)

@@ -15,9 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +23,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import requests
+
+from ribao.files import write_file
 
 logger = logging.getLogger(__name__)
 
@@ -131,18 +131,9 @@ def _save(path: Path, day: dt.date, repos: dict[str, dict[str, Any]]) -> None:
     """Write the answers atomically (temp file + rename); a failure is logged, stars being optional."""
     text = json.dumps({"day": day.isoformat(), "repos": repos}, ensure_ascii=False, indent=2) + "\n"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".stars.", suffix=".tmp")
+        write_file(path, text)
     except OSError as err:
         logger.warning("cannot write the stars cache %s: %s", path, err)
-        return
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except OSError as err:
-        logger.warning("cannot write the stars cache %s: %s", path, err)
-        Path(temp).unlink(missing_ok=True)
 
 
 def fetch_stars(
