@@ -13,11 +13,10 @@ def test_text_and_bytes_are_written_together_or_not_at_all(tmp_path: Path) -> No
     write_files({tmp_path / "a.md": "日报\n", tmp_path / "b.npz": b"\x00\x01"})
     assert (tmp_path / "a.md").read_text(encoding="utf-8") == "日报\n"
     assert (tmp_path / "b.npz").read_bytes() == b"\x00\x01"
-    (tmp_path / "dir").mkdir()
-    with pytest.raises(OSError):  # the second target is a folder: the first file keeps its text
-        write_files({tmp_path / "a.md": "new", tmp_path / "dir": "x"})
+    with pytest.raises(OSError):  # the second cannot be written (its folder is a file): no file changes
+        write_files({tmp_path / "a.md": "new", tmp_path / "b.npz" / "c": "x"})
     assert (tmp_path / "a.md").read_text(encoding="utf-8") == "日报\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.npz", "dir"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.npz"]  # no temp file left
     write_file(tmp_path / "a.md", "again")
     assert (tmp_path / "a.md").read_text(encoding="utf-8") == "again"
 
