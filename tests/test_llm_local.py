@@ -192,9 +192,8 @@ def test_idle_cpus_sees_a_busy_process_at_once_where_the_load_average_lags() -> 
         spin.wait()
 
 
-def test_threads_default_to_the_idle_cpus_and_flash_attention_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "idle_cpus", lambda interval=0.5: 3)
-    args = LocalLlamaServer().server_args(Path("m.gguf"))
+def test_threads_default_to_the_idle_cpus_and_flash_attention_is_on() -> None:
+    args = LocalLlamaServer(idle=lambda: 3).server_args(Path("m.gguf"))
     assert args[args.index("--n_threads") + 1] == args[args.index("--n_threads_batch") + 1] == "3"
     assert args[args.index("--flash_attn") + 1] == "true"
     given = LocalLlamaServer(n_threads=1, n_threads_batch=2, flash_attn=False).server_args(Path("m.gguf"))

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -150,7 +151,7 @@ class LocalLlamaServer:
 
     Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context
     window in tokens. `n_threads` (generation) and `n_threads_batch` (prompt processing) default
-    to `idle_cpus()`, measured once at start. `flash_attn` (default on) makes llama.cpp's CPU
+    to `idle()` (`idle_cpus`: the CPUs not busy now), measured once at start. `flash_attn` (default on) makes llama.cpp's CPU
     attention fused: 270 instead of 209 prompt tokens/s on a 1,821-token triage prompt, 2 threads,
     with generation within 5 % (SmolLM2-135M, measured). `grammar_first` (default on) runs the
     server through `ribao.llm.llama_server`, whose greedy constrained sampling asks the grammar
@@ -180,6 +181,7 @@ class LocalLlamaServer:
         grammar_first: bool = True,
         log_path: str | Path | None = None,
         startup_timeout: float = 60.0,
+        idle: Callable[[], int] = idle_cpus,
     ) -> None:
         self.model_path = check_gguf(model_path) if model_path is not None else None
         self.alias = alias
@@ -189,6 +191,7 @@ class LocalLlamaServer:
         self.grammar_first = grammar_first
         self.log_path = Path(log_path) if log_path is not None else None
         self.startup_timeout = startup_timeout
+        self.idle = idle
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -221,7 +224,7 @@ class LocalLlamaServer:
         args = ["--model", str(model), "--model_alias", self.alias, "--host", "127.0.0.1",
                 "--port", str(self.port or 0), "--n_ctx", str(self.n_ctx),
                 "--logits_all", "false", "--flash_attn", str(self.flash_attn).lower()]  # fmt: skip
-        idle = idle_cpus() if self.n_threads is None or self.n_threads_batch is None else 0
+        idle = self.idle() if self.n_threads is None or self.n_threads_batch is None else 0
         threads = self.n_threads if self.n_threads is not None else idle
         batch = self.n_threads_batch if self.n_threads_batch is not None else idle
         return [*args, "--n_threads", str(threads), "--n_threads_batch", str(batch)]
