@@ -151,8 +151,8 @@ class LocalLlamaServer:
 
     Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context
     window in tokens. `n_threads` (generation) and `n_threads_batch` (prompt processing) default
-    to `idle()` (`idle_cpus`: the CPUs not busy now), measured once at start. `flash_attn` (default on) makes llama.cpp's CPU
-    attention fused: 270 instead of 209 prompt tokens/s on a 1,821-token triage prompt, 2 threads,
+    to `idle()` (`idle_cpus`: the CPUs not busy now), measured once at start. `flash_attn`
+    (default on) makes llama.cpp's CPU attention fused: 270 instead of 209 prompt tokens/s on a 1,821-token triage prompt, 2 threads,
     with generation within 5 % (SmolLM2-135M, measured). `grammar_first` (default on) runs the
     server through `ribao.llm.llama_server`, whose greedy constrained sampling asks the grammar
     about the chosen token before the whole vocabulary (same replies, 5-10 ms less per token); off,
