@@ -149,25 +149,24 @@ class _SigtermGuard:
 class LocalLlamaServer:
     """`python -m llama_cpp.server` as a child process, stopped on exit, errors and signals.
 
-    Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context
-    window in tokens. `n_threads` (generation) and `n_threads_batch` (prompt processing) default
-    to `idle()` (`idle_cpus`: the CPUs not busy now), measured once at start. `flash_attn`
-    (default on) makes llama.cpp's CPU attention fused: 270 instead of 209 prompt tokens/s on a 1,821-token triage prompt, 2 threads,
-    with generation within 5 % (SmolLM2-135M, measured). `grammar_first` (default on) runs the
-    server through `ribao.llm.llama_server`, whose greedy constrained sampling asks the grammar
+    Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context window
+    in tokens. `n_threads` (generation) and `n_threads_batch` (prompt processing) default to `idle()`
+    (`idle_cpus`: the CPUs not busy now), measured once at start. `flash_attn` (default on) makes
+    llama.cpp's CPU attention fused: 270 instead of 209 prompt tokens/s on a 1,821-token triage prompt,
+    2 threads, with generation within 5 % (SmolLM2-135M, measured). `grammar_first` (default on) runs
+    the server through `ribao.llm.llama_server`, whose greedy constrained sampling asks the grammar
     about the chosen token before the whole vocabulary (same replies, 5-10 ms less per token); off,
-    `python -m llama_cpp.server` as shipped. The server computes the
-    logits of the last prompt token only (`--logits_all false`; ribao never asks for logprobs):
-    with the server's default it computes and copies all 49,152 logits of every prompt token, which
-    cost 6 % more CPU and 1,179 MB peak RSS instead of 463 MB on two 2,600-token triage prompts (SmolLM2-135M,
-    n_ctx 8192, measured). llama.cpp keeps the previous request's KV cache, so a request that
-    starts with the same tokens (system prompt, fixed instructions) evaluates only what follows
-    ("N prefix-match hit" in the log, which also has llama.cpp's timings of every request). The
-    server's stdout and stderr go to `log_path` (default a new temp file, kept after exit); a
-    failed start raises `LocalModelError` with the log's tail. While it runs, SIGTERM to this
-    process raises `SystemExit` so the child is stopped too, and an `atexit` hook stops it if the
-    block is never left normally. On Linux the child also gets SIGTERM if this process is killed.
-    """
+    `python -m llama_cpp.server` as shipped. The server computes the logits of the last prompt token
+    only (`--logits_all false`; ribao never asks for logprobs): with the server's default it computes
+    and copies all 49,152 logits of every prompt token, which cost 6 % more CPU and 1,179 MB peak RSS
+    instead of 463 MB on two 2,600-token triage prompts (SmolLM2-135M, n_ctx 8192, measured). llama.cpp
+    keeps the previous request's KV cache, so a request that starts with the same tokens (system prompt,
+    fixed instructions) evaluates only what follows ("N prefix-match hit" in the log, which also has
+    llama.cpp's timings of every request). The server's stdout and stderr go to `log_path` (default a
+    new temp file, kept after exit); a failed start raises `LocalModelError` with the log's tail. While
+    it runs, SIGTERM to this process raises `SystemExit` so the child is stopped too, and an `atexit`
+    hook stops it if the block is never left normally. On Linux the child also gets SIGTERM if this
+    process is killed."""
 
     def __init__(
         self,
