@@ -1,7 +1,7 @@
 """The agent registry: per agent, its prompt files, the variables its code passes each file, how to replay it.
 
 A leaf module (it imports nothing of ribao). Everything that lists agents derives from `REGISTRY`:
-the settings' agent names and the runner's one model per agent (`ribao.graph.runner.model_configs`),
+the settings' agent names and the one model per agent of the services (`ribao.app.services.model_configs`),
 the prompt catalogue and `ribao prompts check` (`ribao.agents.catalog`), `--agent` of `ribao replay`
 and `ribao runs trace`, the replay itself (`ribao.graph.replay`) and the prompt library,
 which refuses to render a file with other variables or filters than the ones listed here — so the

@@ -1,1 +1,1 @@
-"""The LangGraph state machine: state, pure routers, wiring, and the runner with its trace."""
+"""The LangGraph state machine: the builder, pure routers, non-agent nodes, checkpoints, replay forks."""
