@@ -164,6 +164,31 @@ def test_critic_sends_back_once(small: Settings, memory: MemoryStore) -> None:
     assert len(data["picks"]) == 13
 
 
+def test_round_two_does_not_offer_the_papers_replaced_in_round_one(
+    small: Settings, memory: MemoryStore
+) -> None:
+    replaced: list[str] = []
+
+    def critic(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+        args = default_responder(name, schema, messages)
+        if not replaced:  # round 1: replace the first two picks with the first two alternates
+            alternates = schema["properties"][next(iter(args))]["properties"]["replacement"]["enum"]
+            for key, alternate in zip(list(args)[:2], alternates, strict=False):
+                args[key] = {"decision": "replace", "reason": "价值不如候选", "replacement": alternate}
+                replaced.append(key)
+        return args
+
+    agents = models(critic=critic)
+    run(small, memory, agents)
+    first, second = agents["critic"].calls_for("CriticVerdicts")
+    assert "第 2 轮复核" in second["messages"][1]
+    offered = second["messages"][1].split("落选但进入短名单的候选")[1]
+    assert all(f"[{key}]" in first["messages"][1] for key in replaced)
+    assert not [key for key in replaced if f"[{key}]" in offered]
+    pick = next(iter(second["schema"]["properties"].values()))
+    assert not set(pick["properties"]["replacement"]["enum"]) & set(replaced)
+
+
 def test_critic_loop_stops_at_the_cap(small: Settings, memory: MemoryStore) -> None:
     def critic(name: str, schema: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
         args = default_responder(name, schema, messages)

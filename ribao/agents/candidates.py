@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ribao.schemas import MemoryFlag, Paper
+from ribao.schemas import Critique, MemoryFlag, Paper
 
 
 def candidate_keys(papers: Sequence[Paper]) -> dict[str, str]:
@@ -34,3 +34,8 @@ def view(paper: Paper, key: str, abstract_words: int) -> dict[str, Any]:
 def flag_views(flags: Sequence[MemoryFlag], keys: dict[str, str]) -> list[dict[str, Any]]:
     """Return memory flags of the candidates in `keys`, addressed by key."""
     return [{**f.model_dump(), "key": keys[f.arxiv_id]} for f in flags if f.arxiv_id in keys]
+
+
+def replaced_ids(critiques: Sequence[Critique]) -> set[str]:
+    """Return the canonical ids of every pick the critic asked to replace in any round so far."""
+    return {d.arxiv_id for c in critiques for d in c.decisions if d.decision == "replace"}

@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
-from ribao.agents.candidates import candidate_keys, flag_views, view
+from ribao.agents.candidates import candidate_keys, flag_views, replaced_ids, view
 from ribao.agents.outputs import critique_schema
 from ribao.context import RunContext
 from ribao.schemas import CriticDecision, Critique
@@ -20,10 +20,10 @@ ALTERNATES = 15
 async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Review the current picks once; append a `Critique` and bump `critic_rounds`.
 
-    The verdict is ``revise`` when any pick gets ``replace``; a replace beyond the unpicked
-    candidates left (none on a listing smaller than the picks) is recorded as ``keep``. On the
-    last allowed round (`max_critic_rounds`) a revise is recorded with ``capped=True`` and the
-    loop ends.
+    Papers replaced in an earlier round are not offered again. The verdict is ``revise`` when any
+    pick gets ``replace``; a replace beyond the unpicked candidates left (none on a listing smaller
+    than the picks) is recorded as ``keep``. On the last allowed round (`max_critic_rounds`) a
+    revise is recorded with ``capped=True`` and the loop ends.
     """
     ctx = runtime.context
     papers = screened(state)
@@ -31,10 +31,11 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     by_id = {p.arxiv_id: p for p in papers}
     picks = state["picks"]
     picked = {p.arxiv_id for p in picks}
+    # A paper replaced in an earlier round is out for good: offering it again invites a loop.
+    out_of_play = picked | replaced_ids(state.get("critiques", []))
+    eligible = [p for p in papers if p.arxiv_id not in out_of_play]
     scores = state.get("triage_scores", {})
-    alternates = sorted(
-        (p for p in papers if p.arxiv_id not in picked), key=lambda p: -scores.get(p.arxiv_id, 0)
-    )[:ALTERNATES]
+    alternates = sorted(eligible, key=lambda p: -scores.get(p.arxiv_id, 0))[:ALTERNATES]
     key_to_id = {keys[p.arxiv_id]: p.arxiv_id for p in papers}
     round_no = state.get("critic_rounds", 0) + 1
     user = ctx.prompts.render(
@@ -65,7 +66,7 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     claimed: set[str] = set()
     # A replacement needs an alternate: each replace uses up one unpicked candidate (named or left
     # to the screener), so a small listing can never lose picks it cannot refill.
-    spare = len(papers) - len(picked)
+    spare = len(eligible)
     for p, key in zip(picks, pick_keys, strict=True):
         entry = getattr(out, key)
         decision, reason = entry.decision, entry.reason.strip()
