@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
 from ribao.registry import AgentName
-from ribao.settings_check import check_config_file
+from ribao.settings_check import check_config_file, unknown_env
 from ribao.sources.api import ApiOptions
 
 
@@ -248,14 +249,28 @@ class Settings(BaseSettings):
         return base.model_copy(update=updates)
 
 
+_warned: set[str] = set()  # variables already warned about: a command may load settings twice
+
+
+def warn_unknown_env() -> None:
+    """Print one ``ribao: warning:`` line on stderr per RIBAO_* variable that names no setting."""
+    for name, near in unknown_env(os.environ, Settings):
+        if name not in _warned:
+            _warned.add(name)
+            hint = f"; did you mean {near}?" if near else ""
+            print(f"ribao: warning: {name} matches no setting{hint}", file=sys.stderr)
+
+
 def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
     Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
     and for a key of config.toml that no setting has (naming the nearest valid one); `BadFlag`
-    (exit status 2) when every invalid value came from a flag.
+    (exit status 2) when every invalid value came from a flag. A RIBAO_* variable that names no
+    setting is a warning (`warn_unknown_env`), not an error: the environment is shared with other tools.
     """
     check_config_file(default_home() / "config.toml", Settings)
+    warn_unknown_env()
     given = {k: v for k, v in flags.items() if v is not None}
     try:
         return Settings(**given)

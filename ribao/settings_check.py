@@ -1,4 +1,4 @@
-"""Find unknown keys in config.toml: every key must name a field of the settings models (typos are errors)."""
+"""Find unknown settings: config.toml keys (errors) and RIBAO_* variables (warnings) that name no field."""
 
 from __future__ import annotations
 
@@ -81,6 +81,48 @@ def unknown_keys(
             for number, table in enumerate(value, start=1):
                 if isinstance(table, Mapping):
                     yield from unknown_keys(table, inner, f"{dotted}[{number}].")
+
+
+def _first_unknown(parts: list[str], model: type[BaseModel]) -> tuple[int, str | None] | None:
+    """Return (index, nearest valid name) of the first part of an env key path that names no field, or None.
+
+    A ``dict[str, Model]`` field takes any name as its next part (``PROVIDERS__MINE__BASE_URL``).
+    """
+    i = 0
+    while i < len(parts):
+        names = _names(model)
+        if parts[i] not in names:
+            close = difflib.get_close_matches(parts[i], list(names), n=1, cutoff=0.6)
+            return i, (close[0] if close else None)
+        annotation = model.model_fields[names[parts[i]]].annotation
+        nested = list(_models_in(annotation))
+        container = _value_model(annotation)
+        if nested:
+            model, i = nested[0], i + 1
+        elif container and container[0] == "dict":
+            model, i = container[1], i + 2
+        else:  # a plain value: nothing can sit below it
+            return (i + 1, None) if i + 1 < len(parts) else None
+    return None
+
+
+def unknown_env(
+    environ: Mapping[str, str], model: type[BaseModel], prefix: str = "RIBAO_", delimiter: str = "__"
+) -> Iterator[tuple[str, str | None]]:
+    """Yield ``(variable, nearest valid variable or None)`` for each `prefix` variable naming no setting.
+
+    Names are matched case-insensitively, as pydantic-settings reads them; nested keys use `delimiter`.
+    """
+    for name in sorted(environ):
+        if not name.upper().startswith(prefix):
+            continue
+        parts = name[len(prefix) :].lower().split(delimiter)
+        found = _first_unknown(parts, model)
+        if found is None:
+            continue
+        index, near = found
+        fixed = None if near is None else [*parts[:index], near, *parts[index + 1 :]]
+        yield name, (None if fixed is None else prefix + delimiter.join(fixed).upper())
 
 
 def check_config_file(path: Path, model: type[BaseModel]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,40 @@ def test_valid_keys_come_from_the_settings_models(home: Path) -> None:
 
     valid = {"must_read": 3, "arxiv": {"endpoint": "x"}, "holidays": [], "agents": {"critic": {"model": "m"}}}
     assert list(unknown_keys(valid, Settings)) == []
+
+
+def test_unknown_env_names_the_nearest_variable_and_walks_nested_keys() -> None:
+    from ribao.settings import Settings
+    from ribao.settings_check import unknown_env
+
+    environ = {
+        "RIBAO_MUST_READ": "3",
+        "RIBAO_FULLTEXT__ENABLED": "false",
+        "RIBAO_AGENTS__WRITER__MODEL": "qwen-max",  # a [agents.NAME] table takes any name
+        "RIBAO_PROVIDERS__MINE__BASE_URL": "http://x",
+        "ribao_llm": "qwen",  # read case-insensitively, as pydantic-settings does
+        "OTHER_MUST_REED": "5",
+        "RIBAO_MUST_REED": "5",
+        "RIBAO_FULLTXT__ENABLED": "true",
+        "RIBAO_PROVIDERS__MINE__BASEURL": "http://x",
+        "RIBAO_MUST_READ__X": "1",
+    }
+    assert dict(unknown_env(environ, Settings)) == {
+        "RIBAO_MUST_REED": "RIBAO_MUST_READ",
+        "RIBAO_FULLTXT__ENABLED": "RIBAO_FULLTEXT__ENABLED",
+        "RIBAO_PROVIDERS__MINE__BASEURL": "RIBAO_PROVIDERS__MINE__BASE_URL",
+        "RIBAO_MUST_READ__X": None,
+    }
+
+
+def test_a_mistyped_env_variable_is_one_warning_line_and_the_command_goes_on(home: Path) -> None:
+    env = {**os.environ, "RIBAO_MUST_REED": "5", "RIBAO_FULLTEXT__ENABLED": "false", "RIBAO_QQQQQ": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ribao", "config", "show", "--json"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        "ribao: warning: RIBAO_MUST_REED matches no setting; did you mean RIBAO_MUST_READ?",
+        "ribao: warning: RIBAO_QQQQQ matches no setting",
+    ]
+    assert by_key(done.stdout)["must_read"]["value"] == 4  # config.toml's value, the typo set nothing
