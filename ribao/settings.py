@@ -261,19 +261,32 @@ def warn_unknown_env() -> None:
             print(f"ribao: warning: {name} matches no setting{hint}", file=sys.stderr)
 
 
+def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
+    """Raise `BadFlag` (given as `--prompts-dir`) or `ConfigError` when `path` is set but is no folder.
+
+    A missing folder would otherwise read as "no overrides": every prompt the packaged one.
+    """
+    if path is not None and not path.is_dir():
+        name = "--prompts-dir" if flag else "prompts_dir"
+        raise (BadFlag if flag else ConfigError)(
+            f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
+        )
+
+
 def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
     Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
     and for a key of config.toml that no setting has (naming the nearest valid one); `BadFlag`
-    (exit status 2) when every invalid value came from a flag. A RIBAO_* variable that names no
-    setting is a warning (`warn_unknown_env`), not an error: the environment is shared with other tools.
+    (exit status 2) when every invalid value came from a flag or `--prompts-dir` names no folder.
+    A RIBAO_* variable that names no setting is a warning (`warn_unknown_env`), not an error: the
+    environment is shared with other tools.
     """
     check_config_file(default_home() / "config.toml", Settings)
     warn_unknown_env()
     given = {k: v for k, v in flags.items() if v is not None}
     try:
-        return Settings(**given)
+        settings = Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
@@ -282,3 +295,5 @@ def load_settings(**flags: Any) -> Settings:
         raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc
+    check_prompts_dir(settings.prompts_dir, flag="prompts_dir" in given)
+    return settings

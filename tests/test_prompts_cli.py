@@ -273,3 +273,59 @@ def test_the_catalogue_matches_what_the_agents_render(
             assert set(variables) == PROMPTS[rel].variables, rel
             assert agree(shape(variables), shape(samples[rel])), rel
     assert any(call["critique"] for call in seen["screener/rank.md.j2"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--source", "listing.jsonl", "--prompts-dir", "{missing}"],
+        ["replay", "latest", "--agent", "writer", "--prompts-dir", "{missing}"],
+        ["prompts", "list", "--prompts-dir", "{missing}"],
+    ],
+    ids=["run", "replay", "prompts-list"],
+)
+def test_a_prompts_dir_that_does_not_exist_is_bad_usage(tmp_path: Path, command: list[str]) -> None:
+    from ribao.cli import app as cli
+
+    missing = tmp_path / "no-such-folder"
+    result = CliRunner().invoke(cli, [a.format(missing=missing) for a in command], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"ribao: error: --prompts-dir {missing}: no such folder "
+        "(create it, or copy a prompt there with `ribao prompts edit`)"
+    ]
+
+
+def test_a_prompts_dir_in_config_that_does_not_exist_is_an_error(home: Path, tmp_path: Path) -> None:
+    from ribao.cli import app as cli
+
+    home.mkdir()
+    (home / "config.toml").write_text(f'prompts_dir = "{tmp_path / "gone"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", "--source", "listing.jsonl"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"ribao: error: prompts_dir {tmp_path / 'gone'}: no such folder")
+
+
+def test_edit_writes_where_the_run_reads_with_prompts_dir_in_config(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ribao.settings import load_settings
+
+    mine = tmp_path / "my-prompts"
+    mine.mkdir()
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'prompts_dir = "{mine}"\nmax_critic_rounds = 1\n[memory]\nenabled = false\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("EDITOR", editor_script(tmp_path))
+    assert invoke("edit", "writer", "notable").exit_code == 0
+    assert (mine / NOTABLE).read_text(encoding="utf-8").endswith(APPENDED + "\n")
+
+    settings = load_settings(source=str(Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"))
+    writer = ScriptedChatModel(responder=default_responder)
+    models = {a: ScriptedChatModel(responder=default_responder) for a in ("screener", "critic", "editor")}
+    asyncio.run(
+        run_digest(settings, date=None, models={**models, "writer": writer}, tracer=Tracer(quiet=True))
+    )
+    notables = writer.calls_for("NotableOutput")
+    assert notables and all(APPENDED in r["messages"][-1] for r in notables)

@@ -36,12 +36,13 @@ NameArg = Annotated[str | None, typer.Argument(help="File name, e.g. must_read o
 
 
 def user_dir(prompts_dir: Path | None) -> Path:
-    """Return `prompts_dir`, else `<home>/prompts` from the settings; raises `ConfigError` on bad settings."""
-    if prompts_dir is not None:
-        return prompts_dir
+    """Return the prompt folder a run would read (`--prompts-dir`, else the settings' `prompts_folder`).
+
+    Raises `ConfigError` on bad settings, `BadFlag` when `prompts_dir` is not a folder.
+    """
     from ribao.settings import load_settings
 
-    return load_settings().home / "prompts"
+    return load_settings(prompts_dir=prompts_dir).prompts_folder
 
 
 def _sha(path: Path) -> str:
@@ -97,6 +98,8 @@ def edit(agent: AgentArg, name: NameArg = None, prompts_dir: DirOpt = None) -> N
         if len(files) != 1:
             known = ", ".join(f.name for f in files)
             raise ConfigError(f"name one file of {files[0].agent} to edit; known: {known}")
+        if prompts_dir is not None:  # editing is how a new prompt folder gets its first file
+            prompts_dir.mkdir(parents=True, exist_ok=True)
         target = user_dir(prompts_dir) / files[0].rel
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)

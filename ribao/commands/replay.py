@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -32,8 +33,10 @@ def replay(
     replay is recorded in the run log with status ``replay``.
     """
     from ribao.app.replay import replay_run
+    from ribao.settings import check_prompts_dir
 
     with cli_errors():
+        check_prompts_dir(None if prompts_dir is None else Path(prompts_dir), flag=True)
         report = replay_run(run_id, agent.value, prompts_dir=prompts_dir, model=model)
     _show(report)
 
