@@ -18,7 +18,7 @@ from pydantic_settings import (
 )
 
 from ribao.errors import ConfigError
-from ribao.runs.redact import mask_value
+from ribao.masking import mask_value
 from ribao.settings import Settings, load_settings
 
 Origin = Literal["flag", "env", "file", "default"]

@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from ribao.commands.config import config_app, graph, parse_assignments
 from ribao.graph.builder import NODES
-from ribao.runs.redact import MASK, mask_value
+from ribao.masking import MASK, mask_value
 from ribao.settings_sources import explain_settings
 
 app = typer.Typer()

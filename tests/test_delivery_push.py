@@ -11,7 +11,7 @@ import pytest
 from ribao.delivery.channels import PushChannel
 from ribao.delivery.send import DigestFiles, deliver
 from tests.digests import write_day
-from tests.loopback import Mailbox, Webhook, parts
+from tests.loopback import Mailbox, Webhook, free_port, parts
 
 DAY = dt.date(2026, 2, 19)
 
@@ -79,6 +79,23 @@ def test_secrets_come_from_the_environment_and_are_masked(
     monkeypatch.delenv("HOOK_PATH_SECRET")
     [record] = deliver([channel], files, site_url=None, retries=0)
     assert record.status == "failed" and "HOOK_PATH_SECRET" in (record.error or "")
+
+
+def test_a_failed_push_gives_the_reason_without_the_log_record(webhook: Webhook, files: DigestFiles) -> None:
+    refused = PushChannel(name="gone", url=f"json://127.0.0.1:{free_port()}/hook")
+    webhook.mode = "fail"
+    failing = PushChannel(name="broken", url=webhook.url())
+    records = deliver([refused, failing], files, site_url=None, retries=0)
+    assert [r.error for r in records] == [
+        "A Connection error occurred sending JSON notification to 127.0.0.1: Connection refused",
+        "Failed to send JSON POST notification: Internal server error., error=500",
+    ]
+    webhook.mode = "hang"
+    [record] = deliver([failing], files, site_url=None, retries=0, timeout_seconds=0.5)
+    assert (
+        record.error
+        == "A Connection error occurred sending JSON notification to 127.0.0.1: no answer within 0.5 s"
+    )
 
 
 @pytest.mark.parametrize(

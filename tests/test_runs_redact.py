@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ribao.masking import MASK, mask_keys
 from ribao.runs import RunLog, safe_settings, scrub
-from ribao.runs.redact import MASK, known_secrets, mask_keys, secret_env_names
+from ribao.runs.redact import known_secrets, secret_env_names
 from ribao.settings import AgentSettings, ProviderSettings, Settings
 from tests.test_runs_fixtures import call
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +20,52 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from ribao.delivery.channels import PushChannel, expand, with_timeouts
 from ribao.delivery.render import Message, render_for
 from ribao.errors import ConfigError
+from ribao.masking import scrub
 from ribao.schemas import DeliveryRecord
 
 
-def scrub(text: str, secrets: list[str]) -> str:
-    """Mask the values expanded from the URL's variables (the run log masks the rest when it records)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+def _scrub(text: str, secrets: list[str]) -> str:
+    """Mask the values expanded from the URL's variables, however short: they are secrets by declaration."""
+    return scrub(text, secrets, min_length=1)
 
 
 class _Refused(Exception):
-    """One attempt failed (Apprise returned False); the message is what Apprise logged."""
+    """One attempt failed (Apprise returned False); the message is the reason Apprise gave."""
+
+
+class _Log(logging.Handler):
+    """Keep the messages (not the formatted records) Apprise logs during one attempt."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+# The low-level cause Apprise logs at debug level: "[Errno 111] Connection refused", a read timeout.
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^\"')\]]+)")
+_READ_TIMEOUT = re.compile(r"Read timed out\. \(read timeout=([\d.]+)\)")
+
+
+def reason(records: list[logging.LogRecord]) -> str:
+    """Return why Apprise failed, in one line: its warnings, then the socket-level cause when it logged one.
+
+    E.g. ``A Connection error occurred sending JSON notification to 127.0.0.1: Connection refused``.
+    """
+    said = [r.getMessage().strip().rstrip(".") for r in records if r.levelno >= logging.WARNING]
+    for r in records:
+        text = r.getMessage()
+        if r.levelno < logging.WARNING and text.startswith("Socket Exception:"):
+            errno, timeout = _ERRNO.search(text), _READ_TIMEOUT.search(text)
+            if errno:
+                said.append(errno.group(1).strip())
+            elif timeout:
+                said.append(f"no answer within {timeout.group(1)} s")
+            else:
+                said.append(text.removeprefix("Socket Exception:").strip())
+    return " ".join(": ".join(dict.fromkeys(said)).split()) or "the service refused the message"
 
 
 @dataclass
@@ -58,16 +93,23 @@ def _attempt(url: str, msg: Message, body_format: str, secrets: list[str]) -> No
     obj = apprise.Apprise()
     if not obj.add(url):
         raise ConfigError("Apprise does not accept this URL")
-    with apprise.LogCapture(level=logging.WARNING) as logs:
+    log, logger = _Log(), logging.getLogger("apprise")
+    level = logger.level
+    logger.addHandler(log)
+    logger.setLevel(logging.DEBUG)  # the socket-level cause (refused, timed out) is a debug record
+    try:
         for part in msg.parts:
             title = (
                 msg.title
                 if len(msg.parts) == 1
                 else f"{msg.title} ({msg.parts.index(part) + 1}/{len(msg.parts)})"
             )
+            log.records.clear()
             if not obj.notify(body=part, title=title, body_format=body_format):
-                text = " ".join(logs.getvalue().split()) or "the service refused the message"  # type: ignore[union-attr]
-                raise _Refused(scrub(text, secrets)[:300])
+                raise _Refused(_scrub(reason(log.records), secrets)[:300])
+    finally:
+        logger.removeHandler(log)
+        logger.setLevel(level)
 
 
 def send_channel(
@@ -105,7 +147,7 @@ def send_channel(
                 attempts = attempt.retry_state.attempt_number
                 _attempt(url, msg, spec.apprise_format, secrets)
     except (_Refused, ConfigError) as exc:
-        return base.model_copy(update={"attempts": attempts, "error": scrub(str(exc), secrets)})
+        return base.model_copy(update={"attempts": attempts, "error": _scrub(str(exc), secrets)})
     return base.model_copy(update={"status": "ok", "attempts": attempts})
 
 

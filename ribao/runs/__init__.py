@@ -4,9 +4,10 @@
 here so that reading the log (`ribao runs list`) does not load LangChain.
 """
 
+from ribao.masking import scrub
 from ribao.runs.db import FILENAME, RunLog, RunNotFound
 from ribao.runs.migrations import MIGRATIONS, RunLogError
-from ribao.runs.redact import safe_settings, scrub
+from ribao.runs.redact import safe_settings
 from ribao.runs.rows import STATUSES, AgentUsage, CallRow, NodeRow, RunRow, RunStatus
 
 __all__ = [

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from ribao.errors import RibaoError
 from ribao.ledger import add_costs
+from ribao.masking import mask_keys, scrub_value
 from ribao.runs.migrations import RunLogError, migrate
-from ribao.runs.redact import known_secrets, mask_keys, safe_settings, scrub_value
+from ribao.runs.redact import known_secrets, safe_settings
 from ribao.runs.rows import (
     STATUSES,
     AgentUsage,
