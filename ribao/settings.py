@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,10 @@ from ribao.delivery.channels import PushChannel
 from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
-from ribao.registry import AgentName
+from ribao.registry import AGENTS, AGENTS_TEXT, AgentName
 from ribao.settings_check import check_config_file, unknown_env
 from ribao.sources.api import ApiOptions
+from ribao.sources.categories import category_problem
 
 
 def default_home() -> Path:
@@ -261,6 +264,31 @@ def warn_unknown_env() -> None:
             print(f"ribao: warning: {name} matches no setting{hint}", file=sys.stderr)
 
 
+def _check_names(settings: Settings, given: Mapping[str, Any]) -> dict[str, Callable[[], object]]:
+    """Return, per top-level setting, a check that its names refer to something that exists."""
+    from ribao.delivery.channels import select
+
+    def agents() -> None:
+        for name in settings.agents:
+            if name not in AGENTS:
+                near = difflib.get_close_matches(name, AGENTS, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ConfigError(f"unknown agent {name!r} in agents{hint}; known: {AGENTS_TEXT}")
+
+    def categories() -> None:
+        problems = [p for p in map(category_problem, settings.categories) if p]
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    return {
+        "llm": lambda: settings.llm == "local" or settings.provider(settings.llm),
+        "delivery": lambda: select(settings.push, settings.delivery.only or None),
+        "agents": agents,
+        "categories": categories,
+        "prompts_dir": lambda: check_prompts_dir(settings.prompts_dir, flag="prompts_dir" in given),
+    }
+
+
 def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
     """Raise `BadFlag` (given as `--prompts-dir`) or `ConfigError` when `path` is set but is no folder.
 
@@ -278,7 +306,8 @@ def load_settings(**flags: Any) -> Settings:
 
     Raises `ConfigError` with one line per problem for invalid values or an unreadable config.toml,
     and for a key of config.toml that no setting has (naming the nearest valid one); `BadFlag`
-    (exit status 2) when every invalid value came from a flag or `--prompts-dir` names no folder.
+    (exit status 2) when every invalid value came from a flag, or a flag names something that does
+    not exist (a provider, a push channel, a category, a prompt folder).
     A RIBAO_* variable that names no setting is a warning (`warn_unknown_env`), not an error: the
     environment is shared with other tools.
     """
@@ -295,5 +324,9 @@ def load_settings(**flags: Any) -> Settings:
         raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc
-    check_prompts_dir(settings.prompts_dir, flag="prompts_dir" in given)
+    for key, check in _check_names(settings, given).items():
+        try:
+            check()
+        except ConfigError as exc:  # a name given on the command line is bad usage, one in a file is not
+            raise (BadFlag if key in given else ConfigError)(str(exc)) from None
     return settings

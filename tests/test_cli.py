@@ -63,8 +63,59 @@ def test_bad_input_is_one_line_with_status_1(tmp_path: Path) -> None:
 def test_unknown_provider_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--source", str(sample_listing()), "--llm", "nope",
                                       "--out", str(tmp_path / "o")])  # fmt: skip
-    assert result.exit_code == 1 and "unknown LLM provider 'nope'" in result.output
+    assert result.exit_code == 2 and "unknown LLM provider 'nope'" in result.output
     assert not (tmp_path / "o").exists()
+
+
+KNOWN_PROVIDERS = "deepseek, doubao, glm, kimi, local, ollama, openai, qwen"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["run", "--llm", "nosuch"], f"unknown LLM provider 'nosuch'; known: {KNOWN_PROVIDERS}"),
+        (["run", "--push", "nohook"], "unknown push channel nohook; configured: none"),
+        (["push", "2026-02-18", "--to", "nohook"], "unknown push channel nohook; configured: none"),
+        (["run", "--categories", "cs.CL,cs.cl"], "unknown arXiv category 'cs.cl' (did you mean 'cs.CL'?)"),
+        (["fetch", "--categories", "cs.LGG"], "unknown arXiv category 'cs.LGG' (did you mean 'cs.LG'?)"),
+    ],
+    ids=["llm", "push", "push-to", "categories", "fetch-categories"],
+)
+def test_a_flag_naming_nothing_known_is_bad_usage_in_one_line(home: Path, args: list[str], line: str) -> None:
+    source = ["--source", str(sample_listing())] if args[0] != "push" else []
+    result = CliRunner().invoke(app, [*args, *source], env={"OPENAI_API_KEY": "sk-test"})
+    assert (result.exit_code, result.output.splitlines()) == (2, [f"ribao: error: {line}"])
+    assert not (home / "runs.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "line"),
+    [
+        ('llm = "nosuch"\n', f"unknown LLM provider 'nosuch'; known: {KNOWN_PROVIDERS}"),
+        ('categories = ["cs.XL"]\n', "unknown arXiv category 'cs.XL'"),
+        ("[agents.writter]\nmodel = 'm'\n", "unknown agent 'writter' in agents (did you mean 'writer'?)"),
+        ("[delivery]\nonly = ['x']\n", "unknown push channel x; configured: none"),
+    ],
+    ids=["llm", "categories", "agents", "delivery-only"],
+)
+def test_the_same_names_in_config_are_setting_errors(home: Path, toml: str, line: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(toml, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["run", "--source", str(sample_listing())], env={"OPENAI_API_KEY": "sk-test"}
+    )
+    assert result.exit_code == 1
+    [error] = result.output.splitlines()
+    assert error.startswith(f"ribao: error: {line}")
+
+
+def test_an_unknown_agent_is_bad_usage() -> None:
+    for args in (["runs", "trace", "latest", "--agent", "nosuch"], ["replay", "latest", "--agent", "nosuch"]):
+        result = CliRunner().invoke(app, args)
+        assert (
+            result.exit_code == 2
+            and "'nosuch' is not one of 'screener', 'critic', 'writer', 'editor'" in (result.output)
+        )
 
 
 def test_a_missing_source_file_is_one_line_and_records_no_run(home: Path, tmp_path: Path) -> None:

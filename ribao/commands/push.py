@@ -50,5 +50,5 @@ def push(
     if day is None:
         raise typer.BadParameter("give the digest's date YYYY-MM-DD")
     with cli_errors():
-        settings = load_settings(out_dir=out)
+        settings = load_settings(out_dir=out, delivery={"only": to} if to else None)  # checks the names
         report_pushes(resend(settings, day, to or None, search_runs=out is None))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from types import MappingProxyType
 
 # Every cs.* category of arXiv's taxonomy, then the other archives that papers in cs.CL / cs.AI /
@@ -131,3 +133,24 @@ def format_category(code: str) -> str:
     code = code.strip()
     name = CATEGORY_NAMES_ZH.get(code)
     return f"{code} ({name})" if name else code
+
+
+# arXiv's category form: an archive (``cs``, ``hep-ex``), then an optional subject (``.CL``, ``.str-el``).
+_FORM = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Za-z]+(-[a-z]+)*)?$")
+_COMPLETE_ARCHIVES = ("cs.",)  # archives whose every category is in the table above
+
+
+def category_problem(code: str) -> str | None:
+    """Return why `code` is not an arXiv category (naming the nearest known one), or None when it is.
+
+    Every ``cs.*`` code is checked against the taxonomy; other archives by form only.
+    """
+    known = code in CATEGORY_NAMES_ZH
+    if known or (_FORM.match(code) and not code.startswith(_COMPLETE_ARCHIVES)):
+        return None
+    by_lower = {c.lower(): c for c in CATEGORY_NAMES_ZH}
+    near = by_lower.get(code.lower()) or next(
+        iter(difflib.get_close_matches(code.lower(), list(by_lower), n=1, cutoff=0.6)), None
+    )
+    hint = f" (did you mean {by_lower.get(near, near)!r}?)" if near else ""
+    return f"unknown arXiv category {code!r}{hint}"
