@@ -176,3 +176,21 @@ def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
     proc.stdout.close()  # the reader goes away
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == -13 and err == b""  # killed by SIGPIPE, nothing on stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "hint", "expected"),
+    [
+        (["run", "--date", "18/02/2026"], "--date", "YYYY-MM-DD or latest"),
+        (["fetch", "--date", "18/02/2026"], "--date", "YYYY-MM-DD or latest"),
+        (["push", "18/02/2026"], "DATE", "YYYY-MM-DD"),
+        (["push", "latest"], "DATE", "YYYY-MM-DD"),
+        (["calendar", "--from", "18/02/2026"], "--from", "YYYY-MM-DD"),
+    ],
+)
+def test_every_command_reads_dates_by_one_rule(args: list[str], hint: str, expected: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert f"Invalid value for {hint}: expected {expected}, got '{args[-1]}'" in " ".join(
+        result.output.split()
+    )

@@ -1,10 +1,12 @@
-"""The command groups of the `ribao` CLI, one module each; `command_group` makes their typer apps and
-`cli_errors` is their shared error policy."""
+"""The command groups of the `ribao` CLI, one module each; `command_group` makes their typer apps,
+`cli_errors` is their shared error policy and `parse_date` reads every date they are given."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
+from typing import Literal, overload
 
 import typer
 
@@ -36,3 +38,21 @@ def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) 
     except KeyboardInterrupt:
         typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
+
+
+@overload
+def parse_date(value: str, *, flag: str = ..., latest: Literal[False] = ...) -> dt.date: ...
+@overload
+def parse_date(value: str | None, *, flag: str = ..., latest: bool = ...) -> dt.date | None: ...
+def parse_date(value: str | None, *, flag: str = "--date", latest: bool = False) -> dt.date | None:
+    """Parse a ``YYYY-MM-DD`` date given as `flag`; None when not given (and, with `latest`, for ``latest``).
+
+    A malformed value is a typer usage error (exit status 2) naming `flag` and the expected form.
+    """
+    if value is None or (latest and value == "latest"):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        expected = "YYYY-MM-DD or latest" if latest else "YYYY-MM-DD"
+        raise typer.BadParameter(f"expected {expected}, got {value!r}", param_hint=flag) from None

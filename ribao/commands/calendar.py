@@ -8,21 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, parse_date
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="First date YYYY-MM-DD [default: 7 days ago]")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last date YYYY-MM-DD [default: 7 days ahead]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON list of objects instead of lines")]
-
-
-def _date(value: str | None, default: dt.date, flag: str) -> dt.date:
-    """Parse ``YYYY-MM-DD`` (or take ``default``); a bad value is a typer usage error naming ``flag``."""
-    if value is None:
-        return default
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=flag) from None
 
 
 def _holidays() -> list[dt.date]:
@@ -80,8 +70,8 @@ def calendar(start: FromOpt = None, end: ToOpt = None, as_json: JsonOpt = False)
     from ribao.sources.calendar import calendar_days
 
     today = dt.date.today()
-    first = _date(start, today - dt.timedelta(days=7), "--from")
-    last = _date(end, today + dt.timedelta(days=7), "--to")
+    first = parse_date(start, flag="--from") or today - dt.timedelta(days=7)
+    last = parse_date(end, flag="--to") or today + dt.timedelta(days=7)
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
     with cli_errors():

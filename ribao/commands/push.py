@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, parse_date
 from ribao.errors import PushFailed
 
 
@@ -43,12 +43,9 @@ def push(
     through the run log; else <out_dir>/DATE.json.
     """
     from ribao.app.resend import resend
-    from ribao.commands.run import parse_date
     from ribao.settings import load_settings
 
-    day = parse_date(date)
-    if day is None:
-        raise typer.BadParameter("give the digest's date YYYY-MM-DD")
+    day = parse_date(date, flag="DATE")
     with cli_errors():
         settings = load_settings(out_dir=out, delivery={"only": to} if to else None)  # checks the names
         report_pushes(resend(settings, day, to or None, search_runs=out is None))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, parse_date
 
 if TYPE_CHECKING:
     from ribao.app.write import RunResult
@@ -22,16 +22,6 @@ SAMPLE_DATE = dt.date(2026, 2, 18)
 def sample_listing() -> Path:
     """Return the bundled real listing of 2026-02-18 (180 papers in cs.CL/cs.AI/cs.LG)."""
     return Path(str(resources.files("ribao") / "data" / f"{SAMPLE_DATE.isoformat()}.cs.jsonl"))
-
-
-def parse_date(value: str | None) -> dt.date | None:
-    """Parse ``YYYY-MM-DD``; None or ``latest`` mean the listing's own day (for the API: the latest)."""
-    if value is None or value == "latest":
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM-DD or latest, got {value!r}") from None
 
 
 def split_categories(value: str | None) -> list[str] | None:
@@ -165,7 +155,7 @@ def run(
             fulltext={"enabled": False} if no_fulltext else None,
             delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
-    start(settings, date=parse_date(date), quiet=quiet, as_json=as_json, refresh=refresh)
+    start(settings, date=parse_date(date, latest=True), quiet=quiet, as_json=as_json, refresh=refresh)
 
 
 #: What the demo changes for its 135M model, unless config.toml or RIBAO_* env set the same key.
@@ -232,7 +222,7 @@ def fetch(
             categories=split_categories(categories),
             include_cross_lists=False if no_cross_lists else None,
         )
-        listing = read_day(settings, parse_date(date), refresh=refresh)
+        listing = read_day(settings, parse_date(date, latest=True), refresh=refresh)
     if as_json:
         for paper in listing.papers:
             typer.echo(json.dumps(paper_to_json(paper), ensure_ascii=False))
