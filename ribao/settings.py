@@ -20,13 +20,13 @@ from pydantic_settings import (
 )
 
 from ribao.delivery.channels import PushChannel
-from ribao.errors import BadFlag, ConfigError
+from ribao.errors import BadFlag, ConfigError, ListingError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
 from ribao.registry import AGENTS, AGENTS_TEXT, AgentName
 from ribao.settings_check import check_config_file, unknown_env
 from ribao.sources.api import ApiOptions
-from ribao.sources.categories import category_problem
+from ribao.sources.records import check_categories
 
 
 def default_home() -> Path:
@@ -276,9 +276,10 @@ def _check_names(settings: Settings, given: Mapping[str, Any]) -> dict[str, Call
                 raise ConfigError(f"unknown agent {name!r} in agents{hint}; known: {AGENTS_TEXT}")
 
     def categories() -> None:
-        problems = [p for p in map(category_problem, settings.categories) if p]
-        if problems:
-            raise ConfigError("; ".join(problems))
+        try:
+            check_categories(settings.categories)
+        except ListingError as exc:
+            raise ConfigError(str(exc)) from None
 
     return {
         "llm": lambda: settings.llm == "local" or settings.provider(settings.llm),

@@ -76,8 +76,8 @@ KNOWN_PROVIDERS = "deepseek, doubao, glm, kimi, local, ollama, openai, qwen"
         (["run", "--llm", "nosuch"], f"unknown LLM provider 'nosuch'; known: {KNOWN_PROVIDERS}"),
         (["run", "--push", "nohook"], "unknown push channel nohook; configured: none"),
         (["push", "2026-02-18", "--to", "nohook"], "unknown push channel nohook; configured: none"),
-        (["run", "--categories", "cs.CL,cs.cl"], "unknown arXiv category 'cs.cl' (did you mean 'cs.CL'?)"),
-        (["fetch", "--categories", "cs.LGG"], "unknown arXiv category 'cs.LGG' (did you mean 'cs.LG'?)"),
+        (["run", "--categories", "cs.CL,cs.cl"], "not an arXiv category: 'cs.cl' (did you mean 'cs.CL'?)"),
+        (["fetch", "--categories", "cs.LGG"], "not an arXiv category: 'cs.LGG' (did you mean 'cs.LG'?)"),
     ],
     ids=["llm", "push", "push-to", "categories", "fetch-categories"],
 )
@@ -92,7 +92,7 @@ def test_a_flag_naming_nothing_known_is_bad_usage_in_one_line(home: Path, args: 
     ("toml", "line"),
     [
         ('llm = "nosuch"\n', f"unknown LLM provider 'nosuch'; known: {KNOWN_PROVIDERS}"),
-        ('categories = ["cs.XL"]\n', "unknown arXiv category 'cs.XL'"),
+        ('categories = ["cs.XL"]\n', "not an arXiv category: 'cs.XL'"),
         ("[agents.writter]\nmodel = 'm'\n", "unknown agent 'writter' in agents (did you mean 'writer'?)"),
         ("[delivery]\nonly = ['x']\n", "unknown push channel x; configured: none"),
     ],

@@ -231,7 +231,15 @@ def test_forget_removes_one_paper(store: MemoryStore) -> None:
     gone = PAPERS[3].arxiv_id
     assert store.forget(f"{gone}v2") is True
     assert store.forget(gone) is False
+    assert store.forget("not an id") is False
     assert gone not in [e.arxiv_id for e in store.featured_before(ids(PAPERS[:13]), DAY_B)]
+    assert store.stats().count == 12
+
+
+@pytest.mark.parametrize("form", ["arXiv:{}", "https://arxiv.org/abs/{}v3", " {} "])
+def test_forget_takes_an_id_in_the_forms_the_listing_reads(store: MemoryStore, form: str) -> None:
+    store.remember(DAY_A, featured(PAPERS[:13], DAY_A))
+    assert store.forget(form.format(PAPERS[5].arxiv_id)) is True
     assert store.stats().count == 12
 
 

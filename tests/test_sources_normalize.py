@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from ribao.arxiv_ids import split_id
 from ribao.sources.normalize import (
     extract_code_url,
     latex_to_text,
     one_line,
     paragraphs,
-    split_id,
     title_display,
 )
 

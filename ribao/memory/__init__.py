@@ -3,7 +3,7 @@
 from ribao.memory.embedders import Embedder, HashEmbedder, make_embedder
 from ribao.memory.export import MINILM_SHA256
 from ribao.memory.minilm import MiniLMEmbedder, load_minilm
-from ribao.memory.records import MemoryHit, MemoryStats, canonical_id, record_text
+from ribao.memory.records import MemoryHit, MemoryStats, record_text
 from ribao.memory.store import DEFAULT_COLLECTION, MemoryStore, default_memory_dir
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "MemoryStats",
     "MemoryStore",
     "MiniLMEmbedder",
-    "canonical_id",
     "default_memory_dir",
     "load_minilm",
     "make_embedder",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,6 @@ from pydantic import BaseModel, Field
 from ribao.errors import MemoryStoreError
 from ribao.schemas import FeaturedPaper
 
-_VERSION_SUFFIX = re.compile(r"v\d+$")
 _SEPARATOR = "\n\n"
 
 
@@ -32,11 +30,6 @@ class MemoryStats(BaseModel):
     dates: list[dt.date] = Field(description="Announcement days with at least one record, ascending")
     embedder: str
     dim: int
-
-
-def canonical_id(arxiv_id: str) -> str:
-    """Strip surrounding space and a trailing version suffix: ``2602.15763v2`` -> ``2602.15763``."""
-    return _VERSION_SUFFIX.sub("", arxiv_id.strip())
 
 
 def day_number(date: dt.date) -> int:

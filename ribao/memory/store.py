@@ -18,12 +18,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ribao.arxiv_ids import canonical_id
 from ribao.errors import MemoryStoreError
 from ribao.memory.embedders import Embedder
 from ribao.memory.records import (
     MemoryHit,
     MemoryStats,
-    canonical_id,
     day_number,
     featured_date,
     featured_from_record,
@@ -301,8 +301,12 @@ class MemoryStore:
         ]
 
     def forget(self, arxiv_id: str) -> bool:
-        """Delete the record of one paper (a `vN` suffix is ignored); return whether it existed."""
-        key = canonical_id(arxiv_id)
+        """Delete the record of one paper (any id form: ``2602.15763v2``, ``arXiv:…``, an abs URL);
+        return whether it existed. Something that is no arXiv id was never remembered."""
+        try:
+            key = canonical_id(arxiv_id)
+        except ValueError:
+            return False
         with _chroma("delete", self.location):
             existed = bool(self._col.get(ids=[key], include=[])["ids"])
             if existed:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ribao.arxiv_ids import split_id
 from ribao.errors import ListingError, NoAnnouncement
 from ribao.schemas import Listing, Paper
 from ribao.sources.api import ApiOptions
@@ -22,7 +23,7 @@ from ribao.sources.calendar import (
 )
 from ribao.sources.categories import category_name_zh, format_category
 from ribao.sources.files import read_file
-from ribao.sources.normalize import extract_code_url, split_id
+from ribao.sources.normalize import extract_code_url
 from ribao.sources.options import DEFAULT_CATEGORIES, ListingOptions
 from ribao.sources.records import check_categories
 from ribao.sources.route import read_arxiv_day

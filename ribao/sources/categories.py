@@ -135,8 +135,9 @@ def format_category(code: str) -> str:
     return f"{code} ({name})" if name else code
 
 
-# arXiv's category form: an archive (``cs``, ``hep-ex``), then an optional subject (``.CL``, ``.str-el``).
-_FORM = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Za-z]+(-[a-z]+)*)?$")
+# arXiv's category form: an archive (``cs``, ``hep-ex``, ``q-bio``), then an optional subject
+# (``.CL``, ``.str-el``). Checked before a code reaches a query: it is spliced into API search strings.
+_FORM = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
 _COMPLETE_ARCHIVES = ("cs.",)  # archives whose every category is in the table above
 
 
@@ -145,12 +146,11 @@ def category_problem(code: str) -> str | None:
 
     Every ``cs.*`` code is checked against the taxonomy; other archives by form only.
     """
-    known = code in CATEGORY_NAMES_ZH
-    if known or (_FORM.match(code) and not code.startswith(_COMPLETE_ARCHIVES)):
+    if code in CATEGORY_NAMES_ZH or (_FORM.fullmatch(code) and not code.startswith(_COMPLETE_ARCHIVES)):
         return None
     by_lower = {c.lower(): c for c in CATEGORY_NAMES_ZH}
     near = by_lower.get(code.lower()) or next(
         iter(difflib.get_close_matches(code.lower(), list(by_lower), n=1, cutoff=0.6)), None
     )
-    hint = f" (did you mean {by_lower.get(near, near)!r}?)" if near else ""
-    return f"unknown arXiv category {code!r}{hint}"
+    hint = f" (did you mean {by_lower.get(near, near)!r}?)" if near else " (expected e.g. cs.CL)"
+    return f"not an arXiv category: {code!r}{hint}"

@@ -1,4 +1,4 @@
-"""Normalise arXiv metadata: canonical ids, whitespace, LaTeX for display, and code links."""
+"""Normalise arXiv metadata: whitespace, LaTeX for display, and code links (ids: `ribao.arxiv_ids`)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,6 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
 from pylatexenc.latex2text import get_default_latex_context_db as _text_context_db
 
 logger = logging.getLogger(__name__)
-
-# New-style ids (0704.0001 onwards, 5 digits since 1501) and old-style archive ids such as
-# hep-ph/0301050 or math.GT/0309136, each optionally followed by a version suffix.
-_ID_RE = re.compile(
-    r"(?<![\w.])(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?(?![\w])"
-)
-
-
-def split_id(raw: str) -> tuple[str, int | None]:
-    """Return (canonical id, version) from any id form: bare, ``arXiv:``-prefixed, or an abs/pdf URL.
-
-    ``"2602.15799v1"`` → ``("2602.15799", 1)``; ``"http://arxiv.org/abs/hep-ph/0301050v2"`` →
-    ``("hep-ph/0301050", 2)``; no suffix → version None. Raises ValueError when no id is found.
-    """
-    match = _ID_RE.search(raw.strip())
-    if match is None:
-        raise ValueError(f"not an arXiv id: {raw!r}")
-    version = match.group("version")
-    return match.group("id"), int(version) if version else None
-
 
 _C1_RE = re.compile("[\u0080-\u009f]")
 

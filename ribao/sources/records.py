@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 
+from ribao.arxiv_ids import split_id
 from ribao.errors import ListingError
 from ribao.schemas import Paper
 from ribao.sources import normalize, text
-
-# arXiv category codes: archive (``cs``, ``hep-ph``, ``q-bio``) and an optional subject class.
-_CATEGORY_RE = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?")
+from ribao.sources.categories import category_problem
 
 
 def check_categories(categories: Sequence[str]) -> list[str]:
@@ -19,9 +17,8 @@ def check_categories(categories: Sequence[str]) -> list[str]:
     cleaned = [c.strip() for c in categories if c.strip()]
     if not cleaned:
         raise ListingError("no arXiv categories requested (expected e.g. cs.CL,cs.AI,cs.LG)")
-    for code in cleaned:
-        if not _CATEGORY_RE.fullmatch(code):
-            raise ListingError(f"not an arXiv category code: {code!r} (expected e.g. cs.CL)")
+    for problem in filter(None, map(category_problem, cleaned)):
+        raise ListingError(problem)
     return cleaned
 
 
@@ -51,7 +48,7 @@ def build_paper(
     characters removed; lone surrogates replaced). Authors are kept, however many. Raises
     ValueError for an empty title.
     """
-    arxiv_id, id_version = normalize.split_id(raw_id)
+    arxiv_id, id_version = split_id(raw_id)
     cats = [c for c in (_clean_line(c) for c in categories if c) if c]
     primary = (primary_category or "").strip() or (cats[0] if cats else "")
     if not primary:
