@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
-import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +17,12 @@ from pydantic_settings import (
 )
 
 from ribao.delivery.channels import PushChannel
-from ribao.errors import BadFlag, ConfigError, ListingError
+from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.llm.config import ModelConfig
-from ribao.registry import AGENTS, AGENTS_TEXT, AgentName
-from ribao.settings_check import check_config_file, unknown_env
+from ribao.registry import AgentName
+from ribao.settings_check import check_config_file, check_references, warn_unknown_env
 from ribao.sources.api import ApiOptions
-from ribao.sources.records import check_categories
 
 
 def default_home() -> Path:
@@ -252,56 +248,6 @@ class Settings(BaseSettings):
         return base.model_copy(update=updates)
 
 
-_warned: set[str] = set()  # variables already warned about: a command may load settings twice
-
-
-def warn_unknown_env() -> None:
-    """Print one ``ribao: warning:`` line on stderr per RIBAO_* variable that names no setting."""
-    for name, near in unknown_env(os.environ, Settings):
-        if name not in _warned:
-            _warned.add(name)
-            hint = f"; did you mean {near}?" if near else ""
-            print(f"ribao: warning: {name} matches no setting{hint}", file=sys.stderr)
-
-
-def _check_names(settings: Settings, given: Mapping[str, Any]) -> dict[str, Callable[[], object]]:
-    """Return, per top-level setting, a check that its names refer to something that exists."""
-    from ribao.delivery.channels import select
-
-    def agents() -> None:
-        for name in settings.agents:
-            if name not in AGENTS:
-                near = difflib.get_close_matches(name, AGENTS, n=1)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise ConfigError(f"unknown agent {name!r} in agents{hint}; known: {AGENTS_TEXT}")
-
-    def categories() -> None:
-        try:
-            check_categories(settings.categories)
-        except ListingError as exc:
-            raise ConfigError(str(exc)) from None
-
-    return {
-        "llm": lambda: settings.llm == "local" or settings.provider(settings.llm),
-        "delivery": lambda: select(settings.push, settings.delivery.only or None),
-        "agents": agents,
-        "categories": categories,
-        "prompts_dir": lambda: check_prompts_dir(settings.prompts_dir, flag="prompts_dir" in given),
-    }
-
-
-def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
-    """Raise `BadFlag` (given as `--prompts-dir`) or `ConfigError` when `path` is set but is no folder.
-
-    A missing folder would otherwise read as "no overrides": every prompt the packaged one.
-    """
-    if path is not None and not path.is_dir():
-        name = "--prompts-dir" if flag else "prompts_dir"
-        raise (BadFlag if flag else ConfigError)(
-            f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
-        )
-
-
 def load_settings(**flags: Any) -> Settings:
     """Build settings from CLI flags (None means "not given"), env, config.toml and defaults.
 
@@ -313,7 +259,7 @@ def load_settings(**flags: Any) -> Settings:
     environment is shared with other tools.
     """
     check_config_file(default_home() / "config.toml", Settings)
-    warn_unknown_env()
+    warn_unknown_env(Settings)
     given = {k: v for k, v in flags.items() if v is not None}
     try:
         settings = Settings(**given)
@@ -325,9 +271,5 @@ def load_settings(**flags: Any) -> Settings:
         raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc
-    for key, check in _check_names(settings, given).items():
-        try:
-            check()
-        except ConfigError as exc:  # a name given on the command line is bad usage, one in a file is not
-            raise (BadFlag if key in given else ConfigError)(str(exc)) from None
+    check_references(settings, given)
     return settings

@@ -1,18 +1,27 @@
-"""Find unknown settings: config.toml keys (errors) and RIBAO_* variables (warnings) that name no field."""
+"""Find settings that name nothing: unknown config.toml keys (errors), unknown RIBAO_* variables
+(warnings), and values naming a provider, channel, agent, category or folder that does not exist."""
 
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 import tomllib
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ribao.errors import ConfigError
+from ribao.delivery.channels import select
+from ribao.errors import BadFlag, ConfigError, ListingError
+from ribao.registry import AGENTS, AGENTS_TEXT
+from ribao.sources.records import check_categories
+
+if TYPE_CHECKING:
+    from ribao.settings import Settings
 
 
 def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
@@ -139,3 +148,63 @@ def check_config_file(path: Path, model: type[BaseModel]) -> None:
         return
     parts = [f"{key!r}" + (f" (did you mean {near!r}?)" if near else "") for key, near in problems]
     raise ConfigError(f"{path}: unknown setting {', '.join(parts)}")
+
+
+_warned: set[str] = set()  # variables already warned about: a command may load settings twice
+
+
+def warn_unknown_env(model: type[BaseModel]) -> None:
+    """Print one ``ribao: warning:`` line on stderr per RIBAO_* variable that names no field of `model`."""
+    for name, near in unknown_env(os.environ, model):
+        if name not in _warned:
+            _warned.add(name)
+            hint = f"; did you mean {near}?" if near else ""
+            print(f"ribao: warning: {name} matches no setting{hint}", file=sys.stderr)
+
+
+def _reference_checks(settings: Settings, given: Mapping[str, Any]) -> dict[str, Callable[[], object]]:
+    """Return, per top-level setting, a check that its names refer to something that exists."""
+
+    def agents() -> None:
+        for name in settings.agents:
+            if name not in AGENTS:
+                near = difflib.get_close_matches(name, AGENTS, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ConfigError(f"unknown agent {name!r} in agents{hint}; known: {AGENTS_TEXT}")
+
+    def categories() -> None:
+        try:
+            check_categories(settings.categories)
+        except ListingError as exc:
+            raise ConfigError(str(exc)) from None
+
+    return {
+        "llm": lambda: settings.llm == "local" or settings.provider(settings.llm),
+        "delivery": lambda: select(settings.push, settings.delivery.only or None),
+        "agents": agents,
+        "categories": categories,
+        "prompts_dir": lambda: check_prompts_dir(settings.prompts_dir, flag="prompts_dir" in given),
+    }
+
+
+def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
+    """Raise `BadFlag` (given as `--prompts-dir`) or `ConfigError` when `path` is set but is no folder.
+
+    A missing folder would otherwise read as "no overrides": every prompt the packaged one.
+    """
+    if path is not None and not path.is_dir():
+        name = "--prompts-dir" if flag else "prompts_dir"
+        raise (BadFlag if flag else ConfigError)(
+            f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
+        )
+
+
+def check_references(settings: Settings, given: Mapping[str, Any]) -> None:
+    """Raise when a setting names what does not exist (a provider, push channel, agent, category or
+    prompt folder): `BadFlag` (exit status 2) when the setting is among the flags `given`, else `ConfigError`.
+    """
+    for key, check in _reference_checks(settings, given).items():
+        try:
+            check()
+        except ConfigError as exc:  # a name given on the command line is bad usage, one in a file is not
+            raise (BadFlag if key in given else ConfigError)(str(exc)) from None

@@ -33,7 +33,7 @@ def replay(
     replay is recorded in the run log with status ``replay``.
     """
     from ribao.app.replay import replay_run
-    from ribao.settings import check_prompts_dir
+    from ribao.settings_check import check_prompts_dir
 
     with cli_errors():
         check_prompts_dir(None if prompts_dir is None else Path(prompts_dir), flag=True)
