@@ -324,8 +324,6 @@ def test_edit_writes_where_the_run_reads_with_prompts_dir_in_config(
     settings = load_settings(source=str(Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"))
     writer = ScriptedChatModel(responder=default_responder)
     models = {a: ScriptedChatModel(responder=default_responder) for a in ("screener", "critic", "editor")}
-    asyncio.run(
-        run_digest(settings, date=None, models={**models, "writer": writer}, tracer=Tracer(quiet=True))
-    )
+    asyncio.run(write_day(Services(settings, {**models, "writer": writer}), None, tracer=Tracer(quiet=True)))
     notables = writer.calls_for("NotableOutput")
     assert notables and all(APPENDED in r["messages"][-1] for r in notables)
