@@ -321,7 +321,8 @@ def test_edit_writes_where_the_run_reads_with_prompts_dir_in_config(
     assert invoke("edit", "writer", "notable").exit_code == 0
     assert (mine / NOTABLE).read_text(encoding="utf-8").endswith(APPENDED + "\n")
 
-    settings = load_settings(source=str(Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"))
+    first40 = Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"
+    settings = load_settings(source=str(first40), out_dir=tmp_path / "out")
     writer = ScriptedChatModel(responder=default_responder)
     models = {a: ScriptedChatModel(responder=default_responder) for a in ("screener", "critic", "editor")}
     asyncio.run(write_day(Services(settings, {**models, "writer": writer}), None, tracer=Tracer(quiet=True)))
