@@ -76,8 +76,8 @@ def test_breaker_stops_siblings_once_the_budget_is_spent(openai_stub: StubOpenAI
     cfg = _cfg(openai_stub, max_concurrency=8, retry_seconds=0.3, backoff_seconds=0.05)
     out = asyncio.run(_many(cfg, 13))
     assert all(isinstance(r, ProviderDown) for r in out), out
-    assert re.search(r"no attempt has succeeded for 0\.\d s and the retry budget is 0\.3 s \(retry_seconds\); "
-                     r"last: HTTP 503: stub fault 503$", str(out[0]))  # fmt: skip
+    said = r"no attempt has succeeded for 0\.\d s and the retry budget is 0\.3 s \(retry_seconds\); last: "
+    assert re.search(said + "HTTP 503: stub fault 503$", str(out[0])), out[0]
     # Every task retrying on its own for its own budget: 13 tasks x 4 or more attempts. With one
     # budget for the provider, the five queued tasks never send, and the first eight stop together.
     assert len(openai_stub.chat_requests) <= 8 * 4
