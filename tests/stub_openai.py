@@ -231,7 +231,8 @@ def _chunks(message: dict[str, Any], usage: dict[str, Any] | None, model: str) -
 class Burst:
     """A responder: HTTP `status` to every request for `seconds` after the first one, then `then(body)`.
 
-    A provider's burst of 5xx lasting a given time; `failed` counts the requests it refused.
+    A provider's burst of 5xx lasting a given time; `failed` counts the requests it refused and
+    `healed` is the seconds from the first request to the first one answered after the burst.
     """
 
     def __init__(
@@ -240,6 +241,7 @@ class Burst:
         self.seconds, self.then, self.status = seconds, then, status
         self.started: float | None = None
         self.failed = 0
+        self.healed: float | None = None
         self.lock = threading.Lock()
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +251,7 @@ class Burst:
             if now - self.started < self.seconds:
                 self.failed += 1
                 return {"status": self.status, "body": {"error": {"message": "burst"}}}
+            self.healed = self.healed or now - self.started
         return self.then(body)
 
 
