@@ -88,6 +88,15 @@ def test_a_burst_of_500s_longer_than_three_attempts_heals_within_the_budget(open
     assert burst.failed >= 4 * 3  # every call failed more often than three attempts would allow
 
 
+def test_one_request_refused_five_times_in_a_row_heals(openai_stub: StubOpenAI) -> None:
+    openai_stub.script(
+        *[{"status": 500}, {"status": 502}, {"status": 503}, {"status": 504}, {"status": 500}], "ok"
+    )
+    cfg = _cfg(openai_stub.base_url, backoff_seconds=0.01)
+    assert asyncio.run(make_chat_model(cfg).ainvoke("hi")).content == "ok"
+    assert len(openai_stub.chat_requests) == 6
+
+
 def test_a_retry_after_http_date_is_honoured(openai_stub: StubOpenAI) -> None:
     when = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2), usegmt=True)
     openai_stub.script({"status": 503, "headers": {"Retry-After": when}}, "ok")
