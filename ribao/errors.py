@@ -55,7 +55,15 @@ class LLMOutputError(RibaoError):
 
 
 class ProviderError(RibaoError):
-    """The LLM provider failed after the client's own retries (connection, 429/5xx, auth, bad request)."""
+    """The LLM provider failed: retries on what can heal ran out of time, or it refused the request."""
+
+
+class ProviderDown(ProviderError):
+    """The provider counts as down for the rest of the run: it cannot be reached (connection refused,
+    unknown host, TLS failure), or no attempt of any task has succeeded for the whole retry budget.
+
+    The message names the provider and its URL and says why, without the agent that noticed first.
+    """
 
 
 class LocalModelError(RibaoError):

@@ -35,7 +35,7 @@ class ProviderSettings(BaseModel):
     """An OpenAI-compatible endpoint; the key is read from `api_key_env` at call time, never stored.
 
     The limits (see `ribao.llm.limits`) hold for every agent using the endpoint; None keeps the
-    default of `ModelConfig` (16 in flight, no rate caps, 60 s per attempt, 2 retries, breaker at 5).
+    default stated on `ModelConfig`.
     """
 
     base_url: str | None = None
@@ -45,13 +45,15 @@ class ProviderSettings(BaseModel):
     requests_per_minute: int | None = Field(default=None, ge=1)
     tokens_per_minute: int | None = Field(default=None, ge=1)
     timeout: float | None = Field(default=None, gt=0, description="Seconds per HTTP attempt")
-    max_retries: int | None = Field(default=None, ge=0, description="Retries per request")
-    breaker_threshold: int | None = Field(default=None, ge=1, description="Consecutive failures = down")
+    retry_seconds: float | None = Field(default=None, ge=0, description="Retry budget after a first failure")
+    backoff_seconds: float | None = Field(default=None, ge=0, description="First wait without Retry-After")
+    max_retries: int | None = Field(default=None, ge=0, description="Optional cap on retries per request")
+    breaker_threshold: int | None = Field(default=None, ge=1, description="Refused connects in a row = down")
 
     def limits(self) -> dict[str, Any]:
         """Return the limit fields that are set, as `ModelConfig` keyword arguments."""
-        names = ("max_concurrency", "requests_per_minute", "tokens_per_minute", "timeout", "max_retries",
-                 "breaker_threshold")  # fmt: skip
+        names = ("max_concurrency", "requests_per_minute", "tokens_per_minute", "timeout", "retry_seconds",
+                 "backoff_seconds", "max_retries", "breaker_threshold")  # fmt: skip
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
@@ -237,7 +239,13 @@ class Settings(BaseSettings):
                     f"no model set for provider {provider_name!r}: set agents.{agent}.model "
                     f"or providers.{provider_name}.model in config.toml"
                 )
-            base = ModelConfig(model=model, base_url=p.base_url, api_key_env=p.api_key_env, **p.limits())
+            base = ModelConfig(
+                model=model,
+                base_url=p.base_url,
+                api_key_env=p.api_key_env,
+                provider=provider_name,
+                **p.limits(),
+            )
         updates: dict[str, Any] = {}
         if over.model and provider_name == "local":
             updates["model"] = over.model

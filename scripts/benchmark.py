@@ -40,12 +40,15 @@ def sim(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import sim_provider
 
+    from ribao.llm.config import ModelConfig
+
     p = argparse.ArgumentParser(prog="benchmark.py sim")
     p.add_argument("source")
     p.add_argument("--ttft", type=float, default=0.8)
     p.add_argument("--rate", type=float, default=60.0)
     p.add_argument("--jitter", type=float, default=0.15)
-    p.add_argument("--concurrency", type=int, help="max_concurrency [default: the product's, 32]")
+    default = ModelConfig.model_fields["max_concurrency"].default
+    p.add_argument("--concurrency", type=int, help=f"max_concurrency [default: the product's, {default}]")
     p.add_argument("--embedder", default="hash")
     p.add_argument(
         "--tokens", choices=["tokenizer", "chars"], default="tokenizer",
@@ -70,7 +73,7 @@ def sim(argv: list[str]) -> int:
     served = model.served
     print(
         f"\nprovider     simulated: {opts.ttft} s to first token, {opts.rate} tok/s, "
-        f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency or 'default (32)'}, "
+        f"±{opts.jitter:.0%} jitter, max_concurrency {opts.concurrency or f'default ({default})'}, "
         f"embedder {opts.embedder}; "
         f"tokens by {counted}"
     )

@@ -52,6 +52,8 @@ max_concurrency = 1
 requests_per_minute = 1
 tokens_per_minute = 1
 timeout = 0.5
+retry_seconds = 0.5
+backoff_seconds = 0.01
 max_retries = 0
 breaker_threshold = 1
 

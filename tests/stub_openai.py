@@ -10,6 +10,9 @@ takes the next scripted reply from a queue:
 - `{"hang": 5.0}`: accept the request and answer nothing for that many seconds (client timeout);
 - `{"raw": "{\"id\": \"chat"}`: HTTP 200 with that body as is (a reply body cut in half).
 
+`Burst` is a responder for a burst of 5xx lasting some seconds; `closed_port_url()` a provider
+that refuses connections.
+
 Replies may carry `"usage": {"prompt_tokens": 12, "completion_tokens": 5, "cached_tokens": 3}`.
 Every request is recorded (path, headers, JSON body, arrival time) for assertions. An empty queue
 answers with `responder(body)` when one is set (for whole-graph runs), else HTTP 400 (not retried
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -222,6 +226,41 @@ def _chunks(message: dict[str, Any], usage: dict[str, Any] | None, model: str) -
     if usage is not None:
         out.append(chunk([], usage=usage))
     return out
+
+
+class Burst:
+    """A responder: HTTP `status` to every request for `seconds` after the first one, then `then(body)`.
+
+    A provider's burst of 5xx lasting a given time; `failed` counts the requests it refused and
+    `healed` is the seconds from the first request to the first one answered after the burst.
+    """
+
+    def __init__(
+        self, seconds: float, then: Callable[[dict[str, Any]], dict[str, Any]], status: int = 500
+    ) -> None:
+        self.seconds, self.then, self.status = seconds, then, status
+        self.started: float | None = None
+        self.failed = 0
+        self.healed: float | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            now = time.monotonic()
+            self.started = self.started or now
+            if now - self.started < self.seconds:
+                self.failed += 1
+                return {"status": self.status, "body": {"error": {"message": "burst"}}}
+            self.healed = self.healed or now - self.started
+        return self.then(body)
+
+
+def closed_port_url() -> str:
+    """Return an OpenAI-style base URL on a loopback port nothing listens on (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 @pytest.fixture

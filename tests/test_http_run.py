@@ -1,9 +1,8 @@
-"""`ribao run` end to end over HTTP: an OpenAI-compatible stub on loopback, tokens, cost, 429, secrets."""
+"""`ribao run` end to end over HTTP: an OpenAI-compatible stub on loopback, tokens, cost, faults, secrets."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ribao.cli import app, sample_listing
-from ribao.llm import limits
 from tests.fakes import default_responder, valid_args
-from tests.stub_openai import StubOpenAI
+from tests.stub_openai import Burst, StubOpenAI, closed_port_url
 
 SECRET = "sk-test-NEVER-WRITE-THIS-1234567890"
 USAGE = {"prompt_tokens": 1000, "completion_tokens": 100}
@@ -26,18 +24,17 @@ def respond(body: dict[str, Any]) -> dict[str, Any]:
     return {"tool": fn["name"], "args": args or valid_args(fn["parameters"]), "usage": USAGE}
 
 
-@pytest.fixture
-def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
+def write_config(home: Path, base_url: str, limits: str = "") -> None:
+    """Write `home`'s config.toml: the provider `stub` at `base_url`, with `limits` lines for its table."""
     (home / "config.toml").write_text(
         f"""
 llm = "stub"
 max_critic_rounds = 1
 [providers.stub]
-base_url = "{openai_stub.base_url}"
+base_url = "{base_url}"
 api_key_env = "STUB_API_KEY"
 model = "stub-chat"
+{limits}
 [prices."stub-chat"]
 input = 2.0
 output = 8.0
@@ -47,6 +44,13 @@ embedder = "hash"
 """,
         encoding="utf-8",
     )
+
+
+@pytest.fixture
+def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    write_config(home, openai_stub.base_url)
     monkeypatch.setenv("RIBAO_HOME", str(home))
     monkeypatch.setenv("STUB_API_KEY", SECRET)
     openai_stub.responder = respond
@@ -97,14 +101,39 @@ def test_missing_api_key_is_one_clear_error(
     assert not (tmp_path / "out").exists()
 
 
-def test_provider_down_fails_cleanly_and_writes_nothing(
-    home: Path, tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch
+def test_a_burst_of_500s_heals_and_the_digest_is_written(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
 ) -> None:
-    backoff = limits._backoff  # at a tenth of its length: what fails is checked, not when
-    monkeypatch.setattr(limits, "_backoff", lambda attempt: backoff(attempt) / 10)
+    # A provider's burst of 500s, at a quarter of the time scale (backoff 0.05 s for 0.5 s, the
+    # burst 2.5 s for 10 s): longer than the three attempts a fixed retry count gave every request.
+    write_config(home, openai_stub.base_url, "retry_seconds = 15\nbackoff_seconds = 0.05")
+    openai_stub.responder = burst = Burst(2.5, respond)
+    out = tmp_path / "out"
+    result = run_cli("--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "2026-02-18.md").is_file()
+    assert burst.failed >= 9 and burst.healed is not None  # every triage batch met the burst
+
+
+def test_a_dead_provider_fails_in_one_line_naming_it(home: Path, tmp_path: Path) -> None:
+    url = closed_port_url()
+    write_config(home, url)
+    result = run_cli("--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr == f"ribao: error: provider stub ({url}): connection refused\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_provider_down_fails_cleanly_and_writes_nothing(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+) -> None:
+    # The budget and backoff at a fraction of their length: what fails is checked, not when.
+    write_config(home, openai_stub.base_url, "retry_seconds = 0.5\nbackoff_seconds = 0.05")
     openai_stub.responder = lambda body: {"status": 503}
     result = run_cli("--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == 1
-    assert re.search(r"screener \(triage \d/9\)", result.output) and "stub-chat" in result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"ribao: error: provider stub ({openai_stub.base_url}): no attempt has succeeded")
+    assert line.endswith("last: HTTP 503: stub fault 503")
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()

@@ -2,7 +2,7 @@
 
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.files, ribao.ledger, ribao.state, ribao.context,
-            ribao.registry, ribao.masking, ribao.arxiv_ids
+            ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
   agents    ribao.agents
   graph     ribao.graph
@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.registry",
             "ribao.masking",
             "ribao.arxiv_ids",
+            "ribao.http_faults",
         ),
     ),
     (

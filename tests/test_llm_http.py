@@ -6,12 +6,10 @@ import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from ribao.errors import ConfigError
-from ribao.llm import limits
+from ribao.errors import ConfigError, ProviderError
 from ribao.llm.config import ModelConfig
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, is_loopback, make_chat_model
 from ribao.llm.usage import Price, Usage, cost, price_for
@@ -145,29 +143,27 @@ def test_429_with_retry_after_is_retried_after_the_wait(openai_stub: StubOpenAI)
     assert second.at - first.at >= 0.95
 
 
-@pytest.fixture
-def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The gate's backoff at a tenth of its length (still doubling, with jitter): for tests that count
-    retries, not time them (the 429 test above keeps the real one)."""
-    backoff = limits._backoff
-    monkeypatch.setattr(limits, "_backoff", lambda attempt: backoff(attempt) / 10)
+# The gate's backoff at a tenth of its length (still doubling, with jitter): for tests that count
+# retries, not time them (the 429 test above keeps the real one).
+QUICK = {"backoff_seconds": 0.05}
 
 
-@pytest.mark.usefixtures("quick_backoff")
 def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"status": 500}, "ok")
-    assert asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1)).ainvoke("hi")).content == "ok"
+    assert (
+        asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1, **QUICK)).ainvoke("hi")).content == "ok"
+    )
 
-    openai_stub.script({"status": 500}, {"status": 503})
-    with pytest.raises(openai.InternalServerError):
-        asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1)).ainvoke("hi"))
+    openai_stub.script({"status": 500}, {"status": 503, "body": {"error": {"message": "overloaded"}}})
+    with pytest.raises(ProviderError, match=r"HTTP 503: overloaded on 2 attempts \(max_retries = 1\)"):
+        asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1, **QUICK)).ainvoke("hi"))
     assert len(openai_stub.chat_requests) == 4
 
 
-@pytest.mark.usefixtures("quick_backoff")
 def test_a_hanging_request_times_out_and_is_retried(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"hang": 10}, "ok")
-    reply = asyncio.run(make_chat_model(_cfg(openai_stub, timeout=0.5, max_retries=1)).ainvoke("hi"))
+    cfg = _cfg(openai_stub, timeout=0.5, max_retries=None, **QUICK)
+    reply = asyncio.run(make_chat_model(cfg).ainvoke("hi"))
 
     assert reply.content == "ok"  # the 10 s hang was cut by the 0.5 s timeout, then retried
     assert len(openai_stub.chat_requests) == 2

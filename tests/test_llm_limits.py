@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from typing import Any
 
-import openai
 import pytest
 
+from ribao.errors import ProviderDown
 from ribao.llm.config import ModelConfig
 from ribao.llm.models import make_chat_model
 from ribao.settings import Settings
@@ -70,22 +71,26 @@ def test_a_429_pauses_every_task_of_the_provider(openai_stub: StubOpenAI) -> Non
     assert sum(1 for t in later if t < 0.38) <= 1, later
 
 
-def test_breaker_stops_siblings_once_the_provider_is_down(openai_stub: StubOpenAI) -> None:
+def test_breaker_stops_siblings_once_the_budget_is_spent(openai_stub: StubOpenAI) -> None:
     openai_stub.responder = lambda body: {"status": 503}
-    cfg = _cfg(openai_stub, max_concurrency=8, max_retries=4, breaker_threshold=5)
+    cfg = _cfg(openai_stub, max_concurrency=8, retry_seconds=0.3, backoff_seconds=0.05)
     out = asyncio.run(_many(cfg, 13))
-    assert all(isinstance(r, openai.InternalServerError) for r in out), out
-    # Without the breaker: 13 tasks x 5 attempts = 65 requests. With it: the first wave only.
-    assert len(openai_stub.chat_requests) <= 8
-    assert any("is down" in str(r) for r in out)
+    assert all(isinstance(r, ProviderDown) for r in out), out
+    said = r"no attempt has succeeded for 0\.\d s and the retry budget is 0\.3 s \(retry_seconds\); last: "
+    assert re.search(said + "HTTP 503: stub fault 503$", str(out[0])), out[0]
+    # Every task retrying on its own for its own budget: 13 tasks x 4 or more attempts. With one
+    # budget for the provider, the five queued tasks never send, and the first eight stop together.
+    assert len(openai_stub.chat_requests) <= 8 * 4
 
 
-def test_a_hung_provider_surfaces_after_one_timeout_wave(openai_stub: StubOpenAI) -> None:
+def test_a_hung_provider_surfaces_after_two_timeout_waves(openai_stub: StubOpenAI) -> None:
     openai_stub.responder = lambda body: {"hang": 10}
-    cfg = _cfg(openai_stub, max_concurrency=4, timeout=0.3, max_retries=4, breaker_threshold=4)
+    cfg = _cfg(openai_stub, max_concurrency=4, timeout=0.3, retry_seconds=0.3, backoff_seconds=0.01)
     out = asyncio.run(_many(cfg, 6))
-    assert all(isinstance(r, openai.APIError) for r in out), out
-    assert len(openai_stub.chat_requests) <= 4 + 1
+    assert all(isinstance(r, ProviderDown) for r in out), out
+    assert "no answer within 0.3 s" in str(out[0])
+    # A single hang is retried (it may heal); a second wave of them opens the breaker for all six.
+    assert len(openai_stub.chat_requests) <= 2 * 4
 
 
 def test_a_providers_table_over_a_preset_keeps_the_preset_and_sets_limits(
@@ -95,4 +100,6 @@ def test_a_providers_table_over_a_preset_keeps_the_preset_and_sets_limits(
     s = Settings(llm="deepseek", providers={"deepseek": {"max_concurrency": 3, "timeout": 20}})
     cfg = s.model_for("screener")
     assert cfg.base_url == "https://api.deepseek.com/v1" and cfg.model == "deepseek-chat"
-    assert (cfg.max_concurrency, cfg.timeout, cfg.max_retries) == (3, 20, 2)
+    assert (cfg.max_concurrency, cfg.timeout) == (3, 20)
+    assert (cfg.retry_seconds, cfg.max_retries) == (ModelConfig.model_fields["retry_seconds"].default, None)
+    assert cfg.provider_label == "provider deepseek (https://api.deepseek.com/v1)"

@@ -210,6 +210,7 @@ class LocalLlamaServer:
             "base_url": self.base_url,
             "api_key_env": None,
             "local": True,
+            "provider": "local",
             # llama.cpp serves one request at a time here: queue in ribao, not in the server, so
             # the timeout measures generation, which on 2 cores can take minutes for a long prompt.
             "max_concurrency": 1,

@@ -27,10 +27,12 @@ def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
 
     Limits and retries (async calls, which is every agent's): every request goes through the
     provider's `ProviderGate` (`ribao.llm.limits`): `cfg.max_concurrency` in flight, optional
-    requests/tokens per minute, up to `cfg.max_retries` retries on 408/409/429/5xx, timeouts and
-    connection errors with one backoff shared by all tasks of the provider (`Retry-After` honoured),
-    and a circuit breaker after `cfg.breaker_threshold` consecutive failures. The openai client's
-    own retries are off. `cfg.timeout` is per HTTP attempt, in seconds.
+    requests/tokens per minute, retries on what can heal (429, 5xx, timeouts) for
+    `cfg.retry_seconds` after a request's first failure with one backoff shared by all tasks of the
+    provider (`Retry-After` honoured), and a breaker that fails every call at once with
+    `ProviderDown` once the provider cannot be reached (`cfg.breaker_threshold` refused connections
+    in a row) or has not answered for the whole budget. The openai client's own retries are off.
+    `cfg.timeout` is per HTTP attempt, in seconds.
 
     Local (`cfg.local`): the key is a dummy (a real key in the env is never sent to the loopback
     server) and the output cap goes in `extra_body={"max_tokens": n}`, because llama-cpp-python
@@ -57,19 +59,8 @@ def make_chat_model(cfg: ModelConfig) -> ChatOpenAI:
         # bypasses it only when NO_PROXY says so), and the local server becomes unreachable.
         kwargs["http_client"] = _loopback_clients()[0]
         kwargs["http_socket_options"] = ()  # keepalive tuning is moot on loopback; avoids a proxy warning
-    kwargs["http_async_client"] = _gated_client(cfg.provider_key, _limits(cfg), loopback)
+    kwargs["http_async_client"] = _gated_client(cfg.provider_key, Limits.from_config(cfg), loopback)
     return ChatOpenAI(**kwargs)
-
-
-def _limits(cfg: ModelConfig) -> Limits:
-    return Limits(
-        max_concurrency=cfg.max_concurrency,
-        requests_per_minute=cfg.requests_per_minute,
-        tokens_per_minute=cfg.tokens_per_minute,
-        timeout=cfg.timeout,
-        max_retries=cfg.max_retries,
-        breaker_threshold=cfg.breaker_threshold,
-    )
 
 
 @functools.cache

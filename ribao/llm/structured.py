@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ribao.calls import LLMCall
-from ribao.errors import LLMOutputError, ProviderError
+from ribao.errors import LLMOutputError, ProviderDown, ProviderError
 from ribao.ledger import Cost
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD
 from ribao.llm.usage import Usage
@@ -74,9 +74,9 @@ async def ainvoke_structured(
     `retries` times with the error named in a follow-up message. Returns the accepted object and
     the record of every attempt, each priced once by `price(call)` (`RunContext.price`; without
     it the cost is unknown) into its `cost` and `currency`. Raises `LLMOutputError` (with the
-    last error) when all fail, and
-    `ProviderError` when the provider itself fails (after the client's retries on 429/5xx, or
-    after 3 replies whose body was malformed JSON).
+    last error) when all fail; `ProviderError` when the provider itself fails (its retry budget
+    spent on 429/5xx/timeouts, a status not worth retrying, or 3 replies whose body was malformed
+    JSON); `ProviderDown` when the provider's breaker is open (see `ribao.llm.limits`).
     """
     # One method for every provider (see `STRUCTURED_OUTPUT_METHOD` for why it is function calling).
     runnable = model.with_structured_output(schema, method=STRUCTURED_OUTPUT_METHOD, include_raw=True)
@@ -94,7 +94,11 @@ async def ainvoke_structured(
                 f"{agent} ({task}): {model_name(model)} at {where} sent a malformed reply body "
                 f"{_MALFORMED_TRIES} times: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
             ) from exc
-        except openai.APIError as exc:  # raised after the openai client's own retries
+        except ProviderDown:
+            raise  # about the provider, not this call: named without the agent that noticed first
+        except ProviderError as exc:  # the gate's retry budget ran out (ribao.llm.limits)
+            raise ProviderError(f"{agent} ({task}): {model_name(model)}: {exc}") from exc
+        except openai.APIError as exc:  # a status not worth retrying (401, 400, …)
             raise ProviderError(
                 f"{agent} ({task}): {model_name(model)} at {where} failed: {type(exc).__name__}: {exc}"
             ) from exc

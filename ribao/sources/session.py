@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 from typing import Any
 
 import requests
@@ -19,10 +17,9 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from ribao.errors import ListingError, ListingUnavailable
+from ribao.http_faults import RETRY_STATUSES, retry_after_seconds
 from ribao.sources import atom
 from ribao.sources.cache import Recording, request_key
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ApiOptions(BaseModel):
@@ -50,22 +47,6 @@ class ApiOptions(BaseModel):
     )
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    """Return the response's Retry-After in seconds (delta or HTTP date), or None if absent or unreadable."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
 def _response_of(state: RetryCallState) -> requests.Response | None:
     """Return the response of the attempt that just ended, None if it raised."""
     if state.outcome is None or state.outcome.failed:
@@ -88,7 +69,7 @@ class stop_when_retry_after_exceeds(stop_base):  # noqa: N801 - named like tenac
 class ApiSession(requests.Session):
     """A requests session for one arXiv endpoint: a timeout on every request, tenacity retries, checks.
 
-    Retries cover timeouts, connection errors and HTTP 429/5xx; the wait is the server's
+    Retries cover timeouts, connection errors and `RETRY_STATUSES` (429, 5xx…); the wait is the server's
     Retry-After when given, else ``backoff_seconds`` doubling, never less than ``delay_seconds``.
     After the last try it raises ListingUnavailable naming ``origin`` (default: the API endpoint);
     a 4xx answer or a body that `check_body` refuses (here: arXiv's error feed, malformed XML)
