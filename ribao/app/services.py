@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class Services:
     clock: Callable[[], float] = time.perf_counter
     recursion_limit: int | None = None
     refresh: bool = False
-    _prompts: PromptLibrary | None = field(default=None, init=False, repr=False)
 
     def prompt_library(self) -> PromptLibrary:
         """Return the prompt library (the given one, else one over `settings.prompts_folder`)."""
