@@ -2,7 +2,7 @@
 
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.files, ribao.ledger, ribao.state, ribao.context,
-            ribao.registry
+            ribao.registry, ribao.startup
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
   agents    ribao.agents
   graph     ribao.graph
@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.state",
             "ribao.context",
             "ribao.registry",
+            "ribao.startup",
         ),
     ),
     (

@@ -39,6 +39,7 @@ from ribao.sources import (
     read_listing,
     require_announcement_day,
 )
+from ribao.startup import end_startup
 from ribao.state import DigestState, screened
 
 
@@ -238,6 +239,7 @@ async def run_digest(
                 )
                 # "sync": each step's checkpoint and each finished task's writes are on disk before
                 # the next step starts, so a kill -9 right after the writers loses none of them.
+                end_startup()
                 stream = graph.astream(
                     inputs, config, context=ctx, stream_mode=["tasks", "custom"], durability="sync"
                 )
