@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import jinja2
 from jinja2.loaders import split_template_path
 
 from ribao.errors import ConfigError
-from ribao.registry import check_render
+from ribao.registry import PROMPTS, check_render
 
 PACKAGE_DIR = Path(str(resources.files("ribao.prompts")))
 
@@ -54,9 +55,9 @@ class PromptLibrary:
 
     Only the files of the agent registry render, each with exactly the variables and filters
     `ribao.registry` lists for it (else `TypeError`); a name the file uses but is not passed raises
-    (StrictUndefined); files are read as UTF-8. Each file is read and hashed once per library, the
-    first time it renders: a run renders one version of each file, the one it records, and an edit
-    is picked up by the next library (the next run). `used` maps each rendered file
+    (StrictUndefined); files are read as UTF-8. Each file is read and hashed once per library, when
+    the library is made: a run renders one version of each file, the one it records, and an edit is
+    picked up by the next library (the next run). `used` maps each rendered file
     (``agent/name.md.j2``) to its source ("default" or "user"), path and sha256, for the run record.
     """
 
@@ -71,6 +72,11 @@ class PromptLibrary:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        # Read now, before the run: rendering then does no file I/O on the event loop. A file that
+        # cannot be read or decoded is read again when it renders, which raises as it always did.
+        for rel in PROMPTS:
+            with contextlib.suppress(OSError, UnicodeError, jinja2.TemplateNotFound):
+                self.file(rel)
 
     def path_of(self, rel: str) -> tuple[Path, str]:
         """Return the file that renders `rel` and whether it is the "user" or "default" copy."""
