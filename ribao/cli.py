@@ -49,6 +49,10 @@ def main() -> None:
     """
     import signal
 
+    from ribao.startup import defer_gc
+
+    defer_gc()
+
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app()

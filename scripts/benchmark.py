@@ -8,7 +8,7 @@ Prints figures; asserts nothing (speed belongs here, not in timed tests).
     .venv/bin/python scripts/benchmark.py run --llm deepseek --date 2026-02-18 --source arxiv
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
         [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency N] [--embedder hash|minilm] \
-        [--tokens tokenizer|chars]
+        [--tokens tokenizer|chars] [--profile FILE] [--importtime FILE]
 
 `demo` runs `ribao demo` (SmolLM2-135M on the llama.cpp server) and adds the load average (the
 machine may be shared: compare CPU seconds, not wall) and llama.cpp's own timings from the server
@@ -18,7 +18,10 @@ prompt-processing and generation seconds. Its options set the matching config ke
 `sim` starts a simulated OpenAI-compatible provider (scripts/sim_provider.py: 0.8 s to first
 token, 60 tokens/s, ±15 % jitter by default) and runs that listing against it, then prints wall,
 critical path (the wall time if every independent call ran at once), their ratio, and ribao's own
-overhead (wall minus critical path). `--rate 0` makes the model instant.
+overhead (wall minus critical path). `--rate 0` makes the model instant. `--profile FILE` runs
+ribao under cProfile and writes its stats to FILE (read them with `python -m pstats FILE`);
+`--importtime FILE` writes `python -X importtime`'s report (ribao's stderr) to FILE and prints the
+seconds its top-level imports took.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import IO
 
 
 def sim(argv: list[str]) -> int:
@@ -54,7 +58,12 @@ def sim(argv: list[str]) -> int:
         "--tokens", choices=["tokenizer", "chars"], default="tokenizer",
         help="count tokens with DeepSeek's tokenizer, or by the first version's character rule",
     )  # fmt: skip
+    p.add_argument("--profile", type=Path, help="write ribao's cProfile stats to this file")
+    p.add_argument("--importtime", type=Path, help="write `python -X importtime`'s report to this file")
     opts = p.parse_args(argv)
+    python = ["-m", "cProfile", "-o", str(opts.profile.resolve())] if opts.profile else []
+    python = ["-X", "importtime", *python] if opts.importtime else python
+    load = os.getloadavg()[0]
     stub, model = sim_provider.start(opts.ttft, opts.rate, opts.jitter, opts.tokens)
     try:
         # Full text off: its arXiv downloads are not LLM calls (and this machine has no arXiv).
@@ -65,10 +74,19 @@ def sim(argv: list[str]) -> int:
             + f'[memory]\nembedder = "{opts.embedder}"\n[fulltext]\nenabled = false\n'
         )
         args = ["run", "--source", _absolute(opts.source)]
-        code, wall, home, started = _run(args, config, {"SIM_KEY": "sk-sim"})
+        stderr = opts.importtime.open("w", encoding="utf-8") if opts.importtime else None
+        try:
+            code, wall, home, started = _run(args, config, {"SIM_KEY": "sk-sim"}, python, stderr)
+        finally:
+            if stderr:
+                stderr.close()
     finally:
         stub.__exit__(None, None, None)
     cp, busy = model.critical_path(), model.busy()
+    print(f"load avg     {load:.2f} at start, {os.getloadavg()[0]:.2f} at end (1 min; {os.cpu_count()} CPUs)")
+    if opts.importtime:
+        imported = import_seconds(opts.importtime.read_text(encoding="utf-8"))
+        print(f"imports      {imported:.2f} s (-X importtime's top-level imports, gc pauses included)")
     counted = sim_provider.token_counter()[0] if opts.tokens == "tokenizer" else "characters (v1 rule)"
     served = model.served
     print(
@@ -102,6 +120,14 @@ def sim(argv: list[str]) -> int:
             f"(ribao's CPU, checkpoints), {last:.1f} s after the last reply (files, memory, exit)"
         )
     return code
+
+
+def import_seconds(report: str) -> float:
+    """Seconds spent importing, from a `-X importtime` report: the sum of its top-level imports."""
+    import re
+
+    # Lines read "import time: self | cumulative | name"; a name with no indent is top-level.
+    return sum(int(us) for us in re.findall(r"^import time:\s+\d+ \|\s+(\d+) \| \S", report, re.M)) / 1e6
 
 
 def _absolute(source: str) -> str:
@@ -171,17 +197,32 @@ def llama_timings(log: str) -> dict[str, float]:
     }
 
 
-def _run(args: list[str], config: str | None, extra_env: dict[str, str]) -> tuple[int, float, Path, float]:
-    """Run ribao in a fresh home; return exit status, wall seconds, the home, the start (monotonic)."""
+def _run(
+    args: list[str],
+    config: str | None,
+    extra_env: dict[str, str],
+    python: list[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> tuple[int, float, Path, float]:
+    """Run ribao in a fresh home; return exit status, wall seconds, the home, the start (monotonic).
+
+    `python` are options for the interpreter (`-X importtime`, `-m cProfile …`); `stderr` takes ribao's.
+    """
     tmp = tempfile.mkdtemp(prefix="ribao-bench-")
     home = Path(tmp) / "home"
     home.mkdir()
     if config:
         (home / "config.toml").write_text(config, encoding="utf-8")
     env = {**os.environ, "RIBAO_HOME": str(home), **extra_env}
+    # As installed, ribao runs from cached bytecode; compiling its ~90 modules on every run (this
+    # variable's effect) would add ~0.1 s of CPU that no user pays.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.monotonic()  # the simulated provider stamps requests on this clock too
     done = subprocess.run(
-        [sys.executable, "-m", "ribao", *args, "--quiet", "--out", str(Path(tmp) / "out")], env=env, cwd=tmp
+        [sys.executable, *(python or []), "-m", "ribao", *args, "--quiet", "--out", str(Path(tmp) / "out")],
+        env=env,
+        cwd=tmp,
+        stderr=stderr,
     )
     wall = time.monotonic() - started
     _report(args, done.returncode, wall, home)
@@ -207,7 +248,7 @@ def _report(args: list[str], code: int, wall: float, home: Path) -> None:
         print(f"wall time    {wall:.1f} s")
         print(f"peak RSS     {peak_mb:.0f} MB (largest child: ribao or the llama.cpp server)")
         # CPU seconds do not grow with the machine's load the way wall seconds do.
-        print(f"CPU          {children.ru_utime + children.ru_stime:.1f} s user+sys (ribao and its children)")
+        print(f"CPU          {children.ru_utime + children.ru_stime:.2f} s user+sys (ribao and its children)")
         if code != 0 or not (home / "runs.sqlite").exists():
             return
         from ribao.runs.db import RunLog

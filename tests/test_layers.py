@@ -2,7 +2,7 @@
 
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.files, ribao.ledger, ribao.state, ribao.context,
-            ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults
+            ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
   agents    ribao.agents
   graph     ribao.graph
@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.masking",
             "ribao.arxiv_ids",
             "ribao.http_faults",
+            "ribao.startup",
         ),
     ),
     (

@@ -14,6 +14,7 @@ from ribao.graph.replay import ReplayOutcome, replay_agent, spec_of
 from ribao.runs.db import RunLog
 from ribao.runs.recorder import RunRecorder
 from ribao.settings import load_settings
+from ribao.startup import end_startup
 
 
 @dataclass
@@ -68,6 +69,7 @@ def replay_run(
         recorder = RunRecorder(log, replay_id)
         labels = {"replay_of": row.run_id, "replay_agent": agent}
         recorder.start(settings, date=row.date, models=services.configs, labels=labels)
+        end_startup()
         try:
             outcome = asyncio.run(replay_agent(agent, row.run_id, ctx))
         except BaseException as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord
 from ribao.settings import Settings
 from ribao.sources import check_source, require_announcement_day
+from ribao.startup import end_startup
 from ribao.state import DigestState, screened
 
 
@@ -92,6 +92,7 @@ async def _stream(
                 graph = compile_graph(checkpointer=saver)
                 if inputs is None and not (await graph.aget_state(config)).values:
                     raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
+                end_startup()
                 # "sync": each step's checkpoint and each finished task's writes are on disk before
                 # the next step starts, so a kill -9 right after the writers loses none of them.
                 stream = graph.astream(
@@ -156,19 +157,10 @@ def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh
     server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`."""
     preflight(settings, date)
     with compose(absolute_out(settings), refresh=refresh) as services:
-        _freeze()
         return asyncio.run(write_day(services, date, tracer=tracer))
 
 
 def resume(settings: Settings, run_id: str, date: dt.date | None, *, tracer: Tracer) -> RunResult:
     """Resume run `run_id` with its recorded `settings` and the real models (`ribao runs resume`)."""
     with compose(absolute_out(settings)) as services:
-        _freeze()
         return asyncio.run(resume_run(services, run_id, date=date, tracer=tracer))
-
-
-def _freeze() -> None:
-    # Everything alive now (the imported stack: langchain, openai, chromadb; settings, models)
-    # lives as long as the process: keep the cyclic collector from walking it again and again
-    # during the run and once more at exit (measured: the exit went from 1.6-7 s to 0.5 s).
-    gc.freeze()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import apprise
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ribao.delivery.channels import PushChannel, expand, with_timeouts
@@ -90,6 +89,8 @@ class DigestFiles:
 
 
 def _attempt(url: str, msg: Message, body_format: str, secrets: list[str]) -> None:
+    import apprise  # 0.1 s of imports, paid only by a run that has a channel to send to
+
     obj = apprise.Apprise()
     if not obj.add(url):
         raise ConfigError("Apprise does not accept this URL")

@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import arxiv
 import requests
 
 from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, NoAnnouncement
@@ -24,6 +23,9 @@ from ribao.sources.calendar import EASTERN, submission_window
 from ribao.sources.options import ListingOptions
 from ribao.sources.records import build_paper, check_categories, dedupe, select
 from ribao.sources.session import ApiOptions, ApiSession, retry_after_seconds
+
+if TYPE_CHECKING:
+    import arxiv
 
 __all__ = ["API_ROUTE", "ApiOptions", "ApiSession", "Fetched", "fetch_api_day", "retry_after_seconds"]
 
@@ -45,6 +47,8 @@ def make_client(options: ApiOptions, page_size: int, session: requests.Session |
     The client does not retry itself: retries live in the session (tenacity), and the
     client's own would multiply the tries.
     """
+    import arxiv  # imported when the API is asked, not by every run that reads a saved listing
+
     client = arxiv.Client(page_size=page_size, delay_seconds=options.delay_seconds, num_retries=0)
     client.query_url_format = options.endpoint.replace("{", "{{").replace("}", "}}") + "?{}"
     client._session = session if session is not None else ApiSession(options)
@@ -84,6 +88,8 @@ def _submissions(
     session: requests.Session,
 ) -> list[Paper]:
     """Return the de-duplicated papers first submitted in ``window``, in any of ``cats``, oldest first."""
+    import arxiv
+
     start, end = window
     search = arxiv.Search(
         query=build_query(cats, start, end),

@@ -6,8 +6,6 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import feedparser
-
 from ribao.errors import ListingError
 from ribao.schemas import Paper
 from ribao.sources.records import build_paper
@@ -79,6 +77,8 @@ def parse_atom(content: bytes, origin: str) -> list[Paper]:
     Raises ListingError naming ``origin`` for malformed XML, a non-Atom document, arXiv's error
     entry (HTTP 400 responses), or an entry without a usable id or category.
     """
+    import feedparser  # imported when a response is read, not by every run that reads a saved listing
+
     check_feed(content, origin)
     feed = feedparser.parse(content)
     papers = []

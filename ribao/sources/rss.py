@@ -25,8 +25,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import feedparser
-
 from ribao.errors import ListingError
 from ribao.schemas import Paper
 from ribao.sources import normalize
@@ -218,6 +216,8 @@ def parse_feed(content: bytes, origin: str) -> Feed:
     malformed XML, arXiv's error feed, the old RSS 1.0 format, another document, a channel without
     a date, or an item without a usable id, announce type or category.
     """
+    import feedparser  # imported when a feed is read, not by every run that reads a saved listing
+
     check_listing_feed(content, origin)
     # Descriptions are plain text: HTML sanitising would eat "$a<b$" as a tag.
     parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
