@@ -315,7 +315,7 @@ def test_near_duplicates_are_checked_only_among_the_candidates_shown(
 ) -> None:
     import datetime as dt
 
-    from tests.test_memory_store import featured, near_copy
+    from tests.support.memory import featured, near_copy
 
     class Counting(HashEmbedder):
         texts = 0

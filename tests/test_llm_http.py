@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field
 
 from ribao.errors import ConfigError, ProviderError
-from ribao.llm.config import ModelConfig
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, is_loopback, make_chat_model
 from ribao.llm.usage import Price, Usage, cost, price_for
-
-if TYPE_CHECKING:
-    from tests.stub_openai import StubOpenAI
-
-pytest_plugins = ["tests.stub_openai"]  # the openai_stub fixture; imported here so asserts are rewritten
-
-KEY_ENV = "RIBAO_TEST_LLM_KEY"
-KEY = "sk-test-0123456789"
-
-
-class Rating(BaseModel):
-    """A pick with a rubric score."""
-
-    paper_id: Literal["P001", "P002", "P003"]
-    score: Literal[1, 2, 3, 4, 5] = Field(description="1 = weak, 5 = must read")
-    reason: str
-
-
-def _cfg(stub: StubOpenAI, **kw: Any) -> ModelConfig:
-    fields: dict[str, Any] = {"model": "deepseek-chat", "base_url": stub.base_url, "api_key_env": KEY_ENV,
-                                 "max_retries": 0, "timeout": 5.0, "max_tokens": 256}  # fmt: skip
-    return ModelConfig(**(fields | kw))
+from tests.stub_openai import StubOpenAI
+from tests.support.llm import (
+    KEY,
+    KEY_ENV,
+    Rating,
+    stub_config,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +28,7 @@ def test_invoke_parses_usage_and_sends_key_and_limits(openai_stub: StubOpenAI) -
     openai_stub.script(
         {"text": "你好", "usage": {"prompt_tokens": 120, "completion_tokens": 30, "cached_tokens": 100}}
     )
-    reply = make_chat_model(_cfg(openai_stub, temperature=0.3)).invoke("hello")
+    reply = make_chat_model(stub_config(openai_stub, temperature=0.3)).invoke("hello")
 
     assert reply.content == "你好"
     assert Usage.from_message(reply) == Usage(input_tokens=120, output_tokens=30, cached_tokens=100)
@@ -64,7 +46,7 @@ def test_local_config_puts_max_tokens_in_body_and_never_sends_a_real_key(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-real-key-that-must-stay-home")
     openai_stub.script("ok")
-    cfg = _cfg(openai_stub, local=True, api_key_env="OPENAI_API_KEY", max_tokens=32)
+    cfg = stub_config(openai_stub, local=True, api_key_env="OPENAI_API_KEY", max_tokens=32)
     make_chat_model(cfg).invoke("hi")
 
     [req] = openai_stub.chat_requests
@@ -82,14 +64,14 @@ def test_loopback_endpoints_ignore_proxy_env_vars(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     openai_stub.script("ok")
-    assert make_chat_model(_cfg(openai_stub, local=True)).invoke("hi").content == "ok"
+    assert make_chat_model(stub_config(openai_stub, local=True)).invoke("hi").content == "ok"
     assert is_loopback("http://localhost:8080/v1") and is_loopback("http://[::1]:1/v1")
     assert not is_loopback("https://api.deepseek.com") and not is_loopback(None)
 
 
 def test_loopback_async_calls_survive_a_new_event_loop(openai_stub: StubOpenAI) -> None:
     openai_stub.script("first", "second")
-    cfg = _cfg(openai_stub, local=True)
+    cfg = stub_config(openai_stub, local=True)
     # Each asyncio.run closes its loop; a connection pooled by the first would break the second.
     assert asyncio.run(make_chat_model(cfg).ainvoke("a")).content == "first"
     assert asyncio.run(make_chat_model(cfg).ainvoke("b")).content == "second"
@@ -100,7 +82,7 @@ def test_structured_output_forces_the_tool_and_parses_the_call(openai_stub: Stub
     openai_stub.script(
         {"tool": "Rating", "args": args, "usage": {"prompt_tokens": 300, "completion_tokens": 20}}
     )
-    cfg = _cfg(openai_stub)
+    cfg = stub_config(openai_stub)
     model = make_chat_model(cfg).with_structured_output(
         Rating, method=STRUCTURED_OUTPUT_METHOD, include_raw=True
     )
@@ -120,7 +102,7 @@ def test_structured_output_forces_the_tool_and_parses_the_call(openai_stub: Stub
 
 def test_streaming_requests_and_merges_the_usage_chunk(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"text": "one two three", "usage": {"prompt_tokens": 9, "completion_tokens": 3}})
-    chunks = list(make_chat_model(_cfg(openai_stub)).stream("count"))
+    chunks = list(make_chat_model(stub_config(openai_stub)).stream("count"))
     merged = chunks[0]
     for chunk in chunks[1:]:
         merged += chunk
@@ -134,7 +116,7 @@ def test_streaming_requests_and_merges_the_usage_chunk(openai_stub: StubOpenAI) 
 
 def test_429_with_retry_after_is_retried_after_the_wait(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"status": 429, "headers": {"Retry-After": "1"}}, "ok")
-    reply = asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=2)).ainvoke("hi"))
+    reply = asyncio.run(make_chat_model(stub_config(openai_stub, max_retries=2)).ainvoke("hi"))
 
     assert reply.content == "ok"
     first, second = openai_stub.chat_requests
@@ -151,18 +133,19 @@ QUICK = {"backoff_seconds": 0.05}
 def test_500_is_retried_with_backoff_then_raises_when_retries_run_out(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"status": 500}, "ok")
     assert (
-        asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1, **QUICK)).ainvoke("hi")).content == "ok"
+        asyncio.run(make_chat_model(stub_config(openai_stub, max_retries=1, **QUICK)).ainvoke("hi")).content
+        == "ok"
     )
 
     openai_stub.script({"status": 500}, {"status": 503, "body": {"error": {"message": "overloaded"}}})
     with pytest.raises(ProviderError, match=r"HTTP 503: overloaded on 2 attempts \(max_retries = 1\)"):
-        asyncio.run(make_chat_model(_cfg(openai_stub, max_retries=1, **QUICK)).ainvoke("hi"))
+        asyncio.run(make_chat_model(stub_config(openai_stub, max_retries=1, **QUICK)).ainvoke("hi"))
     assert len(openai_stub.chat_requests) == 4
 
 
 def test_a_hanging_request_times_out_and_is_retried(openai_stub: StubOpenAI) -> None:
     openai_stub.script({"hang": 10}, "ok")
-    cfg = _cfg(openai_stub, timeout=0.5, max_retries=None, **QUICK)
+    cfg = stub_config(openai_stub, timeout=0.5, max_retries=None, **QUICK)
     reply = asyncio.run(make_chat_model(cfg).ainvoke("hi"))
 
     assert reply.content == "ok"  # the 10 s hang was cut by the 0.5 s timeout, then retried
@@ -174,10 +157,10 @@ def test_missing_api_key_env_is_a_config_error_naming_the_variable(
 ) -> None:
     monkeypatch.delenv(KEY_ENV)
     with pytest.raises(ConfigError, match=KEY_ENV):
-        make_chat_model(_cfg(openai_stub))
+        make_chat_model(stub_config(openai_stub))
     monkeypatch.setenv(KEY_ENV, "  ")
     with pytest.raises(ConfigError, match=KEY_ENV):
-        make_chat_model(_cfg(openai_stub))
+        make_chat_model(stub_config(openai_stub))
     assert openai_stub.requests == []
 
 
@@ -186,7 +169,7 @@ def test_keyless_endpoint_and_local_need_no_env_var(
 ) -> None:
     monkeypatch.delenv(KEY_ENV)
     openai_stub.script("keyless", "local")
-    keyless, local = _cfg(openai_stub, api_key_env=None), _cfg(openai_stub, local=True)
+    keyless, local = stub_config(openai_stub, api_key_env=None), stub_config(openai_stub, local=True)
     for cfg, answer in ((keyless, "keyless"), (local, "local")):
         assert asyncio.run(make_chat_model(cfg).ainvoke("hi")).content == answer
     sent = [r.headers.get("authorization") for r in openai_stub.chat_requests]

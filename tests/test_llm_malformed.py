@@ -11,7 +11,7 @@ from langchain_core.messages import HumanMessage
 from ribao.errors import ProviderError
 from ribao.llm.models import make_chat_model
 from ribao.llm.structured import ainvoke_structured
-from tests.test_llm_http import KEY, KEY_ENV, Rating, _cfg
+from tests.support.llm import KEY, KEY_ENV, Rating, stub_config
 
 if TYPE_CHECKING:
     from tests.stub_openai import StubOpenAI
@@ -28,7 +28,7 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _ask(stub: StubOpenAI) -> Rating:
-    model = make_chat_model(_cfg(stub))
+    model = make_chat_model(stub_config(stub))
     rating, _ = asyncio.run(
         ainvoke_structured(model, Rating, [HumanMessage("rate P001")], agent="critic", task="t", retries=0)
     )

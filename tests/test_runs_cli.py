@@ -7,11 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner, Result
 
-from ribao.commands.runs import runs_app
-from tests.test_runs_fixtures import (
+from tests.support.runs import (
     DAY,
     KEEP_REASON,
     REPLACE_REASON,
@@ -24,9 +21,9 @@ from tests.test_runs_fixtures import (
     populate,
     record_steps,
 )
-
-app = typer.Typer()
-app.add_typer(runs_app, name="runs")
+from tests.support.runs_cli import (
+    invoke,
+)
 
 
 @pytest.fixture
@@ -40,10 +37,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def populated(home: Path) -> Path:
     populate(home)
     return home
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, ["runs", *args])
 
 
 def test_list_shows_the_latest_runs_first(populated: Path) -> None:

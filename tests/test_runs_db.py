@@ -15,7 +15,7 @@ import pytest
 from ribao.calls import LLMCall
 from ribao.runs import MIGRATIONS, RunLog, RunLogError, RunNotFound
 from ribao.runs.migrations import applied, migrate
-from tests.test_runs_fixtures import (
+from tests.support.runs import (
     CRITIQUES,
     DAY,
     PICKS,
@@ -148,7 +148,7 @@ def test_runs_are_found_by_unique_prefix_in_any_case(log: RunLog) -> None:
 
 
 def test_latest_is_never_a_replay(log: RunLog) -> None:
-    from tests.test_runs_fixtures import SETTINGS
+    from tests.support.runs import SETTINGS
 
     # A replay records no checkpoint of its own: `runs resume latest` after a replay once failed.
     log.start_run("01K9REPLAY00000000000000000", settings=SETTINGS, date=DAY)

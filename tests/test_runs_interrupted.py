@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ribao.runs.db import RunLog
-from tests.test_runs_cli import app
+from tests.support.runs_cli import app
 
 KILLED = """
 import os, signal, sys

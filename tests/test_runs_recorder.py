@@ -21,7 +21,7 @@ from ribao.runs.recorder import RunRecorder, brief, status_for
 from ribao.schemas import Paper
 from ribao.settings import MemorySettings, Settings
 from tests.fakes import ScriptedChatModel, default_responder
-from tests.test_runs_cli import app
+from tests.support.runs_cli import app
 
 REASON = "价值不如候选"
 

@@ -11,7 +11,7 @@ from ribao.masking import MASK, mask_keys
 from ribao.runs import RunLog, safe_settings, scrub
 from ribao.runs.redact import known_secrets, secret_env_names
 from ribao.settings import AgentSettings, ProviderSettings, Settings
-from tests.test_runs_fixtures import call
+from tests.support.runs import call
 
 DEEPSEEK_KEY = "sk-deepseekFAKE0123456789abcdef"
 CUSTOM_KEY = "custom-provider-secret-42"  # no sk- shape: only known through its env var

@@ -14,7 +14,7 @@ from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable
 from ribao.sources import read_listing
 from ribao.sources.cache import MANIFEST, DayCache, body_name
 from ribao.sources.options import ListingOptions
-from tests.test_sources_api import (
+from tests.support.arxiv import (
     CATS,
     DAY,
     EMPTY,
@@ -27,7 +27,7 @@ from tests.test_sources_api import (
     options,
     running_server,
 )
-from tests.test_sources_rss import D19, FEED, NEW, OURS, THU_NOON
+from tests.support.feeds import D19, FEED, NEW, OURS, THU_NOON
 
 UTC = dt.UTC
 

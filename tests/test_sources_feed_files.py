@@ -13,7 +13,7 @@ from ribao.errors import ListingError
 from ribao.sources import read_listing
 from ribao.sources.options import ListingOptions
 from ribao.sources.rss import fetch_rss_day, split_authors
-from tests.test_sources_api import ReplayServer, Reply, options, running_server
+from tests.support.arxiv import ReplayServer, Reply, options, running_server
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 CS = ["cs.AI", "cs.LG", "cs.SE", "cs.DC", "cs.CY"]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from ribao.cli import app
 from ribao.sources import read_listing
 from ribao.sources.options import ListingOptions
-from tests.test_sources_normalize import LINKS, expected_code_url
+from tests.support.links import LINKS, expected_code_url
 
 DAY = "2026-02-18"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from ribao.errors import ListingError, ListingNotIndexed, ListingUnavailable, No
 from ribao.sources import ApiOptions, read_listing
 from ribao.sources.options import ListingOptions
 from ribao.sources.rss import feed_url, listed_papers, parse_feed
-from tests.test_sources_api import (
+from tests.support.arxiv import (
     EMPTY,
     HANG,
     PAGE_0,
@@ -21,16 +20,16 @@ from tests.test_sources_api import (
     options,
     running_server,
 )
-
-RSS = Path(__file__).parent / "data" / "rss"
-FEED = (RSS / "cs.CL+cs.AI+cs.LG.2026-02-19.xml").read_bytes()
-EMPTY_FEED = (RSS / "cs.CL+cs.AI+cs.LG.2026-02-21-empty.xml").read_bytes()
-OURS = ["cs.CL", "cs.AI", "cs.LG"]
-D19 = dt.date(2026, 2, 19)
-UTC = dt.UTC
-THU_NOON = dt.datetime(2026, 2, 19, 12, 0, tzinfo=UTC)  # the Thursday listing is the latest
-NEW = ["2602.16198", "2602.16531", "2602.15877", "2602.16438"]
-CROSS = ["2602.15927"]
+from tests.support.feeds import (
+    CROSS,
+    D19,
+    EMPTY_FEED,
+    FEED,
+    NEW,
+    OURS,
+    THU_NOON,
+    UTC,
+)
 
 
 @pytest.fixture

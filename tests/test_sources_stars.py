@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ribao.sources.stars import STARS_FILE, StarsResult, fetch_stars
-from tests.test_sources_api import HANG, ReplayServer, Reply, running_server
+from tests.support.arxiv import HANG, ReplayServer, Reply, running_server
 
 DAY = dt.date(2026, 2, 19)
 GAM = "https://github.com/KaaustaaubShankar/GeneticAdditiveModels"
