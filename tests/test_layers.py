@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.settings",
             "ribao.settings_sources",
             "ribao.settings_check",
+            "ribao.settings_models",
             "ribao.llm",
             "ribao.sources",
             "ribao.memory",
