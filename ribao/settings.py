@@ -21,8 +21,7 @@ from ribao.errors import BadFlag, ConfigError
 from ribao.fulltext.options import FulltextOptions
 from ribao.registry import AgentName
 from ribao.settings_check import check_config_file, check_references, warn_unknown_env
-from ribao.settings_models import ModelConfig
-from ribao.sources.api import ApiOptions
+from ribao.settings_models import ApiOptions, ModelConfig
 
 
 def default_home() -> Path:
