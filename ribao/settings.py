@@ -18,10 +18,9 @@ from pydantic_settings import (
 
 from ribao.delivery.channels import PushChannel
 from ribao.errors import BadFlag, ConfigError
-from ribao.fulltext.options import FulltextOptions
 from ribao.registry import AgentName
 from ribao.settings_check import check_config_file, check_references, warn_unknown_env
-from ribao.settings_models import ApiOptions, ModelConfig
+from ribao.settings_models import ApiOptions, FulltextOptions, ModelConfig
 
 
 def default_home() -> Path:
