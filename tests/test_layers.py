@@ -16,7 +16,10 @@ services layer the packages must not form a cycle either (digest <-> prompts, ru
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +197,17 @@ def test_the_readme_design_notes_name_every_layer_and_unit() -> None:
     assert readme_layers() == [(name, set(units)) for name, units in LAYERS]
     on_disk = {unit_of(m) for m in all_imports()} - {"ribao"}
     assert on_disk == {u for _, units in LAYERS for u in units}  # every module and folder has its line
+
+
+def test_loading_the_settings_loads_no_subsystem(tmp_path: Path) -> None:
+    """Loading the settings (the run log and the memory do) loads no delivery, full-text or listing code."""
+    code = (
+        "import sys\nfrom ribao.settings import load_settings\nload_settings()\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('ribao', 'apprise', 'lxml'))))"
+    )
+    env = {**os.environ, "RIBAO_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    loaded = out.stdout.split()
+    assert "ribao.settings" in loaded
+    heavy = ("ribao.delivery", "ribao.fulltext", "ribao.sources", "ribao.llm", "apprise", "lxml")
+    assert [m for m in loaded if m.split(".")[0] in heavy or unit_of(m) in heavy] == []
