@@ -171,6 +171,11 @@ def export(dest: Path, source: Path | None = None) -> dict[str, Any]:
     return manifest
 
 
+def default_model_dir() -> Path:
+    """Return ``<venv>/share/ribao/all-MiniLM-L6-v2-onnx``, where scripts/setup.sh puts the export."""
+    return Path(sys.prefix) / "share" / "ribao" / "all-MiniLM-L6-v2-onnx"
+
+
 def main(argv: list[str]) -> int:
     """Export (or `--check`) and print one line; exit 1 with the reason on failure."""
     p = argparse.ArgumentParser(prog="export.py", description=__doc__.splitlines()[0])
@@ -179,8 +184,6 @@ def main(argv: list[str]) -> int:
     p.add_argument("--check", action="store_true", help="only verify an existing export")
     opts = p.parse_args(argv)
     if opts.dest is None:
-        from ribao.memory.minilm import default_model_dir
-
         opts.dest = default_model_dir()
     try:
         if opts.check:
