@@ -1,5 +1,7 @@
 """Typed errors: each names what was expected and what came, so the CLI can print one clear line."""
 
+from __future__ import annotations
+
 
 class RibaoError(Exception):
     """Base class of every error ribao raises on purpose; the CLI prints it and exits non-zero."""
@@ -99,3 +101,8 @@ class PushFailed(RibaoError):
     """The digest was written, but one or more push channels failed after their retries."""
 
     exit_code = 5
+
+
+class ReplayError(RibaoError):
+    """The run cannot be replayed for that agent: an unknown agent, no checkpoints, or the run
+    never reached (or never finished) the agent's nodes."""
