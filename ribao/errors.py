@@ -106,3 +106,7 @@ class PushFailed(RibaoError):
 class ReplayError(RibaoError):
     """The run cannot be replayed for that agent: an unknown agent, no checkpoints, or the run
     never reached (or never finished) the agent's nodes."""
+
+
+class SiteError(RibaoError):
+    """No digest to build from, or a `<date>.json` cannot be read."""
