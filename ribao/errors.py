@@ -110,3 +110,14 @@ class ReplayError(RibaoError):
 
 class SiteError(RibaoError):
     """No digest to build from, or a `<date>.json` cannot be read."""
+
+
+class SiteFolderError(RibaoError):
+    """The site's folder was refused: it is, holds or sits in the digests or home folder, is the
+    current folder, or holds files the site did not write. A usage error (exit status 2)."""
+
+    exit_code = 2
+
+
+class SiteWriteError(RibaoError):
+    """Writing or swapping in the new site failed; the old site is left as it was."""
