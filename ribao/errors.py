@@ -121,3 +121,7 @@ class SiteFolderError(RibaoError):
 
 class SiteWriteError(RibaoError):
     """Writing or swapping in the new site failed; the old site is left as it was."""
+
+
+class DigestNotFound(RibaoError):
+    """No written digest for a day (or none at all): names where it was looked for."""
