@@ -125,3 +125,7 @@ class SiteWriteError(RibaoError):
 
 class DigestNotFound(RibaoError):
     """No written digest for a day (or none at all): names where it was looked for."""
+
+
+class RunLogError(RibaoError):
+    """The run log database is unusable: unreadable, or written by a newer ribao (unknown migrations)."""
