@@ -129,3 +129,7 @@ class DigestNotFound(RibaoError):
 
 class RunLogError(RibaoError):
     """The run log database is unusable: unreadable, or written by a newer ribao (unknown migrations)."""
+
+
+class RunNotFound(RibaoError):
+    """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
