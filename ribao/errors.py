@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class RibaoError(Exception):
     """Base class of every error ribao raises on purpose; the CLI prints it and exits non-zero."""
@@ -133,3 +135,11 @@ class RunLogError(RibaoError):
 
 class RunNotFound(RibaoError):
     """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
+
+
+class FeedNotOfDay(ListingError):
+    """The feed holds the listing of another day than the one asked for (``feed_day``)."""
+
+    def __init__(self, message: str, feed_day: dt.date) -> None:
+        super().__init__(message)
+        self.feed_day = feed_day
