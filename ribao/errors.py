@@ -143,3 +143,7 @@ class FeedNotOfDay(ListingError):
     def __init__(self, message: str, feed_day: dt.date) -> None:
         super().__init__(message)
         self.feed_day = feed_day
+
+
+class CacheMiss(LookupError):
+    """The day's cache holds no usable answer to a request; the day must be read from arXiv."""
