@@ -147,3 +147,7 @@ class FeedNotOfDay(ListingError):
 
 class CacheMiss(LookupError):
     """The day's cache holds no usable answer to a request; the day must be read from arXiv."""
+
+
+class ArchiveError(ValueError):
+    """The e-print cannot be used: corrupt, too large once unpacked, or no TeX in it."""
