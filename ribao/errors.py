@@ -151,3 +151,7 @@ class CacheMiss(LookupError):
 
 class ArchiveError(ValueError):
     """The e-print cannot be used: corrupt, too large once unpacked, or no TeX in it."""
+
+
+class ExtractionFailed(Exception):
+    """The extractor refused the file, ran past its deadline or hit its memory limit (message says which)."""
