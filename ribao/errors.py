@@ -155,3 +155,7 @@ class ArchiveError(ValueError):
 
 class ExtractionFailed(Exception):
     """The extractor refused the file, ran past its deadline or hit its memory limit (message says which)."""
+
+
+class ExportError(Exception):
+    """The source model is missing or has other hashes, or the export folder is incomplete."""
