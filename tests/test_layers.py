@@ -17,6 +17,7 @@ commands.run <-> commands.push), however the loop is hidden.
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 import re
 import subprocess
@@ -242,3 +243,31 @@ def test_loading_the_settings_loads_no_subsystem(tmp_path: Path) -> None:
     assert "ribao.settings" in loaded
     heavy = ("ribao.delivery", "ribao.fulltext", "ribao.sources", "ribao.llm", "apprise", "lxml")
     assert [m for m in loaded if m.split(".")[0] in heavy or unit_of(m) in heavy] == []
+
+
+def _exception_classes(tree: ast.Module, known: set[str]) -> list[str]:
+    """Return the classes in `tree` whose base is an exception: a builtin one, one in `known`, or a
+    third-party one by its name (``httpx.HTTPError``)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+            if bases & known or any(b.endswith(("Error", "Exception")) for b in bases):
+                found.append(node.name)
+    return found
+
+
+def test_exceptions_are_defined_in_errors_py() -> None:
+    """Every exception class lives in ribao/errors.py; a private one (`_Retry`) only while no other
+    module names it, i.e. it never leaves the module that raises it."""
+    builtin = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+    errors = ROOT / "errors.py"
+    known = builtin | set(_exception_classes(ast.parse(errors.read_text(encoding="utf-8")), builtin))
+    texts = {p: p.read_text(encoding="utf-8") for p in sorted(ROOT.rglob("*.py")) if p != errors}
+    misplaced = []
+    for path, text in texts.items():
+        for name in _exception_classes(ast.parse(text), known):
+            elsewhere = [q for q, t in texts.items() if q != path and re.search(rf"\b{name}\b", t)]
+            if not name.startswith("_") or elsewhere:
+                misplaced.append(f"{module_name(path)}.{name}")
+    assert not misplaced, f"define these in ribao/errors.py: {misplaced}"
