@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ribao.delivery.channels import select
 from ribao.errors import BadFlag, ConfigError, ListingError
 from ribao.registry import AGENTS, AGENTS_TEXT
+from ribao.settings_models import select
 from ribao.sources.records import check_categories
 
 if TYPE_CHECKING:

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ribao.errors import ConfigError
+
 
 class ModelConfig(BaseModel):
     """Resolved model settings for one agent; the default of each limit is stated here, once.
@@ -230,3 +232,16 @@ def check_url(url: str) -> None:
         raise ValueError(f"malformed variable in {url!r}: write ${{NAME}}")
     if apprise.Apprise.instantiate(filled) is None:
         raise ValueError(f"Apprise does not accept {url!r} (unknown scheme or malformed URL)")
+
+
+def select(channels: list[PushChannel], names: list[str] | None) -> list[PushChannel]:
+    """Return the channels named in `names` (all when None); raises `ConfigError` for an unknown name."""
+    if not names:
+        return list(channels)
+    known = {c.name: c for c in channels}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown push channel {', '.join(unknown)}; configured: {', '.join(known) or 'none'}"
+        )
+    return [known[n] for n in names]

@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from ribao.errors import ConfigError
-from ribao.settings_models import _VAR, ChannelSpec, PushChannel
+from ribao.settings_models import _VAR, ChannelSpec, PushChannel, select
 
 __all__ = ["ChannelSpec", "PushChannel", "check_env", "expand", "select", "with_timeouts"]
 
@@ -48,19 +48,6 @@ def with_timeouts(url: str, seconds: float, apprise_format: str) -> str:
     if not extra:
         return url
     return url + ("&" if "?" in url else "?") + "&".join(extra)
-
-
-def select(channels: list[PushChannel], names: list[str] | None) -> list[PushChannel]:
-    """Return the channels named in `names` (all when None); raises `ConfigError` for an unknown name."""
-    if not names:
-        return list(channels)
-    known = {c.name: c for c in channels}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown push channel {', '.join(unknown)}; configured: {', '.join(known) or 'none'}"
-        )
-    return [known[n] for n in names]
 
 
 def check_env(channels: list[PushChannel]) -> None:
