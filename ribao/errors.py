@@ -1,5 +1,9 @@
 """Typed errors: each names what was expected and what came, so the CLI can print one clear line."""
 
+from __future__ import annotations
+
+import datetime as dt
+
 
 class RibaoError(Exception):
     """Base class of every error ribao raises on purpose; the CLI prints it and exits non-zero."""
@@ -99,3 +103,59 @@ class PushFailed(RibaoError):
     """The digest was written, but one or more push channels failed after their retries."""
 
     exit_code = 5
+
+
+class ReplayError(RibaoError):
+    """The run cannot be replayed for that agent: an unknown agent, no checkpoints, or the run
+    never reached (or never finished) the agent's nodes."""
+
+
+class SiteError(RibaoError):
+    """No digest to build from, or a `<date>.json` cannot be read."""
+
+
+class SiteFolderError(RibaoError):
+    """The site's folder was refused: it is, holds or sits in the digests or home folder, is the
+    current folder, or holds files the site did not write. A usage error (exit status 2)."""
+
+    exit_code = 2
+
+
+class SiteWriteError(RibaoError):
+    """Writing or swapping in the new site failed; the old site is left as it was."""
+
+
+class DigestNotFound(RibaoError):
+    """No written digest for a day (or none at all): names where it was looked for."""
+
+
+class RunLogError(RibaoError):
+    """The run log database is unusable: unreadable, or written by a newer ribao (unknown migrations)."""
+
+
+class RunNotFound(RibaoError):
+    """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
+
+
+class FeedNotOfDay(ListingError):
+    """The feed holds the listing of another day than the one asked for (``feed_day``)."""
+
+    def __init__(self, message: str, feed_day: dt.date) -> None:
+        super().__init__(message)
+        self.feed_day = feed_day
+
+
+class CacheMiss(LookupError):
+    """The day's cache holds no usable answer to a request; the day must be read from arXiv."""
+
+
+class ArchiveError(ValueError):
+    """The e-print cannot be used: corrupt, too large once unpacked, or no TeX in it."""
+
+
+class ExtractionFailed(Exception):
+    """The extractor refused the file, ran past its deadline or hit its memory limit (message says which)."""
+
+
+class ExportError(Exception):
+    """The source model is missing or has other hashes, or the export folder is incomplete."""

@@ -2,11 +2,11 @@
 
 A leaf module (it imports nothing of ribao). Everything that lists agents derives from `REGISTRY`:
 the settings' agent names and the one model per agent of the services (`ribao.app.services.model_configs`),
-the prompt catalogue and `ribao prompts check` (`ribao.agents.catalog`), `--agent` of `ribao replay`
-and `ribao runs trace`, the replay itself (`ribao.graph.replay`) and the prompt library,
-which refuses to render a file with other variables or filters than the ones listed here — so the
-code that renders a template cannot drift from this record (`tests/test_prompts_cli.py` runs the
-graph and checks every render against it).
+the prompt samples (`ribao.agents.prompt_samples`) and `ribao prompts check` (`ribao.prompts.check`),
+`--agent` of `ribao replay` and `ribao runs trace`, the replay itself (`ribao.graph.replay`) and the
+prompt library, which refuses to render a file with other variables or filters than the ones listed
+here — so the code that renders a template cannot drift from this record (`tests/test_prompts_cli.py`
+runs the graph and checks every render against it).
 """
 
 from __future__ import annotations

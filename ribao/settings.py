@@ -16,13 +16,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from ribao.delivery.channels import PushChannel
 from ribao.errors import BadFlag, ConfigError
-from ribao.fulltext.options import FulltextOptions
-from ribao.llm.config import ModelConfig
 from ribao.registry import AgentName
 from ribao.settings_check import check_config_file, check_references, warn_unknown_env
-from ribao.sources.api import ApiOptions
+from ribao.settings_models import ApiOptions, FulltextOptions, ModelConfig, PushChannel
 
 
 def default_home() -> Path:

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ribao.delivery.channels import select
 from ribao.errors import BadFlag, ConfigError, ListingError
 from ribao.registry import AGENTS, AGENTS_TEXT
-from ribao.sources.records import check_categories
+from ribao.settings_models import select
 
 if TYPE_CHECKING:
     from ribao.settings import Settings
@@ -173,6 +172,10 @@ def _reference_checks(settings: Settings, given: Mapping[str, Any]) -> dict[str,
                 raise ConfigError(f"unknown agent {name!r} in agents{hint}; known: {AGENTS_TEXT}")
 
     def categories() -> None:
+        # Imported here: any ribao.sources module loads the whole listing reader (arxiv, lxml, requests),
+        # which `import ribao.settings` (the run log, the memory) should not.
+        from ribao.sources.records import check_categories
+
         try:
             check_categories(settings.categories)
         except ListingError as exc:

@@ -9,17 +9,20 @@ Layers, lowest first (README "Design notes"):
   app       ribao.app
   commands  ribao.commands, ribao.cli, ribao.__main__
 
-Imports inside `if TYPE_CHECKING:` create no run-time dependency and are not counted. Within the
-services layer the packages must not form a cycle either (digest <-> prompts, runs <-> graph).
+Imports inside `if TYPE_CHECKING:` create no run-time dependency and are not counted; imports inside
+functions are. Neither the packages nor the modules may form a cycle (digest <-> prompts, runs <-> graph,
+commands.run <-> commands.push), however the loop is hidden.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "ribao"
 
@@ -47,6 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.settings",
             "ribao.settings_sources",
             "ribao.settings_check",
+            "ribao.settings_models",
             "ribao.llm",
             "ribao.sources",
             "ribao.memory",
@@ -99,13 +103,21 @@ def runtime_imports(path: Path) -> set[str]:
         if id(node) in skip:
             continue
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "ribao":
-                found.update(f"ribao.{a.name}" for a in node.names)
-            elif node.module.startswith("ribao."):
-                found.add(node.module)
+            if node.module == "ribao" or node.module.startswith("ribao."):
+                # `from ribao.memory import minilm` depends on the module ribao.memory.minilm.
+                subs = {f"{node.module}.{a.name}" for a in node.names}
+                found.update(sub for sub in subs if is_module(sub))
+                if node.module != "ribao" and not all(is_module(sub) for sub in subs):
+                    found.add(node.module)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("ribao."))
     return found
+
+
+def is_module(name: str) -> bool:
+    """Return True when `name` is a module or package of ribao on disk."""
+    path = ROOT.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def module_name(path: Path) -> str:
@@ -138,28 +150,52 @@ def test_no_module_imports_from_a_higher_layer() -> None:
     assert not upward, "\n".join(upward)
 
 
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """Return one cycle of the directed graph `edges` as a path that ends where it starts, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(u: str) -> list[str] | None:
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(edges.get(u, ())):
+            if state.get(v) == 1:
+                return [*stack[stack.index(v) :], v]
+            if v not in state and (cycle := visit(v)):
+                return cycle
+        stack.pop()
+        state[u] = 2
+        return None
+
+    for u in sorted(edges):
+        if u not in state and (cycle := visit(u)):
+            return cycle
+    return None
+
+
 def test_units_form_no_cycle() -> None:
     edges: dict[str, set[str]] = {}
     for mod, imports in all_imports().items():
         mine = unit_of(mod)
         edges.setdefault(mine, set()).update(unit_of(i) for i in imports if unit_of(i) != mine)
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    cycle = find_cycle(edges)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
-    def visit(u: str) -> None:
-        state[u] = 1
-        stack.append(u)
-        for v in sorted(edges.get(u, ())):
-            if state.get(v) == 1:
-                pytest.fail("import cycle: " + " -> ".join([*stack[stack.index(v) :], v]))
-            if v not in state:
-                visit(v)
-        stack.pop()
-        state[u] = 2
 
-    for u in sorted(edges):
-        if u not in state:
-            visit(u)
+def test_modules_form_no_cycle() -> None:
+    """No two modules import each other, directly or round a loop, counting imports inside functions."""
+    edges = {mod: {i for i in imports if i != mod} for mod, imports in all_imports().items()}
+    cycle = find_cycle(edges)
+    assert cycle is None, "import cycle between modules: " + " -> ".join(cycle)
+
+
+def test_the_cycle_check_counts_lazy_imports(tmp_path: Path) -> None:
+    """An import inside a function is a dependency too, and a loop of two modules is reported."""
+    lazy = tmp_path / "lazy.py"
+    lazy.write_text("def f():\n    from ribao.memory import minilm\n    return minilm\n")
+    assert runtime_imports(lazy) == {"ribao.memory.minilm"}
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
 def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
@@ -193,3 +229,51 @@ def test_the_readme_design_notes_name_every_layer_and_unit() -> None:
     assert readme_layers() == [(name, set(units)) for name, units in LAYERS]
     on_disk = {unit_of(m) for m in all_imports()} - {"ribao"}
     assert on_disk == {u for _, units in LAYERS for u in units}  # every module and folder has its line
+
+
+def test_loading_the_settings_loads_no_subsystem(tmp_path: Path) -> None:
+    """Importing the settings (the run log and the memory do) loads no delivery, full-text, listing or LLM
+    code; loading them checks the categories with the listing reader's rule, and still loads no other."""
+    code = (
+        "import sys\nimport ribao.settings\nprint(' '.join(sys.modules))\n"
+        "ribao.settings.load_settings()\nprint(' '.join(sys.modules))"
+    )
+    env = {**os.environ, "RIBAO_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    imported, loaded = (line.split() for line in out.stdout.splitlines())
+    assert "ribao.settings" in imported
+
+    def heavy(modules: list[str], names: tuple[str, ...]) -> list[str]:
+        return [m for m in modules if m.split(".")[0] in names or unit_of(m) in names]
+
+    subsystems = ("ribao.delivery", "ribao.fulltext", "ribao.llm", "apprise", "openai", "langchain_core")
+    assert heavy(imported, (*subsystems, "ribao.sources", "lxml", "arxiv", "requests")) == []
+    assert heavy(loaded, subsystems) == []
+
+
+def _exception_classes(tree: ast.Module, known: set[str]) -> list[str]:
+    """Return the classes in `tree` whose base is an exception: a builtin one, one in `known`, or a
+    third-party one by its name (``httpx.HTTPError``)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+            if bases & known or any(b.endswith(("Error", "Exception")) for b in bases):
+                found.append(node.name)
+    return found
+
+
+def test_exceptions_are_defined_in_errors_py() -> None:
+    """Every exception class lives in ribao/errors.py; a private one (`_Retry`) only while no other
+    module names it, i.e. it never leaves the module that raises it."""
+    builtin = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+    errors = ROOT / "errors.py"
+    known = builtin | set(_exception_classes(ast.parse(errors.read_text(encoding="utf-8")), builtin))
+    texts = {p: p.read_text(encoding="utf-8") for p in sorted(ROOT.rglob("*.py")) if p != errors}
+    misplaced = []
+    for path, text in texts.items():
+        for name in _exception_classes(ast.parse(text), known):
+            elsewhere = [q for q, t in texts.items() if q != path and re.search(rf"\b{name}\b", t)]
+            if not name.startswith("_") or elsewhere:
+                misplaced.append(f"{module_name(path)}.{name}")
+    assert not misplaced, f"define these in ribao/errors.py: {misplaced}"

@@ -13,11 +13,12 @@ import typer
 from pydantic import BaseModel
 from typer.testing import CliRunner, Result
 
-from ribao.agents.catalog import check_prompts, prompt_files, sample_variables
+from ribao.agents.prompt_samples import sample_variables
 from ribao.app.services import Services
 from ribao.app.write import write_day
 from ribao.commands.prompts import prompts_app
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
+from ribao.prompts.check import check_prompts, prompt_files
 from ribao.registry import PROMPTS
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
@@ -164,7 +165,7 @@ def test_check_names_an_unknown_attribute_with_its_line(user: Path) -> None:
     path = override(
         user, "critic/user.md.j2", "第 {{ round }} 轮\n{% for p in picks %}\n{{ p.score }}{% endfor %}\n"
     )
-    problems = check_prompts(PromptLibrary(user_dir=user))
+    problems = check_prompts(PromptLibrary(user_dir=user), sample_variables())
     assert [(p.path, p.line, p.variable) for p in problems] == [(path, 3, "score")]
     assert "has no attribute 'score'" in problems[0].message
 

@@ -14,10 +14,11 @@ from typing import Annotated
 
 import typer
 
-from ribao.agents.catalog import check_prompts, prompt_files, select, stray_user_files
+from ribao.agents.prompt_samples import sample_variables
 from ribao.commands import cli_errors, command_group
 from ribao.errors import ConfigError, RibaoError
 from ribao.prompts import PACKAGE_DIR, PromptLibrary
+from ribao.prompts.check import check_prompts, prompt_files, select, stray_user_files
 from ribao.registry import AGENTS_TEXT
 
 prompts_app = command_group(
@@ -161,7 +162,7 @@ def check(prompts_dir: DirOpt = None) -> None:
     """Render every effective prompt file with sample data; exit 1 with a line per problem."""
     with cli_errors():
         folder = user_dir(prompts_dir)
-        problems = check_prompts(PromptLibrary(user_dir=folder))
+        problems = check_prompts(PromptLibrary(user_dir=folder), sample_variables())
         if problems:
             for problem in problems:
                 typer.echo(str(problem))

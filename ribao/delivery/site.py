@@ -15,13 +15,9 @@ from typing import Any
 
 from ribao.delivery.page import WEEKDAYS_ZH, environment, render_page
 from ribao.delivery.sitedir import check_out, staged
-from ribao.errors import RibaoError
+from ribao.errors import SiteError
 
 ATOM = "http://www.w3.org/2005/Atom"
-
-
-class SiteError(RibaoError):
-    """No digest to build from, or a `<date>.json` cannot be read."""
 
 
 @dataclass

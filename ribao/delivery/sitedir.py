@@ -14,22 +14,11 @@ import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ribao.errors import RibaoError
+from ribao.errors import SiteFolderError, SiteWriteError
 from ribao.files import swap_folder
 
 MANIFEST = ".ribao-site.json"
 SHOWN = 5  # foreign names listed in the error; the rest are counted
-
-
-class SiteFolderError(RibaoError):
-    """The site's folder was refused: it is, holds or sits in the digests or home folder, is the
-    current folder, or holds files the site did not write. A usage error (exit status 2)."""
-
-    exit_code = 2
-
-
-class SiteWriteError(RibaoError):
-    """Writing or swapping in the new site failed; the old site is left as it was."""
 
 
 def foreign_files(out: Path) -> list[str]:

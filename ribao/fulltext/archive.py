@@ -12,9 +12,7 @@ import posixpath
 import tarfile
 import zlib
 
-
-class ArchiveError(ValueError):
-    """The e-print cannot be used: corrupt, too large once unpacked, or no TeX in it."""
+from ribao.errors import ArchiveError
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:

@@ -10,11 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ribao.errors import ExtractionFailed
 from ribao.fulltext.document import Section
-
-
-class ExtractionFailed(Exception):
-    """The extractor refused the file, ran past its deadline or hit its memory limit (message says which)."""
 
 
 def _limit_memory(megabytes: int) -> Callable[[], None]:

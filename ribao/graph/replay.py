@@ -20,7 +20,7 @@ from langgraph.types import StateSnapshot
 
 from ribao.calls import LLMCall
 from ribao.context import RunContext
-from ribao.errors import RibaoError
+from ribao.errors import ReplayError
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer, serializer
 from ribao.registry import AGENTS, REGISTRY, ReplaySpec
@@ -41,11 +41,6 @@ class ReplayOutcome:
     new: dict[str, Any]
     recorded_calls: list[LLMCall] = field(default_factory=list)
     new_calls: list[LLMCall] = field(default_factory=list)
-
-
-class ReplayError(RibaoError):
-    """The run cannot be replayed for that agent: an unknown agent, no checkpoints, or the run
-    never reached (or never finished) the agent's nodes."""
 
 
 def spec_of(agent: str) -> ReplaySpec:

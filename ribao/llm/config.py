@@ -1,54 +1,7 @@
-"""How one agent reaches its chat model (an OpenAI-compatible endpoint)."""
+"""How one agent reaches its chat model: `ModelConfig`, defined beside the settings (settings_models)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from ribao.settings_models import ModelConfig
 
-
-class ModelConfig(BaseModel):
-    """Resolved model settings for one agent; the default of each limit is stated here, once.
-
-    `api_key_env` names the environment variable holding the key; the key itself is never stored
-    in settings, run records or traces. `local=True` marks the bundled llama.cpp server, which
-    needs `max_tokens` in `extra_body` and has no `json_schema` response format.
-    """
-
-    model: str = Field(description="Model name sent to the provider, e.g. deepseek-chat")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL ending in /v1")
-    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="Env var holding the API key")
-    temperature: float = 0.0
-    max_tokens: int = Field(default=2048, description="Cap on output tokens per call")
-    timeout: float = Field(default=60.0, gt=0, description="Seconds per HTTP attempt")
-    retry_seconds: float = Field(
-        default=60.0,
-        ge=0,
-        description="How long after a request's first failure it is retried (429, 5xx, timeouts)",
-    )
-    backoff_seconds: float = Field(
-        default=0.5, ge=0, description="First wait after a failure without Retry-After; doubles, up to 16x"
-    )
-    max_retries: int | None = Field(
-        default=None, ge=0, description="Optional cap on retries per request (default: what fits the budget)"
-    )
-    # 32: the 24 triage batches of a 471-paper day (batches of 20) go out in one wave, not two.
-    max_concurrency: int = Field(default=32, ge=1, description="Requests in flight to this provider")
-    requests_per_minute: int | None = Field(default=None, ge=1, description="Optional request rate cap")
-    tokens_per_minute: int | None = Field(default=None, ge=1, description="Optional token rate cap")
-    breaker_threshold: int = Field(
-        default=5,
-        ge=1,
-        description="Attempts in a row that cannot connect (refused, unknown host, TLS): down",
-    )
-    provider: str | None = Field(default=None, description="The provider's name in settings, for messages")
-    local: bool = False
-
-    @property
-    def provider_label(self) -> str:
-        """Name the provider for messages: `provider deepseek (https://api.deepseek.com/v1)`."""
-        url = self.base_url or "https://api.openai.com/v1"
-        return f"provider {self.provider} ({url})" if self.provider else f"provider at {url}"
-
-    @property
-    def provider_key(self) -> str:
-        """Name the provider's gate: agents on the same endpoint and key share their limits."""
-        return f"{self.base_url or 'https://api.openai.com/v1'} {self.api_key_env or ''}"
+__all__ = ["ModelConfig"]

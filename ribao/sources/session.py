@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field
 from tenacity import (
     RetryCallState,
     RetryError,
@@ -18,33 +17,9 @@ from tenacity.stop import stop_base
 
 from ribao.errors import ListingError, ListingUnavailable
 from ribao.http_faults import RETRY_STATUSES, retry_after_seconds
+from ribao.settings_models import ApiOptions
 from ribao.sources import atom
 from ribao.sources.cache import Recording, request_key
-
-
-class ApiOptions(BaseModel):
-    """How ribao talks to arXiv (API and listing feed); defaults follow arXiv's terms (a request per 3 s)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    endpoint: str = Field(default="https://export.arxiv.org/api/query", description="Query endpoint URL")
-    rss_endpoint: str = Field(
-        default="https://rss.arxiv.org/rss", description="Listing feed base URL; categories are appended"
-    )
-    rss: bool = Field(default=True, description="Read the latest announcement day from the listing feed")
-    timeout_seconds: float = Field(default=30.0, gt=0, description="Connect and read timeout per request")
-    delay_seconds: float = Field(default=3.0, ge=0, description="Least time between two requests")
-    retries: int = Field(default=3, ge=0, description="Retries after a timeout, connection error, 429 or 5xx")
-    backoff_seconds: float = Field(
-        default=3.0, ge=0, description="First backoff without Retry-After; doubles"
-    )
-    max_wait_seconds: float = Field(
-        default=120.0, gt=0, description="Longest wait; a longer Retry-After gives up"
-    )
-    page_size: int = Field(default=1000, ge=1, le=2000, description="Results per request (API limit 2000)")
-    max_results: int = Field(
-        default=5000, ge=1, description="Most submissions a day may have; more is an error"
-    )
 
 
 def _response_of(state: RetryCallState) -> requests.Response | None:
