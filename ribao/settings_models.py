@@ -216,10 +216,6 @@ class PushChannel(BaseModel):
             return ChannelSpec(self.format, spec.limit, spec.unit, spec.split, body)
         return spec
 
-    def env_names(self) -> list[str]:
-        """Return the environment variables the URL names."""
-        return _VAR.findall(self.url)
-
 
 def check_url(url: str) -> None:
     """Raise `ValueError` unless `url` is an Apprise URL of a known scheme (placeholders filled in)."""
