@@ -149,7 +149,7 @@ def _unreachable(label: str, base: str) -> None:
         socket.getaddrinfo = resolve
     used = ", ".join(t.used for t in texts)
     fallbacks = sum(len(t.fallbacks) for t in texts)
-    print(f"| {label} | {seconds:.1f} | {attempts} | {used} | {fallbacks} | {len(lines)} |")
+    print(f"| {label} | {seconds:.2f} | {attempts} | {used} | {fallbacks} | {len(lines)} |")
 
 
 def unreachable() -> None:
