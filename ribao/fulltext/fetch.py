@@ -40,7 +40,7 @@ class stop_past_budget(stop_base):  # noqa: N801 - named like tenacity's own sto
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         hosts, host = self.session.hosts, self.session.host
-        elapsed = retry_state.seconds_since_start or 0.0
+        elapsed = time.monotonic() - self.session.started
         if elapsed + retry_state.upcoming_sleep < hosts.left(host):
             return False
         hosts.exhaust(host, elapsed)
@@ -66,7 +66,7 @@ class FulltextSession(ApiSession):
         )
         self.fulltext = options
         self.hosts = HostLedger(options.retry_seconds)
-        self.host = ""  # of the request under way
+        self.host, self.started = "", 0.0  # of the download under way (its pacing wait included)
         self._last_request: float | None = None
         self._retrying = self._retrying.copy(
             retry=retry_if_exception(_may_heal) | retry_if_result(lambda r: r.status_code in RETRY_STATUSES),
@@ -137,12 +137,11 @@ class FulltextSession(ApiSession):
                 reason=given_up,
                 asked=False,
             )
+        self.origin, self.host, self.started = f"{LABELS[kind]} at {url}", host, time.monotonic()
         if self._last_request is not None:
             wait = self.fulltext.delay_seconds - (time.monotonic() - self._last_request)
             if wait > 0:
                 time.sleep(wait)
-        self.origin, self.host = f"{LABELS[kind]} at {url}", host
-        started = time.monotonic()
         try:
             return self.get(url, stream=True).content
         except ListingError as exc:
@@ -150,7 +149,7 @@ class FulltextSession(ApiSession):
         except (ListingUnavailable, FulltextError) as exc:
             if isinstance(exc, FulltextError) and not exc.transient:
                 raise
-            self.hosts.spend(host, time.monotonic() - started)
+            self.hosts.spend(host, time.monotonic() - self.started)
             failure = connection_failure(exc)
             if failure is not None:
                 self.hosts.give_up(host, failure)

@@ -44,7 +44,7 @@ class FulltextOptions(BaseModel):
     retries: int = Field(default=2, ge=0, description="Retries after a timeout, connection error, 429 or 5xx")
     backoff_seconds: float = Field(default=3.0, ge=0, description="First backoff without Retry-After")
     retry_seconds: float = Field(
-        default=60.0,
+        default=30.0,
         gt=0,
         description="Most seconds a host's failed tries (timeouts, 429, 5xx) may cost a run",
     )
