@@ -9,7 +9,7 @@ import requests
 from tenacity import RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 from tenacity.stop import stop_base
 
-from ribao.errors import FulltextError, HostUnreachable, ListingError, ListingUnavailable, SourceMissing
+from ribao.errors import FulltextError, HostUnreachable, ListingUnavailable, SourceMissing
 from ribao.fulltext.document import Kind
 from ribao.fulltext.hosts import HostLedger, connection_failure
 from ribao.fulltext.options import FulltextOptions
@@ -144,8 +144,6 @@ class FulltextSession(ApiSession):
                 time.sleep(wait)
         try:
             return self.get(url, stream=True).content
-        except ListingError as exc:
-            raise FulltextError(str(exc)) from exc
         except (ListingUnavailable, FulltextError) as exc:
             if isinstance(exc, FulltextError) and not exc.transient:
                 raise
