@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import threading
@@ -109,3 +110,13 @@ def test_each_pick_records_the_counter_of_its_own_count(
         tokenizer.close()
     counted = {i: s.source.token_count for i, s in state["summaries"].items() if s.tier == "must_read"}
     assert counted == {"2501.11120": "llama.cpp", "2501.10120": "estimate", "2004.14974": "llama.cpp"}
+
+
+def test_the_watch_reports_a_blocking_call_and_not_an_await() -> None:
+    async def blocking() -> str:
+        await asyncio.sleep(0.2)  # waiting is fine
+        time.sleep(0.12)  # holding the loop is not
+        return "done"
+
+    result, slow = run_watched(blocking())
+    assert result == "done" and len(slow) == 1 and "held the loop" in slow[0]
