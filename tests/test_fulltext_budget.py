@@ -32,7 +32,7 @@ def test_section_ranks_put_the_body_first() -> None:
 
 def test_a_small_budget_keeps_key_sections_and_marks_the_cut() -> None:
     paper = html_paper()
-    excerpt = fit_excerpt(paper, 6000, estimate_tokens, max_chars=100_000)
+    excerpt = fit_excerpt(paper, 6000, TokenCounter().count, max_chars=100_000)
     assert excerpt.tokens <= 6000 and excerpt.tokens == estimate_tokens(excerpt.text)
     assert excerpt.text.startswith(
         BEGIN.format(arxiv_id="2501.11120", used="html")
@@ -46,7 +46,7 @@ def test_a_small_budget_keeps_key_sections_and_marks_the_cut() -> None:
 
 
 def test_a_large_budget_keeps_the_method_and_experiments_in_document_order() -> None:
-    excerpt = fit_excerpt(html_paper(), 30_000, estimate_tokens, max_chars=100_000)
+    excerpt = fit_excerpt(html_paper(), 30_000, TokenCounter().count, max_chars=100_000)
     kept = excerpt.sections
     for heading in ["1 Introduction", "3 Awareness of behaviors", "4 Awareness of backdoors", "8 Conclusion"]:
         assert heading in kept

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import BaseMessage
+from rich.console import Console
 from typer.testing import CliRunner
 
 from ribao.app.services import Services
@@ -133,8 +136,8 @@ def test_run_writes_must_reads_from_the_body_of_every_file_type(
     )
 
 
-def small_run(server: FulltextServer, tmp_path: Path) -> Settings:
-    """Settings of a run on the small listing: 3 must-reads and 1 notable, full text from `server`."""
+def small_run(fulltext: dict[str, Any], tmp_path: Path) -> Settings:
+    """Settings of a run on the small listing: 3 must-reads and 1 notable, `fulltext` its `[fulltext]`."""
     return Settings(
         home=tmp_path / "home",
         source=str(LISTING),
@@ -142,7 +145,7 @@ def small_run(server: FulltextServer, tmp_path: Path) -> Settings:
         memory=MemorySettings(embedder="hash"),
         must_read=3,
         notable=1,
-        fulltext=server.options(),
+        fulltext=fulltext,
     )
 
 
@@ -178,7 +181,7 @@ def test_a_planted_instruction_stays_flagged_data(fulltext_server: FulltextServe
         '<p class="ltx_p"><span style="color:#ffffff;font-size:0px">HIDDEN-PWNED</span></p>'
     )
     fulltext_server.routes["/html/2501.11120v1"] = page.replace(marker, planted, 1).encode("utf-8")
-    settings = small_run(fulltext_server, tmp_path)
+    settings = small_run(fulltext_server.options(), tmp_path)
     agents = with_writer(gullible_writer)
     result = asyncio.run(write_day(Services(settings, agents), None, tracer=Tracer(quiet=True)))
 
@@ -203,7 +206,7 @@ def test_a_planted_instruction_stays_flagged_data(fulltext_server: FulltextServe
 def test_resume_repays_no_fetch_or_extraction(
     fulltext_server: FulltextServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = small_run(fulltext_server, tmp_path)
+    settings = small_run(fulltext_server.options(), tmp_path)
 
     def broken(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
         raise RuntimeError("writer down")
@@ -233,7 +236,7 @@ def test_the_number_guard_accepts_numbers_from_the_excerpt_the_writer_saw(
     fulltext_server: FulltextServer, tmp_path: Path
 ) -> None:
     """ "3.1" (a section number of 2501.11120) is in its body, not in its title or abstract."""
-    settings = small_run(fulltext_server, tmp_path)
+    settings = small_run(fulltext_server.options(), tmp_path)
 
     def quoting(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
         args = default_responder(name, schema, messages)
@@ -247,3 +250,25 @@ def test_the_number_guard_accepts_numbers_from_the_excerpt_the_writer_saw(
     pick = next(p for p in data["picks"] if p["arxiv_id"] == "2501.11120")
     assert "3.1" in pick["summary"]["results"]
     assert len(agents["writer"].requests) == 4  # accepted at once: no re-ask
+
+
+def test_a_refused_host_is_said_once_and_every_pick_records_why(tmp_path: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now: every connection is refused
+    base = f"http://127.0.0.1:{port}"
+    endpoints = {
+        f"{k}_endpoint": f"{base}/{path}/"
+        for k, path in [("html", "html"), ("pdf", "pdf"), ("source", "e-print")]
+    }
+    settings = small_run({**endpoints, "enabled": True, "backoff_seconds": 0, "delay_seconds": 0}, tmp_path)
+    out = io.StringIO()
+    tracer = Tracer(console=Console(file=out, width=400, soft_wrap=True))
+    result = asyncio.run(write_day(Services(settings, with_writer(default_responder)), None, tracer=tracer))
+    data = json.loads(result.json_path.read_text(encoding="utf-8"))
+    must = [p["source"] for p in data["picks"] if p["tier"] == "must_read"]
+    assert len(must) == 3 and all(s["used"] == "abstract" for s in must)
+    assert all(len(s["fallbacks"]) == 3 for s in must)
+    assert all("connection refused" in f["error"] for s in must for f in s["fallbacks"])
+    assert out.getvalue().count("not asked again in this run") == 1

@@ -443,9 +443,9 @@ def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: Memo
     thread.start()
     try:
         run = write_day(Services(small, models(), memory=memory), None, tracer=Tracer(quiet=True))
-        result, slow = run_watched(run, slower_than=0.25)
+        result, slow = run_watched(run, threshold=0.25)
     finally:
         stop.set()
         thread.join()
     assert result.digest_path.is_file() and len(held) > 2
-    assert not [m for _, m in slow if f"name='{MAIN}'" in m], slow
+    assert not [m for m in slow if f"name='{MAIN}'" in m], slow

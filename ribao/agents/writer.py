@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -24,24 +25,24 @@ def _source_text(paper: Paper) -> str:
     return " ".join([paper.title, paper.abstract, paper.comment or ""])
 
 
-def _budget(ctx: RunContext) -> TokenBudget:
-    if ctx.writer_budget is None:
-        ctx.writer_budget = TokenBudget()
-    return ctx.writer_budget
-
-
 def _excerpt(
-    ctx: RunContext, text: PaperText | None, system: str, bare: str, schema: type[BaseModel]
+    budget: TokenBudget,
+    max_chars: int,
+    text: PaperText | None,
+    system: str,
+    bare: str,
+    schema: type[BaseModel],
 ) -> Excerpt | None:
     """Fit the paper's sections into what the writer model's window leaves (None: no full text)."""
     if text is None or not text.sections:
         return None
-    budget = _budget(ctx)
     room = budget.room(system, bare, json.dumps(schema.model_json_schema(), ensure_ascii=False))
-    return fit_excerpt(text, room, budget.counter.count, max_chars=ctx.settings.fulltext.max_chars)
+    return fit_excerpt(text, room, budget.counter.count, max_chars=max_chars)
 
 
-def _record(ctx: RunContext, paper: Paper, text: PaperText | None, excerpt: Excerpt | None) -> SourceRecord:
+def _record(
+    budget: TokenBudget, paper: Paper, text: PaperText | None, excerpt: Excerpt | None
+) -> SourceRecord:
     """Return what the writer was shown: the excerpt, or title + abstract + comment."""
     fallbacks = list(text.fallbacks) if text else []
     if excerpt is not None and excerpt.text:
@@ -50,21 +51,34 @@ def _record(ctx: RunContext, paper: Paper, text: PaperText | None, excerpt: Exce
             url=text.url if text else None,
             chars=excerpt.chars,
             tokens=excerpt.tokens,
-            token_count=_budget(ctx).counter.name,
+            token_count=excerpt.counted_by,
             sections=excerpt.sections,
             cut=excerpt.cut,
             fallbacks=fallbacks,
             flagged=excerpt.flagged,
         )
     shown = _source_text(paper)
+    counted = budget.counter.count(shown)
     return SourceRecord(
         used="abstract",
         chars=len(shown),
-        tokens=_budget(ctx).counter.count(shown),
-        token_count=_budget(ctx).counter.name,
+        tokens=counted.tokens,
+        token_count=counted.by,
         cut=excerpt is not None,  # full text was read but nothing of it fitted
         fallbacks=fallbacks,
     )
+
+
+def _shown(
+    ctx: RunContext, paper: Paper, text: PaperText | None, system: str, bare: str, schema: type[BaseModel]
+) -> tuple[Excerpt | None, SourceRecord]:
+    """Return the excerpt for the prompt and the record of what the writer is shown.
+
+    Blocking: token counts may ask the local model's tokenizer over HTTP (see `write_summary`).
+    """
+    budget = ctx.writer_budget or TokenBudget()
+    excerpt = _excerpt(budget, ctx.settings.fulltext.max_chars, text, system, bare, schema)
+    return excerpt, _record(budget, paper, text, excerpt)
 
 
 async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -84,7 +98,8 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
         schema = digit_free(schema)
     system = ctx.prompts.render("writer", "system")
     bare = ctx.prompts.render("writer", template, paper=paper, fulltext=None)
-    excerpt = _excerpt(ctx, task.get("fulltext"), system, bare, schema)
+    # In a worker thread: up to 8 tokenizer requests per must-read, each of up to 30 s.
+    excerpt, source = await asyncio.to_thread(_shown, ctx, paper, task.get("fulltext"), system, bare, schema)
     shown = excerpt.text if excerpt is not None and excerpt.text else None
     user = ctx.prompts.render("writer", template, paper=paper, fulltext=shown) if shown else bare
     out, calls = await ask(
@@ -96,6 +111,5 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
         check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
     )
     fields = {k: v.strip() for k, v in out.model_dump().items()}
-    source = _record(ctx, paper, task.get("fulltext"), excerpt)
     summary = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, source=source, **fields)
     return {"summaries": {paper.arxiv_id: summary}, "llm_calls": calls}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ribao.fulltext.document import PaperText, Section
 from ribao.fulltext.sanitise import FLAG, clean, fence, neutralise
-from ribao.fulltext.tokens import estimate_tokens
+from ribao.fulltext.tokens import Counted, estimate_tokens
 
 # Priority of a section by its heading (lower first); None drops it.
 _RANKS: list[tuple[int | None, re.Pattern[str]]] = [
@@ -39,7 +39,8 @@ def section_rank(heading: str) -> int | None:
 
 @dataclass
 class Excerpt:
-    """The paper text one writer prompt carries: `text` is the fenced block (empty when nothing fits)."""
+    """The paper text one writer prompt carries: `text` is the fenced block (empty when nothing fits);
+    `counted_by` names the counter of `tokens` (``llama.cpp`` or ``estimate``)."""
 
     text: str
     sections: list[str]
@@ -47,6 +48,7 @@ class Excerpt:
     chars: int
     tokens: int
     flagged: int
+    counted_by: str = "estimate"
 
 
 def _select(
@@ -111,7 +113,7 @@ def _render(paper: PaperText, kept: list[tuple[int, Section, list[int]]], prepar
     return fence("\n\n".join(parts), arxiv_id=paper.arxiv_id, used=paper.used)
 
 
-def fit_excerpt(paper: PaperText, budget: int, count: Callable[[str], int], *, max_chars: int) -> Excerpt:
+def fit_excerpt(paper: PaperText, budget: int, count: Callable[[str], Counted], *, max_chars: int) -> Excerpt:
     """Return the largest excerpt of `paper` whose fenced text `count` says fits `budget` tokens.
 
     Sections go in by priority (abstract, introduction, method, experiments/results, conclusion,
@@ -119,7 +121,8 @@ def fit_excerpt(paper: PaperText, budget: int, count: Callable[[str], int], *, m
     sections appear in document order and the omitted ones are listed. Paper text is cleaned of
     invisible characters and fence lookalikes and its LLM-addressed sentences are flagged first.
     The selection uses the conservative estimate; `count` (the model's tokenizer) then checks the
-    result, and the selection is rescaled (at most 4 rounds) when the two disagree.
+    result, and the selection is rescaled (at most 4 rounds) when the two disagree. Blocking when
+    `count` asks a tokenizer server: call it from a worker thread.
     """
     flagged = 0
     prepared = []
@@ -136,7 +139,7 @@ def fit_excerpt(paper: PaperText, budget: int, count: Callable[[str], int], *, m
         if not kept:
             break
         text = _render(paper, kept, prepared)
-        tokens = count(text)
+        tokens, counted_by = count(text)
         if tokens <= budget:
             kept_flags = text.count(FLAG)
             candidate = Excerpt(
@@ -146,6 +149,7 @@ def fit_excerpt(paper: PaperText, budget: int, count: Callable[[str], int], *, m
                 chars=len(text),
                 tokens=tokens,
                 flagged=kept_flags,
+                counted_by=counted_by,
             )
             if best is None or candidate.tokens > best.tokens:
                 best = candidate

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ribao.errors import FulltextError
+from ribao.errors import FulltextError, HostUnreachable, SourceMissing
 from ribao.fulltext.cache import FulltextCache
 from ribao.fulltext.document import KINDS, Kind, PaperText
 from ribao.fulltext.fetch import LABELS, FulltextSession, source_url
@@ -44,12 +44,11 @@ class FulltextReader:
             return path
         refused = self.cache.missing(stem, kind)
         if refused is not None:
-            raise FulltextError(f"{refused} (cached)")
+            raise SourceMissing(f"{refused} (cached)")
         try:
             data = self.session.download(kind, url)
-        except FulltextError as exc:
-            if "(HTTP 4" in str(exc):
-                self.cache.put_missing(stem, kind, str(exc))
+        except SourceMissing as exc:
+            self.cache.put_missing(stem, kind, str(exc))
             raise
         return self.cache.put_raw(stem, kind, data)
 
@@ -77,6 +76,10 @@ class FulltextReader:
             except (FulltextError, ExtractionFailed) as exc:
                 transient = transient or getattr(exc, "transient", False)
                 fallbacks.append(Fallback(kind=kind, url=url, error=str(exc)))
+                if isinstance(exc, HostUnreachable):
+                    if exc.asked:  # once per host and run; its other sources are skipped silently
+                        say(f"{paper.arxiv_id}: {LABELS[kind]} failed ({exc})")
+                    continue
                 nxt = KINDS.index(kind) + 1
                 then = LABELS[KINDS[nxt]] if nxt < len(KINDS) else "the abstract"
                 say(f"{paper.arxiv_id}: {LABELS[kind]} failed ({exc}); trying {then}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import requests
 
@@ -30,35 +31,41 @@ def estimate_tokens(text: str) -> int:
     return total
 
 
-@dataclass
+class Counted(NamedTuple):
+    """A token count and which counter made it: ``llama.cpp`` (the model's tokenizer) or ``estimate``."""
+
+    tokens: int
+    by: str
+
+
+@dataclass(frozen=True)
 class TokenCounter:
     """Count tokens for one model: `tokenize_url` is llama.cpp's ``/extras/tokenize/count`` (None: estimate).
 
-    `name` says which counter answered last: ``llama.cpp`` or ``estimate`` (also after a failed call).
+    Immutable, so concurrent writer tasks can share it: each count says which counter made it.
     """
 
     tokenize_url: str | None = None
-    name: str = "estimate"
-    errors: list[str] = field(default_factory=list)
 
     @classmethod
     def for_local_server(cls, base_url: str) -> TokenCounter:
         """Return a counter using the llama.cpp server whose OpenAI base URL is `base_url` (``…/v1``)."""
         root = base_url.rstrip("/").removesuffix("/v1")
-        return cls(tokenize_url=f"{root}/extras/tokenize/count", name="llama.cpp")
+        return cls(tokenize_url=f"{root}/extras/tokenize/count")
 
-    def count(self, text: str) -> int:
-        """Return the number of tokens of `text`; falls back to `estimate_tokens` if the server fails."""
+    def count(self, text: str) -> Counted:
+        """Return the tokens of `text`; `estimate_tokens` when there is no server or it fails.
+
+        Blocking (an HTTP request of up to 30 s): call it from a worker thread, never the event loop.
+        """
         if self.tokenize_url is not None:
             try:
                 resp = requests.post(self.tokenize_url, json={"input": text}, timeout=30)
                 resp.raise_for_status()
-                self.name = "llama.cpp"
-                return int(resp.json()["count"])
-            except (requests.RequestException, ValueError, KeyError) as exc:
-                self.errors.append(f"{self.tokenize_url}: {type(exc).__name__}")
-        self.name = "estimate"
-        return estimate_tokens(text)
+                return Counted(int(resp.json()["count"]), "llama.cpp")
+            except (requests.RequestException, ValueError, KeyError):
+                pass  # the estimate never undercounts; the record says which counter answered
+        return Counted(estimate_tokens(text), "estimate")
 
     @property
     def exact(self) -> bool:
@@ -81,6 +88,6 @@ class TokenBudget:
     def room(self, *prompt_parts: str) -> int:
         """Return the tokens left for paper text once `prompt_parts` (system prompt, the user prompt
         without the excerpt, the output schema) and the output reserve are in; 5% kept as a margin."""
-        used = sum(self.counter.count(p) for p in prompt_parts)
+        used = sum(self.counter.count(p).tokens for p in prompt_parts)
         used += self.MESSAGE_OVERHEAD * (len(prompt_parts) + 1) + self.RETRY_NOTE
         return int((self.window - self.reserve - used) * 0.95)
