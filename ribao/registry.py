@@ -1,6 +1,10 @@
-"""The agent registry: per agent, its prompt files, the variables its code passes each file, how to replay it.
+"""The registry: the graph's nodes; per agent, its prompt files, the variables its code passes each file,
+how to replay it.
 
-A leaf module (it imports nothing of ribao). Everything that lists agents derives from `REGISTRY`:
+A leaf module (it imports nothing of ribao). Everything that lists nodes derives from `NODES`: the
+builder checks it added exactly these (`ribao.graph.builder`), the live trace and the run log describe
+each (`ribao.runs.trace`), the replay specs below may name only these. Everything that lists agents
+derives from `REGISTRY`:
 the settings' agent names and the one model per agent of the services (`ribao.app.services.model_configs`),
 the prompt samples (`ribao.agents.prompt_samples`) and `ribao prompts check` (`ribao.prompts.check`),
 `--agent` of `ribao replay` and `ribao runs trace`, the replay itself (`ribao.graph.replay`) and the
@@ -19,6 +23,25 @@ from typing import TypeAlias
 AgentName: TypeAlias = str
 
 SUFFIX = ".md.j2"
+
+
+#: The graph's nodes in the order the builder adds them (pipeline order), stated once.
+NODES: tuple[str, ...] = (
+    "fetch_listing",
+    "recall_memory",
+    "triage_batch",
+    "flag_near_duplicates",
+    "rank_papers",
+    "write_reasons",
+    "critique_picks",
+    "fetch_fulltext",
+    "write_summary",
+    "write_lead",
+    "fetch_stars",
+    "write_digest",
+    "remember_digest",
+    "deliver",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +76,11 @@ class ReplaySpec:
     stop: str
     output: str
 
+    def __post_init__(self) -> None:
+        unknown = sorted({*self.start, self.stop} - set(NODES))
+        if unknown:  # a programming error in this module, caught at import
+            raise TypeError(f"replay spec names {unknown}, not nodes of the graph (ribao.registry.NODES)")
+
 
 @dataclass(frozen=True)
 class AgentSpec:
@@ -82,8 +110,8 @@ REGISTRY: dict[AgentName, AgentSpec] = {
                 _prompt("screener", "triage", "batch_index batch_count candidates"),  # agents/triage.py
                 _prompt("screener", "triage_rules"),  # agents/triage.py: appended to the system prompt
             ),
-            # The first round: every triage batch, then rank and reasons.
-            ReplaySpec(start=("triage_batch", "screen_papers"), stop="screen_papers", output="picks"),
+            # The first round: every triage batch, then the ranking, then its reasons.
+            ReplaySpec(start=("triage_batch", "rank_papers"), stop="write_reasons", output="picks"),
         ),
         AgentSpec(
             "critic",

@@ -103,11 +103,11 @@ class RubricScores(BaseModel):
         return self.novelty + self.impact + self.rigor
 
 
-class Pick(BaseModel):
-    """A paper the screener chose for the digest.
+class Ranked(BaseModel):
+    """A paper the screener ranked into the digest, before its 推荐理由 (`Pick` adds that).
 
     `rank` is 1-based over the whole digest (must-reads first); `triage_score` is the first-pass
-    score in [1, 10] that put the paper on the shortlist; `reason` is the Chinese 推荐理由.
+    score in [1, 10] that put the paper on the shortlist.
     """
 
     arxiv_id: str
@@ -115,6 +115,11 @@ class Pick(BaseModel):
     tier: Tier
     scores: RubricScores
     triage_score: int = Field(ge=1, le=10)
+
+
+class Pick(Ranked):
+    """A paper the screener chose for the digest: its ranking and `reason`, the Chinese 推荐理由."""
+
     reason: str
 
 

@@ -7,7 +7,17 @@ import operator
 from typing import Annotated, NotRequired, TypedDict
 
 from ribao.calls import LLMCall
-from ribao.schemas import Critique, DeliveryRecord, Exclusion, MemoryFlag, Paper, PaperText, Pick, Summary
+from ribao.schemas import (
+    Critique,
+    DeliveryRecord,
+    Exclusion,
+    MemoryFlag,
+    Paper,
+    PaperText,
+    Pick,
+    Ranked,
+    Summary,
+)
 
 
 def merge_summaries(left: dict[str, Summary], right: dict[str, Summary]) -> dict[str, Summary]:
@@ -41,9 +51,11 @@ class DigestState(RunInput, total=False):
     triage_scores: Annotated[dict[str, int], merge_scores]
     # flag_near_duplicates (before each screening round: the candidates then shown)
     memory_flags: list[MemoryFlag]
-    # screen_papers
-    picks: list[Pick]
+    # rank_papers (each screening round)
+    ranking: list[Ranked]
     screen_rounds: int
+    # write_reasons (each screening round: the ranking with its reasons)
+    picks: list[Pick]
     # critique_picks
     critiques: Annotated[list[Critique], operator.add]
     critic_rounds: int

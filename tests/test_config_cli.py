@@ -14,8 +14,8 @@ import typer
 from typer.testing import CliRunner, Result
 
 from ribao.commands.config import config_app, graph, parse_assignments
-from ribao.graph.builder import NODES
 from ribao.masking import MASK, mask_value
+from ribao.registry import NODES
 from ribao.settings_sources import explain_settings
 
 app = typer.Typer()
@@ -117,7 +117,7 @@ def test_graph_prints_mermaid_with_every_node() -> None:
     for node in NODES:
         assert f"\t{node}(" in out, node
     assert "critique_picks -.-> flag_near_duplicates;" in out
-    assert "flag_near_duplicates --> screen_papers;" in out
+    assert "flag_near_duplicates --> rank_papers;" in out
 
 
 @pytest.mark.parametrize(

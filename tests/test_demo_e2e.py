@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ribao.cli import sample_listing
-from ribao.graph.builder import NODES
+from ribao.registry import NODES
 
 pytestmark = [
     pytest.mark.slow,

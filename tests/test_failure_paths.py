@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from ribao.agents.editor import write_digest, write_lead
-from ribao.agents.screener import screen_papers
+from ribao.agents.screener import rank_papers
 from ribao.app.services import Services
 from ribao.app.write import write_day
 from ribao.context import RunContext
@@ -98,7 +98,7 @@ def test_nothing_to_screen_when_every_candidate_was_featured_before(tmp_path: Pa
     }
     runtime = Runtime(context=context(Settings(home=tmp_path / "home")))
     with pytest.raises(NothingToScreen, match="nothing to screen"):
-        asyncio.run(screen_papers(state, runtime))  # type: ignore[arg-type]
+        asyncio.run(rank_papers(state, runtime))  # type: ignore[arg-type]
 
 
 def test_two_picks_cannot_claim_the_same_replacement(settings: Settings) -> None:

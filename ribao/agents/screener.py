@@ -1,4 +1,4 @@
-"""The screener: rank a shortlist of the triaged candidates, tier the top picks."""
+"""The screener: rank a shortlist of the triaged candidates, tier the top picks, then give their reasons."""
 
 from __future__ import annotations
 
@@ -21,18 +21,19 @@ from ribao.agents.outputs import (
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
-from ribao.schemas import Paper, Pick, RubricScores
+from ribao.schemas import Paper, Pick, Ranked, RubricScores
 from ribao.state import DigestState, screened
 
 if TYPE_CHECKING:
     from ribao.settings import Settings
 
 
-async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Rank the shortlist (best triage scores, from the `triage_batch` tasks) into tiered picks.
+async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Rank the shortlist (best triage scores, from the `triage_batch` tasks) into this round's tiers.
 
-    Returns `picks` (must-reads then notables, rank 1..K),
-    `screen_rounds` and the `llm_calls` made. Raises `LLMOutputError` via the structured call.
+    Returns `ranking` (must-reads then notables, rank 1..K, without reasons: `write_reasons` adds
+    them in the next step, so a resumed run never asks for this ranking again), `screen_rounds` and
+    the `llm_calls` made. Raises `LLMOutputError` via the structured call.
     """
     ctx = runtime.context
     papers = screened(state)
@@ -40,16 +41,44 @@ async def screen_papers(state: DigestState, runtime: Runtime[RunContext]) -> dic
         raise NothingToScreen(
             "nothing to screen: every candidate of the day was featured in an earlier digest"
         )
-    keys = candidate_keys(papers)
-    calls: list[LLMCall] = []
     scores = state.get("triage_scores", {})
     missing = [p.arxiv_id for p in papers if p.arxiv_id not in scores]
     if missing:  # the graph runs every triage batch first; this guards the wiring
-        raise RibaoError(f"screen_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
+        raise RibaoError(f"rank_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
     listed = shortlist(papers, scores, state, ctx.settings)
     round_no = state.get("screen_rounds", 0) + 1
-    picks = await _rank(ctx, listed, keys, scores, state, round_no, calls)
-    return {"picks": picks, "screen_rounds": round_no, "llm_calls": calls}
+    ranking, calls = await _rank(ctx, listed, candidate_keys(papers), scores, state, round_no)
+    return {"ranking": ranking, "screen_rounds": round_no, "llm_calls": calls}
+
+
+async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Give each paper of the round's `ranking` its 推荐理由 in one structured call.
+
+    Returns `picks` (the ranking, in its order, with reasons) and the `llm_calls` made. Raises
+    `LLMOutputError` via the structured call.
+    """
+    ctx = runtime.context
+    ranking = state["ranking"]
+    papers = screened(state)
+    keys = candidate_keys(papers)
+    by_id = {p.arxiv_id: p for p in papers}
+    words = ctx.settings.screener_abstract_words
+    prompt = ctx.prompts.render(
+        "screener",
+        "reasons",
+        candidates=[{**view(by_id[r.arxiv_id], keys[r.arxiv_id], words), "tier": r.tier} for r in ranking],
+    )
+    system = ctx.prompts.render("screener", "system")
+    schema = reasons_schema([keys[r.arxiv_id] for r in ranking])
+    reasons, calls = await ask(
+        ctx,
+        "screener",
+        digit_free(schema, LOCAL_REASON_CHARS) if ctx.constrained("screener") else schema,
+        [SystemMessage(system), HumanMessage(prompt)],
+        task=f"reasons round {state['screen_rounds']}",
+    )
+    picks = [Pick(**dict(r), reason=getattr(reasons, keys[r.arxiv_id]).strip()) for r in ranking]
+    return {"picks": picks, "llm_calls": calls}
 
 
 def by_triage_score(papers: Sequence[Paper], scores: Mapping[str, int]) -> list[Paper]:
@@ -88,8 +117,8 @@ async def _rank(
     scores: dict[str, int],
     state: DigestState,
     round_no: int,
-    calls: list[LLMCall],
-) -> list[Pick]:
+) -> tuple[list[Ranked], list[LLMCall]]:
+    """Ask for the shortlist's rubric scores; return the best K, tiered, and the calls made."""
     s = ctx.settings
     skeys = {p.arxiv_id: keys[p.arxiv_id] for p in shortlist}
     last = state.get("critiques", [])[-1:] or []
@@ -114,14 +143,13 @@ async def _rank(
     )
     system = ctx.prompts.render("screener", "system")
     rank_form = compact_rank_schema if ctx.constrained("screener") else rank_schema
-    out, made = await ask(
+    out, calls = await ask(
         ctx,
         "screener",
         rank_form(list(skeys.values())),
         [SystemMessage(system), HumanMessage(user)],
         task=f"rank round {round_no}",
     )
-    calls.extend(made)
     position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
     by_key = rank_entries(out, list(skeys.values()))
     entries = {pid: by_key[key] for pid, key in skeys.items()}
@@ -131,37 +159,16 @@ async def _rank(
         return (-(e.novelty + e.impact + e.rigor), -scores[pid], position[pid])
 
     chosen = sorted(entries, key=order)[: min(s.must_read + s.notable, len(shortlist))]
-    tiers = {
-        pid: "must_read" if rank <= s.must_read else "notable" for rank, pid in enumerate(chosen, start=1)
-    }
-    by_id = {p.arxiv_id: p for p in shortlist}
-    reasons_prompt = ctx.prompts.render(
-        "screener",
-        "reasons",
-        candidates=[
-            {**view(by_id[pid], skeys[pid], ctx.settings.screener_abstract_words), "tier": tiers[pid]}
-            for pid in chosen
-        ],
-    )
-    schema = reasons_schema([skeys[pid] for pid in chosen])
-    reasons, made = await ask(
-        ctx,
-        "screener",
-        digit_free(schema, LOCAL_REASON_CHARS) if ctx.constrained("screener") else schema,
-        [SystemMessage(system), HumanMessage(reasons_prompt)],
-        task=f"reasons round {round_no}",
-    )
-    calls.extend(made)
-    return [
-        Pick(
+    ranking = [
+        Ranked(
             arxiv_id=pid,
             rank=rank,
-            tier=tiers[pid],  # type: ignore[arg-type]
+            tier="must_read" if rank <= s.must_read else "notable",
             scores=RubricScores(
                 novelty=entries[pid].novelty, impact=entries[pid].impact, rigor=entries[pid].rigor
             ),
             triage_score=scores[pid],
-            reason=getattr(reasons, skeys[pid]).strip(),
         )
         for rank, pid in enumerate(chosen, start=1)
     ]
+    return ranking, calls

@@ -45,8 +45,8 @@ class RunResult:
 
 def graph_steps(settings: Settings) -> int:
     """Return the run's recursion limit: LangGraph's guard against a loop that never ends."""
-    # Each critic round is two steps; triage, full text, writers, lead, stars, the digest, memory, delivery.
-    return 14 + 4 * settings.max_critic_rounds
+    # A run whose every critic round revises takes 11 steps + 4 per round (flag, rank, reasons, critique).
+    return 14 + 5 * settings.max_critic_rounds
 
 
 async def write_day(

@@ -20,6 +20,7 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Paper,
     schemas.Exclusion,
     schemas.MemoryFlag,
+    schemas.Ranked,
     schemas.Pick,
     schemas.RubricScores,
     schemas.Critique,

@@ -46,10 +46,10 @@ def _flags(r: dict[str, Any]) -> str:
     return f"{len(flags)} near-duplicate flag(s)" + (f": {shown}" if shown else "")
 
 
-def _screen(r: dict[str, Any]) -> str:
-    picks = r.get("picks", [])
-    must = [p.arxiv_id for p in picks if p.tier == "must_read"]
-    return f"round {r.get('screen_rounds')}: {len(picks)} picks, must-read {', '.join(must)}"
+def _rank(r: dict[str, Any]) -> str:
+    ranking = r.get("ranking", [])
+    must = [p.arxiv_id for p in ranking if p.tier == "must_read"]
+    return f"round {r.get('screen_rounds')}: {len(ranking)} picks, must-read {', '.join(must)}"
 
 
 def _critique(r: dict[str, Any]) -> str:
@@ -77,12 +77,14 @@ def _fulltext(r: dict[str, Any]) -> str:
     return ", ".join(f"{pid} {t.used}" for pid, t in texts.items())
 
 
+#: One describer per node of `ribao.registry.NODES`, in its order (tests/test_graph_nodes.py checks).
 DESCRIBE: dict[str, Describe] = {
     "fetch_listing": _fetch,
     "recall_memory": _recall,
-    "flag_near_duplicates": _flags,
     "triage_batch": lambda r: f"{len(r.get('triage_scores', {}))} scored",
-    "screen_papers": _screen,
+    "flag_near_duplicates": _flags,
+    "rank_papers": _rank,
+    "write_reasons": lambda r: f"reasons for {len(r.get('picks', []))} picks",
     "critique_picks": _critique,
     "fetch_fulltext": _fulltext,
     "write_summary": _write,
