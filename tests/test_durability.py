@@ -1,4 +1,4 @@
-"""Finished LLM work survives failures and kill -9: triage batches (7.11) and writers (7.12).
+"""Finished LLM work survives failures and kill -9: triage batches (7.11), the ranking, writers (7.12).
 
 Each scenario runs in process (the fast suite) and in real `ribao` processes (marked slow: two or
 three processes each, and a real SIGKILL).
@@ -107,30 +107,29 @@ def test_resume_repays_no_finished_triage_batch(tmp_path: Path) -> None:
     )
 
 
-class HangingLead:
-    """Answer like `respond`, but hang the editor's lead (the step after the writers) until released."""
+class Hanging:
+    """Answer like `respond`, but hang requests for `tool` until released (`hang` set False)."""
 
-    def __init__(self) -> None:
-        self.hang = True
-        self.lead_arrived = threading.Event()
+    def __init__(self, tool: str) -> None:
+        self.tool, self.hang = tool, True
+        self.arrived = threading.Event()
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
-        if body["tools"][0]["function"]["name"] == "LeadOutput" and self.hang:
-            self.lead_arrived.set()
+        if body["tools"][0]["function"]["name"] == self.tool and self.hang:
+            self.arrived.set()
             return {"hang": 60}
         return respond(body)
 
 
-class FailingLead:
-    """Answer like `respond`, but refuse the editor's lead (the step after the writers) with a 400
-    (not retried) while `fail` is set."""
+class Failing:
+    """Answer like `respond`, but refuse requests for `tool` with a 400 (not retried) while `fail` is set."""
 
-    def __init__(self) -> None:
-        self.fail = True
+    def __init__(self, tool: str) -> None:
+        self.tool, self.fail = tool, True
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
-        if body["tools"][0]["function"]["name"] == "LeadOutput" and self.fail:
-            return {"status": 400, "body": {"error": {"message": "stub: lead refused"}}}
+        if body["tools"][0]["function"]["name"] == self.tool and self.fail:
+            return {"status": 400, "body": {"error": {"message": f"stub: {self.tool} refused"}}}
         return respond(body)
 
 
@@ -139,7 +138,7 @@ def test_a_failure_just_after_the_writers_loses_no_writer_result(
 ) -> None:
     source = str(sample_listing())
     with StubOpenAI() as stub:
-        lead = FailingLead()
+        lead = Failing("LeadOutput")
         stub.responder = lead
         use_home(monkeypatch, configure(tmp_path / "home", stub))
         out = str(tmp_path / "out")
@@ -159,13 +158,13 @@ def test_a_failure_just_after_the_writers_loses_no_writer_result(
 def test_kill_just_after_the_writers_loses_no_writer_result(tmp_path: Path) -> None:
     source = str(sample_listing())
     with StubOpenAI() as stub:
-        lead = HangingLead()
+        lead = Hanging("LeadOutput")
         stub.responder = lead
         env = configure(tmp_path / "home", stub)
         proc = ribao(
             "run", "--source", source, "--out", str(tmp_path / "out"), "--quiet", env=env, cwd=tmp_path
         )
-        assert lead.lead_arrived.wait(300), "the run never reached the editor"
+        assert lead.arrived.wait(300), "the run never reached the editor"
         assert tools(stub).count("MustReadOutput") + tools(stub).count("NotableOutput") == 13
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -176,3 +175,56 @@ def test_kill_just_after_the_writers_loses_no_writer_result(tmp_path: Path) -> N
         after = tools(stub, before)
     assert not WRITER_TOOLS & set(after), after
     assert after == ["LeadOutput"]
+
+
+def _screened_once(home: Path) -> None:
+    """The resumed run in `home` finished, with one ranking and one reasons call answered in its log."""
+    with RunLog.open(home) as log:
+        row = log.list_runs()[0]
+        answered = [c.task for c in log.calls(row.run_id) if not c.error]
+    assert row.status == "done"
+    assert answered.count("rank round 1") == 1 and answered.count("reasons round 1") == 1
+
+
+def test_a_failure_in_the_reasons_repays_no_ranking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = str(sample_listing())
+    with StubOpenAI() as stub:
+        reasons = Failing("PickReasons")
+        stub.responder = reasons
+        use_home(monkeypatch, configure(tmp_path / "home", stub))
+        out = str(tmp_path / "out")
+        assert in_process("run", "--source", source, "--out", out, "--quiet") == 1
+        assert tools(stub)[-2:] == ["ShortlistRanking", "PickReasons"]
+        reasons.fail = False
+        before = len(stub.chat_requests)
+        assert in_process("runs", "resume", "latest", "--quiet") == 0
+        after = tools(stub, before)
+    assert after[:2] == ["PickReasons", "CriticVerdicts"], after
+    assert not {"TriageScores", "ShortlistRanking"} & set(after)
+    assert (tmp_path / "out" / "2026-02-18.md").is_file()
+    _screened_once(tmp_path / "home")
+
+
+@pytest.mark.slow
+def test_kill_between_ranking_and_reasons_repays_no_ranking(tmp_path: Path) -> None:
+    source = str(sample_listing())
+    with StubOpenAI() as stub:
+        reasons = Hanging("PickReasons")
+        stub.responder = reasons
+        env = configure(tmp_path / "home", stub)
+        proc = ribao(
+            "run", "--source", source, "--out", str(tmp_path / "out"), "--quiet", env=env, cwd=tmp_path
+        )
+        assert reasons.arrived.wait(300), "the run never asked for the reasons"
+        assert tools(stub).count("ShortlistRanking") == 1
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        reasons.hang = False
+        before = len(stub.chat_requests)
+        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
+        after = tools(stub, before)
+    assert after[:2] == ["PickReasons", "CriticVerdicts"], after
+    assert not {"TriageScores", "ShortlistRanking"} & set(after)
+    assert (tmp_path / "out" / "2026-02-18.md").is_file()
+    _screened_once(tmp_path / "home")

@@ -16,6 +16,7 @@ from ribao.calls import LLMCall
 from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError, NoAnnouncement, ProviderError
 from ribao.graph.builder import compile_graph
+from ribao.registry import NODES
 from ribao.runs import RunLog, RunRow
 from ribao.runs.recorder import RunRecorder, brief, status_for
 from ribao.schemas import Paper
@@ -114,6 +115,17 @@ def test_a_recorded_run_has_its_nodes_calls_picks_and_critiques(
         "deliver",
     ]
     assert names.count("critique_picks") == 2 and names.count("write_summary") == 13
+    assert set(names) == set(NODES) and all(n.summary for n in nodes)  # every node recorded and described
+    # Each screening round is a ranking task, then a reasons task, each with its own call.
+    screening = [n for n in nodes if n.node in {"rank_papers", "write_reasons"}]
+    assert [n.node for n in screening] == ["rank_papers", "write_reasons"] * 2
+    assert [[c.task for c in log.calls(run_id, "screener") if c.task_id == n.task_id] for n in screening] == [
+        ["rank round 1"], ["reasons round 1"], ["rank round 2"], ["reasons round 2"]
+    ]  # fmt: skip
+    assert screening[2].summary is not None and screening[2].summary.startswith(
+        "round 2: 13 picks, must-read"
+    )
+    assert screening[3].summary == "reasons for 13 picks"
     critique = next(n for n in nodes if n.node == "critique_picks")
     assert critique.summary is not None and critique.summary.startswith("round 1: revise")
     writers = [n for n in nodes if n.node == "write_summary"]
