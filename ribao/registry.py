@@ -1,5 +1,4 @@
-"""The registry: the graph's nodes; per agent, its prompt files, the variables its code passes each file,
-how to replay it.
+"""The registry: the graph's nodes; per agent, its prompt files, the variables passed to each, its replay.
 
 A leaf module (it imports nothing of ribao). Everything that lists nodes derives from `NODES`: the
 builder checks it added exactly these (`ribao.graph.builder`), the live trace and the run log describe
