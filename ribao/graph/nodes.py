@@ -48,7 +48,7 @@ def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
     papers = screened(state)
     scores = state.get("triage_scores", {})
     if not papers or any(p.arxiv_id not in scores for p in papers):
-        return []  # screen_papers raises for these, with the reason
+        return []  # rank_papers raises for these, with the reason
     listed = shortlist(papers, scores, state, settings)
     best = by_triage_score(papers, scores)[: len(listed) + ALTERNATES]
     return list({p.arxiv_id: p for p in [*listed, *best]}.values())
