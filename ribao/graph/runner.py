@@ -245,9 +245,11 @@ async def run_digest(
                     async for mode, data in stream:
                         if mode == "custom":
                             tracer.progress(data)
-                        else:
-                            tracer.event(data)
-                            recorder.event(data)
+                            continue
+                        if "result" in data or "error" in data:  # shown and recorded once on disk
+                            await saver.saved(str(data["id"]))
+                        tracer.event(data)
+                        recorder.event(data)
                 except GraphRecursionError as exc:
                     raise RunTooLong(
                         f"the run stopped after {config['recursion_limit']} graph steps (LangGraph's"
