@@ -87,23 +87,26 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
         yield {agent: settings.model_for(agent, local) for agent in AGENTS}
 
 
-def open_memory(settings: Settings) -> Any:
-    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled.
+@contextlib.contextmanager
+def open_memory(settings: Settings) -> Iterator[Any]:
+    """Open the Chroma memory in `<home>/memory` (or at `memory.url`) for the block; None when disabled.
 
     The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
-    in the background now, while the listing is read."""
+    in the background now, while the listing is read, and that load is ended when the block is left
+    (an error, exit 3, Ctrl-C or success alike): onnxruntime aborts a process that exits mid-load."""
     if not settings.memory.enabled:
-        return None
+        yield None
+        return
     from ribao.memory import MemoryStore, make_embedder
 
-    store = MemoryStore.open(
+    with MemoryStore.open(
         settings.home / "memory",
         url=settings.memory.url,
         embedder=make_embedder(settings.memory.embedder),
         vectors_dir=settings.home / "cache" / "embeddings",
-    )
-    store.preload()
-    return store
+    ) as store:
+        store.preload()
+        yield store
 
 
 def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) -> Listing:
@@ -315,8 +318,7 @@ def execute(
             require_announcement_day(date, settings.holidays)
     # Absolute, so that a resumed run writes where the original would have, whatever the cwd.
     settings = settings.model_copy(update={"out_dir": settings.out_dir.resolve()})
-    memory = open_memory(settings)
-    with model_configs(settings) as configs:
+    with open_memory(settings) as memory, model_configs(settings) as configs:
         models = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
         # Everything alive now (the imported stack: langchain, openai, chromadb; settings, models)
         # lives as long as the process: keep the cyclic collector from walking it again and again
