@@ -98,7 +98,8 @@ class Preload:
     onnxruntime aborts the whole process (SIGABRT, exit 134) when the interpreter shuts down while
     it builds a session in another thread, so whoever starts a load must `close()` it before the
     process exits: it cancels a load that has not reached onnxruntime and waits for one that has
-    (about 0.2 s). The thread is not a daemon, so an exit without `close()` waits for it too.
+    (0.1-0.5 s on a busy 2-core machine). The thread is not a daemon, so an exit without `close()`
+    waits for it too.
     """
 
     def __init__(self, model_dir: Path | None = None) -> None:

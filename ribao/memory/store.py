@@ -166,7 +166,7 @@ class MemoryStore:
             self._preload = start()
 
     def close(self) -> None:
-        """End the background load of `preload` (cancel it, or wait for it: at most about 0.2 s)."""
+        """End the background load of `preload` (cancel it, or wait for it: well under a second)."""
         if self._preload is not None:
             self._preload.close()
             self._preload = None
