@@ -178,3 +178,7 @@ class ExtractionFailed(Exception):
 
 class ExportError(Exception):
     """The source model is missing or has other hashes, or the export folder is incomplete."""
+
+
+class LoadCancelled(Exception):
+    """The embedder's background load was cancelled before onnxruntime started building the session."""

@@ -6,7 +6,9 @@ three processes each, and a real SIGKILL).
 
 from __future__ import annotations
 
+import re
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ import pytest
 
 from ribao.cli import sample_listing
 from ribao.runs.db import RunLog
+from ribao.sources import read_listing
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import respond
 from tests.test_resume import WRITER_TOOLS, configure, in_process, in_subprocess, ribao, tools, use_home
@@ -228,3 +231,83 @@ def test_kill_between_ranking_and_reasons_repays_no_ranking(tmp_path: Path) -> N
     assert not {"TriageScores", "ShortlistRanking"} & set(after)
     assert (tmp_path / "out" / "2026-02-18.md").is_file()
     _screened_once(tmp_path / "home")
+
+
+class StaggeredWriters:
+    """Answer like `respond`, but the k-th writer request since `restart()` waits 0.3 k s, so writers
+    finish one by one and a kill right after the first leaves the others unfinished."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen = 0
+
+    def restart(self) -> None:
+        with self.lock:
+            self.seen = 0
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] in WRITER_TOOLS:
+            with self.lock:
+                self.seen += 1
+                k = self.seen
+            time.sleep(0.3 * k)
+        return respond(body)
+
+
+def _kill_after_first_writer(proc: subprocess.Popen[str]) -> set[str]:
+    """SIGKILL `proc` the moment its trace shows a finished writer; return the papers of every
+    `✓ write_summary` line it printed before dying."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("✓ write_summary"):
+            proc.send_signal(signal.SIGKILL)
+            break
+    else:
+        raise AssertionError(f"the run ended before a writer finished: {''.join(lines)[-2000:]}")
+    lines += proc.stderr.read().splitlines()
+    proc.wait(timeout=30)
+    return {m[1] for line in lines if (m := re.match(r"✓ write_summary \S+ (\S+) \(", line))}
+
+
+def _writers_asked(stub: StubOpenAI, since: int, titles: dict[str, str]) -> list[str]:
+    """Return the papers (canonical ids) of the writer requests since request `since`."""
+    asked = []
+    for r in stub.chat_requests[since:]:
+        if r.body and r.body["tools"][0]["function"]["name"] in WRITER_TOOLS:
+            title = re.search(r"^标题：(.*)$", str(r.body["messages"][-1]["content"]), re.M)
+            assert title, r.body["messages"][-1]["content"]
+            asked.append(titles[title[1]])
+    return asked
+
+
+@pytest.mark.slow
+def test_kill_right_after_a_traced_writer_never_repays_it(tmp_path: Path) -> None:
+    source = str(sample_listing())
+    listing = read_listing(source, date=None, categories=["cs.CL", "cs.AI", "cs.LG"])
+    titles = {p.title: p.arxiv_id for p in listing.papers}
+    with StubOpenAI() as stub:
+        writers = StaggeredWriters()
+        stub.responder = writers
+        env = configure(tmp_path / "home", stub)
+        command = ["run", "--source", source, "--out", str(tmp_path / "out")]
+        traced: set[str] = set()
+        # The run, then three resumes, each killed at its first finished writer; then a last resume.
+        for _ in range(4):
+            writers.restart()
+            before = len(stub.chat_requests)
+            killed = _kill_after_first_writer(ribao(*command, env=env, cwd=tmp_path))
+            asked = _writers_asked(stub, before, titles)
+            assert not traced & set(asked), f"asked again after its ✓ line: {sorted(traced & set(asked))}"
+            traced |= killed
+            command = ["runs", "resume", "latest"]
+        assert len(traced) >= 4
+        writers.restart()
+        before = len(stub.chat_requests)
+        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
+        asked = _writers_asked(stub, before, titles)
+    assert not traced & set(asked), f"asked again after its ✓ line: {sorted(traced & set(asked))}"
+    assert len(asked) <= 13 - len(traced)
+    assert (tmp_path / "out" / "2026-02-18.md").is_file()

@@ -100,7 +100,7 @@ def test_minilm_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
 def test_preload_loads_the_model_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
     folder = needs_export()
     monkeypatch.setattr(minilm_module, "_models", {})
-    MiniLMEmbedder().preload().join(timeout=120)
+    MiniLMEmbedder().preload().wait()
     assert folder.resolve() in minilm_module._models
 
 

@@ -175,23 +175,26 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
         yield {agent: settings.model_for(agent, local) for agent in AGENTS}
 
 
-def open_memory(settings: Settings) -> MemoryStore | None:
-    """Open the Chroma memory in `<home>/memory` (or at `memory.url`), or None when disabled.
+@contextlib.contextmanager
+def open_memory(settings: Settings) -> Iterator[MemoryStore | None]:
+    """Open the Chroma memory in `<home>/memory` (or at `memory.url`) for the block; None when disabled.
 
     The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
-    in the background now, while the listing is read."""
+    in the background now, while the listing is read, and that load is ended when the block is left
+    (an error, exit 3, Ctrl-C or success alike): onnxruntime aborts a process that exits mid-load."""
     if not settings.memory.enabled:
-        return None
+        yield None
+        return
     from ribao.memory import make_embedder
 
-    store = MemoryStore.open(
+    with MemoryStore.open(
         settings.home / "memory",
         url=settings.memory.url,
         embedder=make_embedder(settings.memory.embedder),
         vectors_dir=settings.home / "cache" / "embeddings",
-    )
-    store.preload()
-    return store
+    ) as store:
+        store.preload()
+        yield store
 
 
 @contextlib.contextmanager
@@ -213,8 +216,10 @@ def compose(
 
     on = delivery and settings.delivery.enabled
     channels = delivery_for(settings, push or settings.delivery.only or None) if on else None
-    store = open_memory(settings) if memory else None
-    with model_configs(settings) as configs:
+    with (
+        open_memory(settings) if memory else contextlib.nullcontext() as store,
+        model_configs(settings) as configs,
+    ):
         yield Services(
             settings=settings,
             models={agent: make_chat_model(cfg) for agent, cfg in configs.items()},

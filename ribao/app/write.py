@@ -12,6 +12,7 @@ from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.app.services import Services, absolute_out, compose
+from ribao.context import RunContext
 from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
@@ -78,8 +79,6 @@ async def _stream(
     started = services.clock()
     ctx = services.context(run_id)
     settings.home.mkdir(parents=True, exist_ok=True)
-    limit = services.recursion_limit or graph_steps(settings)
-    config: Any = {"configurable": {"thread_id": run_id}, "recursion_limit": limit}
     tracer.line(f"[bold]ribao[/bold] {'resuming run' if inputs is None else 'run'} {run_id}")
     # The run log is SQLite with a busy timeout: every write goes through a worker thread, never
     # on the event loop the graph's tasks share.
@@ -88,48 +87,64 @@ async def _stream(
         recorder = RunRecorder(log, run_id)
         await asyncio.to_thread(recorder.start, settings, date=date, models=services.configs)
         try:
-            async with open_checkpointer(settings.home / "checkpoints.sqlite") as saver:
-                graph = compile_graph(checkpointer=saver)
-                if inputs is None and not (await graph.aget_state(config)).values:
-                    raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
-                end_startup()
-                # "sync": each step's checkpoint and each finished task's writes are on disk before
-                # the next step starts, so a kill -9 right after the writers loses none of them.
-                stream = graph.astream(
-                    inputs, config, context=ctx, stream_mode=["tasks", "custom"], durability="sync"
+            state = await _run_graph(services, ctx, inputs, tracer, recorder)
+            if "digest_path" not in state:
+                raise RibaoError(
+                    f"the run ended without writing a digest ({len(state.get('picks', []))} picks); "
+                    "nothing written"
                 )
-                try:
-                    async for mode, data in stream:
-                        if mode == "custom":
-                            tracer.progress(data)
-                        else:
-                            tracer.event(data)
-                            await asyncio.to_thread(recorder.event, data)
-                except GraphRecursionError as exc:
-                    raise RunTooLong(
-                        f"the run stopped after {limit} graph steps (LangGraph's recursion limit);"
-                        " nothing was written"
-                    ) from exc
-                state: DigestState = (await graph.aget_state(config)).values  # type: ignore[assignment]
         except BaseException as exc:
             await asyncio.to_thread(recorder.finish, error=exc, prompts=ctx.prompts.used)
             raise
-        if "digest_path" not in state:
-            error = RibaoError(
-                f"the run ended without writing a digest ({len(state.get('picks', []))} picks); "
-                "nothing written"
-            )
-            await asyncio.to_thread(recorder.finish, error=error, prompts=ctx.prompts.used)
-            raise error
         await asyncio.to_thread(recorder.finish, state=state, prompts=ctx.prompts.used)
         if state.get("deliveries"):
             await asyncio.to_thread(log.record_deliveries, run_id, state["deliveries"])
     finally:
         await asyncio.to_thread(log.close)
+    return _result(ctx, state, seconds=services.clock() - started)
+
+
+async def _run_graph(
+    services: Services, ctx: RunContext, inputs: dict[str, Any] | None, tracer: Tracer, recorder: RunRecorder
+) -> DigestState:
+    """Stream the graph on the context's thread with a durable checkpoint per step; return its final state.
+
+    A finished task is traced and recorded only once its writes are committed, so a `✓` line is a task
+    a resume will not run again, even after a kill -9 right after it."""
+    limit = services.recursion_limit or graph_steps(services.settings)
+    config: Any = {"configurable": {"thread_id": ctx.run_id}, "recursion_limit": limit}
+    async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
+        graph = compile_graph(checkpointer=saver)
+        if inputs is None and not (await graph.aget_state(config)).values:
+            raise RunNotFound(f"run {ctx.run_id} has no checkpoint to resume from")
+        end_startup()
+        # "sync": each step's checkpoint is on disk before the next step starts.
+        stream = graph.astream(
+            inputs, config, context=ctx, stream_mode=["tasks", "custom"], durability="sync"
+        )
+        try:
+            async for mode, data in stream:
+                if mode == "custom":
+                    tracer.progress(data)
+                    continue
+                if "result" in data or "error" in data:
+                    await saver.saved(str(data["id"]))
+                tracer.event(data)
+                await asyncio.to_thread(recorder.event, data)
+        except GraphRecursionError as exc:
+            raise RunTooLong(
+                f"the run stopped after {limit} graph steps (LangGraph's recursion limit);"
+                " nothing was written"
+            ) from exc
+        return (await graph.aget_state(config)).values  # type: ignore[no-any-return]
+
+
+def _result(ctx: RunContext, state: DigestState, *, seconds: float) -> RunResult:
+    """Return what the finished run produced, from its final state."""
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
     return RunResult(
-        run_id=run_id,
+        run_id=ctx.run_id,
         date=state["date"],
         digest_path=Path(state["digest_path"]),
         json_path=Path(state["json_path"]),
@@ -139,7 +154,7 @@ async def _stream(
         output_tokens=sum(c.output_tokens for c in calls),
         cost=cost,
         currency=currency,
-        seconds=services.clock() - started,
+        seconds=seconds,
         deliveries=list(state.get("deliveries", [])),
     )
 

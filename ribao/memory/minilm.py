@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ribao.errors import MemoryStoreError
+from ribao.errors import LoadCancelled, MemoryStoreError
 from ribao.memory.export import (
     DIM,
     INPUTS,
@@ -52,11 +52,12 @@ _lock = threading.Lock()
 _models: dict[Path, _Model] = {}
 
 
-def load_minilm(model_dir: Path | None = None) -> _Model:
+def load_minilm(model_dir: Path | None = None, *, cancel: threading.Event | None = None) -> _Model:
     """Load the export in `model_dir` (default `default_model_dir()`) once per process.
 
     Checks the manifest names the expected source weights and every exported file has the sha256
-    the manifest records. Raises `MemoryStoreError` when the export is missing or fails a check.
+    the manifest records. Raises `MemoryStoreError` when the export is missing or fails a check,
+    and `LoadCancelled` when `cancel` is set before onnxruntime is imported.
     """
     folder = (model_dir or default_model_dir()).resolve()
     with _lock:
@@ -66,6 +67,8 @@ def load_minilm(model_dir: Path | None = None) -> _Model:
             check_export(folder)
         except ExportError as exc:
             raise MemoryStoreError(f"{exc}; {_EXPORT_HINT.format(dest=folder)}") from exc
+        if cancel is not None and cancel.is_set():
+            raise LoadCancelled(str(folder))
         # onnxruntime sends telemetry unless this is set before it is imported (the CLI sets it too).
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         import onnxruntime as ort
@@ -87,11 +90,41 @@ def load_minilm(model_dir: Path | None = None) -> _Model:
         return model
 
 
+class Preload:
+    """The background load of one export, started at once; `close()` cancels or finishes it.
+
+    onnxruntime aborts the whole process (SIGABRT, exit 134) when the interpreter shuts down while
+    it builds a session in another thread, so whoever starts a load must `close()` it before the
+    process exits: it cancels a load that has not reached onnxruntime and waits for one that has
+    (0.1-0.5 s on a busy 2-core machine). The thread is not a daemon, so an exit without `close()`
+    waits for it too.
+    """
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._load, args=(model_dir,), name="minilm-preload")
+        self._thread.start()
+
+    def _load(self, model_dir: Path | None) -> None:
+        """Load the export; failures are left for `embed`, which loads again and raises where it can."""
+        with contextlib.suppress(MemoryStoreError, LoadCancelled):
+            load_minilm(model_dir, cancel=self._cancel)
+
+    def wait(self) -> None:
+        """Wait until the load has finished (or failed)."""
+        self._thread.join()
+
+    def close(self) -> None:
+        """Cancel the load unless onnxruntime is already at work, and wait for the thread to end."""
+        self._cancel.set()
+        self._thread.join()
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2: 384 dims, inputs cut at 256 tokens, the same vectors as sentence-transformers.
 
-    The model loads on the first `embed` call, or in the background after `preload()`, so opening
-    a store costs nothing.
+    The model loads on the first `embed` call, or in the background after `preload()` (which the
+    caller must close), so opening a store costs nothing.
     """
 
     name = "all-MiniLM-L6-v2"
@@ -101,8 +134,8 @@ class MiniLMEmbedder:
         self.model_dir = model_dir
         self.batch_size = batch_size
 
-    def preload(self) -> threading.Thread:
-        """Check the export is there, then load it in a daemon thread and return the thread.
+    def preload(self) -> Preload:
+        """Check the export is there, then start loading it in the background; return the load.
 
         Raises `MemoryStoreError` at once when the export is missing, so a run fails before its first
         model call rather than at the memory update; a failing hash check surfaces in `embed`.
@@ -112,15 +145,7 @@ class MiniLMEmbedder:
             read_manifest(folder)
         except ExportError as exc:
             raise MemoryStoreError(f"{exc}; {_EXPORT_HINT.format(dest=folder)}") from exc
-
-        def load() -> None:
-            # embed() loads again and raises the error where the caller can handle it.
-            with contextlib.suppress(MemoryStoreError):
-                load_minilm(self.model_dir)
-
-        thread = threading.Thread(target=load, name="minilm-preload", daemon=True)
-        thread.start()
-        return thread
+        return Preload(self.model_dir)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Return one unit vector of 384 floats per text; raise `MemoryStoreError` if unloadable."""

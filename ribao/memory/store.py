@@ -21,6 +21,7 @@ import numpy as np
 from ribao.arxiv_ids import canonical_id
 from ribao.errors import MemoryStoreError
 from ribao.memory.embedders import Embedder
+from ribao.memory.minilm import Preload
 from ribao.memory.records import (
     MemoryHit,
     MemoryStats,
@@ -112,6 +113,7 @@ class MemoryStore:
         self.embedder = embedder
         self.location = location
         self.vectors = vectors
+        self._preload: Preload | None = None
 
     @classmethod
     def open(
@@ -158,10 +160,22 @@ class MemoryStore:
 
     def preload(self) -> None:
         """Start loading the embedder's model in the background, if it has one (MiniLM does); raises
-        `MemoryStoreError` when that model is not installed."""
+        `MemoryStoreError` when that model is not installed. `close()` ends the load."""
         start = getattr(self.embedder, "preload", None)
-        if callable(start):
-            start()
+        if callable(start) and self._preload is None:
+            self._preload = start()
+
+    def close(self) -> None:
+        """End the background load of `preload` (cancel it, or wait for it: well under a second)."""
+        if self._preload is not None:
+            self._preload.close()
+            self._preload = None
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _embed_fresh(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts and check the embedder kept its promised count and dimension."""
