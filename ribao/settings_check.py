@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ribao.errors import BadFlag, ConfigError, ListingError
+from ribao.errors import BadFlag, ConfigError, ListingError, OutputError
+from ribao.files import folder_problem
 from ribao.registry import AGENTS, AGENTS_TEXT
 from ribao.settings_models import select
 
@@ -200,6 +201,13 @@ def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
         raise (BadFlag if flag else ConfigError)(
             f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
         )
+
+
+def check_out_dir(folder: Path) -> None:
+    """Raise `OutputError` when the digest cannot be written in `folder`, before a run pays for a call."""
+    problem = folder_problem(folder)
+    if problem:
+        raise OutputError(f"cannot write the digest in {folder}: {problem}; nothing written")
 
 
 def check_references(settings: Settings, given: Mapping[str, Any]) -> None:

@@ -1,0 +1,95 @@
+"""Bad inputs to `ribao run`, `runs resume` and the settings, each one line with its exit status and
+nothing written: found by driving the real commands against the loopback OpenAI stub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ribao.cli import app, sample_listing
+from tests.stub_openai import StubOpenAI
+from tests.test_http_run import respond, write_config
+
+
+@pytest.fixture
+def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    write_config(home, openai_stub.base_url)
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    monkeypatch.setenv("STUB_API_KEY", "sk-test")
+    openai_stub.responder = respond
+    return home
+
+
+def ribao(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args))
+
+
+def one_error_line(result: Any) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ribao: error: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("where", ["file", "under a file"])
+def test_run_with_out_on_a_file_fails_in_one_line_before_any_llm_call(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI, where: str
+) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me", encoding="utf-8")
+    out = blocker if where == "file" else blocker / "digests"
+    result = ribao("run", "--source", str(sample_listing()), "--out", str(out), "--no-fulltext", "-q")
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert f"{blocker} is a file, not a folder" in line
+    assert openai_stub.chat_requests == []  # refused before the model was paid
+    assert blocker.read_text(encoding="utf-8") == "keep me"
+
+
+def test_resume_of_a_run_whose_out_became_a_file_fails_in_one_line(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+) -> None:
+    out = tmp_path / "out"
+    openai_stub.responder = None  # every request answered 400: the run fails at triage
+    failed = ribao("run", "--source", str(sample_listing()), "--out", str(out), "--no-fulltext", "-q")
+    assert failed.exit_code == 1, failed.output
+    out.write_text("not a folder", encoding="utf-8")
+    openai_stub.responder = respond
+    before = len(openai_stub.chat_requests)
+    result = ribao("runs", "resume", "latest", "-q")
+    assert result.exit_code == 1
+    assert f"{out} is a file, not a folder" in one_error_line(result)
+    assert len(openai_stub.chat_requests) == before
+
+
+def test_a_digest_write_that_fails_is_one_output_error(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from langgraph.runtime import Runtime
+
+    from ribao.agents.editor import write_digest
+    from ribao.errors import OutputError
+    from ribao.settings import Settings
+    from tests.test_digest import paper, pick, summary
+    from tests.test_failure_paths import context
+
+    def disk_full(files: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    a = paper(1)
+    state: dict[str, Any] = {
+        "date": dt.date(2026, 2, 18),
+        "candidates": [a],
+        "picks": [pick(a, 1)],
+        "summaries": {a.arxiv_id: summary(a, "must_read")},
+        "llm_calls": [],
+    }
+    ctx = context(Settings(home=tmp_path / "home", out_dir=tmp_path / "out"))
+    ctx.write_files = disk_full
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_digest(state, Runtime(context=ctx))  # type: ignore[arg-type]
