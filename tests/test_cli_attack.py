@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ribao.cli import app, sample_listing
+from ribao.runs.db import RunLog
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import respond, write_config
 
@@ -65,6 +66,24 @@ def test_resume_of_a_run_whose_out_became_a_file_fails_in_one_line(
     assert result.exit_code == 1
     assert f"{out} is a file, not a folder" in one_error_line(result)
     assert len(openai_stub.chat_requests) == before
+
+
+def test_resume_refuses_a_replay_and_keeps_its_record(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = ribao("run", "--source", str(sample_listing()), "--out", str(out), "--no-fulltext", "-q")
+    assert done.exit_code == 0, done.output
+    replayed = ribao("replay", "latest", "--agent", "editor")
+    assert replayed.exit_code == 0, replayed.output
+    with RunLog.open(home) as log:
+        (replay,) = log.list_runs(status="replay")
+    result = ribao("runs", "resume", replay.run_id)
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "is a replay" in line and replay.settings["replay_of"] in line
+    with RunLog.open(home) as log:
+        after = log.get_run(replay.run_id)
+    assert after.status == "replay" and after.settings["replay_of"] == replay.settings["replay_of"]
+    assert after.finished_at == replay.finished_at
 
 
 def test_a_digest_write_that_fails_is_one_output_error(tmp_path: Path) -> None:

@@ -157,6 +157,10 @@ def resume(
 
     with cli_errors(), _open() as log:
         row = log.get_run(run_id)
+    if row.status == "replay":  # no checkpoint of its own; resuming would overwrite its record
+        of = row.settings.get("replay_of", "?")
+        typer.echo(f"ribao: error: run {row.run_id} is a replay of {of}: nothing to resume", err=True)
+        raise typer.Exit(1)
     if row.status == "done":
         typer.echo(f"ribao: run {row.run_id} already finished: {row.digest_path}", err=True)
         raise typer.Exit(0)
