@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import tomllib
 import types
@@ -201,6 +202,21 @@ def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
         raise (BadFlag if flag else ConfigError)(
             f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
         )
+
+
+def env_not_json(exc: Exception) -> ConfigError | None:
+    """Return the error naming the RIBAO_* variable that pydantic-settings could not decode as JSON
+    (a list or table setting given as ``cs.CL,cs.AI``), or None when `exc` is about something else."""
+    found = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(exc))
+    if not found:
+        return None
+    prefix = "RIBAO_" + found.group(1).upper()
+    names = [n for n in sorted(os.environ) if n.upper() == prefix or n.upper().startswith(prefix + "__")]
+    shown = ", ".join(f"{n}={os.environ[n]!r}" for n in names) or prefix
+    return ConfigError(
+        f"{shown}: not JSON; a list or table setting in the environment is written as JSON,"
+        f' e.g. RIBAO_CATEGORIES=\'["cs.CL", "cs.AI"]\' or RIBAO_FULLTEXT=\'{{"enabled": false}}\''
+    )
 
 
 def check_out_dir(folder: Path) -> None:

@@ -3,6 +3,7 @@ nothing written: found by driving the real commands against the loopback OpenAI 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,30 @@ def test_resume_refuses_a_replay_and_keeps_its_record(home: Path, tmp_path: Path
         after = log.get_run(replay.run_id)
     assert after.status == "replay" and after.settings["replay_of"] == replay.settings["replay_of"]
     assert after.finished_at == replay.finished_at
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("RIBAO_CATEGORIES", "cs.CL,cs.AI"), ("RIBAO_HOLIDAYS", "2026-12-24"), ("RIBAO_FULLTEXT", "off")],
+)
+@pytest.mark.parametrize("command", [["fetch", "--json"], ["config", "show"]])
+def test_an_env_list_or_table_that_is_not_json_names_the_variable(
+    home: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, command: list[str]
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = ribao(*command, *(["--source", str(sample_listing())] if command[0] == "fetch" else []))
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert f"{name}={value!r}" in line and "JSON" in line
+    assert "config.toml" not in line  # the file is not what is wrong
+
+
+def test_an_env_list_in_json_is_read(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RIBAO_CATEGORIES", json.dumps(["cs.CL"]))
+    result = ribao("fetch", "--json", "--source", str(sample_listing()))
+    assert result.exit_code == 0, result.output
+    papers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert papers and all("cs.CL" in p["categories"] for p in papers)
 
 
 def test_a_digest_write_that_fails_is_one_output_error(tmp_path: Path) -> None:
