@@ -137,3 +137,36 @@ def test_a_digest_write_that_fails_is_one_output_error(tmp_path: Path) -> None:
     ctx.write_files = disk_full
     with pytest.raises(OutputError, match="No space left on device"):
         write_digest(state, Runtime(context=ctx))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda r: r.pop("scanned"), "has no 'scanned' field"),
+        (lambda r: r["picks"][0].pop("title"), "'title'"),
+        (lambda r: r["picks"][0].pop("summary"), "is malformed"),
+        (lambda r: r.update(picks=5), "is malformed"),
+    ],
+)
+def test_site_build_names_a_digest_record_missing_a_field_and_keeps_the_old_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Any, words: str
+) -> None:
+    import datetime as dt
+
+    from tests.digests import write_day
+
+    monkeypatch.chdir(tmp_path)
+    for day in (dt.date(2026, 2, 18), dt.date(2026, 2, 19)):
+        write_day(tmp_path / "digests", day)
+    assert ribao("site", "build", "--out", "site").exit_code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "site").iterdir()}
+    path = tmp_path / "digests" / "2026-02-18.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    damage(record)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    result = ribao("site", "build", "--out", "site")
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "2026-02-18.json" in line and words in line
+    assert {p.name: p.read_bytes() for p in (tmp_path / "site").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digests", "site"]
