@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from ribao.cli import app, sample_listing
 from ribao.runs.db import RunLog
+from tests.loopback import Webhook
 from tests.stub_openai import StubOpenAI
 from tests.test_http_run import respond, write_config
 
@@ -170,3 +171,53 @@ def test_site_build_names_a_digest_record_missing_a_field_and_keeps_the_old_site
     assert "2026-02-18.json" in line and words in line
     assert {p.name: p.read_bytes() for p in (tmp_path / "site").iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digests", "site"]
+
+
+def push_config(home: Path, hook: Webhook) -> None:
+    (home / "config.toml").write_text(
+        f'[[push]]\nname = "hook"\nurl = "{hook.url()}"\n'
+        f'[[push]]\nname = "card"\nurl = "{hook.url("/card")}"\nformat = "card"\n'
+        "[delivery]\nretries = 0\n",
+        encoding="utf-8",
+    )
+
+
+def test_push_of_a_record_missing_a_field_fails_that_channel_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: Webhook
+) -> None:
+    import datetime as dt
+
+    from tests.digests import write_day
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    push_config(home, webhook)
+    path = write_day(tmp_path / "digests", dt.date(2026, 2, 18))
+    record = json.loads(path.read_text(encoding="utf-8"))
+    del record["picks"][0]["tier"]
+    path.write_text(json.dumps(record), encoding="utf-8")
+    result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"))
+    assert result.exit_code == 5, result.output
+    assert "Traceback" not in result.output
+    assert "ribao: push failed: card: cannot render the digest" in result.stderr
+    assert "no 'tier' field\n" in result.stderr  # no "(after 0 attempt(s))": nothing was sent
+    assert [r["path"] for r in webhook.requests] == ["/hook"]  # the Markdown channel still got it
+
+
+def test_push_of_a_record_that_is_not_an_object_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: Webhook
+) -> None:
+    import datetime as dt
+
+    from tests.digests import write_day
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    push_config(home, webhook)
+    write_day(tmp_path / "digests", dt.date(2026, 2, 18)).write_text("[1]", encoding="utf-8")
+    result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"))
+    assert result.exit_code == 1
+    assert "not a JSON object" in one_error_line(result)
+    assert webhook.requests == []

@@ -20,7 +20,8 @@ def report_pushes(records: list, *, quiet: bool = False) -> None:  # type: ignor
                 f"pushed {r.channel} ({r.format}, {r.parts} part(s), {r.bytes:,} bytes{cut})", err=True
             )
     for r in failed:
-        typer.echo(f"ribao: push failed: {r.channel}: {r.error} (after {r.attempts} attempt(s))", err=True)
+        after = f" (after {r.attempts} attempt(s))" if r.attempts else ""  # 0: nothing was sent
+        typer.echo(f"ribao: push failed: {r.channel}: {r.error}{after}", err=True)
     if failed:
         raise PushFailed(f"{len(failed)} of {len(records)} push channel(s) failed; the digest is written")
 
