@@ -221,3 +221,35 @@ def test_push_of_a_record_that_is_not_an_object_is_one_error_line(
     assert result.exit_code == 1
     assert "not a JSON object" in one_error_line(result)
     assert webhook.requests == []
+
+
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [
+        (["push", "2026-02-18", "--out"], "--out"),
+        (["site", "build", "--out", "site", "--digests"], "--digests"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_folder_flag_naming_no_folder_is_bad_usage(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    webhook: Webhook,
+    command: list[str],
+    flag: str,
+    kind: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    push_config(home, webhook)
+    folder = tmp_path / "nosuch"
+    if kind == "file":
+        folder.write_text("x", encoding="utf-8")
+    result = ribao(*command, str(folder))
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(f"ribao: error: {flag} {folder}: ")
+    assert ("not a folder" if kind == "file" else "no such folder") in line
+    assert not (tmp_path / "site").exists() and webhook.requests == []

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ribao.commands import cli_errors, parse_date
+from ribao.commands import cli_errors, parse_date, require_folder
 from ribao.errors import PushFailed
 
 
@@ -48,5 +48,6 @@ def push(
 
     day = parse_date(date, flag="DATE")
     with cli_errors():
+        require_folder(out, "--out")
         settings = load_settings(out_dir=out, delivery={"only": to} if to else None)  # checks the names
         report_pushes(resend(settings, day, to or None, search_runs=out is None))
