@@ -199,8 +199,9 @@ def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
     """
     if path is not None and not path.is_dir():
         name = "--prompts-dir" if flag else "prompts_dir"
+        what = "is a file, not a folder" if path.exists() else "no such folder"
         raise (BadFlag if flag else ConfigError)(
-            f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
+            f"{name} {path}: {what} (create it, or copy a prompt there with `ribao prompts edit`)"
         )
 
 

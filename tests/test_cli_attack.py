@@ -253,3 +253,17 @@ def test_a_folder_flag_naming_no_folder_is_bad_usage(
     assert line.startswith(f"ribao: error: {flag} {folder}: ")
     assert ("not a folder" if kind == "file" else "no such folder") in line
     assert not (tmp_path / "site").exists() and webhook.requests == []
+
+
+@pytest.mark.parametrize(
+    "command", [["run", "--source", "SAMPLE"], ["replay", "latest", "--agent", "writer"]]
+)
+def test_a_prompts_dir_that_is_a_file_is_named_as_such(
+    home: Path, tmp_path: Path, command: list[str]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("x", encoding="utf-8")
+    args = [str(sample_listing()) if a == "SAMPLE" else a for a in command]
+    result = ribao(*args, "--prompts-dir", str(notes))
+    assert result.exit_code == 2
+    assert f"--prompts-dir {notes}: is a file, not a folder" in one_error_line(result)
