@@ -267,3 +267,37 @@ def test_a_prompts_dir_that_is_a_file_is_named_as_such(
     result = ribao(*args, "--prompts-dir", str(notes))
     assert result.exit_code == 2
     assert f"--prompts-dir {notes}: is a file, not a folder" in one_error_line(result)
+
+
+def test_a_resumed_run_keeps_the_picks_rounds_and_prompt_files_of_its_first_part(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+) -> None:
+    def lead_fails(body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] == "LeadOutput":
+            return {"status": 400, "body": {"error": {"message": "scripted"}}}
+        return respond(body)
+
+    openai_stub.responder = lead_fails
+    out = tmp_path / "out"
+    failed = ribao("run", "--source", str(sample_listing()), "--out", str(out), "--no-fulltext", "-q")
+    assert failed.exit_code == 1, failed.output
+    with RunLog.open(home) as log:
+        first = log.get_run("latest")
+    assert len(first.picks) == 13 and first.critiques
+    assert any(name.startswith("screener/") for name in first.prompts)
+
+    again = ribao("runs", "resume", "latest", "-q")  # the lead fails again
+    assert again.exit_code == 1, again.output
+    with RunLog.open(home) as log:
+        second = log.get_run(first.run_id)
+    assert second.status == "failed"
+    assert second.picks == first.picks and second.critiques == first.critiques
+    assert set(second.prompts) >= set(first.prompts)
+
+    openai_stub.responder = respond
+    done = ribao("runs", "resume", "latest", "-q")
+    assert done.exit_code == 0, done.output
+    with RunLog.open(home) as log:
+        last = log.get_run(first.run_id)
+    assert last.status == "done" and len(last.picks) == 13
+    assert set(last.prompts) >= set(first.prompts) | {"editor/user.md.j2", "editor/digest.md.j2"}
