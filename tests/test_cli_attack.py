@@ -301,3 +301,33 @@ def test_a_resumed_run_keeps_the_picks_rounds_and_prompt_files_of_its_first_part
         last = log.get_run(first.run_id)
     assert last.status == "done" and len(last.picks) == 13
     assert set(last.prompts) >= set(first.prompts) | {"editor/user.md.j2", "editor/digest.md.j2"}
+
+
+def test_a_failed_replay_is_not_latest_and_cannot_be_resumed(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+) -> None:
+    def critic_fails(body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] == "CriticVerdicts":
+            return {"status": 400, "body": {"error": {"message": "scripted"}}}
+        return respond(body)
+
+    openai_stub.responder = critic_fails
+    failed = ribao("run", "--source", str(sample_listing()), "--out", str(tmp_path / "out"), "-q")
+    assert failed.exit_code == 1, failed.output
+    with RunLog.open(home) as log:
+        run_id = log.get_run("latest").run_id
+    openai_stub.responder = respond
+    never = ribao("replay", "latest", "--agent", "writer")  # the run never reached the writers
+    assert never.exit_code == 1 and "never reached write_summary" in one_error_line(never)
+    with RunLog.open(home) as log:
+        assert log.get_run("latest").run_id == run_id  # not the failed replay
+        (replay,) = [r for r in log.list_runs() if r.settings.get("replay_of") == run_id]
+    assert replay.status == "failed"
+    again = ribao("replay", "latest", "--agent", "screener")
+    assert again.exit_code == 0, again.output
+    refused = ribao("runs", "resume", replay.run_id)
+    assert refused.exit_code == 1 and f"is a replay of {run_id}" in one_error_line(refused)
+    resumed = ribao("runs", "resume", "latest", "-q")
+    assert resumed.exit_code == 0, resumed.output
+    with RunLog.open(home) as log:
+        assert log.get_run(run_id).status == "done" and log.get_run(replay.run_id).status == "failed"

@@ -157,8 +157,8 @@ def resume(
 
     with cli_errors(), _open() as log:
         row = log.get_run(run_id)
-    if row.status == "replay":  # no checkpoint of its own; resuming would overwrite its record
-        of = row.settings.get("replay_of", "?")
+    of = row.settings.get("replay_of")
+    if row.status == "replay" or of:  # no checkpoint of its own; resuming would overwrite its record
         typer.echo(f"ribao: error: run {row.run_id} is a replay of {of}: nothing to resume", err=True)
         raise typer.Exit(1)
     if row.status == "done":

@@ -301,15 +301,16 @@ class RunLog:
 
     def get_run(self, ref: str) -> RunRow:
         """Return the run whose id is `ref`, starts with `ref` (any case), or for ``latest`` the newest
-        run that is not a replay (a replay records no checkpoint of its own: it cannot be resumed or
-        replayed; name it by id).
+        run that is not a replay, failed replays included (a replay records no checkpoint of its own:
+        it cannot be resumed or replayed; name it by id).
 
         Raises `RunNotFound` when nothing matches or a prefix matches several runs.
         """
         ref = ref.strip()
         if ref.lower() == "latest":
-            row = self.conn.execute(
-                "SELECT * FROM runs WHERE status != 'replay' ORDER BY started_at DESC, run_id DESC"
+            row = self.conn.execute(  # a failed replay is ``failed``: its settings name what it replayed
+                "SELECT * FROM runs WHERE status != 'replay'"
+                " AND json_extract(settings, '$.replay_of') IS NULL ORDER BY started_at DESC, run_id DESC"
             ).fetchone()
             if row is None:
                 raise RunNotFound(f"no runs recorded in {self.path}")
