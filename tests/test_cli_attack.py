@@ -331,3 +331,20 @@ def test_a_failed_replay_is_not_latest_and_cannot_be_resumed(
     assert resumed.exit_code == 0, resumed.output
     with RunLog.open(home) as log:
         assert log.get_run(run_id).status == "done" and log.get_run(replay.run_id).status == "failed"
+
+
+def test_a_channel_named_twice_is_sent_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: Webhook
+) -> None:
+    import datetime as dt
+
+    from tests.digests import write_day
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    push_config(home, webhook)
+    write_day(tmp_path / "digests", dt.date(2026, 2, 18))
+    result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"), "--to", "hook", "--to", "hook")
+    assert result.exit_code == 0, result.output
+    assert [r["path"] for r in webhook.requests] == ["/hook"]
