@@ -183,7 +183,16 @@ def _reference_checks(settings: Settings, given: Mapping[str, Any]) -> dict[str,
         except ListingError as exc:
             raise ConfigError(str(exc)) from None
 
+    def push() -> None:
+        names = [c.name for c in settings.push]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # --to/--push and the run log name a channel: one name, one channel
+            raise ConfigError(
+                f"more than one [[push]] table is named {', '.join(twice)}; give each its own name"
+            )
+
     return {
+        "push": push,
         "llm": lambda: settings.llm == "local" or settings.provider(settings.llm),
         "delivery": lambda: select(settings.push, settings.delivery.only or None),
         "agents": agents,

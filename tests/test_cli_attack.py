@@ -348,3 +348,23 @@ def test_a_channel_named_twice_is_sent_once(
     result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"), "--to", "hook", "--to", "hook")
     assert result.exit_code == 0, result.output
     assert [r["path"] for r in webhook.requests] == ["/hook"]
+
+
+def test_two_push_tables_with_one_name_are_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: Webhook
+) -> None:
+    import datetime as dt
+
+    from tests.digests import write_day
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    push_config(home, webhook)
+    with (home / "config.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f'[[push]]\nname = "hook"\nurl = "{webhook.url("/second")}"\n')
+    write_day(tmp_path / "digests", dt.date(2026, 2, 18))
+    result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"))
+    assert result.exit_code == 1
+    assert "more than one [[push]] table is named hook" in one_error_line(result)
+    assert webhook.requests == []
