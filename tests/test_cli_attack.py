@@ -368,3 +368,16 @@ def test_two_push_tables_with_one_name_are_a_config_error(
     assert result.exit_code == 1
     assert "more than one [[push]] table is named hook" in one_error_line(result)
     assert webhook.requests == []
+
+
+@pytest.mark.parametrize(
+    ("assignment", "words"),
+    [
+        ("must_reed=3", "'must_reed' (did you mean 'must_read'?)"),
+        ("memory.embeder=hash", "'memory.embeder' (did you mean 'memory.embedder'?)"),
+    ],
+)
+def test_config_show_set_of_an_unknown_key_is_bad_usage(home: Path, assignment: str, words: str) -> None:
+    result = ribao("config", "show", "--set", assignment)
+    assert result.exit_code == 2
+    assert f"--set: unknown setting {words}" in one_error_line(result)
