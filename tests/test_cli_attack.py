@@ -381,3 +381,14 @@ def test_config_show_set_of_an_unknown_key_is_bad_usage(home: Path, assignment: 
     result = ribao("config", "show", "--set", assignment)
     assert result.exit_code == 2
     assert f"--set: unknown setting {words}" in one_error_line(result)
+
+
+def test_replay_in_a_home_without_runs_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "fresh"
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    result = ribao("replay", "latest", "--agent", "writer")
+    assert result.exit_code == 1
+    assert "no runs recorded yet" in one_error_line(result)
+    assert not home.exists()

@@ -45,14 +45,21 @@ def run_log_path() -> Path:
     return load_settings().home / FILENAME
 
 
-def _open() -> RunLog:
-    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
-    from ribao.runs.db import RunLog, RunNotFound
+def require_run_log() -> Path:
+    """Return the run log's path; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    from ribao.runs.db import RunNotFound
 
     path = run_log_path()
     if not path.exists():
         raise RunNotFound(f"no runs recorded yet: {path} does not exist")
-    return RunLog.open(path.parent)
+    return path
+
+
+def _open() -> RunLog:
+    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    from ribao.runs.db import RunLog
+
+    return RunLog.open(require_run_log().parent)
 
 
 def _console() -> Any:
