@@ -392,3 +392,18 @@ def test_replay_in_a_home_without_runs_creates_nothing(
     assert result.exit_code == 1
     assert "no runs recorded yet" in one_error_line(result)
     assert not home.exists()
+
+
+def test_resume_of_a_run_whose_process_is_alive_is_refused(home: Path, openai_stub: StubOpenAI) -> None:
+    import os
+
+    from ribao.settings import Settings
+
+    with RunLog.open(home) as log:  # recorded as running by this (live) process
+        log.start_run("01LIVERUN", settings=Settings(home=home))
+    result = ribao("runs", "resume", "01LIVERUN")
+    assert result.exit_code == 1
+    assert f"is still running (process {os.getpid()} on " in one_error_line(result)
+    assert openai_stub.chat_requests == []
+    with RunLog.open(home) as log:
+        assert log.get_run("01LIVERUN").status == "running"

@@ -168,6 +168,10 @@ def resume(
     if row.status == "replay" or of:  # no checkpoint of its own; resuming would overwrite its record
         typer.echo(f"ribao: error: run {row.run_id} is a replay of {of}: nothing to resume", err=True)
         raise typer.Exit(1)
+    if row.status == "running":  # its process is alive (else: interrupted): a second one would pay twice
+        where = f"process {row.pid} on {row.host}" if row.pid else "another process"
+        typer.echo(f"ribao: error: run {row.run_id} is still running ({where}); nothing to resume", err=True)
+        raise typer.Exit(1)
     if row.status == "done":
         typer.echo(f"ribao: run {row.run_id} already finished: {row.digest_path}", err=True)
         raise typer.Exit(0)
