@@ -70,6 +70,10 @@ class ProviderDown(ProviderError):
     """
 
 
+class OutputError(RibaoError):
+    """The digest's output folder cannot be written: a file stands where it should be, or a write failed."""
+
+
 class LocalModelError(RibaoError):
     """The local llama.cpp server could not be started or did not answer."""
 

@@ -44,6 +44,21 @@ def write_files(files: Mapping[Path, str | bytes]) -> None:
                 os.unlink(tmp)
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Say why files cannot be written in `folder` (made as needed): a file stands at it or at a
+    parent, or the nearest existing parent is not writable; None when nothing stands in the way."""
+    path = folder.absolute()
+    while not path.exists():
+        if path.is_symlink():
+            return f"{path} is a broken symbolic link"
+        path = path.parent
+    if not path.is_dir():
+        return f"{path} is a file, not a folder"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"{path} is not writable"
+    return None
+
+
 def write_file(path: Path, data: str | bytes) -> None:
     """Write one file atomically (`write_files`); raises `OSError`, leaving the old file."""
     write_files({path: data})

@@ -18,7 +18,7 @@ from pydantic_settings import (
 
 from ribao.errors import BadFlag, ConfigError
 from ribao.registry import AgentName
-from ribao.settings_check import check_config_file, check_references, warn_unknown_env
+from ribao.settings_check import check_config_file, check_references, env_not_json, warn_unknown_env
 from ribao.settings_models import ApiOptions, FulltextOptions, ModelConfig, PushChannel
 
 
@@ -274,7 +274,9 @@ def load_settings(**flags: Any) -> Settings:
         )
         from_flags = all(e["loc"] and e["loc"][0] in given for e in exc.errors())
         raise (BadFlag if from_flags else ConfigError)(f"invalid settings: {problems}") from exc
-    except ValueError as exc:  # tomllib.TOMLDecodeError
-        raise ConfigError(f"cannot read {default_home() / 'config.toml'}: {exc}") from exc
+    except ValueError as exc:  # tomllib.TOMLDecodeError, or pydantic-settings' SettingsError for env JSON
+        raise env_not_json(exc) or ConfigError(
+            f"cannot read {default_home() / 'config.toml'}: {exc}"
+        ) from exc
     check_references(settings, given)
     return settings

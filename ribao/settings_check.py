@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import tomllib
 import types
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ribao.errors import BadFlag, ConfigError, ListingError
+from ribao.errors import BadFlag, ConfigError, ListingError, OutputError
+from ribao.files import folder_problem
 from ribao.registry import AGENTS, AGENTS_TEXT
 from ribao.settings_models import select
 
@@ -181,7 +183,16 @@ def _reference_checks(settings: Settings, given: Mapping[str, Any]) -> dict[str,
         except ListingError as exc:
             raise ConfigError(str(exc)) from None
 
+    def push() -> None:
+        names = [c.name for c in settings.push]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # --to/--push and the run log name a channel: one name, one channel
+            raise ConfigError(
+                f"more than one [[push]] table is named {', '.join(twice)}; give each its own name"
+            )
+
     return {
+        "push": push,
         "llm": lambda: settings.llm == "local" or settings.provider(settings.llm),
         "delivery": lambda: select(settings.push, settings.delivery.only or None),
         "agents": agents,
@@ -197,9 +208,32 @@ def check_prompts_dir(path: Path | None, *, flag: bool) -> None:
     """
     if path is not None and not path.is_dir():
         name = "--prompts-dir" if flag else "prompts_dir"
+        what = "is a file, not a folder" if path.exists() else "no such folder"
         raise (BadFlag if flag else ConfigError)(
-            f"{name} {path}: no such folder (create it, or copy a prompt there with `ribao prompts edit`)"
+            f"{name} {path}: {what} (create it, or copy a prompt there with `ribao prompts edit`)"
         )
+
+
+def env_not_json(exc: Exception) -> ConfigError | None:
+    """Return the error naming the RIBAO_* variable that pydantic-settings could not decode as JSON
+    (a list or table setting given as ``cs.CL,cs.AI``), or None when `exc` is about something else."""
+    found = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(exc))
+    if not found:
+        return None
+    prefix = "RIBAO_" + found.group(1).upper()
+    names = [n for n in sorted(os.environ) if n.upper() == prefix or n.upper().startswith(prefix + "__")]
+    shown = ", ".join(f"{n}={os.environ[n]!r}" for n in names) or prefix
+    return ConfigError(
+        f"{shown}: not JSON; a list or table setting in the environment is written as JSON,"
+        f' e.g. RIBAO_CATEGORIES=\'["cs.CL", "cs.AI"]\' or RIBAO_FULLTEXT=\'{{"enabled": false}}\''
+    )
+
+
+def check_out_dir(folder: Path) -> None:
+    """Raise `OutputError` when the digest cannot be written in `folder`, before a run pays for a call."""
+    problem = folder_problem(folder)
+    if problem:
+        raise OutputError(f"cannot write the digest in {folder}: {problem}; nothing written")
 
 
 def check_references(settings: Settings, given: Mapping[str, Any]) -> None:

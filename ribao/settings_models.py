@@ -236,7 +236,8 @@ def check_url(url: str) -> None:
 
 
 def select(channels: list[PushChannel], names: list[str] | None) -> list[PushChannel]:
-    """Return the channels named in `names` (all when None); raises `ConfigError` for an unknown name."""
+    """Return the channels named in `names` (all when None), each once; raises `ConfigError` for an
+    unknown name."""
     if not names:
         return list(channels)
     known = {c.name: c for c in channels}
@@ -245,4 +246,4 @@ def select(channels: list[PushChannel], names: list[str] | None) -> list[PushCha
         raise ConfigError(
             f"unknown push channel {', '.join(unknown)}; configured: {', '.join(known) or 'none'}"
         )
-    return [known[n] for n in names]
+    return [known[n] for n in dict.fromkeys(names)]  # `--to a --to a` sends once

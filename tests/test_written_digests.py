@@ -52,6 +52,7 @@ def test_push_sends_the_digest_a_run_wrote_with_out(
         json.loads(req["body"])["message"] == written.with_suffix(".md").read_text(encoding="utf-8").strip()
     )
     # --out names the one folder to read: there is none there, and the error says so in one line.
+    out_dir.mkdir()  # (a --out that is no folder at all is bad usage, exit 2: test_cli_attack)
     only = cli("push", DAY.isoformat(), "--out", str(out_dir))
     assert only.exit_code == 1 and only.output.count("\n") == 1
     assert f"no {DAY}.json in {out_dir}" in only.output and len(webhook.requests) == 1

@@ -14,7 +14,7 @@ from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.delivery.page import render_page
 from ribao.digest import cost_text, digest_record, output_files, render_markdown, usage_totals
-from ribao.errors import MissingSummary
+from ribao.errors import MissingSummary, OutputError
 from ribao.state import DigestState, screened
 
 
@@ -112,6 +112,11 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
     )
     files = output_files(ctx.settings.out_dir, state["date"], markdown, record)
     files[ctx.settings.out_dir / f"{state['date'].isoformat()}.html"] = render_page(record)
-    ctx.write_files(files)
+    try:
+        ctx.write_files(files)
+    except OSError as exc:  # a folder gone read-only or full since the run's start: one line, not a trace
+        raise OutputError(
+            f"cannot write the digest in {ctx.settings.out_dir}: {exc}; nothing written"
+        ) from exc
     md_path, json_path = list(files)[:2]
     return {"digest_path": str(md_path), "json_path": str(json_path)}

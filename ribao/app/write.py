@@ -21,6 +21,7 @@ from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord
 from ribao.settings import Settings
+from ribao.settings_check import check_out_dir
 from ribao.sources import check_source, require_announcement_day
 from ribao.startup import end_startup
 from ribao.state import DigestState, screened
@@ -161,8 +162,9 @@ def _result(ctx: RunContext, state: DigestState, *, seconds: float) -> RunResult
 
 def preflight(settings: Settings, date: dt.date | None) -> None:
     """Fail before any run record, model, key or server is needed: a source that is neither arXiv nor
-    a file, or an arXiv day without a listing (weekend, holiday)."""
+    a file, an arXiv day without a listing (weekend, holiday), or an output folder that cannot be written."""
     check_source(settings.source)
+    check_out_dir(settings.out_dir)
     if settings.source == "arxiv" and date is not None:
         require_announcement_day(date, settings.holidays)
 
@@ -177,5 +179,6 @@ def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh
 
 def resume(settings: Settings, run_id: str, date: dt.date | None, *, tracer: Tracer) -> RunResult:
     """Resume run `run_id` with its recorded `settings` and the real models (`ribao runs resume`)."""
+    check_out_dir(settings.out_dir)
     with compose(absolute_out(settings)) as services:
         return asyncio.run(resume_run(services, run_id, date=date, tracer=tracer))

@@ -1,16 +1,18 @@
 """The command groups of the `ribao` CLI, one module each; `command_group` makes their typer apps,
-`cli_errors` is their shared error policy and `parse_date` reads every date they are given."""
+`cli_errors` is their shared error policy, `parse_date` reads every date they are given and
+`require_folder` every folder they read from."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal, overload
 
 import typer
 
-from ribao.errors import NoAnnouncement, RibaoError
+from ribao.errors import BadFlag, NoAnnouncement, RibaoError
 
 
 def command_group(**kwargs: object) -> typer.Typer:
@@ -38,6 +40,13 @@ def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) 
     except KeyboardInterrupt:
         typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
+
+
+def require_folder(path: str | Path | None, flag: str) -> None:
+    """Raise `BadFlag` (exit status 2) when a folder given as `flag` to read from is not one."""
+    if path is not None and not Path(path).is_dir():
+        what = "is not a folder" if Path(path).exists() else "no such folder"
+        raise BadFlag(f"{flag} {path}: {what}")
 
 
 @overload

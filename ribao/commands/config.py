@@ -39,6 +39,20 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
     return flags
 
 
+def check_keys(flags: dict[str, Any]) -> None:
+    """Raise `BadFlag` naming each ``--set`` key that no setting has, with the nearest valid one."""
+    from ribao.errors import BadFlag
+    from ribao.settings import Settings
+    from ribao.settings_check import unknown_keys
+
+    problems = [
+        f"{key!r}" + (f" (did you mean {near!r}?)" if near else "")
+        for key, near in unknown_keys(flags, Settings)
+    ]
+    if problems:
+        raise BadFlag(f"--set: unknown setting {', '.join(problems)}")
+
+
 @config_app.command()
 def show(
     assignments: Annotated[
@@ -52,8 +66,10 @@ def show(
     """Print every effective setting and where it came from: flag, env (RIBAO_X), file (<path>), default."""
     from ribao.settings_sources import explain_settings
 
+    flags = parse_assignments(assignments or [])
     with cli_errors():
-        rows = explain_settings(parse_assignments(assignments or []))
+        check_keys(flags)
+        rows = explain_settings(flags)
     if as_json:
         typer.echo(json.dumps([{**asdict(r), "label": r.label} for r in rows], ensure_ascii=False, indent=2))
         return

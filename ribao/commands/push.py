@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ribao.commands import cli_errors, parse_date
+from ribao.commands import cli_errors, parse_date, require_folder
 from ribao.errors import PushFailed
 
 
@@ -20,7 +20,8 @@ def report_pushes(records: list, *, quiet: bool = False) -> None:  # type: ignor
                 f"pushed {r.channel} ({r.format}, {r.parts} part(s), {r.bytes:,} bytes{cut})", err=True
             )
     for r in failed:
-        typer.echo(f"ribao: push failed: {r.channel}: {r.error} (after {r.attempts} attempt(s))", err=True)
+        after = f" (after {r.attempts} attempt(s))" if r.attempts else ""  # 0: nothing was sent
+        typer.echo(f"ribao: push failed: {r.channel}: {r.error}{after}", err=True)
     if failed:
         raise PushFailed(f"{len(failed)} of {len(records)} push channel(s) failed; the digest is written")
 
@@ -47,5 +48,6 @@ def push(
 
     day = parse_date(date, flag="DATE")
     with cli_errors():
+        require_folder(out, "--out")
         settings = load_settings(out_dir=out, delivery={"only": to} if to else None)  # checks the names
         report_pushes(resend(settings, day, to or None, search_runs=out is None))

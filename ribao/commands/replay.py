@@ -33,10 +33,12 @@ def replay(
     replay is recorded in the run log with status ``replay``.
     """
     from ribao.app.replay import replay_run
+    from ribao.commands.runs import require_run_log
     from ribao.settings_check import check_prompts_dir
 
     with cli_errors():
         check_prompts_dir(None if prompts_dir is None else Path(prompts_dir), flag=True)
+        require_run_log()  # a home without runs is left as it was
         report = replay_run(run_id, agent.value, prompts_dir=prompts_dir, model=model)
     _show(report)
 

@@ -45,14 +45,21 @@ def run_log_path() -> Path:
     return load_settings().home / FILENAME
 
 
-def _open() -> RunLog:
-    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
-    from ribao.runs.db import RunLog, RunNotFound
+def require_run_log() -> Path:
+    """Return the run log's path; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    from ribao.runs.db import RunNotFound
 
     path = run_log_path()
     if not path.exists():
         raise RunNotFound(f"no runs recorded yet: {path} does not exist")
-    return RunLog.open(path.parent)
+    return path
+
+
+def _open() -> RunLog:
+    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    from ribao.runs.db import RunLog
+
+    return RunLog.open(require_run_log().parent)
 
 
 def _console() -> Any:
@@ -157,6 +164,14 @@ def resume(
 
     with cli_errors(), _open() as log:
         row = log.get_run(run_id)
+    of = row.settings.get("replay_of")
+    if row.status == "replay" or of:  # no checkpoint of its own; resuming would overwrite its record
+        typer.echo(f"ribao: error: run {row.run_id} is a replay of {of}: nothing to resume", err=True)
+        raise typer.Exit(1)
+    if row.status == "running":  # its process is alive (else: interrupted): a second one would pay twice
+        where = f"process {row.pid} on {row.host}" if row.pid else "another process"
+        typer.echo(f"ribao: error: run {row.run_id} is still running ({where}); nothing to resume", err=True)
+        raise typer.Exit(1)
     if row.status == "done":
         typer.echo(f"ribao: run {row.run_id} already finished: {row.digest_path}", err=True)
         raise typer.Exit(0)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ribao.commands import cli_errors, command_group
+from ribao.commands import cli_errors, command_group, require_folder
 
 site_app = command_group(no_args_is_help=True)
 
@@ -41,5 +41,6 @@ def build(
     from ribao.settings import load_settings
 
     with cli_errors():
+        require_folder(digests, "--digests")
         result = build_archive(load_settings(), out, digests=digests, force=force)
     typer.echo(f"{result.out}: {len(result.days)} day(s), {result.entries} searchable entries")

@@ -79,13 +79,16 @@ class DigestFiles:
     def read(cls, json_path: Path) -> DigestFiles:
         """Read `<date>.json` and the `.md` and `.html` beside it; raises `ConfigError` if one is missing."""
         try:
-            return cls(
+            files = cls(
                 record=json.loads(json_path.read_text(encoding="utf-8")),
                 markdown=json_path.with_suffix(".md").read_text(encoding="utf-8"),
                 html=json_path.with_suffix(".html").read_text(encoding="utf-8"),
             )
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read the written digest {json_path}: {exc}") from exc
+        if not isinstance(files.record, dict):
+            raise ConfigError(f"cannot read the written digest {json_path}: not a JSON object")
+        return files
 
 
 def _attempt(url: str, msg: Message, body_format: str, secrets: list[str]) -> None:
@@ -125,8 +128,15 @@ def send_channel(
     """Render the digest for `channel` and send it; retry `retries` times with exponential backoff
     (`backoff_seconds`, doubling, at most 60 s). Returns the record; never raises for a failed send."""
     spec = channel.spec
-    msg = render_for(spec, channel.scheme, record=files.record, markdown=files.markdown, html=files.html,
-                     site_url=site_url)  # fmt: skip
+    try:
+        msg = render_for(spec, channel.scheme, record=files.record, markdown=files.markdown, html=files.html,
+                         site_url=site_url)  # fmt: skip
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a <date>.json edited or cut short
+        what = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) else str(exc)
+        return DeliveryRecord(
+            channel=channel.name, scheme=channel.scheme, format=spec.format, status="failed", parts=0,
+            bytes=0, error=f"cannot render the digest from its <date>.json: {what}",
+        )  # fmt: skip
     base = DeliveryRecord(
         channel=channel.name, scheme=channel.scheme, format=spec.format, status="failed",
         parts=len(msg.parts), bytes=sum(msg.sizes), cut=msg.cut, attempts=0,

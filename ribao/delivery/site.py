@@ -5,13 +5,16 @@ The folder is deployable to GitHub Pages as it is: plain files, relative links, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from jinja2 import UndefinedError
 
 from ribao.delivery.page import WEEKDAYS_ZH, environment, render_page
 from ribao.delivery.sitedir import check_out, staged
@@ -119,19 +122,34 @@ def build_site(
     return SiteResult(out=out, days=days, entries=entries)
 
 
+@contextlib.contextmanager
+def _malformed(date: str) -> Iterator[None]:
+    """Turn a field missing from (or mangled in) the record of `date` into one `SiteError` line: a
+    `<date>.json` edited by hand or cut short is named, not met as a traceback."""
+    try:
+        yield
+    except KeyError as exc:
+        raise SiteError(
+            f"cannot build the page of {date}: its {date}.json has no {exc.args[0]!r} field"
+        ) from exc
+    except (TypeError, AttributeError, UndefinedError) as exc:
+        raise SiteError(f"cannot build the page of {date}: its {date}.json is malformed ({exc})") from exc
+
+
 def write_site(tmp: Path, records: list[dict[str, Any]], site_url: str | None) -> tuple[list[str], int]:
     """Write `index.html`, a `<date>.html` per day, `search.json`, `feed.xml` and `.nojekyll` into
     the empty folder `tmp`; return the days and the number of search entries."""
-    entries = search_entries(records)
+    entries: list[dict[str, Any]] = []
     days = []
     for r in records:
-        (tmp / f"{r['date']}.html").write_text(render_page(r, index_url="index.html"), encoding="utf-8")
-        day = dt.date.fromisoformat(r["date"])
-        first = min(r["picks"], key=lambda p: p["rank"])["title"] if r["picks"] else ""
-        days.append(
-            {"date": r["date"], "weekday": WEEKDAYS_ZH[day.weekday()], "picked": len(r["picks"]),
-             "scanned": r["scanned"], "first_title": first}
-        )  # fmt: skip
+        with _malformed(r["date"]):
+            page = render_page(r, index_url="index.html")
+            entries += search_entries([r])
+            first = min(r["picks"], key=lambda p: p["rank"])["title"] if r["picks"] else ""
+            day = {"date": r["date"], "weekday": WEEKDAYS_ZH[dt.date.fromisoformat(r["date"]).weekday()],
+                   "picked": len(r["picks"]), "scanned": r["scanned"], "first_title": first}  # fmt: skip
+        (tmp / f"{r['date']}.html").write_text(page, encoding="utf-8")
+        days.append(day)
     index = environment().get_template("index.html.j2").render(days=days, entries=entries)
     (tmp / "index.html").write_text(index, encoding="utf-8")
     (tmp / "search.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")

@@ -214,6 +214,9 @@ class RunLog:
     ) -> None:
         """Record how a run ended. Raises `ValueError` for a status outside `STATUSES`.
 
+        Empty `picks` or `critiques` keep those on record, and `prompts` are added to those on
+        record, so a resumed run (which sees only its own part) keeps what the first part recorded.
+
         Tokens come from `usage` (``input_tokens``, ``output_tokens``, ``cached_tokens``), else are
         summed over the calls on record. Cost: given `currency`, `cost` is taken as is (None = unknown);
         with neither, it is summed over the calls on record (None if any call's cost is unknown or
@@ -228,12 +231,17 @@ class RunLog:
             cost, currency = total.cost, total.currency
         changed = self._write(
             run_id,
+            # A resumed run reports only what its own part saw: the picks, critic rounds and prompt
+            # files recorded before the resume stay unless it brings new ones.
             """UPDATE runs SET status = ?, finished_at = ?, date = COALESCE(?, date), digest_path = ?,
-                 json_path = ?, error = ?, picks = ?, critiques = ?, cost = ?, currency = ?,
-                 input_tokens = ?, output_tokens = ?, cached_tokens = ?, prompts = COALESCE(?, prompts)
+                 json_path = ?, error = ?, picks = COALESCE(?, picks, '[]'),
+                 critiques = COALESCE(?, critiques, '[]'), cost = ?, currency = ?,
+                 input_tokens = ?, output_tokens = ?, cached_tokens = ?,
+                 prompts = COALESCE(json_patch(COALESCE(prompts, '{}'), ?), prompts)
                WHERE run_id = ?""",
             [(status, iso_utc(), jsonable(date), jsonable(digest_path), jsonable(json_path),
-              self._text(error), self._json(list(picks)), self._json(list(critiques)), cost, currency,
+              self._text(error), self._json(list(picks)) if picks else None,
+              self._json(list(critiques)) if critiques else None, cost, currency,
               usage.get("input_tokens", 0), usage.get("output_tokens", 0), usage.get("cached_tokens", 0),
               self._json(dict(prompts)) if prompts is not None else None, run_id)],
         )  # fmt: skip
@@ -293,15 +301,16 @@ class RunLog:
 
     def get_run(self, ref: str) -> RunRow:
         """Return the run whose id is `ref`, starts with `ref` (any case), or for ``latest`` the newest
-        run that is not a replay (a replay records no checkpoint of its own: it cannot be resumed or
-        replayed; name it by id).
+        run that is not a replay, failed replays included (a replay records no checkpoint of its own:
+        it cannot be resumed or replayed; name it by id).
 
         Raises `RunNotFound` when nothing matches or a prefix matches several runs.
         """
         ref = ref.strip()
         if ref.lower() == "latest":
-            row = self.conn.execute(
-                "SELECT * FROM runs WHERE status != 'replay' ORDER BY started_at DESC, run_id DESC"
+            row = self.conn.execute(  # a failed replay is ``failed``: its settings name what it replayed
+                "SELECT * FROM runs WHERE status != 'replay'"
+                " AND json_extract(settings, '$.replay_of') IS NULL ORDER BY started_at DESC, run_id DESC"
             ).fetchone()
             if row is None:
                 raise RunNotFound(f"no runs recorded in {self.path}")
