@@ -407,3 +407,21 @@ def test_resume_of_a_run_whose_process_is_alive_is_refused(home: Path, openai_st
     assert openai_stub.chat_requests == []
     with RunLog.open(home) as log:
         assert log.get_run("01LIVERUN").status == "running"
+
+
+def test_resume_of_a_run_without_checkpoints_leaves_its_record_alone(
+    home: Path, tmp_path: Path, openai_stub: StubOpenAI
+) -> None:
+    openai_stub.responder = None  # every request answered 400: the run fails at triage
+    out = tmp_path / "out"
+    failed = ribao("run", "--source", str(sample_listing()), "--out", str(out), "--no-fulltext", "-q")
+    assert failed.exit_code == 1, failed.output
+    with RunLog.open(home) as log:
+        before = log.get_run("latest")
+    (home / "checkpoints.sqlite").unlink()  # the user reclaimed the space, as the README says
+    result = ribao("runs", "resume", "latest", "-q")
+    assert result.exit_code == 1
+    assert "has no checkpoint to resume from" in one_error_line(result)
+    with RunLog.open(home) as log:
+        after = log.get_run(before.run_id)
+    assert (after.status, after.error, after.settings) == (before.status, before.error, before.settings)

@@ -68,7 +68,12 @@ async def resume_run(
     services: Services, run_id: str, *, date: dt.date | None = None, tracer: Tracer | None = None
 ) -> RunResult:
     """Continue run `run_id` from its last checkpoint: finished nodes and finished writer tasks are not
-    run (or paid for) again. Raises `RunNotFound` when the run has no checkpoint."""
+    run (or paid for) again. Raises `RunNotFound` when the run has no checkpoint, before its record
+    is touched."""
+    async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
+        config: Any = {"configurable": {"thread_id": run_id}}
+        if not (await compile_graph(checkpointer=saver).aget_state(config)).values:
+            raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
     return await _stream(services, run_id, None, date=date, tracer=tracer or Tracer())
 
 
@@ -116,8 +121,6 @@ async def _run_graph(
     config: Any = {"configurable": {"thread_id": ctx.run_id}, "recursion_limit": limit}
     async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
         graph = compile_graph(checkpointer=saver)
-        if inputs is None and not (await graph.aget_state(config)).values:
-            raise RunNotFound(f"run {ctx.run_id} has no checkpoint to resume from")
         end_startup()
         # "sync": each step's checkpoint is on disk before the next step starts.
         stream = graph.astream(
