@@ -15,11 +15,11 @@ from ribao.commands.init import init_app  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
 from ribao.commands.push import push  # noqa: E402
 from ribao.commands.replay import replay  # noqa: E402
-from ribao.commands.run import demo, fetch, run, sample_listing  # noqa: E402
+from ribao.commands.run import demo, fetch, run  # noqa: E402
 from ribao.commands.runs import runs_app  # noqa: E402
 from ribao.commands.site import site_app  # noqa: E402
 
-__all__ = ["app", "main", "sample_listing"]
+__all__ = ["app", "main"]
 
 app = command_group(
     help="ArXiv AI 日报: screen one arXiv announcement day with four LLM agents and write a Chinese digest.",

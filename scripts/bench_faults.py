@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.fakes import default_responder, valid_args  # noqa: E402
-from tests.stub_openai import Burst, StubOpenAI, closed_port_url  # noqa: E402
+from tests.support.fakes import default_responder, valid_args  # noqa: E402
+from tests.support.stub_openai import Burst, StubOpenAI, closed_port_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTING = ROOT / "ribao" / "data" / "2026-02-18.cs.jsonl"
 
 
 def respond(body: dict[str, Any]) -> dict[str, Any]:
-    """Answer any agent's forced tool call with valid arguments (the scripted agents of tests/fakes.py)."""
+    """Answer any forced tool call with valid arguments (the scripted agents of tests/support/fakes)."""
     fn = body["tools"][0]["function"]
     return {
         "tool": fn["name"],

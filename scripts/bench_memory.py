@@ -96,7 +96,7 @@ def build_memory(listing: Path, days: int, per_day: int, embedder_name: str, reb
     """Return the folder of the year memory (built once per settings, then reused)."""
     from ribao.memory import MemoryStore, make_embedder
     from ribao.memory.records import record_text
-    from tests.recall_days import remember_rows
+    from tests.support.recall_days import remember_rows
 
     key = hashlib.sha256(f"{listing.name}|{days}|{per_day}|{embedder_name}".encode()).hexdigest()[:12]
     folder = CACHE / f"year-memory-{key}"

@@ -1,6 +1,6 @@
 """Record what sentence-transformers' all-MiniLM-L6-v2 gives, the reference the ONNX embedder is
 tested against: the vectors of a few real texts (tests/data/minilm/reference.json) and the
-near-duplicate flags of the real-days scenario of tests/recall_days.py (recall_flags.json).
+near-duplicate flags of the real-days scenario of tests/support/recall_days.py (recall_flags.json).
 Needs torch and sentence-transformers (installed by the `embed` extra); run once when the model,
 the texts or the scenario change:
 
@@ -53,7 +53,7 @@ def main() -> int:
         def embed(self, texts: Sequence[str]) -> list[list[float]]:
             return model.encode(list(texts), batch_size=16, normalize_embeddings=True).tolist()
 
-    from tests.recall_days import FLAGS, recall_flags
+    from tests.support.recall_days import FLAGS, recall_flags
 
     with tempfile.TemporaryDirectory() as tmp:
         flags = recall_flags(SentenceTransformersMiniLM(), Path(tmp))

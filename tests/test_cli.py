@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ribao.cli import app, sample_listing
+from ribao.cli import app
+from tests.support.samples import sample_listing
 
 
 @pytest.fixture(autouse=True)

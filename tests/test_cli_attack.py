@@ -10,22 +10,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ribao.cli import app, sample_listing
+from ribao.cli import app
 from ribao.runs.db import RunLog
-from tests.loopback import Webhook
-from tests.stub_openai import StubOpenAI
-from tests.test_http_run import respond, write_config
+from tests.support.http_run import configure_home, respond
+from tests.support.loopback import Webhook
+from tests.support.samples import sample_listing
+from tests.support.stub_openai import StubOpenAI
 
 
 @pytest.fixture
 def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    write_config(home, openai_stub.base_url)
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    monkeypatch.setenv("STUB_API_KEY", "sk-test")
-    openai_stub.responder = respond
-    return home
+    return configure_home(tmp_path, openai_stub, monkeypatch)
 
 
 def ribao(*args: str) -> Any:
@@ -154,7 +149,7 @@ def test_site_build_names_a_digest_record_missing_a_field_and_keeps_the_old_site
 ) -> None:
     import datetime as dt
 
-    from tests.digests import write_day
+    from tests.support.digests import write_day
 
     monkeypatch.chdir(tmp_path)
     for day in (dt.date(2026, 2, 18), dt.date(2026, 2, 19)):
@@ -187,7 +182,7 @@ def test_push_of_a_record_missing_a_field_fails_that_channel_in_one_line(
 ) -> None:
     import datetime as dt
 
-    from tests.digests import write_day
+    from tests.support.digests import write_day
 
     home = tmp_path / "home"
     home.mkdir()
@@ -210,7 +205,7 @@ def test_push_of_a_record_that_is_not_an_object_is_one_error_line(
 ) -> None:
     import datetime as dt
 
-    from tests.digests import write_day
+    from tests.support.digests import write_day
 
     home = tmp_path / "home"
     home.mkdir()
@@ -338,7 +333,7 @@ def test_a_channel_named_twice_is_sent_once(
 ) -> None:
     import datetime as dt
 
-    from tests.digests import write_day
+    from tests.support.digests import write_day
 
     home = tmp_path / "home"
     home.mkdir()
@@ -355,7 +350,7 @@ def test_two_push_tables_with_one_name_are_a_config_error(
 ) -> None:
     import datetime as dt
 
-    from tests.digests import write_day
+    from tests.support.digests import write_day
 
     home = tmp_path / "home"
     home.mkdir()

@@ -14,7 +14,7 @@ import pytest
 
 from ribao.delivery.site import build_site
 from ribao.runs.digests import written_digests
-from tests.digests import papers, write_day
+from tests.support.digests import papers, write_day
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -14,7 +14,7 @@ import responses
 
 from ribao.delivery.channels import PushChannel
 from ribao.delivery.send import DigestFiles, send_channel
-from tests.digests import write_day
+from tests.support.digests import write_day
 
 SITE = "https://reader.github.io/ribao"
 

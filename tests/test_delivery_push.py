@@ -10,8 +10,8 @@ import pytest
 
 from ribao.delivery.channels import PushChannel
 from ribao.delivery.send import DigestFiles, deliver
-from tests.digests import write_day
-from tests.loopback import Mailbox, Webhook, free_port, parts
+from tests.support.digests import write_day
+from tests.support.loopback import Mailbox, Webhook, free_port, parts
 
 DAY = dt.date(2026, 2, 19)
 

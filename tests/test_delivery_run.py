@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ribao.cli import app, sample_listing
-from tests.loopback import Mailbox, Webhook, parts
-from tests.stub_openai import StubOpenAI
-from tests.test_graph import FIRST40
-from tests.test_http_run import respond
+from ribao.cli import app
+from tests.support.graph import FIRST40
+from tests.support.http_run import respond
+from tests.support.loopback import Mailbox, Webhook, parts
+from tests.support.samples import sample_listing
+from tests.support.stub_openai import StubOpenAI
 
 HOOK_SECRET = "hooksecret-ABCDEF-0123456789"
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ribao.cli import app
-from tests.digests import write_day
+from tests.support.digests import write_day
 
 DAYS = [dt.date(2026, 2, 18), dt.date(2026, 2, 19)]
 

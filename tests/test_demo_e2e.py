@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ribao.cli import sample_listing
 from ribao.registry import NODES
+from tests.support.samples import sample_listing
 
 pytestmark = [
     pytest.mark.slow,

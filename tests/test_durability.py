@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from ribao.cli import sample_listing
 from ribao.runs.db import RunLog
 from ribao.sources import read_listing
-from tests.stub_openai import StubOpenAI
-from tests.test_http_run import respond
-from tests.test_resume import WRITER_TOOLS, configure, in_process, in_subprocess, ribao, tools, use_home
+from tests.support.http_run import respond
+from tests.support.resume import WRITER_TOOLS, configure, in_process, in_subprocess, ribao, tools, use_home
+from tests.support.samples import sample_listing
+from tests.support.stub_openai import StubOpenAI
 
 
 def _user_text(body: dict[str, Any]) -> str:

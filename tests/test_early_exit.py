@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from ribao.cli import sample_listing
-from tests.test_memory_embedders import needs_export
-from tests.test_sources_api import EMPTY, HANG, ReplayServer, Reply, running_server
+from tests.support.arxiv import EMPTY, HANG, ReplayServer, Reply, running_server
+from tests.support.memory import needs_export
+from tests.support.samples import sample_listing
 
 INTERRUPTED = "ribao: interrupted; nothing was written (continue with: ribao runs resume latest)"
 TRACE = re.compile(r"ribao run [0-9A-Z]{26}$|▶ |✗ ")

@@ -25,9 +25,9 @@ from ribao.prompts import PromptLibrary
 from ribao.runs.trace import Tracer
 from ribao.schemas import Exclusion
 from ribao.settings import Settings
-from tests.fakes import ScriptedChatModel, valid_args
+from tests.support.fakes import ScriptedChatModel, valid_args
+from tests.support.graph import models, run, sample_settings
 from tests.test_digest import paper, pick, summary
-from tests.test_graph import models, run, sample_settings
 
 DAY = dt.date(2026, 2, 18)
 

@@ -13,7 +13,7 @@ from ribao.fulltext.html import extract_html
 from ribao.fulltext.sanitise import BEGIN, END
 from ribao.fulltext.tokens import TokenBudget, TokenCounter, estimate_tokens
 from ribao.prompts import PromptLibrary
-from tests.fulltext_server import DATA
+from tests.support.fulltext_server import DATA
 
 
 def html_paper() -> PaperText:

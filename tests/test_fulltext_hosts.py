@@ -13,7 +13,7 @@ import pytest
 from ribao.fulltext.options import FulltextOptions
 from ribao.fulltext.reader import FulltextReader
 from ribao.schemas import Paper
-from tests.fulltext_server import FulltextServer
+from tests.support.fulltext_server import FulltextServer
 
 DAY = dt.date(2025, 1, 21)
 PICKS = ["2501.11120", "2501.10120", "2004.14974"]

@@ -18,10 +18,10 @@ from ribao.app.services import Services
 from ribao.fulltext.tokens import TokenBudget, TokenCounter, estimate_tokens
 from ribao.graph.builder import compile_graph
 from ribao.settings import MemorySettings, Settings
-from tests.fakes import ScriptedChatModel, default_responder
-from tests.fulltext_server import DATA, FulltextServer
-from tests.loop_watch import run_watched
-from tests.loopback import LoopbackServer
+from tests.support.fakes import ScriptedChatModel, default_responder
+from tests.support.fulltext_server import DATA, FulltextServer
+from tests.support.loop_watch import run_watched
+from tests.support.loopback import LoopbackServer
 
 
 class Tokenizer:

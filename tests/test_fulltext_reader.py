@@ -13,7 +13,7 @@ from ribao.fulltext import reader as reader_module
 from ribao.fulltext.options import FulltextOptions
 from ribao.fulltext.reader import FulltextReader
 from ribao.schemas import Paper
-from tests.fulltext_server import DATA, FulltextServer, tar_gz, unflatten
+from tests.support.fulltext_server import DATA, FulltextServer, tar_gz, unflatten
 
 DAY = dt.date(2025, 1, 21)
 

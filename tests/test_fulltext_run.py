@@ -21,9 +21,9 @@ from ribao.fulltext.sanitise import BEGIN, END, FLAG
 from ribao.fulltext.tokens import estimate_tokens
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
-from tests.fakes import ScriptedChatModel, default_responder, valid_args
-from tests.fulltext_server import DATA, FulltextServer
-from tests.stub_openai import StubOpenAI
+from tests.support.fakes import ScriptedChatModel, default_responder, valid_args
+from tests.support.fulltext_server import DATA, FulltextServer
+from tests.support.stub_openai import StubOpenAI
 
 LISTING = DATA / "listing.jsonl"
 WINDOW = 16_000

@@ -13,40 +13,31 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from ribao.app.services import Services
-from ribao.app.write import RunResult, write_day
-from ribao.cli import sample_listing
+from ribao.app.write import write_day
 from ribao.errors import LLMOutputError
 from ribao.graph.routing import route_after_critique
 from ribao.memory import HashEmbedder, MemoryStore
 from ribao.runs.db import RunLog
 from ribao.runs.trace import Tracer
 from ribao.schemas import CriticDecision, Critique
-from ribao.settings import MemorySettings, Settings
+from ribao.settings import Settings
 from ribao.sources import read_listing
 from ribao.sources.options import ListingOptions
-from tests.fakes import ScriptedChatModel, default_responder, valid_args
-
-DAY = "2026-02-18"
-RETRY_MARK = "你上一次的回答未通过检查"
-
-
-def sample_settings(tmp_path: Path, **updates: Any) -> Settings:
-    """Settings of a run on the sample day in `tmp_path`: hash embedder, then `updates`."""
-    return Settings(
-        home=tmp_path / "home",
-        source=str(sample_listing()),
-        out_dir=tmp_path / "out",
-        memory=MemorySettings(embedder="hash"),
-    ).model_copy(update=updates)
+from tests.support.fakes import default_responder, valid_args
+from tests.support.graph import (
+    DAY,
+    FIRST40,
+    RETRY_MARK,
+    models,
+    run,
+    sample_settings,
+)
+from tests.support.samples import sample_listing
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return sample_settings(tmp_path)
-
-
-#: 40 real papers of 2026-02-19: for tests of one agent's behaviour, where the day's size plays no part.
-FIRST40 = Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"
 
 
 @pytest.fixture
@@ -58,19 +49,6 @@ def small(tmp_path: Path) -> Settings:
 @pytest.fixture
 def memory(tmp_path: Path) -> MemoryStore:
     return MemoryStore.open(tmp_path / "memory", embedder=HashEmbedder())
-
-
-def models(**responders: Any) -> dict[str, ScriptedChatModel]:
-    return {
-        agent: ScriptedChatModel(
-            responder=responders.get(agent, default_responder), model_name=f"fake-{agent}"
-        )
-        for agent in ("screener", "critic", "writer", "editor")
-    }
-
-
-def run(settings: Settings, memory: MemoryStore | None, agents: dict[str, ScriptedChatModel]) -> RunResult:
-    return asyncio.run(write_day(Services(settings, agents, memory=memory), None, tracer=Tracer(quiet=True)))
 
 
 def test_happy_path_writes_a_complete_digest(settings: Settings, memory: MemoryStore) -> None:
@@ -422,7 +400,7 @@ def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: Memo
     import sqlite3
     import time
 
-    from tests.loop_watch import MAIN, run_watched
+    from tests.support.loop_watch import MAIN, run_watched
 
     small.home.mkdir(parents=True)
     RunLog.open(small.home).close()

@@ -4,61 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from ribao.cli import app, sample_listing
-from tests.fakes import default_responder, valid_args
-from tests.stub_openai import Burst, StubOpenAI, closed_port_url
-
-SECRET = "sk-test-NEVER-WRITE-THIS-1234567890"
-USAGE = {"prompt_tokens": 1000, "completion_tokens": 100}
-
-
-def respond(body: dict[str, Any]) -> dict[str, Any]:
-    """Answer any agent's forced tool call with valid arguments (the scripted agents of tests/fakes.py)."""
-    fn = body["tools"][0]["function"]
-    args = default_responder(fn["name"], fn["parameters"], [])
-    return {"tool": fn["name"], "args": args or valid_args(fn["parameters"]), "usage": USAGE}
-
-
-def write_config(home: Path, base_url: str, limits: str = "") -> None:
-    """Write `home`'s config.toml: the provider `stub` at `base_url`, with `limits` lines for its table."""
-    (home / "config.toml").write_text(
-        f"""
-llm = "stub"
-max_critic_rounds = 1
-[providers.stub]
-base_url = "{base_url}"
-api_key_env = "STUB_API_KEY"
-model = "stub-chat"
-{limits}
-[prices."stub-chat"]
-input = 2.0
-output = 8.0
-currency = "CNY"
-[memory]
-embedder = "hash"
-""",
-        encoding="utf-8",
-    )
+from tests.support.http_run import (
+    SECRET,
+    configure_home,
+    respond,
+    run_cli,
+    write_config,
+)
+from tests.support.stub_openai import Burst, StubOpenAI, closed_port_url
 
 
 @pytest.fixture
 def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    write_config(home, openai_stub.base_url)
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    monkeypatch.setenv("STUB_API_KEY", SECRET)
-    openai_stub.responder = respond
-    return home
-
-
-def run_cli(*args: str) -> Any:
-    return CliRunner().invoke(app, ["run", "--source", str(sample_listing()), *args], catch_exceptions=False)
+    return configure_home(tmp_path, openai_stub, monkeypatch)
 
 
 def test_run_over_http_counts_tokens_and_cost(home: Path, tmp_path: Path, openai_stub: StubOpenAI) -> None:

@@ -10,13 +10,13 @@ import pytest
 from ribao.errors import ConfigError, ProviderError
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, is_loopback, make_chat_model
 from ribao.llm.usage import Price, Usage, cost, price_for
-from tests.stub_openai import StubOpenAI
 from tests.support.llm import (
     KEY,
     KEY_ENV,
     Rating,
     stub_config,
 )
+from tests.support.stub_openai import StubOpenAI
 
 
 @pytest.fixture(autouse=True)

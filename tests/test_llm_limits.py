@@ -14,7 +14,7 @@ from ribao.errors import ProviderDown
 from ribao.llm.config import ModelConfig
 from ribao.llm.models import make_chat_model
 from ribao.settings import Settings
-from tests.stub_openai import StubOpenAI
+from tests.support.stub_openai import StubOpenAI
 
 KEY_ENV = "RIBAO_TEST_LIMITS_KEY"
 

@@ -21,7 +21,7 @@ from ribao.llm import local
 from ribao.llm.local import LocalLlamaServer, check_gguf, default_gguf
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, make_chat_model
 from ribao.llm.usage import Usage
-from tests.stub_openai import StubOpenAI
+from tests.support.stub_openai import StubOpenAI
 
 REPO = Path(__file__).resolve().parents[1]
 

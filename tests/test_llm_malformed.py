@@ -14,9 +14,9 @@ from ribao.llm.structured import ainvoke_structured
 from tests.support.llm import KEY, KEY_ENV, Rating, stub_config
 
 if TYPE_CHECKING:
-    from tests.stub_openai import StubOpenAI
+    from tests.support.stub_openai import StubOpenAI
 
-pytest_plugins = ["tests.stub_openai"]
+pytest_plugins = ["tests.support.stub_openai"]
 
 CUT = '{"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "mess'
 GOOD = {"tool": "Rating", "args": {"paper_id": "P001", "score": 3, "reason": "ok"}}

@@ -21,7 +21,7 @@ from ribao.http_faults import retry_after_seconds, unreachable
 from ribao.llm.config import ModelConfig
 from ribao.llm.limits import Limits, gate
 from ribao.llm.models import make_chat_model
-from tests.stub_openai import Burst, StubOpenAI, closed_port_url
+from tests.support.stub_openai import Burst, StubOpenAI, closed_port_url
 
 KEY_ENV = "RIBAO_TEST_RETRIES_KEY"
 

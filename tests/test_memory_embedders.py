@@ -17,7 +17,6 @@ from ribao.errors import MemoryStoreError
 from ribao.memory import MINILM_SHA256, Embedder, HashEmbedder, MiniLMEmbedder, load_minilm, make_embedder
 from ribao.memory import minilm as minilm_module
 from ribao.memory.export import ExportError, export
-from ribao.memory.minilm import default_model_dir
 
 # Two wordings of one abstract, and an abstract about something else entirely.
 ABSTRACT = (
@@ -76,15 +75,9 @@ def test_make_embedder_knows_two_names() -> None:
         make_embedder("bert")
 
 
+from tests.support.memory import needs_export  # noqa: E402
+
 REFERENCE = Path(__file__).parent / "data" / "minilm" / "reference.json"
-
-
-def needs_export() -> Path:
-    """Return the installed ONNX export (scripts/setup.sh makes it) or skip the test."""
-    folder = default_model_dir()
-    if not (folder / "manifest.json").is_file():
-        pytest.skip(f"no MiniLM ONNX export at {folder}; run scripts/setup.sh")
-    return folder
 
 
 def test_minilm_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:

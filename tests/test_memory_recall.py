@@ -9,7 +9,7 @@ import pytest
 
 from ribao.memory import MiniLMEmbedder
 from ribao.memory.minilm import default_model_dir
-from tests.recall_days import FLAGS, THRESHOLDS, recall_flags
+from tests.support.recall_days import FLAGS, THRESHOLDS, recall_flags
 
 
 def test_onnx_minilm_raises_the_same_flags_as_sentence_transformers(tmp_path: Path) -> None:

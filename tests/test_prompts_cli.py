@@ -22,7 +22,7 @@ from ribao.prompts.check import check_prompts, prompt_files
 from ribao.registry import PROMPTS
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
-from tests.fakes import ScriptedChatModel, default_responder, valid_args
+from tests.support.fakes import ScriptedChatModel, default_responder, valid_args
 
 app = typer.Typer()
 app.add_typer(prompts_app, name="prompts")

@@ -18,13 +18,13 @@ from ribao.errors import LLMOutputError
 from ribao.graph.replay import ReplayError, ReplayOutcome, replay_agent
 from ribao.memory import HashEmbedder, MemoryStore
 from ribao.settings import MemorySettings, Settings
-from tests.fakes import ScriptedChatModel, default_responder, valid_args
-from tests.test_graph import FIRST40, models, run, sample_settings
+from tests.support.fakes import ScriptedChatModel, default_responder, valid_args
+from tests.support.graph import FIRST40, models, run, sample_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    from ribao.cli import sample_listing
+    from tests.support.samples import sample_listing
 
     return Settings(
         home=tmp_path / "home", source=str(sample_listing()), out_dir=tmp_path / "out",

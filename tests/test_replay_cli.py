@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ribao.cli import app, sample_listing
+from ribao.cli import app
 from ribao.runs.db import RunLog
-from tests.stub_openai import StubOpenAI
-from tests.test_http_run import respond
+from tests.support.http_run import respond
+from tests.support.samples import sample_listing
+from tests.support.stub_openai import StubOpenAI
 
 
 def digest_of(folder: Path) -> str:

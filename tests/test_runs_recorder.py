@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from ribao.app.services import Services
 from ribao.app.write import graph_steps
 from ribao.calls import LLMCall
-from ribao.cli import sample_listing
 from ribao.errors import LLMOutputError, NoAnnouncement, ProviderError
 from ribao.graph.builder import compile_graph
 from ribao.registry import NODES
@@ -21,8 +20,9 @@ from ribao.runs import RunLog, RunRow
 from ribao.runs.recorder import RunRecorder, brief, status_for
 from ribao.schemas import Paper
 from ribao.settings import MemorySettings, Settings
-from tests.fakes import ScriptedChatModel, default_responder
+from tests.support.fakes import ScriptedChatModel, default_responder
 from tests.support.runs_cli import app
+from tests.support.samples import sample_listing
 
 REASON = "价值不如候选"
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ribao.cli import sample_listing
 from ribao.memory import HashEmbedder, MemoryStore
 from ribao.settings import MemorySettings, Settings
-from tests.fakes import default_responder
-from tests.test_graph import models, run
+from tests.support.fakes import default_responder
+from tests.support.graph import models, run
+from tests.support.samples import sample_listing
 
 
 def test_a_listing_smaller_than_the_picks_writes_an_honest_shorter_digest(tmp_path: Path) -> None:

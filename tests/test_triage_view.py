@@ -8,16 +8,21 @@ from typing import Any
 
 import pytest
 
-from ribao.cli import sample_listing
 from ribao.runs.db import RunLog
 from ribao.settings import Settings
 from ribao.sources import read_listing
 from ribao.sources.options import ListingOptions
-from tests.stub_openai import StubOpenAI
-from tests.test_http_run import home, respond, run_cli  # noqa: F401 - `home` is a fixture
+from tests.support.http_run import configure_home, respond, run_cli
+from tests.support.samples import sample_listing
+from tests.support.stub_openai import StubOpenAI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import triage_view  # noqa: E402
+
+
+@pytest.fixture
+def home(tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return configure_home(tmp_path, openai_stub, monkeypatch)
 
 
 def test_short_view_costs_under_150_tokens_per_candidate_and_keeps_the_full_views_top_papers() -> None:
@@ -41,7 +46,7 @@ def triage_day(papers: Any, words: int) -> triage_view.ViewFigures:
 
 
 def test_triage_requests_share_their_leading_messages_and_tools_byte_for_byte(
-    home: Path,  # noqa: F811 - the fixture
+    home: Path,
     tmp_path: Path,
     openai_stub: StubOpenAI,
 ) -> None:

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from ribao.cli import app
 from ribao.runs.db import RunLog
 from ribao.runs.digests import DigestNotFound, find_digest, written_digests
-from tests.digests import write_day
-from tests.loopback import Webhook
+from tests.support.digests import write_day
+from tests.support.loopback import Webhook
 
 DAY = dt.date(2026, 2, 18)
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from ribao.schemas import Paper
 from ribao.sources import ApiOptions
 from ribao.sources.api import fetch_api_day
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 ATOM = Path(__file__).parent.parent / "data" / "atom"
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

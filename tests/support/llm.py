@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from ribao.llm.config import ModelConfig
 
 if TYPE_CHECKING:
-    from tests.stub_openai import StubOpenAI
+    from tests.support.stub_openai import StubOpenAI
 
 KEY_ENV = "RIBAO_TEST_LLM_KEY"
 KEY = "sk-test-0123456789"

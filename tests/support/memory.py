@@ -7,7 +7,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from ribao.memory import HashEmbedder
+from ribao.memory.export import default_model_dir
 from ribao.schemas import FeaturedPaper, Paper
 
 LISTING = Path(__file__).resolve().parents[2] / "ribao" / "data" / "2026-02-18.cs.jsonl"
@@ -85,3 +88,11 @@ def near_copy(paper: Paper, new_id: str) -> Paper:
             "abstract": paper.abstract.replace("We ", "Here we ", 1) + " Code is available.",
         }
     )
+
+
+def needs_export() -> Path:
+    """Return the installed ONNX export (scripts/setup.sh makes it) or skip the test."""
+    folder = default_model_dir()
+    if not (folder / "manifest.json").is_file():
+        pytest.skip(f"no MiniLM ONNX export at {folder}; run scripts/setup.sh")
+    return folder

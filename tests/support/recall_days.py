@@ -20,7 +20,7 @@ from pathlib import Path
 from ribao.memory import Embedder, MemoryStore
 from ribao.schemas import FeaturedPaper, Paper
 
-DATA = Path(__file__).parent / "data" / "minilm"
+DATA = Path(__file__).parent.parent / "data" / "minilm"
 PAPERS = DATA / "recall_papers.json"
 FLAGS = DATA / "recall_flags.json"
 THRESHOLDS = (0.85, 0.8, 0.75, 0.7)

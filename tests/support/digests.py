@@ -27,7 +27,7 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b> [link](javascript:alert(1))
 
 def papers(n: int = 13) -> list[Paper]:
     """Return the first `n` real papers of tests/data/2026-02-19.first40.jsonl."""
-    path = Path(__file__).parent / "data" / "2026-02-19.first40.jsonl"
+    path = Path(__file__).parent.parent / "data" / "2026-02-19.first40.jsonl"
     return list(read_file(path, ["cs.CL", "cs.AI", "cs.LG"]).papers[:n])
 
 

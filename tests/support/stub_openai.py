@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 DEFAULT_USAGE = {"prompt_tokens": 11, "completion_tokens": 7}
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
-DATA = Path(__file__).parent / "data" / "fulltext"
+DATA = Path(__file__).parent.parent / "data" / "fulltext"
 SHARED = Path("/work/shared/data/fulltext")
 
 

@@ -1,0 +1,145 @@
+"""Real and in-process `ribao` runs against the OpenAI stub, killed and resumed (the resume tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ribao.cli import app
+from ribao.runs.db import RunLog
+from tests.support.stub_openai import StubOpenAI
+from tests.test_http_run import respond
+
+WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
+
+
+class SlowWriters:
+    """Answer like `respond`, but the n-th writer request waits n x 0.4 s: writers finish one by one
+    (until `slow` is set False, e.g. for the resumed run)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.writers_seen = 0
+        self.writers_answered = 0
+        self.slow = True
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body["tools"][0]["function"]["name"]
+        if name in WRITER_TOOLS:
+            with self.lock:
+                self.writers_seen += 1
+                n = self.writers_seen
+            if self.slow:
+                time.sleep(0.4 * n)
+            with self.lock:
+                self.writers_answered += 1
+        return respond(body)
+
+
+def configure(home: Path, stub: StubOpenAI) -> dict[str, str]:
+    """Write a home whose runs use the stub; memory off (each `ribao` process would open Chroma
+    afresh; the memory nodes are covered in process by test_graph and test_delivery_run)."""
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text(
+        f'llm = "stub"\nmax_critic_rounds = 1\n[providers.stub]\nbase_url = "{stub.base_url}"\n'
+        'api_key_env = "STUB_API_KEY"\nmodel = "stub-chat"\n[memory]\nenabled = false\n',
+        encoding="utf-8",
+    )
+    return {**os.environ, "RIBAO_HOME": str(home), "STUB_API_KEY": "sk-stub-key-0123456789"}
+
+
+def tools(stub: StubOpenAI, since: int = 0) -> list[str]:
+    return [r.body["tools"][0]["function"]["name"] for r in stub.chat_requests[since:] if r.body]
+
+
+def ribao(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ribao", *args], env=env, cwd=cwd, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def use_home(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Point this process at the home and key of `configure`'s `env` (for `in_process`)."""
+    monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
+    monkeypatch.setenv("STUB_API_KEY", env["STUB_API_KEY"])
+
+
+def in_subprocess(env: dict[str, str], cwd: Path) -> Callable[..., int]:
+    """Return a runner of `ribao *args` as a real process in `env`: exit code; stderr shown on failure."""
+
+    def run(*args: str) -> int:
+        proc = ribao(*args, env=env, cwd=cwd)
+        code = proc.wait(timeout=300)
+        if code and proc.stderr:
+            sys.stderr.write(proc.stderr.read())  # pytest shows it with the failing assertion
+        return code
+
+    return run
+
+
+def assert_resumed_like(reference: str, out: Path, home: Path) -> None:
+    """The resumed run's digest in `out` equals `reference` (run ids aside), and its call log in
+    `home` holds each screener and critic call once, and every writer."""
+    digest = (out / "2026-02-18.md").read_text(encoding="utf-8")
+    assert strip(digest) == strip(reference)
+    data = json.loads((out / "2026-02-18.json").read_text(encoding="utf-8"))
+    assert len(data["picks"]) == 13
+    with RunLog.open(home) as log:
+        row = log.list_runs()[0]
+        assert row.status == "done" and row.run_id == data["run_id"]
+        by_task = [c.task for c in log.calls(row.run_id)]
+    assert len([t for t in by_task if t.startswith("triage")]) == 9
+    assert by_task.count("critique round 1") == 1
+    assert len({t for t in by_task if t.startswith("2602.")}) == 13
+
+
+def in_process(*args: str) -> int:
+    """Run `ribao *args` in this process (RIBAO_HOME and the key set by the caller); return its exit code."""
+    return CliRunner().invoke(app, list(args), catch_exceptions=False).exit_code
+
+
+def strip(md: str) -> str:
+    return re.sub(r"run [0-9A-Z]{26}", "run ID", md)
+
+
+class FailingWriters:
+    """Answer like `respond`, except: the first `keep` writer requests are answered, every later one
+    waits until those have been answered, leaves the client time to store them, then fails with a 400
+    (not retried); until `fail` is set False (the resumed run). `answered` holds the answered writers'
+    user messages (one per paper)."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep, self.fail = keep, True
+        self.lock = threading.Lock()
+        self.seen = 0
+        self.answered: list[str] = []
+        self.kept = threading.Event()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] not in WRITER_TOOLS or not self.fail:
+            return respond(body)
+        with self.lock:
+            self.seen += 1
+            n = self.seen
+        if n > self.keep:
+            self.kept.wait(30)
+            time.sleep(0.5)  # let the client store the answered writers' results
+            return {"status": 400, "body": {"error": {"message": "stub: writer refused"}}}
+        reply = respond(body)
+        with self.lock:
+            self.answered.append(str(body["messages"][-1]["content"]))
+            if len(self.answered) == self.keep:
+                self.kept.set()
+        return reply
