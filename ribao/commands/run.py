@@ -48,7 +48,7 @@ def report(result: RunResult, *, quiet: bool, as_json: bool) -> None:
     )
 
 
-def start(
+def run_and_report(
     settings: Settings,
     *,
     date: dt.date | None,
@@ -155,7 +155,9 @@ def run(
             fulltext={"enabled": False} if no_fulltext else None,
             delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
-    start(settings, date=parse_date(date, latest=True), quiet=quiet, as_json=as_json, refresh=refresh)
+    run_and_report(
+        settings, date=parse_date(date, latest=True), quiet=quiet, as_json=as_json, refresh=refresh
+    )
 
 
 #: What the demo changes for its 135M model, unless config.toml or RIBAO_* env set the same key.
@@ -200,7 +202,7 @@ def demo(
             out_dir=out,
             local={"model_path": local_model} if local_model else None,
         )
-    start(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False)
+    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False)
 
 
 def fetch(

@@ -160,7 +160,7 @@ def resume(
     id, settings and prompt folder, and writes the digest it would have written.
     """
     from ribao.app.services import settings_of_run
-    from ribao.commands.run import start
+    from ribao.commands.run import run_and_report
 
     with cli_errors(), _open() as log:
         row = log.get_run(run_id)
@@ -177,4 +177,4 @@ def resume(
         raise typer.Exit(0)
     with cli_errors():
         settings = settings_of_run(row.settings)
-    start(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id)
+    run_and_report(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id)
