@@ -49,12 +49,12 @@ class Paper(BaseModel):
 class Listing(BaseModel):
     """The candidates of one announcement day, as read from a source.
 
-    `date` is the announcement day (the date arXiv prints on the listing); `source` says where
+    `date` is the announcement day (the date arXiv prints on the listing); `origin` says where
     the papers came from (a path or an endpoint URL), for the trace and the run record.
     """
 
     date: dt.date
-    source: str
+    origin: str
     papers: list[Paper]
 
 

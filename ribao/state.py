@@ -44,7 +44,7 @@ class DigestState(RunInput, total=False):
     # fetch_listing
     date: dt.date
     candidates: list[Paper]
-    listing_source: str
+    listing_origin: str
     # recall_memory
     excluded: list[Exclusion]
     # triage_batch (one task per batch, in parallel)

@@ -45,9 +45,9 @@ def test_the_trace_says_when_a_years_holiday_list_is_unknown() -> None:
 
     from ribao.runs.trace import DESCRIBE
 
-    known = DESCRIBE["fetch_listing"]({"date": dt.date(2026, 2, 18), "candidates": [], "listing_source": "x"})
+    known = DESCRIBE["fetch_listing"]({"date": dt.date(2026, 2, 18), "candidates": [], "listing_origin": "x"})
     unknown = DESCRIBE["fetch_listing"](
-        {"date": dt.date(2027, 2, 18), "candidates": [], "listing_source": "x"}
+        {"date": dt.date(2027, 2, 18), "candidates": [], "listing_origin": "x"}
     )
     assert "not built in" not in known
     assert "holiday list for 2027 is not built in" in unknown

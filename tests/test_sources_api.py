@@ -38,7 +38,7 @@ def server() -> Iterator[ReplayServer]:
 def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:
     listing = read_listing(ListingOptions("arxiv", categories=CATS, api=options(server)), DAY, now=NOW)
     assert listing.date == DAY
-    assert listing.source == server.url
+    assert listing.origin == server.url
     [paper] = listing.papers  # replacements and other days' submissions are dropped
     assert (paper.arxiv_id, paper.version) == ("2405.13786", 1)
     assert paper.primary_category == "cs.SE"

@@ -61,7 +61,7 @@ def test_api_day_is_cached_then_replayed_without_requests(server: ReplayServer, 
     )
     assert server.seen == []
     assert again.papers == first.papers
-    assert again.source == f"{server.url} (cached in {tmp_path / '2024-05-24'})"
+    assert again.origin == f"{server.url} (cached in {tmp_path / '2024-05-24'})"
     # Cross-lists are filtered after the cache: the same responses serve both settings.
     assert (
         fetch_day(
@@ -200,7 +200,7 @@ def test_feed_day_is_cached_and_replayed_after_it_stopped_being_the_latest(
     )
     assert server.seen == []
     assert again.papers == first.papers
-    assert "(cached in" in again.source
+    assert "(cached in" in again.origin
     no_cross = read_listing(
         ListingOptions(
             "arxiv", categories=OURS, include_cross_lists=False, api=options(server), cache_dir=tmp_path

@@ -34,7 +34,7 @@ def day_listing():
 
 def test_real_day_reads_every_paper_with_its_date(day_listing) -> None:
     assert day_listing.date == dt.date(2026, 2, 18)
-    assert day_listing.source == str(DAY)
+    assert day_listing.origin == str(DAY)
     assert len(day_listing.papers) == 180
     assert len({p.arxiv_id for p in day_listing.papers}) == 180
     assert all(p.announced == dt.date(2026, 2, 18) for p in day_listing.papers)

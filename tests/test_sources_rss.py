@@ -115,7 +115,7 @@ def test_the_latest_day_comes_from_the_feed(server: ReplayServer) -> None:
     listing = read_listing(ListingOptions("arxiv", categories=OURS, api=options(server)), None, now=THU_NOON)
     assert listing.date == D19
     assert [p.arxiv_id for p in listing.papers] == NEW + CROSS
-    assert listing.source == f"{server.base}/rss/cs.CL+cs.AI+cs.LG"
+    assert listing.origin == f"{server.base}/rss/cs.CL+cs.AI+cs.LG"
     assert [s.path for s in server.seen] == ["/rss/cs.CL+cs.AI+cs.LG"]
 
 

@@ -229,6 +229,6 @@ def fetch(
         for paper in listing.papers:
             typer.echo(json.dumps(paper_to_json(paper), ensure_ascii=False))
         return
-    typer.echo(f"{listing.date}: {len(listing.papers)} papers from {listing.source}")
+    typer.echo(f"{listing.date}: {len(listing.papers)} papers from {listing.origin}")
     for paper in listing.papers:
         typer.echo(f"{paper.arxiv_id:<12} {paper.primary_category:<9} {paper.title_display}")

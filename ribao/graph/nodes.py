@@ -29,7 +29,7 @@ def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
     for a source that cannot be read.
     """
     listing = runtime.context.read_listing(state.get("requested_date"))
-    return {"date": listing.date, "candidates": listing.papers, "listing_source": listing.source}
+    return {"date": listing.date, "candidates": listing.papers, "listing_origin": listing.origin}
 
 
 def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

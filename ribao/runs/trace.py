@@ -30,7 +30,7 @@ def _fetch(r: dict[str, Any]) -> str:
     day = r.get("date")
     note = holiday_list_note(day) if isinstance(day, dt.date) else ""
     unknown = f" ({note})" if note else ""
-    return f"{len(r.get('candidates', []))} candidates for {day} from {r.get('listing_source')}{unknown}"
+    return f"{len(r.get('candidates', []))} candidates for {day} from {r.get('listing_origin')}{unknown}"
 
 
 def _recall(r: dict[str, Any]) -> str:

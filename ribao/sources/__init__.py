@@ -133,7 +133,7 @@ def read_listing(
     if not papers:
         reason = "" if is_announcement_day(day, holidays) else f" ({day:%A}: weekend or holiday)"
         raise NoAnnouncement(f"no papers in {', '.join(cats)} on {day} from {origin}{reason}")
-    return Listing(date=day, source=origin, papers=papers)
+    return Listing(date=day, origin=origin, papers=papers)
 
 
 def paper_to_json(paper: Paper) -> dict[str, Any]:
