@@ -7,12 +7,10 @@ event loop.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -20,6 +18,7 @@ from ribao.delivery.channels import PushChannel, expand, with_timeouts
 from ribao.delivery.render import Message, render_for
 from ribao.errors import ConfigError
 from ribao.masking import scrub
+from ribao.record import DigestPaths, DigestRecord, read_record
 from ribao.schemas import DeliveryRecord
 
 
@@ -69,20 +68,21 @@ def reason(records: list[logging.LogRecord]) -> str:
 
 @dataclass
 class DigestFiles:
-    """A written digest: its record (`<date>.json`), Markdown and HTML page texts."""
+    """A written digest: its record (read back from `<date>.json`), Markdown and HTML page texts."""
 
-    record: dict[str, Any]
+    record: DigestRecord
     markdown: str
     html: str
 
     @classmethod
     def read(cls, json_path: Path) -> DigestFiles:
         """Read `<date>.json` and the `.md` and `.html` beside it; raises `ConfigError` if one is missing."""
+        paths = DigestPaths.of(json_path.parent, json_path.stem)
         try:
             return cls(
-                record=json.loads(json_path.read_text(encoding="utf-8")),
-                markdown=json_path.with_suffix(".md").read_text(encoding="utf-8"),
-                html=json_path.with_suffix(".html").read_text(encoding="utf-8"),
+                record=read_record(paths.json),
+                markdown=paths.markdown.read_text(encoding="utf-8"),
+                html=paths.html.read_text(encoding="utf-8"),
             )
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read the written digest {json_path}: {exc}") from exc
