@@ -15,6 +15,7 @@ from ribao.app.services import Services, absolute_out, compose
 from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
+from ribao.ledger import add_tokens
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
@@ -128,6 +129,7 @@ async def _stream(
         await asyncio.to_thread(log.close)
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
+    tokens = add_tokens(calls)
     return RunResult(
         run_id=run_id,
         date=state["date"],
@@ -135,8 +137,8 @@ async def _stream(
         json_path=Path(state["json_path"]),
         scanned=len(screened(state)),
         picks=len(state["picks"]),
-        input_tokens=sum(c.input_tokens for c in calls),
-        output_tokens=sum(c.output_tokens for c in calls),
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
         cost=cost,
         currency=currency,
         seconds=services.clock() - started,
