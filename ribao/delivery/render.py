@@ -34,7 +34,7 @@ def size_of(text: str, unit: str) -> int:
 
 def page_url(site_url: str | None, record: DigestRecord) -> str | None:
     """Return the day page's address on the published site, or None without `site_url`."""
-    return f"{site_url.rstrip('/')}/{DigestPaths.of(Path(), record.date).html}" if site_url else None
+    return f"{site_url.rstrip('/')}/{DigestPaths.of(Path(), record.date).html.name}" if site_url else None
 
 
 def _one_line(text: str | None) -> str:
