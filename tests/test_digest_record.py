@@ -113,8 +113,8 @@ def test_push_and_site_read_the_written_digest_through_the_record(
     paths = write_record(record, tmp_path / "digests", PromptLibrary(user_dir=None))
     files = DigestFiles.read(paths.json)
     assert files.record == record and files.markdown == paths.markdown.read_text(encoding="utf-8")
-    assert read_records(tmp_path / "digests") == [record]
-    site = build_site(tmp_path / "digests", tmp_path / "site")
+    assert read_records([paths.json]) == [record]
+    site = build_site([paths.json], tmp_path / "site")
     assert site.days == ["2026-02-18"]
     page = (tmp_path / "site" / "2026-02-18.html").read_text(encoding="utf-8")
     assert "GLM-5 Team, Aohan Zeng, Xin Lv 等" in page and "📖 PDF 全文（节选）" in page
