@@ -1,18 +1,19 @@
-"""The usage ledger's two rules, stated once: how costs add up, and how money is written (a leaf module).
+"""The usage ledger's rules, stated once: how tokens and costs add up, and how money is written (a leaf).
 
 A cost is an amount in a currency, or None when a price was unknown. Each LLM call is priced once,
 when it is made (`LLMCall.cost`, `LLMCall.currency`); every total in ribao (the run log, the digest
-header, `runs show`, `replay`, the trace) is `total_cost` over those recorded costs, and every
-amount shown is `money(...)`.
+header, `runs show`, `replay`, the trace) is `total_cost` over those recorded costs and `add_tokens`
+over their token counts, and every amount shown is `money(...)`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€"}
+UNKNOWN_COST = "cost unknown"
 
 Cost = tuple[float | None, str | None]
 
@@ -53,9 +54,38 @@ def total_cost(items: Iterable[Priced], currency: str | None = None) -> Cost:
     return add_costs(((item.cost, item.currency) for item in items), currency)
 
 
-def money(cost: float | None, currency: str | None, unknown: str = "cost unknown") -> str:
-    """Return ``¥0.0300``-style text (4 decimals; symbol for CNY/USD/EUR, else the code), or `unknown`."""
+def money(cost: float | None, currency: str | None) -> str:
+    """Return ``¥0.0300``-style text (4 decimals; symbol for CNY/USD/EUR, else the code) or `UNKNOWN_COST`."""
     if cost is None:
-        return unknown
+        return UNKNOWN_COST
     symbol = CURRENCY_SYMBOLS.get(currency or "", f"{currency} " if currency else "")
     return f"{symbol}{cost:.4f}"
+
+
+class Tokens(NamedTuple):
+    """Tokens summed over calls: input (the whole prompt, cached part included), output, cached."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        """Input plus output tokens (what the digest header and `ribao run` show)."""
+        return self.input_tokens + self.output_tokens
+
+
+def _count(item: Any, name: str) -> int:
+    # Calls, usage rows and run-log rows (sqlite3.Row, read by key) all carry the three counts.
+    value = item[name] if not hasattr(item, name) else getattr(item, name)
+    return int(value or 0)
+
+
+def add_tokens(items: Iterable[Any]) -> Tokens:
+    """Sum the `input_tokens`, `output_tokens` and `cached_tokens` of `items` (attributes or keys)."""
+    tin = tout = cached = 0
+    for item in items:
+        tin += _count(item, "input_tokens")
+        tout += _count(item, "output_tokens")
+        cached += _count(item, "cached_tokens")
+    return Tokens(tin, tout, cached)

@@ -94,7 +94,8 @@ class WriterTask(TypedDict):
     fulltext: NotRequired[PaperText | None]
 
 
-def screened(state: DigestState) -> list[Paper]:
-    """Return the candidates the screener sees: the listing minus papers featured on earlier days."""
+def eligible(state: DigestState) -> list[Paper]:
+    """Return the eligible candidates: the listing minus papers featured on earlier days (the screener's
+    input, the "screened" count of the digest)."""
     gone = {e.arxiv_id for e in state.get("excluded", [])}
     return [p for p in state.get("candidates", []) if p.arxiv_id not in gone]

@@ -2,71 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
 from pathlib import Path
 
-from ribao.digest import authors_short, cost_text, md_inline, render_markdown, write_outputs
+from ribao.digest import md_inline, render_markdown, write_record
 from ribao.prompts import PromptLibrary
-from ribao.schemas import Paper, Pick, RubricScores, Summary
-
-DAY = dt.date(2026, 2, 18)
-
-
-def paper(i: int, title: str = "", **kw: object) -> Paper:
-    title = title or f"Paper {i}"
-    fields: dict[str, object] = {
-        "arxiv_id": f"2602.{15000 + i}",
-        "title": title,
-        "title_display": title,
-        "authors": ["A One", "B Two", "C Three", "D Four"],
-        "abstract": "abstract",
-        "categories": ["cs.CL"],
-        "primary_category": "cs.CL",
-    }
-    return Paper(**{**fields, **kw})  # type: ignore[arg-type]
-
-
-def pick(p: Paper, rank: int, must: int = 3) -> Pick:
-    return Pick(
-        arxiv_id=p.arxiv_id,
-        rank=rank,
-        tier="must_read" if rank <= must else "notable",
-        scores=RubricScores(novelty=3, impact=3, rigor=3),
-        triage_score=5,
-        reason="理由",
-    )
-
-
-def summary(p: Paper, tier: str) -> Summary:
-    if tier == "must_read":
-        return Summary(arxiv_id=p.arxiv_id, tier="must_read", title_zh="标题", background="背景",
-                       innovation="创新", details="细节", results="结果")  # fmt: skip
-    return Summary(arxiv_id=p.arxiv_id, tier="notable", one_line="一句话 | 带竖线")
-
-
-def render(papers: list[Paper], tmp_path: Path, lead: str | None = None) -> str:
-    picks = [pick(p, i + 1) for i, p in enumerate(papers)]
-    return render_markdown(
-        prompts=PromptLibrary(user_dir=tmp_path / "none"),
-        date=DAY,
-        categories=["cs.CL", "cs.AI", "cs.LG"],
-        scanned=180,
-        picks=picks,
-        papers={p.arxiv_id: p for p in papers},
-        summaries={p.arxiv_id: summary(p, k.tier) for p, k in zip(papers, picks, strict=True)},
-        total_tokens=92254,
-        cost="¥0.0300",
-        lead=lead,
-        run_id="RUN",
-    )
-
-
-def cells(row: str) -> list[str]:
-    """Split a Markdown table row on unescaped pipes."""
-    return [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+from ribao.record import DigestUsage, authors_short
+from tests.support.papers import (
+    cells,
+    paper,
+    record_of,
+    render,
+)
 
 
 def test_house_format_header_numbering_and_footer(tmp_path: Path) -> None:
@@ -109,19 +58,21 @@ def test_helpers() -> None:
     assert authors_short(["GLM-5 Team", ":", "Aohan Zeng", "X Y"]) == "GLM-5 Team, Aohan Zeng, X Y"
     assert authors_short(["A", "B", "C", "D", "E"]) == "A, B, C 等"
     assert authors_short(["A"]) == "A"
-    assert cost_text(None, "USD") == "cost unknown"
-    assert cost_text(0.03, "CNY") == "¥0.0300" and cost_text(1.5, "USD") == "$1.5000"
+    assert DigestUsage(cost=None, currency="USD").cost_text == "cost unknown"
+    assert DigestUsage(cost=0.03, currency="CNY").cost_text == "¥0.0300"
     assert md_inline("a\n\nb  c") == "a b c"
 
 
 def test_outputs_are_written_together(tmp_path: Path) -> None:
-    md_path, json_path = write_outputs(tmp_path / "out", DAY, "# page\n", {"date": "2026-02-18"})
-    assert md_path.read_text(encoding="utf-8") == "# page\n"
-    assert json.loads(json_path.read_text(encoding="utf-8")) == {"date": "2026-02-18"}
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["2026-02-18.json", "2026-02-18.md"]
+    record = record_of([paper(i) for i in range(4)])
+    paths = write_record(record, tmp_path / "out", PromptLibrary(user_dir=None))
+    assert paths.markdown.read_text(encoding="utf-8") == render_markdown(record, PromptLibrary(user_dir=None))
+    assert json.loads(paths.json.read_text(encoding="utf-8"))["date"] == "2026-02-18"
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["2026-02-18.html", "2026-02-18.json", "2026-02-18.md"]
     umask = os.umask(0o022)
     os.umask(umask)
-    assert md_path.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable like any file, not mkstemp's 0600
+    assert paths.markdown.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, not mkstemp's 0600
 
 
 def test_stars_beside_code_links_when_known(tmp_path: Path) -> None:
@@ -129,13 +80,7 @@ def test_stars_beside_code_links_when_known(tmp_path: Path) -> None:
         paper(0, code_url="https://github.com/zai-org/GLM-5"),
         paper(1, code_url="https://github.com/a/b"),
     ]
-    picks = [pick(p, i + 1) for i, p in enumerate(papers)]
-    md = render_markdown(
-        prompts=PromptLibrary(user_dir=None), date=DAY, categories=["cs.CL"], scanned=2, picks=picks,
-        papers={p.arxiv_id: p for p in papers},
-        summaries={p.arxiv_id: summary(p, "must_read") for p in papers},
-        total_tokens=1, cost="¥0.0000", lead=None, run_id="R",
-        stars={"https://github.com/zai-org/GLM-5": 1052, "https://github.com/a/b": None},
-    )  # fmt: skip
+    stars = {"https://github.com/zai-org/GLM-5": 1052, "https://github.com/a/b": None}
+    md = render_markdown(record_of(papers, scanned=2, stars=stars), PromptLibrary(user_dir=None))
     assert "💻 [GitHub](https://github.com/zai-org/GLM-5) ⭐1052" in md
     assert "💻 [GitHub](https://github.com/a/b)\n" in md

@@ -17,33 +17,21 @@ from ribao.agents.editor import write_digest, write_lead
 from ribao.agents.screener import rank_papers
 from ribao.app.services import Services
 from ribao.app.write import write_day
-from ribao.context import RunContext
 from ribao.errors import LLMOutputError, MissingSummary, NothingToScreen, RibaoError, RunTooLong
 from ribao.graph.replay import ReplayError, replay_agent
 from ribao.llm.structured import ainvoke_structured
-from ribao.prompts import PromptLibrary
 from ribao.runs.trace import Tracer
 from ribao.schemas import Exclusion
 from ribao.settings import Settings
 from tests.support.fakes import ScriptedChatModel, valid_args
-from tests.support.graph import models, run, sample_settings
-from tests.test_digest import paper, pick, summary
+from tests.support.graph import context, models, run, sample_settings
+from tests.support.papers import paper, pick, summary
 
 DAY = dt.date(2026, 2, 18)
 
 
 class Lead(BaseModel):
     lead: str
-
-
-def context(settings: Settings, agents: dict[str, Any] | None = None) -> RunContext:
-    return RunContext(
-        settings=settings,
-        models=agents or {},
-        prompts=PromptLibrary(),
-        read_listing=lambda day: None,  # type: ignore[arg-type,return-value]
-        run_id="t-fail",
-    )
 
 
 def test_a_reply_cut_at_the_token_limit_is_reasked_then_fails() -> None:

@@ -277,7 +277,7 @@ def test_unreachable_github_keeps_the_links_without_stars(settings: Settings, me
 
 def test_dispatch_writers_sends_one_task_per_pick_with_its_paper() -> None:
     from ribao.graph.routing import dispatch_writers
-    from tests.test_digest import paper, pick
+    from tests.support.papers import paper, pick
 
     a, b, c = paper(1), paper(2), paper(3)
     sends = dispatch_writers({"candidates": [a, b, c], "picks": [pick(c, 1), pick(a, 2)]})  # type: ignore[typeddict-item]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ribao.digest import digest_record, render_markdown
+from ribao.digest import build_record, render_markdown
 from ribao.errors import ListingError
 from ribao.prompts import PromptLibrary
 from ribao.sources.files import read_file
 from ribao.sources.normalize import latex_to_text
 from ribao.sources.text import clean, html_text, md_code, md_inline
-from tests.test_digest import DAY, paper, pick, summary
+from tests.support.papers import DAY, paper, pick, record_of, summary
 
 BIDI = "\u202e"
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -79,10 +79,10 @@ def test_latex_rendering_does_not_eat_dollars_tildes_or_bars(plain: str, shown: 
 
 def test_json_keeps_the_original_title_beside_the_displayed_one() -> None:
     p = paper(1, title=r"The $\alpha$ model", title_display="The α model")
-    record_ = digest_record(date=DAY, run_id="r", scanned=1, categories=["cs.CL"], picks=[pick(p, 1)],
+    record_ = build_record(date=DAY, run_id="r", scanned=1, categories=["cs.CL"], picks=[pick(p, 1)],
                             papers={p.arxiv_id: p}, summaries={p.arxiv_id: summary(p, "must_read")},
                             critiques=[], calls=[], cost=None, currency="CNY", lead=None)  # fmt: skip
-    [out] = record_["picks"]
+    [out] = json.loads(record_.to_json())["picks"]
     assert out["title"] == "The α model" and out["title_original"] == r"The $\alpha$ model"
 
 
@@ -113,13 +113,7 @@ def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
 
 
 def render(papers: list, tmp_path: Path) -> str:
-    picks = [pick(p, i + 1, must=1) for i, p in enumerate(papers)]
-    return render_markdown(
-        prompts=PromptLibrary(user_dir=tmp_path / "none"), date=DAY, categories=["cs.CL"], scanned=1,
-        picks=picks, papers={p.arxiv_id: p for p in papers},
-        summaries={p.arxiv_id: summary(p, k.tier) for p, k in zip(papers, picks, strict=True)},
-        total_tokens=1, cost="¥0", lead=None, run_id="r",
-    )  # fmt: skip
+    return render_markdown(record_of(papers, must=1, scanned=1), PromptLibrary(user_dir=tmp_path / "none"))
 
 
 def test_a_hostile_category_cannot_break_the_table_or_let_html_through(tmp_path: Path) -> None:

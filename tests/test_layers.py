@@ -1,8 +1,8 @@
 """The layers are one-way: a module never imports (at run time) from a layer above its own.
 
 Layers, lowest first (README "Design notes"):
-  leaf      ribao.errors, ribao.schemas, ribao.calls, ribao.files, ribao.ledger, ribao.state, ribao.context,
-            ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
+  leaf      ribao.errors, ribao.schemas, ribao.record, ribao.calls, ribao.files, ribao.ledger, ribao.state,
+            ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
   agents    ribao.agents
   graph     ribao.graph
@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "ribao.errors",
             "ribao.schemas",
+            "ribao.record",
             "ribao.calls",
             "ribao.files",
             "ribao.ledger",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
 
 import pytest
 
 from ribao.calls import LLMCall
-from ribao.ledger import add_costs, money, total_cost
+from ribao.ledger import Tokens, add_costs, add_tokens, money, total_cost
 from ribao.llm.config import ModelConfig
 from ribao.llm.pricing import make_pricing
 from ribao.llm.usage import Price
@@ -33,7 +34,6 @@ def test_no_calls_cost_nothing_in_the_given_currency() -> None:
 def test_money_has_one_format() -> None:
     assert money(0.03, "CNY") == "¥0.0300" and money(1.5, "USD") == "$1.5000"
     assert money(2, "JPY") == "JPY 2.0000" and money(None, "USD") == "cost unknown"
-    assert money(None, "USD", unknown="unknown") == "unknown"
 
 
 def _call(agent: str, input_tokens: int, output_tokens: int = 0) -> LLMCall:
@@ -66,3 +66,16 @@ def test_total_cost_reads_the_recorded_costs() -> None:
     assert total_cost(calls, "CNY") == (pytest.approx(0.3), "USD")
     assert total_cost([*calls, _call("critic", 10)], "CNY") == (None, "USD")  # never priced: unknown
     assert total_cost([], "CNY") == (0.0, "CNY")
+
+
+def test_tokens_add_up_from_calls_and_run_log_rows() -> None:
+    calls = [
+        LLMCall(agent="writer", model="m", task="t", messages=[], raw="", input_tokens=n, output_tokens=2,
+                cached_tokens=1)
+        for n in (10, 20)
+    ]  # fmt: skip
+    assert add_tokens(calls) == Tokens(30, 4, 2) and add_tokens(calls).total == 34
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT 5 AS input_tokens, 1 AS output_tokens, NULL AS cached_tokens").fetchall()
+    assert add_tokens(rows) == Tokens(5, 1, 0) and add_tokens([]) == Tokens()

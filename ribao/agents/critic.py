@@ -12,7 +12,7 @@ from ribao.agents.candidates import candidate_keys, flag_views, replaced_ids, vi
 from ribao.agents.outputs import critique_schema
 from ribao.context import RunContext
 from ribao.schemas import CriticDecision, Critique
-from ribao.state import DigestState, screened
+from ribao.state import DigestState, eligible
 
 ALTERNATES = 15
 
@@ -26,16 +26,16 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     revise is recorded with ``capped=True`` and the loop ends.
     """
     ctx = runtime.context
-    papers = screened(state)
+    papers = eligible(state)
     keys = candidate_keys(papers)
     by_id = {p.arxiv_id: p for p in papers}
     picks = state["picks"]
     picked = {p.arxiv_id for p in picks}
     # A paper replaced in an earlier round is out for good: offering it again invites a loop.
     out_of_play = picked | replaced_ids(state.get("critiques", []))
-    eligible = [p for p in papers if p.arxiv_id not in out_of_play]
+    in_play = [p for p in papers if p.arxiv_id not in out_of_play]
     scores = state.get("triage_scores", {})
-    alternates = sorted(eligible, key=lambda p: -scores.get(p.arxiv_id, 0))[:ALTERNATES]
+    alternates = sorted(in_play, key=lambda p: -scores.get(p.arxiv_id, 0))[:ALTERNATES]
     key_to_id = {keys[p.arxiv_id]: p.arxiv_id for p in papers}
     round_no = state.get("critic_rounds", 0) + 1
     user = ctx.prompts.render(
@@ -66,7 +66,7 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     claimed: set[str] = set()
     # A replacement needs an alternate: each replace uses up one unpicked candidate (named or left
     # to the screener), so a small listing can never lose picks it cannot refill.
-    spare = len(eligible)
+    spare = len(in_play)
     for p, key in zip(picks, pick_keys, strict=True):
         entry = getattr(out, key)
         decision, reason = entry.decision, entry.reason.strip()

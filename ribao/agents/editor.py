@@ -1,4 +1,4 @@
-"""The editor's nodes: the LLM lead (`write_lead`), then the deterministic page and JSON (`write_digest`)."""
+"""The editor's nodes: the LLM lead (`write_lead`), then the digest's record and files (`write_digest`)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LOCAL_LEAD_CHARS, LeadOutput, digit_free
 from ribao.calls import LLMCall
 from ribao.context import RunContext
-from ribao.delivery.page import render_page
-from ribao.digest import cost_text, digest_record, output_files, render_markdown, usage_totals
+from ribao.digest import build_record, write_record
 from ribao.errors import MissingSummary, OutputError
-from ribao.state import DigestState, screened
+from ribao.state import DigestState, eligible
 
 
 def require_summaries(state: DigestState) -> None:
@@ -77,7 +76,7 @@ async def write_lead(state: DigestState, runtime: Runtime[RunContext]) -> dict[s
 
 
 def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Render `<out>/<date>.md` and `<out>/<date>.json` and write them atomically; returns their paths.
+    """Build the digest's record, write `<out>/<date>.md`, `.json` and `.html` atomically; return the paths.
 
     A sync node (file I/O runs in LangGraph's thread pool). The page counts only what happened:
     `scanned` is the number of candidates the screener saw, tokens and cost cover every recorded
@@ -85,38 +84,28 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
     """
     require_summaries(state)
     ctx = runtime.context
-    all_calls = list(state.get("llm_calls", []))
-    totals = usage_totals(all_calls)
-    cost, currency = ctx.total_cost(all_calls)
-    # What the page and its JSON twin both show.
-    shown: dict[str, Any] = {
-        "date": state["date"],
-        "run_id": ctx.run_id,
-        "scanned": len(screened(state)),
-        "categories": ctx.settings.categories,
-        "picks": state["picks"],
-        "papers": {p.arxiv_id: p for p in state["candidates"]},
-        "summaries": state.get("summaries", {}),
-        "lead": state.get("lead"),
-        "wanted": ctx.settings.must_read + ctx.settings.notable,
-    }
-    markdown = render_markdown(
-        prompts=ctx.prompts,
-        total_tokens=totals["input_tokens"] + totals["output_tokens"],
-        cost=cost_text(cost, currency),
+    calls = list(state.get("llm_calls", []))
+    cost, currency = ctx.total_cost(calls)
+    record = build_record(
+        date=state["date"],
+        run_id=ctx.run_id,
+        scanned=len(eligible(state)),
+        categories=ctx.settings.categories,
+        picks=state["picks"],
+        papers={p.arxiv_id: p for p in state["candidates"]},
+        summaries=state.get("summaries", {}),
+        critiques=state.get("critiques", []),
+        calls=calls,
+        cost=cost,
+        currency=currency,
+        lead=state.get("lead"),
+        wanted=ctx.settings.must_read + ctx.settings.notable,
         stars=state.get("stars", {}),
-        **shown,
     )
-    record = digest_record(
-        critiques=state.get("critiques", []), calls=all_calls, cost=cost, currency=currency, **shown
-    )
-    files = output_files(ctx.settings.out_dir, state["date"], markdown, record)
-    files[ctx.settings.out_dir / f"{state['date'].isoformat()}.html"] = render_page(record)
     try:
-        ctx.write_files(files)
+        paths = write_record(record, ctx.settings.out_dir, ctx.prompts, ctx.write_files)
     except OSError as exc:  # a folder gone read-only or full since the run's start: one line, not a trace
         raise OutputError(
             f"cannot write the digest in {ctx.settings.out_dir}: {exc}; nothing written"
         ) from exc
-    md_path, json_path = list(files)[:2]
-    return {"digest_path": str(md_path), "json_path": str(json_path)}
+    return {"digest_path": str(paths.markdown), "json_path": str(paths.json)}

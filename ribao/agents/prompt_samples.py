@@ -31,7 +31,8 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     """
     from ribao.agents.candidates import candidate_keys, flag_views, view
     from ribao.agents.triage import triage_view
-    from ribao.digest import WEEKDAYS_ZH, cost_text, digest_items
+    from ribao.delivery.view import digest_view
+    from ribao.digest import build_record
     from ribao.schemas import CriticDecision, MemoryFlag, Pick, RubricScores, Summary
     from ribao.settings import Settings
     from ribao.sources import read_listing
@@ -83,7 +84,11 @@ def sample_variables() -> dict[str, dict[str, Any]]:
         )
         for p in picks
     }
-    items = digest_items(picks, by_id, summaries)
+    record = build_record(
+        date=SAMPLE_DAY, run_id="01KSAMPLE0000000000000000", scanned=len(listing.papers),
+        categories=SAMPLE_CATEGORIES, picks=picks, papers=by_id, summaries=summaries, critiques=[],
+        calls=[], cost=0.0312, currency="CNY", lead="今天的论文集中在多语言可解释性与持续学习。",
+    )  # fmt: skip
     # A stand-in excerpt makes the check reach the full-text branch too.
     excerpt = "1 Introduction\n" + papers[0].abstract
     return {
@@ -132,18 +137,6 @@ def sample_variables() -> dict[str, dict[str, Any]]:
                 for p in picks
             ],
         },
-        "editor/digest.md.j2": {
-            "date": SAMPLE_DAY.isoformat(),
-            "weekday": WEEKDAYS_ZH[SAMPLE_DAY.weekday()],
-            "scanned": len(listing.papers),
-            "picked": len(items),
-            "total_tokens": 123_456,
-            "cost_text": cost_text(0.0312, "CNY"),
-            "lead": "今天的论文集中在多语言可解释性与持续学习。",
-            "must_reads": [i for i in items if i["tier"] == "must_read"],
-            "notables": [i for i in items if i["tier"] == "notable"],
-            "categories": SAMPLE_CATEGORIES,
-            "run_id": "01KSAMPLE0000000000000000",
-            "wanted": len(items),
-        },
+        # The page's variables are the digest view's, with tokens a real run would have.
+        "editor/digest.md.j2": {**digest_view(record), "total_tokens": 123_456},
     }

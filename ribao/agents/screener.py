@@ -22,7 +22,7 @@ from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
 from ribao.schemas import Paper, Pick, Ranked, RubricScores
-from ribao.state import DigestState, screened
+from ribao.state import DigestState, eligible
 
 if TYPE_CHECKING:
     from ribao.settings import Settings
@@ -36,7 +36,7 @@ async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[
     the `llm_calls` made. Raises `LLMOutputError` via the structured call.
     """
     ctx = runtime.context
-    papers = screened(state)
+    papers = eligible(state)
     if not papers:
         raise NothingToScreen(
             "nothing to screen: every candidate of the day was featured in an earlier digest"
@@ -59,7 +59,7 @@ async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dic
     """
     ctx = runtime.context
     ranking = state["ranking"]
-    papers = screened(state)
+    papers = eligible(state)
     keys = candidate_keys(papers)
     by_id = {p.arxiv_id: p for p in papers}
     words = ctx.settings.screener_abstract_words

@@ -31,7 +31,7 @@ def resend(
     files = DigestFiles.read(path)
     records = delivery.send(files)
     with RunLog.open(settings.home) as log:
-        run_id = str(files.record.get("run_id", ""))
+        run_id = files.record.run_id
         try:
             log.get_run(run_id)
         except RunNotFound:

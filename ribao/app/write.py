@@ -16,6 +16,7 @@ from ribao.context import RunContext
 from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
+from ribao.ledger import add_tokens
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
@@ -24,7 +25,7 @@ from ribao.settings import Settings
 from ribao.settings_check import check_out_dir
 from ribao.sources import check_source, require_announcement_day
 from ribao.startup import end_startup
-from ribao.state import DigestState, screened
+from ribao.state import DigestState, eligible
 
 
 @dataclass
@@ -147,15 +148,16 @@ def _result(ctx: RunContext, state: DigestState, *, seconds: float) -> RunResult
     """Return what the finished run produced, from its final state."""
     calls = state.get("llm_calls", [])
     cost, currency = ctx.total_cost(calls)
+    tokens = add_tokens(calls)
     return RunResult(
         run_id=ctx.run_id,
         date=state["date"],
         digest_path=Path(state["digest_path"]),
         json_path=Path(state["json_path"]),
-        scanned=len(screened(state)),
+        scanned=len(eligible(state)),
         picks=len(state["picks"]),
-        input_tokens=sum(c.input_tokens for c in calls),
-        output_tokens=sum(c.output_tokens for c in calls),
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
         cost=cost,
         currency=currency,
         seconds=seconds,

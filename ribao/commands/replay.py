@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ribao.commands import cli_errors
+from ribao.ledger import add_tokens
 from ribao.registry import Agent
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ def replay(
 
 
 def _tokens(calls: list[LLMCall]) -> str:
-    tin, tout = sum(c.input_tokens for c in calls), sum(c.output_tokens for c in calls)
-    return f"{len(calls)} call(s), {tin:,} in / {tout:,} out"
+    tokens = add_tokens(calls)
+    return f"{len(calls)} call(s), {tokens.input_tokens:,} in / {tokens.output_tokens:,} out"
 
 
 def _money(cost: float | None, currency: str) -> str:

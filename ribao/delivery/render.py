@@ -1,21 +1,20 @@
 """A rendering per channel: the full Markdown, a compact card, plain text; fitted to the channel's limit.
 
-Every rendering is built from the digest's JSON record (`<out>/<date>.json`) or its Markdown file,
-so a re-sent digest (`ribao push`) says exactly what the written one says.
+Every rendering is built from the digest's record (`<out>/<date>.json`, read back through
+`DigestRecord`) or its written Markdown, so a re-sent digest (`ribao push`) says exactly what the
+written one says.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from ribao.delivery.channels import ChannelSpec
+from ribao.record import DigestPaths, DigestRecord
 from ribao.sources.text import md_inline
-
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 @dataclass
@@ -33,36 +32,28 @@ def size_of(text: str, unit: str) -> int:
     return len(text.encode("utf-8")) if unit == "bytes" else len(text)
 
 
-def page_url(site_url: str | None, date: str) -> str | None:
+def page_url(site_url: str | None, record: DigestRecord) -> str | None:
     """Return the day page's address on the published site, or None without `site_url`."""
-    return f"{site_url.rstrip('/')}/{date}.html" if site_url else None
-
-
-def title_of(record: dict[str, Any]) -> str:
-    """Return the message title: ``ArXiv AI 日报 2026-02-18 周三``."""
-    day = dt.date.fromisoformat(record["date"])
-    return f"ArXiv AI 日报 {record['date']} {WEEKDAYS_ZH[day.weekday()]}"
+    return f"{site_url.rstrip('/')}/{DigestPaths.of(Path(), record.date).html.name}" if site_url else None
 
 
 def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def card_blocks(record: dict[str, Any], *, markdown: bool) -> tuple[str, list[str]]:
+def card_blocks(record: DigestRecord, *, markdown: bool) -> tuple[str, list[str]]:
     """Return the compact card's header and one block per pick (title with link, one-line reason)."""
-    picks = record["picks"]
-    must = sum(1 for p in picks if p["tier"] == "must_read")
-    counts = f"扫描/精选: {record['scanned']}/{len(picks)}（必读 {must}，关注 {len(picks) - must}）"
-    header = f"🧪 {title_of(record)}\n{counts}"
+    must, notable = len(record.must_reads), len(record.notables)
+    counts = f"扫描/精选: {record.scanned}/{record.picked}（必读 {must}，关注 {notable}）"
+    header = f"🧪 {record.title}\n{counts}"
     blocks = []
-    for p in picks:
-        mark = "🔥" if p["tier"] == "must_read" else "📋"
-        title, reason = _one_line(p["title"]), _one_line(p.get("reason"))
+    for p in record.picks:
+        mark = "🔥" if p.tier == "must_read" else "📋"
+        title, reason = _one_line(p.title), _one_line(p.reason)
         if markdown:
-            text = md_inline(title)
-            blocks.append(f"{mark} {p['rank']}. [{text}]({p['abs_url']})\n{reason}")
+            blocks.append(f"{mark} {p.rank}. [{md_inline(title)}]({p.abs_url})\n{reason}")
         else:
-            blocks.append(f"{mark} {p['rank']}. {title}\n{p['abs_url']}\n{reason}")
+            blocks.append(f"{mark} {p.rank}. {title}\n{p.abs_url}\n{reason}")
     return header, blocks
 
 
@@ -153,14 +144,14 @@ def render_for(
     spec: ChannelSpec,
     scheme: str,
     *,
-    record: dict[str, Any],
+    record: DigestRecord,
     markdown: str,
     html: str,
     site_url: str | None,
 ) -> Message:
     """Return the message for a channel of `scheme` with `spec`: its rendering, fitted to its limit."""
-    title = title_of(record)
-    link = page_url(site_url, record["date"])
+    title = record.title
+    link = page_url(site_url, record)
     transform = TRANSFORMS.get(scheme, lambda s: s)
     if spec.format == "html":
         return _done(Message(title, [html]))

@@ -7,12 +7,10 @@ event loop.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -20,6 +18,7 @@ from ribao.delivery.channels import PushChannel, expand, with_timeouts
 from ribao.delivery.render import Message, render_for
 from ribao.errors import ConfigError
 from ribao.masking import scrub
+from ribao.record import DigestPaths, DigestRecord, read_record
 from ribao.schemas import DeliveryRecord
 
 
@@ -69,26 +68,24 @@ def reason(records: list[logging.LogRecord]) -> str:
 
 @dataclass
 class DigestFiles:
-    """A written digest: its record (`<date>.json`), Markdown and HTML page texts."""
+    """A written digest: its record (read back from `<date>.json`), Markdown and HTML page texts."""
 
-    record: dict[str, Any]
+    record: DigestRecord
     markdown: str
     html: str
 
     @classmethod
     def read(cls, json_path: Path) -> DigestFiles:
         """Read `<date>.json` and the `.md` and `.html` beside it; raises `ConfigError` if one is missing."""
+        paths = DigestPaths.of(json_path.parent, json_path.stem)
         try:
-            files = cls(
-                record=json.loads(json_path.read_text(encoding="utf-8")),
-                markdown=json_path.with_suffix(".md").read_text(encoding="utf-8"),
-                html=json_path.with_suffix(".html").read_text(encoding="utf-8"),
+            return cls(
+                record=read_record(paths.json),
+                markdown=paths.markdown.read_text(encoding="utf-8"),
+                html=paths.html.read_text(encoding="utf-8"),
             )
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read the written digest {json_path}: {exc}") from exc
-        if not isinstance(files.record, dict):
-            raise ConfigError(f"cannot read the written digest {json_path}: not a JSON object")
-        return files
 
 
 def _attempt(url: str, msg: Message, body_format: str, secrets: list[str]) -> None:
@@ -128,15 +125,8 @@ def send_channel(
     """Render the digest for `channel` and send it; retry `retries` times with exponential backoff
     (`backoff_seconds`, doubling, at most 60 s). Returns the record; never raises for a failed send."""
     spec = channel.spec
-    try:
-        msg = render_for(spec, channel.scheme, record=files.record, markdown=files.markdown, html=files.html,
-                         site_url=site_url)  # fmt: skip
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a <date>.json edited or cut short
-        what = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) else str(exc)
-        return DeliveryRecord(
-            channel=channel.name, scheme=channel.scheme, format=spec.format, status="failed", parts=0,
-            bytes=0, error=f"cannot render the digest from its <date>.json: {what}",
-        )  # fmt: skip
+    msg = render_for(spec, channel.scheme, record=files.record, markdown=files.markdown, html=files.html,
+                     site_url=site_url)  # fmt: skip
     base = DeliveryRecord(
         channel=channel.name, scheme=channel.scheme, format=spec.format, status="failed",
         parts=len(msg.parts), bytes=sum(msg.sizes), cut=msg.cut, attempts=0,

@@ -16,7 +16,7 @@ from ribao.agents.critic import ALTERNATES
 from ribao.agents.screener import by_triage_score, shortlist
 from ribao.context import RunContext
 from ribao.schemas import FeaturedPaper, Paper
-from ribao.state import DigestState, screened
+from ribao.state import DigestState, eligible
 
 if TYPE_CHECKING:
     from ribao.settings import Settings
@@ -45,7 +45,7 @@ def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
     """The candidates the screener or the critic can be shown in the coming round, best triage score
     first: the shortlist, and the `ALTERNATES` best-scored papers beyond it (a superset of the critic's
     alternates: the picks are not known yet). [] while a candidate lacks its triage score."""
-    papers = screened(state)
+    papers = eligible(state)
     scores = state.get("triage_scores", {})
     if not papers or any(p.arxiv_id not in scores for p in papers):
         return []  # rank_papers raises for these, with the reason
@@ -114,7 +114,7 @@ def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[st
     memory = runtime.context.memory
     if memory is None:
         return {"remembered": 0}
-    papers = {p.arxiv_id: p for p in screened(state)}
+    papers = {p.arxiv_id: p for p in eligible(state)}
     featured = [
         FeaturedPaper(
             arxiv_id=p.arxiv_id,

@@ -6,13 +6,13 @@ from typing import Literal
 
 from langgraph.types import Send
 
-from ribao.state import DigestState, TriageTask, WriterTask, screened
+from ribao.state import DigestState, TriageTask, WriterTask, eligible
 
 
 def route_after_recall(state: DigestState, batch_size: int) -> Literal["flag_near_duplicates"] | list[Send]:
     """Send one `triage_batch` task per batch of `batch_size` candidates not yet scored, in listing
     order; with nothing left to triage (or nothing to screen) go straight on to the screening round."""
-    papers = screened(state)
+    papers = eligible(state)
     done = state.get("triage_scores", {})
     batches = [papers[i : i + batch_size] for i in range(0, len(papers), batch_size)]
     sends = [

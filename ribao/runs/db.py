@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ribao.errors import RunNotFound
-from ribao.ledger import add_costs
+from ribao.ledger import add_costs, add_tokens
 from ribao.masking import mask_keys, scrub_value
 from ribao.runs.migrations import RunLogError, migrate
 from ribao.runs.redact import known_secrets, safe_settings
@@ -365,11 +365,12 @@ class RunLog:
         out = {}
         for agent, calls in grouped.items():
             cost, currency = add_costs((c["cost"], c["currency"]) for c in calls)
+            tokens = add_tokens(calls)
             out[agent] = AgentUsage(
                 calls=len(calls),
-                input_tokens=sum(c["input_tokens"] for c in calls),
-                output_tokens=sum(c["output_tokens"] for c in calls),
-                cached_tokens=sum(c["cached_tokens"] for c in calls),
+                input_tokens=tokens.input_tokens,
+                output_tokens=tokens.output_tokens,
+                cached_tokens=tokens.cached_tokens,
                 cost=cost,
                 currency=currency,
             )

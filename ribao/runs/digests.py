@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from ribao.errors import DigestNotFound
+from ribao.record import DigestPaths
 from ribao.runs.db import FILENAME, RunLog
 
 
@@ -41,7 +42,7 @@ def find_digest(date: dt.date, folder: Path, *, home: Path | None) -> Path:
     run = recorded.get(date)
     if run is not None and run[1].is_file():
         return run[1]
-    path = folder / f"{date.isoformat()}.json"
+    path = DigestPaths.of(folder, date).json
     if path.is_file():
         return path
     if run is not None:

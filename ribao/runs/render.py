@@ -25,8 +25,8 @@ STATUS_STYLE = {
 
 
 def money(cost: float | None, currency: str | None) -> str:
-    """Return ``¥0.0300``-style cost text, or ``unknown`` when a price was missing (`ledger.money`)."""
-    return ledger.money(cost, currency, unknown="unknown")
+    """Return ``¥0.0300``-style cost text, or the unknown-cost label (`ledger.money`)."""
+    return ledger.money(cost, currency)
 
 
 def local_time(value: dt.datetime | None) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from ribao.ledger import total_cost
+from ribao.ledger import add_tokens, total_cost
 
 
 def iso_utc(value: dt.datetime | None = None) -> str:
@@ -170,11 +170,12 @@ def sum_usage(agents: Iterable[AgentUsage], currency: str | None = None) -> Agen
     (None when any is unknown or the currencies differ; no agents cost 0 in `currency`)."""
     agents = list(agents)
     cost, cur = total_cost(agents, currency)
+    tokens = add_tokens(agents)
     return AgentUsage(
         calls=sum(a.calls for a in agents),
-        input_tokens=sum(a.input_tokens for a in agents),
-        output_tokens=sum(a.output_tokens for a in agents),
-        cached_tokens=sum(a.cached_tokens for a in agents),
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
+        cached_tokens=tokens.cached_tokens,
         cost=cost,
         currency=cur or currency,
     )

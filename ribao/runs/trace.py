@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from ribao.ledger import add_tokens
 from ribao.sources.calendar import holiday_list_note
 
 Describe = Callable[[dict[str, Any]], str]
@@ -19,8 +20,7 @@ def _tokens(result: dict[str, Any]) -> str:
     calls = result.get("llm_calls") or []
     if not calls:
         return ""
-    tin = sum(c.input_tokens for c in calls)
-    tout = sum(c.output_tokens for c in calls)
+    tin, tout, _ = add_tokens(calls)
     retries = sum(1 for c in calls if c.error)
     extra = f", {retries} re-asked" if retries else ""
     return f" | {calls[0].agent} {len(calls)} call(s), tokens {tin:,} in / {tout:,} out{extra}"

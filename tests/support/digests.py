@@ -1,4 +1,4 @@
-"""Write real digests (Markdown, JSON, HTML through the product's own renderers) for the delivery tests.
+"""Write real digests (Markdown, JSON, HTML through the product's own writer) for the delivery tests.
 
 Papers come from the real listing in tests/data; summaries are long Chinese text so that a digest
 with 3 must-reads exceeds every small push channel's limit.
@@ -7,12 +7,10 @@ with 3 must-reads exceeds every small push channel's limit.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
-from ribao.delivery.page import render_page
-from ribao.digest import digest_record, render_markdown, write_outputs
+from ribao.digest import build_record, write_record
 from ribao.prompts import PromptLibrary
 from ribao.schemas import Paper, Pick, RubricScores, Summary
 from ribao.sources.files import read_file
@@ -56,15 +54,6 @@ def write_day(out: Path, date: dt.date, *, hostile: bool = False, code_url: str 
     by_id = {p.arxiv_id: p for p in ps}
     common: dict[str, Any] = dict(date=date, categories=["cs.CL", "cs.AI", "cs.LG"], picks=picks,
                                   papers=by_id, summaries=summaries)  # fmt: skip
-    lead = "今日主题：长上下文。"
-    md = render_markdown(prompts=PromptLibrary(), scanned=180, total_tokens=12345, cost="¥0.0300", lead=lead,
-                         run_id="01TESTRUN", **common)  # fmt: skip
-    record = digest_record(scanned=180, run_id="01TESTRUN", critiques=[], calls=[], cost=0.03, currency="CNY",
-                           lead="今日主题：长上下文。", **common)  # fmt: skip
-    _, json_path = write_outputs(out, date, md, record, render_page(record))
-    return json_path
-
-
-def record_of(json_path: Path) -> dict[str, Any]:
-    """Read a written record."""
-    return json.loads(json_path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    record = build_record(scanned=180, run_id="01TESTRUN", critiques=[], calls=[], cost=0.03, currency="CNY",
+                          lead="今日主题：长上下文。", **common)  # fmt: skip
+    return write_record(record, out, PromptLibrary()).json

@@ -8,7 +8,9 @@ from typing import Any
 
 from ribao.app.services import Services
 from ribao.app.write import RunResult, write_day
+from ribao.context import RunContext
 from ribao.memory import MemoryStore
+from ribao.prompts import PromptLibrary
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings, Settings
 from tests.support.fakes import ScriptedChatModel, default_responder
@@ -43,3 +45,14 @@ def models(**responders: Any) -> dict[str, ScriptedChatModel]:
 
 def run(settings: Settings, memory: MemoryStore | None, agents: dict[str, ScriptedChatModel]) -> RunResult:
     return asyncio.run(write_day(Services(settings, agents, memory=memory), None, tracer=Tracer(quiet=True)))
+
+
+def context(settings: Settings, agents: dict[str, Any] | None = None) -> RunContext:
+    """A run context for calling one node directly: these agents, the packaged prompts, no listing."""
+    return RunContext(
+        settings=settings,
+        models=agents or {},
+        prompts=PromptLibrary(),
+        read_listing=lambda day: None,  # type: ignore[arg-type,return-value]
+        run_id="t-fail",
+    )

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from ribao.cli import app
 from ribao.runs.db import RunLog
+from tests.support.http_run import respond
 from tests.support.stub_openai import StubOpenAI
-from tests.test_http_run import respond
 
 WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
 
