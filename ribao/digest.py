@@ -13,8 +13,8 @@ from ribao.delivery.page import render_page
 from ribao.delivery.view import digest_view
 from ribao.files import write_files
 from ribao.ledger import add_tokens
-from ribao.record import AgentUsage, DigestPaths, DigestPick, DigestRecord, DigestUsage, PickText, PickVerdict
-from ribao.schemas import Critique, Paper, Pick, Summary
+from ribao.record import AgentUsage, DigestPaths, DigestPick, DigestRecord, DigestUsage, PickVerdict
+from ribao.schemas import Critique, Paper, Pick, PickText, Summary
 from ribao.sources.text import md_code, md_inline
 
 __all__ = ["md_code", "md_inline"]

@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ribao.ledger import money
-from ribao.schemas import Critique, RubricScores, SourceRecord, Tier
+from ribao.schemas import Critique, PickText, RubricScores, SourceRecord, Tier
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 SOURCE_MARKS = {"html": "HTML 全文", "pdf": "PDF 全文", "latex": "LaTeX 全文", "abstract": "仅摘要"}
@@ -55,17 +55,6 @@ class DigestPaths(NamedTuple):
         """Return the paths of the digest of `date` (a date or ``YYYY-MM-DD``) in `out_dir`."""
         stem = date if isinstance(date, str) else date.isoformat()
         return cls(out_dir / f"{stem}.md", out_dir / f"{stem}.json", out_dir / f"{stem}.html")
-
-
-class PickText(BaseModel):
-    """The writer's text for one pick: five fields for a must-read, `one_line` for a notable."""
-
-    title_zh: str | None = None
-    background: str | None = None
-    innovation: str | None = None
-    details: str | None = None
-    results: str | None = None
-    one_line: str | None = None
 
 
 class PickVerdict(BaseModel):

@@ -170,17 +170,22 @@ class SourceRecord(BaseModel):
     flagged: int = 0
 
 
-class Summary(BaseModel):
+class PickText(BaseModel):
     """The writer's text for one pick: five fields for a must-read, `one_line` for a notable."""
 
-    arxiv_id: str
-    tier: Tier
     title_zh: str | None = None
     background: str | None = None
     innovation: str | None = None
     details: str | None = None
     results: str | None = None
     one_line: str | None = None
+
+
+class Summary(PickText):
+    """The writer's text for one pick (`PickText`), whose pick it is, and the text the writer saw."""
+
+    arxiv_id: str
+    tier: Tier
     source: SourceRecord | None = Field(default=None, description="The text the writer saw")
 
 
