@@ -6,10 +6,8 @@ import datetime as dt
 import gzip
 import os
 from pathlib import Path
+from typing import Any
 
-import pytest
-
-from ribao.fulltext import reader as reader_module
 from ribao.fulltext.options import FulltextOptions
 from ribao.fulltext.reader import FulltextReader
 from ribao.schemas import Paper
@@ -29,9 +27,13 @@ def paper(arxiv_id: str, version: int | None = 1) -> Paper:
     )
 
 
-def read(server: FulltextServer, home: Path, arxiv_id: str, **opts: object) -> tuple[object, list[str]]:
+def read(
+    server: FulltextServer, home: Path, arxiv_id: str, extract: Any = None, **opts: object
+) -> tuple[object, list[str]]:
     lines: list[str] = []
-    reader = FulltextReader(FulltextOptions(**server.options(**opts)), home / "cache" / "fulltext", DAY)
+    options = FulltextOptions(**server.options(**opts))
+    kw = {"extract": extract} if extract else {}
+    reader = FulltextReader(options, home / "cache" / "fulltext", DAY, **kw)
     return reader.read(paper(arxiv_id), lines.append), lines
 
 
@@ -118,7 +120,7 @@ def test_extraction_past_its_deadline_is_killed(fulltext_server: FulltextServer,
 
 
 def test_a_rerun_reads_the_cache_without_fetching_or_extracting(
-    fulltext_server: FulltextServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fulltext_server: FulltextServer, tmp_path: Path
 ) -> None:
     first, _ = read(fulltext_server, tmp_path, "2501.10120")
     hits = list(fulltext_server.hits)
@@ -126,7 +128,6 @@ def test_a_rerun_reads_the_cache_without_fetching_or_extracting(
     def no_extraction(*args: object, **kw: object) -> None:
         raise AssertionError("extracted again")
 
-    monkeypatch.setattr(reader_module, "extract_in_subprocess", no_extraction)
-    again, lines = read(fulltext_server, tmp_path, "2501.10120")
+    again, lines = read(fulltext_server, tmp_path, "2501.10120", extract=no_extraction)
     assert again == first and fulltext_server.hits == hits
     assert lines == ["2501.10120: pdf from the cache (13 sections)"]

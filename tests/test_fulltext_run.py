@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import json
 import socket
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from ribao.app.services import Services
 from ribao.app.write import resume_run, write_day
 from ribao.cli import app
+from ribao.fulltext.reader import FulltextReader
 from ribao.fulltext.sanitise import BEGIN, END, FLAG
 from ribao.fulltext.tokens import estimate_tokens
 from ribao.runs.trace import Tracer
@@ -203,9 +205,7 @@ def test_a_planted_instruction_stays_flagged_data(fulltext_server: FulltextServe
     assert "PWNED" not in result.digest_path.read_text(encoding="utf-8")
 
 
-def test_resume_repays_no_fetch_or_extraction(
-    fulltext_server: FulltextServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_resume_repays_no_fetch_or_extraction(fulltext_server: FulltextServer, tmp_path: Path) -> None:
     settings = small_run(fulltext_server.options(), tmp_path)
 
     def broken(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
@@ -218,14 +218,15 @@ def test_resume_repays_no_fetch_or_extraction(
     hits = list(fulltext_server.hits)
     assert len(hits) == 6  # html; html, pdf; html, pdf, e-print
 
-    import ribao.fulltext.reader as reader_module
-
     def no_extraction(*args: object, **kw: object) -> None:
         raise AssertionError("extracted again")
 
-    monkeypatch.setattr(reader_module, "extract_in_subprocess", no_extraction)
+    def reader(day: dt.date) -> FulltextReader:
+        return FulltextReader(settings.fulltext, settings.fulltext_cache, day, extract=no_extraction)
+
     writer = with_writer(default_responder)
-    result = asyncio.run(resume_run(Services(settings, writer), "R1", tracer=Tracer(quiet=True)))
+    services = Services(settings, writer, fulltext=reader)
+    result = asyncio.run(resume_run(services, "R1", tracer=Tracer(quiet=True)))
     assert fulltext_server.hits == hits
     prompts = [r["messages"][-1] for r in writer["writer"].requests]
     assert sum("<<<PAPER_TEXT arxiv:" in p for p in prompts) == 3

@@ -38,7 +38,8 @@ class Services:
     prices the calls and tells which agents run on the local model; `memory` is None when the
     memory is off; `delivery` is None when no push channel is configured or push is off;
     `clock` measures a run's seconds; `recursion_limit` overrides the graph-step guard
-    (`graph_steps(settings)`); `refresh` re-reads the day's listing from arXiv.
+    (`graph_steps(settings)`); `refresh` re-reads the day's listing from arXiv; `fulltext` makes the
+    full-text reader of a day (default: one over `settings.fulltext` and `<home>/cache/fulltext`).
     """
 
     settings: Settings
@@ -50,6 +51,7 @@ class Services:
     clock: Callable[[], float] = time.perf_counter
     recursion_limit: int | None = None
     refresh: bool = False
+    fulltext: Callable[[dt.date], FulltextReader] | None = None
 
     def prompt_library(self) -> PromptLibrary:
         """Return the prompt library (the given one, else one over `settings.prompts_folder`)."""
@@ -80,10 +82,14 @@ class Services:
             local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
             price=make_pricing(configs, prices, settings.currency) if configs else unpriced,
             stars=github_stars(settings),
-            fulltext=lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day),
+            fulltext=self.fulltext
+            or (lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day)),
             writer_budget=writer_budget(settings, self.models, configs),
             delivery=self.delivery,
         )
+
+    def _fulltext_reader(self, day: dt.date) -> FulltextReader:
+        return FulltextReader(self.settings.fulltext, self.settings.fulltext_cache, day)
 
 
 def read_day(settings: Settings, day: dt.date | None, *, refresh: bool = False) -> Listing:

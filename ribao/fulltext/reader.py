@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ribao.errors import FulltextError, HostUnreachable, SourceMissing
 from ribao.fulltext.cache import FulltextCache
@@ -26,8 +27,16 @@ class FulltextReader:
     A result already in the day's cache is returned without any request or extraction.
     """
 
-    def __init__(self, options: FulltextOptions, cache_root: Path, day: dt.date) -> None:
+    def __init__(
+        self,
+        options: FulltextOptions,
+        cache_root: Path,
+        day: dt.date,
+        *,
+        extract: Callable[..., Any] = extract_in_subprocess,
+    ) -> None:
         self.options = options
+        self.extract = extract
         self.cache = FulltextCache(cache_root, day)
         self._session: FulltextSession | None = None
 
@@ -66,7 +75,7 @@ class FulltextReader:
             started = time.perf_counter()
             try:
                 path = self._raw(stem, kind, url)
-                sections, hidden, skipped = extract_in_subprocess(
+                sections, hidden, skipped = self.extract(
                     kind,
                     path,
                     seconds=self.options.extract_seconds,
