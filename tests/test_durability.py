@@ -19,6 +19,7 @@ import pytest
 
 from ribao.runs.db import RunLog
 from ribao.sources import read_listing
+from ribao.sources.options import ListingOptions
 from tests.support.http_run import respond
 from tests.support.resume import WRITER_TOOLS, configure, in_process, in_subprocess, ribao, tools, use_home
 from tests.support.samples import sample_listing
@@ -285,7 +286,7 @@ def _writers_asked(stub: StubOpenAI, since: int, titles: dict[str, str]) -> list
 @pytest.mark.slow
 def test_kill_right_after_a_traced_writer_never_repays_it(tmp_path: Path) -> None:
     source = str(sample_listing())
-    listing = read_listing(source, date=None, categories=["cs.CL", "cs.AI", "cs.LG"])
+    listing = read_listing(ListingOptions(source))
     titles = {p.title: p.arxiv_id for p in listing.papers}
     with StubOpenAI() as stub:
         writers = StaggeredWriters()
