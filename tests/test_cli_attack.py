@@ -177,6 +177,15 @@ def push_config(home: Path, hook: Webhook) -> None:
     )
 
 
+def push_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: Webhook) -> Path:
+    """Make `tmp_path/home` the test's home, with the two channels of `push_config`; return it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(home))
+    push_config(home, webhook)
+    return home
+
+
 def test_push_of_a_record_missing_a_field_is_one_error_line_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: Webhook
 ) -> None:
@@ -184,10 +193,7 @@ def test_push_of_a_record_missing_a_field_is_one_error_line_naming_it(
 
     from tests.support.digests import write_day
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    push_config(home, webhook)
+    push_home(tmp_path, monkeypatch, webhook)
     path = write_day(tmp_path / "digests", dt.date(2026, 2, 18))
     record = json.loads(path.read_text(encoding="utf-8"))
     del record["picks"][0]["tier"]
@@ -206,10 +212,7 @@ def test_push_of_a_record_that_is_not_an_object_is_one_error_line(
 
     from tests.support.digests import write_day
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    push_config(home, webhook)
+    push_home(tmp_path, monkeypatch, webhook)
     write_day(tmp_path / "digests", dt.date(2026, 2, 18)).write_text("[1]", encoding="utf-8")
     result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"))
     assert result.exit_code == 1
@@ -234,10 +237,7 @@ def test_a_folder_flag_naming_no_folder_is_bad_usage(
     kind: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    push_config(home, webhook)
+    push_home(tmp_path, monkeypatch, webhook)
     folder = tmp_path / "nosuch"
     if kind == "file":
         folder.write_text("x", encoding="utf-8")
@@ -334,10 +334,7 @@ def test_a_channel_named_twice_is_sent_once(
 
     from tests.support.digests import write_day
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    push_config(home, webhook)
+    push_home(tmp_path, monkeypatch, webhook)
     write_day(tmp_path / "digests", dt.date(2026, 2, 18))
     result = ribao("push", "2026-02-18", "--out", str(tmp_path / "digests"), "--to", "hook", "--to", "hook")
     assert result.exit_code == 0, result.output
@@ -351,10 +348,7 @@ def test_two_push_tables_with_one_name_are_a_config_error(
 
     from tests.support.digests import write_day
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("RIBAO_HOME", str(home))
-    push_config(home, webhook)
+    home = push_home(tmp_path, monkeypatch, webhook)
     with (home / "config.toml").open("a", encoding="utf-8") as fh:
         fh.write(f'[[push]]\nname = "hook"\nurl = "{webhook.url("/second")}"\n')
     write_day(tmp_path / "digests", dt.date(2026, 2, 18))
