@@ -19,7 +19,16 @@ from pydantic_settings import (
 from ribao.errors import BadFlag, ConfigError
 from ribao.registry import AgentName
 from ribao.settings_check import check_config_file, check_references, env_not_json, warn_unknown_env
-from ribao.settings_models import ApiOptions, FulltextOptions, ModelConfig, PushChannel
+from ribao.settings_models import (
+    ApiOptions,
+    EvalSettings,
+    FulltextOptions,
+    ModelConfig,
+    ProfileSettings,
+    PushChannel,
+    StoreSettings,
+    TracingSettings,
+)
 
 
 def default_home() -> Path:
@@ -179,6 +188,12 @@ class Settings(BaseSettings):
     push: list[PushChannel] = Field(default_factory=list, description="[[push]] channels (Apprise URLs)")
     site_url: str | None = Field(default=None, description="Where the site is published; push cards link it")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    profiles: dict[str, ProfileSettings] = Field(
+        default_factory=dict, description="[profiles.NAME] readers; none: one default editorial profile"
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @classmethod
     def settings_customise_sources(

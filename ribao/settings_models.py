@@ -247,3 +247,52 @@ def select(channels: list[PushChannel], names: list[str] | None) -> list[PushCha
             f"unknown push channel {', '.join(unknown)}; configured: {', '.join(known) or 'none'}"
         )
     return [known[n] for n in dict.fromkeys(names)]  # `--to a --to a` sends once
+
+
+class ProfileSettings(BaseModel):
+    """One reader: `[profiles.NAME]` in config.toml. Only the shape is defined here; what each field
+    does to a run is `ribao.profiles` (README "Reader profiles")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interests: str = Field(default="", description="What this reader follows, free text (Chinese or English)")
+    keywords: list[str] = Field(
+        default_factory=list, description="English keywords of the interests; default: derived by the model"
+    )
+    seed_papers: list[str] = Field(default_factory=list, description="arXiv ids of papers like those wanted")
+    library: str | None = Field(default=None, description="A BibTeX, CSL-JSON or RIS export (Zotero …)")
+    authors: list[str] = Field(default_factory=list, description="Authors to follow (raise their papers)")
+    avoid: list[str] = Field(default_factory=list, description="Topics or keywords that push a paper down")
+    categories: list[str] | None = Field(default=None, description="Listing categories; default: the run's")
+    must_read: int | None = Field(default=None, ge=1, le=10, description="Must-reads; default: the run's")
+    notable: int | None = Field(default=None, ge=0, le=30, description="Notables; default: the run's")
+    out_dir: str | None = Field(default=None, description="Output folder; default: <out_dir>/<profile name>")
+    push: list[str] | None = Field(default=None, description="[[push]] channel names; default: all")
+
+
+class StoreSettings(BaseModel):
+    """Where checkpoints and the run log live: SQLite under the home folder, or a database URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, description="postgresql://… ; default: SQLite files in the home")
+
+
+class EvalSettings(BaseModel):
+    """`ribao eval`: where references come from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hf_endpoint: str = Field(
+        default="https://huggingface.co/api/daily_papers", description="Hugging Face Daily Papers API"
+    )
+
+
+class TracingSettings(BaseModel):
+    """Optional export of a run's nodes and LLM calls as OpenTelemetry spans."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces; default: off"
+    )

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.stub_openai", "tests.support.fulltext_server", "tests.support.loopback"]
+pytest_plugins = [
+    "tests.support.stub_openai",
+    "tests.support.fulltext_server",
+    "tests.support.loopback",
+    "tests.support.servers",
+]
 
 #: Variables every test starts with, after the clean-up (suite-wide defaults go here).
 # Full text off: tests are offline; the full-text tests serve arXiv's paths on loopback and turn it on.
