@@ -82,6 +82,10 @@ class MemoryStoreError(RibaoError):
     """The Chroma memory is unusable, e.g. built with another embedder than the configured one."""
 
 
+class NoMemory(RibaoError):
+    """The memory was never written: no digest has been remembered in this home yet."""
+
+
 class ConfigError(RibaoError):
     """A setting is missing or invalid (unknown provider, missing API key variable, bad file)."""
 

@@ -176,8 +176,12 @@ def preflight(settings: Settings, date: dt.date | None) -> None:
 
 def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh: bool = False) -> RunResult:
     """Write a day's digest with the real models: check, compose the services (the local llama.cpp
-    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`."""
+    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`.
+    A committed `<home>/feedback.toml` is read first (a malformed one fails before any model call)."""
     preflight(settings, date)
+    from ribao.app.feedback import sync_file
+
+    sync_file(settings)
     with compose(absolute_out(settings), refresh=refresh) as services:
         return asyncio.run(write_day(services, date, tracer=tracer))
 
