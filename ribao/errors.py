@@ -160,6 +160,10 @@ class RunLogError(RibaoError):
     """The run log database is unusable: unreadable, or written by a newer ribao (unknown migrations)."""
 
 
+class StoreUnreachable(RibaoError):
+    """The database of `store.url` cannot be reached or used (named without its password)."""
+
+
 class RunNotFound(RibaoError):
     """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
 

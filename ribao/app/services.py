@@ -24,6 +24,7 @@ from ribao.llm.usage import Price
 from ribao.memory import MemoryStore
 from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS
+from ribao.runs.backend import checkpoint_target
 from ribao.runs.db import RunLog
 from ribao.schemas import Listing
 from ribao.settings import Settings
@@ -62,6 +63,10 @@ class Services:
     def run_log(self) -> RunLog:
         """Open the run log `<home>/runs.sqlite` (close it, or use it as a context manager)."""
         return RunLog.open(self.settings.home)
+
+    def checkpoints(self) -> Path | str:
+        """Return where checkpoints live: `store.url` (Postgres), else `<home>/checkpoints.sqlite`."""
+        return checkpoint_target(self.settings.home, self.settings.store.url)
 
     def read_day(self, day: dt.date | None) -> Listing:
         """Read the listing of `day` (None: the file's day, or the latest) through the day cache."""

@@ -71,7 +71,7 @@ async def resume_run(
     """Continue run `run_id` from its last checkpoint: finished nodes and finished writer tasks are not
     run (or paid for) again. Raises `RunNotFound` when the run has no checkpoint, before its record
     is touched."""
-    async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
+    async with open_checkpointer(services.checkpoints()) as saver:
         config: Any = {"configurable": {"thread_id": run_id}}
         if not (await compile_graph(checkpointer=saver).aget_state(config)).values:
             raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
@@ -120,7 +120,7 @@ async def _run_graph(
     a resume will not run again, even after a kill -9 right after it."""
     limit = services.recursion_limit or graph_steps(services.settings)
     config: Any = {"configurable": {"thread_id": ctx.run_id}, "recursion_limit": limit}
-    async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
+    async with open_checkpointer(services.checkpoints()) as saver:
         graph = compile_graph(checkpointer=saver)
         end_startup()
         # "sync": each step's checkpoint is on disk before the next step starts.
