@@ -134,7 +134,7 @@ async def _saver_current(conn: Any, migrations: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWrites]:
+async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver | PostgresTaskWritesSaver]:
     """Open the checkpoints for the duration of the block: a SQLite file (created) when `target` is a
     path, the Postgres database (tables set up once) when it is a ``postgresql://`` URL."""
     if isinstance(target, str):
