@@ -56,10 +56,22 @@ def require_run_log() -> Path:
 
 
 def _open() -> RunLog:
-    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    """Open the run log (at `store.url` when set); raises `RunNotFound` when no run was ever recorded in
+    the home's SQLite run log (no file is created)."""
     from ribao.runs.db import RunLog
+    from ribao.settings import load_settings
 
+    url = _store_url()
+    if url:
+        return RunLog.open(load_settings().home, url=url)
     return RunLog.open(require_run_log().parent)
+
+
+def _store_url() -> str | None:
+    """Return `store.url` of the effective settings (None: the home's SQLite run log)."""
+    from ribao.settings import load_settings
+
+    return load_settings().store.url
 
 
 def _console() -> Any:
@@ -89,7 +101,7 @@ def list_(
 
     with cli_errors():
         path = run_log_path()
-        if not path.exists():
+        if not _store_url() and not path.exists():
             typer.echo("[]" if as_json else f"No runs recorded yet in {path.parent}.")
             return
         with _open() as log:
