@@ -20,6 +20,7 @@ from ribao.commands.replay import replay  # noqa: E402
 from ribao.commands.run import demo, fetch, run  # noqa: E402
 from ribao.commands.runs import runs_app  # noqa: E402
 from ribao.commands.site import site_app  # noqa: E402
+from ribao.commands.store import db_app, store_app  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -45,6 +46,8 @@ app.add_typer(
     feedback_app, name="feedback", help="Like, dislike or mark papers not interesting, per profile."
 )
 app.add_typer(memory_app, name="memory", help="The memory of featured papers: stats, list, search, forget.")
+app.add_typer(db_app, name="db", help="The run log's database: upgrade it to this ribao's schema.")
+app.add_typer(store_app, name="store", help="Copy a home's runs, checkpoints and memory to servers.")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
+from ribao.runs.backend import check_reachable
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
@@ -167,9 +168,12 @@ def _result(ctx: RunContext, state: DigestState, *, seconds: float) -> RunResult
 
 def preflight(settings: Settings, date: dt.date | None) -> None:
     """Fail before any run record, model, key or server is needed: a source that is neither arXiv nor
-    a file, an arXiv day without a listing (weekend, holiday), or an output folder that cannot be written."""
+    a file, an arXiv day without a listing (weekend, holiday), an output folder that cannot be written,
+    or a `store.url` database that cannot be reached."""
     check_source(settings.source)
     check_out_dir(settings.out_dir)
+    if settings.store.url:
+        check_reachable(settings.store.url)
     if settings.source == "arxiv" and date is not None:
         require_announcement_day(date, settings.holidays)
 
