@@ -74,8 +74,16 @@ class Postgres:
         """Create database `name` and return its URL (one per test keeps tests apart)."""
         import psycopg
 
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        deadline = time.monotonic() + 30
+        while True:  # the port opens before the cluster takes sessions ("the database system is starting up")
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
