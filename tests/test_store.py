@@ -134,6 +134,18 @@ def test_a_run_on_postgres_and_a_chroma_server_that_goes_away_loses_nothing_chec
     assert got["next"] == ("remember_digest",) and got["calls"] == len(openai_stub.chat_requests)
     assert Path(str(got["digest"])).is_file()
 
+    # The server is back (same folder, same endpoint): the resumed run only remembers, repaying nothing.
+    paid = len(openai_stub.chat_requests)
+    back = start_chroma(own_chroma.path, own_chroma.port)
+    try:
+        resumed = cli("runs", "resume", run_id, "--quiet")
+        assert resumed.exit_code == 0, resumed.output  # type: ignore[attr-defined]
+        assert len(openai_stub.chat_requests) == paid
+        server = chromadb.HttpClient(host="127.0.0.1", port=back.port)
+        assert server.get_collection("featured_papers").count() == 13
+    finally:
+        back.stop()
+
 
 def test_store_migrate_copies_runs_checkpoints_and_memory_losing_nothing(
     tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch, postgres_url: str,

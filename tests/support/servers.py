@@ -178,12 +178,13 @@ class ChromaServer:
                 self.proc.wait()
 
 
-def start_chroma(path: Path) -> ChromaServer:
-    """Start `chroma run` over `path` on a free port; raises RuntimeError saying why it could not."""
+def start_chroma(path: Path, port: int | None = None) -> ChromaServer:
+    """Start `chroma run` over `path` on `port` (default: a free one); raises RuntimeError saying why
+    it could not."""
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         raise RuntimeError(f"no chroma command beside {sys.executable}")
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     log = open(path.parent / f"chroma-{port}.log", "wb")  # noqa: SIM115 - the server writes it while it runs
     proc = subprocess.Popen(
