@@ -26,7 +26,7 @@ def libpq_url(url: str) -> str:
 
 
 def sqlalchemy_url(url: str) -> str:
-    """Return `url` naming SQLAlchemy's psycopg 3 driver (its default, psycopg2, is not installed)."""
+    """Return `url` naming SQLAlchemy's psycopg 3 driver (the one installed; 2.0 defaulted to psycopg2)."""
     return "postgresql+psycopg://" + libpq_url(url).removeprefix("postgresql://")
 
 

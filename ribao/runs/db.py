@@ -79,9 +79,7 @@ def open_engine(home: Path, url: str | None) -> tuple[Engine, Path | str]:
         return sqlite_engine(home / FILENAME), home / FILENAME
     if not is_postgres(url):
         raise StoreUnreachable(f"store.url must be a postgresql:// URL, not {url!r}")
-    engine = sa.create_engine(
-        sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, pool_pre_ping=True
-    )
+    engine = sa.create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
     return engine, shown(url)
 
 
