@@ -4,7 +4,7 @@ Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.record, ribao.calls, ribao.files, ribao.ledger, ribao.state,
             ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
-  agents    ribao.agents
+  agents    ribao.agents, ribao.evals
   graph     ribao.graph
   app       ribao.app
   commands  ribao.commands, ribao.cli, ribao.__main__
@@ -62,7 +62,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.delivery",
         ),
     ),
-    ("agents", ("ribao.agents",)),
+    ("agents", ("ribao.agents", "ribao.evals")),
     ("graph", ("ribao.graph",)),
     ("app", ("ribao.app",)),
     ("commands", ("ribao.commands", "ribao.cli", "ribao.__main__")),
