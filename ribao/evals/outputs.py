@@ -26,7 +26,8 @@ class RunOutputs(BaseModel):
     order; `triage_scores` the first-pass scores (1-10) by arXiv id; `shortlist` the papers the
     screener ranked, in shortlist order; `picks` the final picks in rank order; `summaries` the
     writer's text by arXiv id; `sources` the text the writer's number guard checked against, by
-    arXiv id (title, abstract, comment and the full-text sections it was shown).
+    arXiv id (title, abstract, comment and the full-text sections it was shown); `titles` the
+    display titles of the shortlist and the picks, for reports.
     """
 
     run_id: str
@@ -37,6 +38,7 @@ class RunOutputs(BaseModel):
     picks: list[Pick] = Field(default_factory=list)
     summaries: dict[str, Summary] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
+    titles: dict[str, str] = Field(default_factory=dict)
 
     def replaced(self, run_id: str, **outputs: Any) -> RunOutputs:
         """Return these outputs under `run_id` with some keys replaced (a replay's new ``picks`` or
