@@ -17,6 +17,8 @@ from ribao.evals.compare import Comparison, compare
 from ribao.evals.metrics import Reference, Tally, cost_metrics, pick_metrics, summary_metrics
 from ribao.evals.outputs import RunOutputs, load_outputs, save_outputs
 from ribao.evals.refs import hf_reference, labels_reference
+from ribao.evals.report import render_report
+from ribao.files import write_file
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunRow
@@ -260,3 +262,18 @@ def compare_versions(
     (mb, pb), (mn, pn) = sides
     report.table = compare(mb, mn, base_picks=pb, new_picks=pn)
     return report
+
+
+def write_report(report: ComparisonReport, path: Path) -> Path:
+    """Write the HTML report of `report` to `path` (atomically) and return it; per day, the first run of
+    each version is shown."""
+    days = {
+        base_id: tuple(report.outputs.get(v.runs[base_id][0]) for v in (report.base, report.new))
+        for base_id in report.table.days
+    }
+    html = render_report(report.table, report.base.label, report.new.label, days)  # type: ignore[arg-type]
+    try:
+        write_file(path, html)
+    except OSError as exc:
+        raise EvalError(f"cannot write {path}: {exc}") from exc
+    return path
