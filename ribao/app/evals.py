@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ribao.agents.screener import shortlist
-from ribao.app.services import settings_of_run
 from ribao.errors import EvalError, EvalNotFound, RunNotFound
 from ribao.evals import experiments
 from ribao.evals.compare import Comparison, compare
@@ -19,7 +17,6 @@ from ribao.evals.outputs import RunOutputs, load_outputs, save_outputs
 from ribao.evals.refs import hf_reference, labels_reference
 from ribao.evals.report import render_report
 from ribao.files import write_file
-from ribao.graph.checkpoint import open_checkpointer
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunRow
 from ribao.schemas import Paper, PaperText
@@ -80,6 +77,8 @@ def _text_of(paper: Paper, fulltext: PaperText | None) -> str:
 
 
 async def _final_state(home: Path, run_id: str) -> dict[str, Any]:
+    from ribao.graph.checkpoint import open_checkpointer  # langgraph: only when outputs are not cached
+
     path = home / "checkpoints.sqlite"
     if not path.is_file():
         return {}
@@ -90,6 +89,9 @@ async def _final_state(home: Path, run_id: str) -> dict[str, Any]:
 
 def outputs_from_checkpoints(home: Path, row: RunRow) -> RunOutputs:
     """Read run `row`'s outputs from its checkpoints' final state; raises `EvalError` when there are none."""
+    from ribao.agents.screener import shortlist  # the agents' imports: only when outputs are not cached
+    from ribao.app.services import settings_of_run
+
     state = asyncio.run(_final_state(home, row.run_id))
     if not state.get("picks"):
         raise EvalError(
