@@ -212,3 +212,21 @@ def diff(
         from ribao.runs.diff_view import show_diff
 
         show_diff(_console(), result)
+
+
+@runs_app.command("export")
+def export_(
+    run_id: IdArg,
+    endpoint: Annotated[
+        str | None, typer.Option(help="OTLP/HTTP traces URL (default: [tracing] otlp_endpoint)")
+    ] = None,
+) -> None:
+    """Send a recorded run to an OpenTelemetry collector (OTLP/HTTP): the run, its node tasks and LLM
+    calls as spans with the GenAI semantic-convention attributes (model, provider, tokens)."""
+    from ribao.app.tracing import export_recorded
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        require_run_log()
+        run, count, url = export_recorded(load_settings(), run_id, endpoint)
+    typer.echo(f"exported run {run}: {count} spans to {url}")
