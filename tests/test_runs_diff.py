@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from ribao.calls import LLMCall
 from ribao.cli import app
 from ribao.runs import RunLog
 from tests.support.chromium import ARTIFACTS, chromium, no_overflow, open_page
 from tests.support.http_run import respond, write_config
-from tests.support.runs import PICKS, PROMPTS, RUN_A, SETTINGS, populate
+from tests.support.runs import PICKS, PROMPTS, RUN_A, RUN_B, SETTINGS, populate
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
 
@@ -231,3 +232,26 @@ def test_bad_flags_and_unknown_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert unknown.exit_code == 1 and "no run 'nosuch'" in unknown.output
     same = diff_cli(monkeypatch, tmp_path, RUN_A, RUN_A)
     assert same.exit_code == 0 and "Settings (0 differ)" in same.output and "(9 same," in same.output
+
+
+def test_a_failed_run_and_hostile_replies_on_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(tmp_path)
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    with RunLog.open(tmp_path) as log:
+        log.record_calls(
+            RUN_B,
+            "write_summary",
+            [LLMCall(agent="writer", model="m", task="2602.00009", messages=[], raw=hostile, error=hostile)],
+            task_id="t-write-1",
+        )
+    result = diff_cli(monkeypatch, tmp_path, RUN_A, RUN_B, "--json")
+    data = json.loads(result.output)
+    assert data["b"]["status"] == "failed" and {p["change"] for p in data["picks"]} == {"removed"}
+    pair = next(p for p in data["calls"] if p["task"] == "2602.00009")
+    assert pair["status"] == "changed" and f"+{hostile}" in pair["diff"].splitlines()
+    page = tmp_path / "diff.html"
+    assert diff_cli(monkeypatch, tmp_path, RUN_A, RUN_B, "--html", str(page)).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<script" not in html and "<img" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
