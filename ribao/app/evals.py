@@ -135,19 +135,16 @@ def run_outputs(home: Path, row: RunRow) -> RunOutputs:
     return outputs
 
 
-def reader_feedback(home: Path, profile: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Return the papers `profile`'s reader liked and disliked: the hook onto `ribao feedback`
-    (`ribao.profiles.feedback`); raises `EvalError` where this build has no reader feedback."""
-    import importlib
-
-    try:
-        module: Any = importlib.import_module("ribao.profiles.feedback")
-    except ImportError:
-        raise EvalError("reader feedback needs `ribao feedback`, which this build does not have") from None
+def reader_feedback(profile: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the papers `profile`'s reader likes and dislikes (`ribao feedback`; not interested
+    counts as dislike); raises `BadFlag` (exit 2) for an unknown profile."""
+    from ribao.app.feedback import open_feedback
+    from ribao.profiles.names import check_profile
     from ribao.settings import load_settings
 
-    with module.FeedbackStore.open(home, load_settings().store.url) as store:
-        signals = store.signals(profile)
+    settings = load_settings()
+    with open_feedback(settings) as store:
+        signals = store.signals(check_profile(settings, profile))
     return frozenset(p.arxiv_id for p in signals.liked), frozenset(p.arxiv_id for p in signals.disliked)
 
 
@@ -164,9 +161,7 @@ class References:
         """Return the reference of listing day `day` and what to report of it."""
         if day in self._cache:
             return self._cache[day]
-        liked, disliked = (
-            reader_feedback(self.home, self.profile) if self.profile else (frozenset(), frozenset())
-        )
+        liked, disliked = reader_feedback(self.profile) if self.profile else (frozenset(), frozenset())
         info: dict[str, Any] = {"kind": self.kind, "profile": self.profile}
         if self.kind == "hf":
             if day is None:

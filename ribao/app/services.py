@@ -182,8 +182,10 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
 
 
 @contextlib.contextmanager
-def open_memory(settings: Settings) -> Iterator[MemoryStore | None]:
+def open_memory(settings: Settings, profile: str | None = None) -> Iterator[MemoryStore | None]:
     """Open the Chroma memory in `<home>/memory` (or at `memory.url`) for the block; None when disabled.
+
+    `profile` names the reader whose memory it is (None: the default profile's).
 
     The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
     in the background now, while the listing is read, and that load is ended when the block is left
@@ -197,6 +199,7 @@ def open_memory(settings: Settings) -> Iterator[MemoryStore | None]:
         settings.home / "memory",
         url=settings.memory.url,
         embedder=make_embedder(settings.memory.embedder),
+        profile=profile,
         vectors_dir=settings.home / "cache" / "embeddings",
     ) as store:
         store.preload()

@@ -12,6 +12,7 @@ from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.app.services import Services, absolute_out, compose
+from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
 from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
@@ -107,7 +108,10 @@ async def _stream(
         if state.get("deliveries"):
             await asyncio.to_thread(log.record_deliveries, run_id, state["deliveries"])
     finally:
-        await asyncio.to_thread(log.close)
+        try:
+            await asyncio.to_thread(export_after_run, settings, log, run_id)
+        finally:
+            await asyncio.to_thread(log.close)
     return _result(ctx, state, seconds=services.clock() - started)
 
 
@@ -176,8 +180,12 @@ def preflight(settings: Settings, date: dt.date | None) -> None:
 
 def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh: bool = False) -> RunResult:
     """Write a day's digest with the real models: check, compose the services (the local llama.cpp
-    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`."""
+    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`.
+    A committed `<home>/feedback.toml` is read first (a malformed one fails before any model call)."""
     preflight(settings, date)
+    from ribao.app.feedback import sync_file
+
+    sync_file(settings)
     with compose(absolute_out(settings), refresh=refresh) as services:
         return asyncio.run(write_day(services, date, tracer=tracer))
 
