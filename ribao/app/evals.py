@@ -36,8 +36,14 @@ class RunScore:
     reference: dict[str, Any]
 
     def values(self) -> dict[str, float | None]:
-        """Return each metric's value (None when it is not defined for this run)."""
-        return {name: t.value() if t else None for name, t in self.tallies.items()}
+        """Return each metric's value (None when it is not defined for this run; counts as integers
+        where they are whole)."""
+        out: dict[str, float | None] = {}
+        for name, t in self.tallies.items():
+            value = t.value() if t else None
+            whole = t is not None and t.kind == "count" and value is not None and float(value).is_integer()
+            out[name] = int(value) if whole and value is not None else value
+        return out
 
     def as_json(self) -> dict[str, Any]:
         """Return the run's JSON object: ids, day, the reference used, then one key per metric."""
