@@ -20,6 +20,7 @@ from ribao.commands.replay import replay  # noqa: E402
 from ribao.commands.run import demo, fetch, run  # noqa: E402
 from ribao.commands.runs import runs_app  # noqa: E402
 from ribao.commands.site import site_app  # noqa: E402
+from ribao.commands.worker import backfill, enqueue_app, worker  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -45,6 +46,9 @@ app.add_typer(
     feedback_app, name="feedback", help="Like, dislike or mark papers not interesting, per profile."
 )
 app.add_typer(memory_app, name="memory", help="The memory of featured papers: stats, list, search, forget.")
+app.command()(worker)
+app.add_typer(enqueue_app, name="enqueue", help="Add jobs to the queue at [store] url.")
+app.command()(backfill)
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""What a worker runs: the digest job (write or resume one (profile, day) run), the daily job, and the
+worker loop that first hands the jobs of dead workers back to the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from typing import Any
+
+import procrastinate
+
+from ribao.app.queue import (
+    QUEUE,
+    digest_written,
+    enqueue,
+    ensure_schema,
+    profile_settings,
+    queue_app,
+    queue_url,
+)
+from ribao.app.services import absolute_out, compose
+from ribao.app.write import preflight, resume_run, write_day
+from ribao.runs.db import RunNotFound
+from ribao.runs.lease import LeaseLost, hold, orphaned
+from ribao.runs.trace import Tracer
+from ribao.settings import Settings
+from ribao.sources.calendar import latest_announcement_day
+
+log = logging.getLogger("ribao.worker")
+
+# A job is only judged orphaned this long after it started: its worker takes the lease right after
+# fetching it, and a job caught in between must not be handed to a second worker.
+LEASE_GRACE_S = 5
+REAP_EVERY_S = 10  # how often a waiting worker looks for jobs of dead workers
+
+
+async def write_digest_job(
+    context: procrastinate.JobContext,
+    *,
+    date: str,
+    run_id: str,
+    profile: str | None = None,
+    source: str | None = None,
+    force: bool = False,
+) -> str:
+    """Write the digest of (`profile`, `date`) as run `run_id`, or resume that run from its checkpoint
+    (a retried job whose worker died); holds the job's lease and stops when the database is lost."""
+    settings: Settings = context.additional_context["settings"]
+    day = dt.date.fromisoformat(date)
+    run = absolute_out(profile_settings(settings, profile))
+    if source is not None:
+        run = run.model_copy(update={"source": source})
+    if not force and digest_written(run, day):
+        return f"{date} {profile or 'default'}: written already"
+    assert context.job.id is not None
+    async with hold(queue_url(settings), context.job.id) as lost:
+        work = asyncio.create_task(_write(run, day, run_id))
+        cut = asyncio.create_task(lost.wait())
+        await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
+        cut.cancel()
+        if not work.done():
+            work.cancel()
+            with contextlib.suppress(BaseException):
+                await work
+            raise LeaseLost(f"lost the database while writing {date}; the job stays unfinished")
+        return work.result()
+
+
+async def _write(settings: Settings, day: dt.date, run_id: str) -> str:
+    """Resume run `run_id` when it has a checkpoint, else start it; return where the digest went."""
+    await asyncio.to_thread(preflight, settings, day)
+    stack = contextlib.ExitStack()
+    # compose opens the memory and the models (file and network I/O): off the event loop.
+    services = await asyncio.to_thread(stack.enter_context, compose(settings))
+    try:
+        tracer = Tracer(quiet=True)
+        try:
+            result = await resume_run(services, run_id, date=day, tracer=tracer)
+        except RunNotFound:
+            result = await write_day(services, day, tracer=tracer, run_id=run_id)
+    finally:
+        await asyncio.to_thread(stack.close)
+    return f"{day} run {run_id}: {result.digest_path}"
+
+
+async def daily_job(context: procrastinate.JobContext, timestamp: int) -> str:
+    """Queue the latest announcement day for every profile (the default one when none is configured)."""
+    settings: Settings = context.additional_context["settings"]
+    now = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+    day = latest_announcement_day(now, settings.holidays)
+    profiles: list[str | None] = list(settings.profiles) or [None]
+    added = await enqueue(context.app, settings, [day], profiles)
+    return f"{day}: " + ", ".join(f"{a.profile or 'default'} {a.outcome}" for a in added)
+
+
+async def requeue_orphans(app: procrastinate.App, url: str) -> list[int]:
+    """Hand back to the queue every running job whose worker is gone (its lease is free); return their ids."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT j.id FROM procrastinate_jobs j WHERE j.status = 'doing' AND j.queue_name = %s"
+            " AND (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id"
+            "      AND e.type = 'started') < now() - make_interval(secs => %s)",
+            (QUEUE, LEASE_GRACE_S),
+        )
+        candidates = [row[0] for row in await cur.fetchall()]
+    ids = await orphaned(url, candidates)
+    for job_id in ids:
+        log.warning("job %s: its worker is gone; queued again to resume from its checkpoint", job_id)
+        await app.job_manager.retry_job_by_id_async(job_id, retry_at=dt.datetime.now(dt.UTC))
+    return ids
+
+
+async def _reap(app: procrastinate.App, url: str) -> None:
+    """Requeue the jobs of dead workers every `REAP_EVERY_S` seconds (a waiting worker's side task)."""
+    while True:
+        await asyncio.sleep(REAP_EVERY_S)
+        with contextlib.suppress(Exception):
+            await requeue_orphans(app, url)
+
+
+async def work(settings: Settings, *, until_empty: bool = False, concurrency: int = 1) -> None:
+    """Run a worker on the digest queue: until stopped (Ctrl-C, SIGTERM), or with `until_empty` until
+    no job waits. Jobs left running by dead workers are queued again first, and then every
+    `REAP_EVERY_S` seconds while it waits."""
+    url = queue_url(settings)
+    app = queue_app(url)
+    async with app.open_async():
+        await ensure_schema(app)
+        await requeue_orphans(app, url)
+        reaper = None if until_empty else asyncio.create_task(_reap(app, url))
+        try:
+            await app.run_worker_async(
+                queues=[QUEUE],
+                wait=not until_empty,
+                concurrency=concurrency,
+                additional_context={"settings": settings},
+            )
+        finally:
+            if reaper is not None:
+                reaper.cancel()
