@@ -12,18 +12,23 @@ from typing import Any
 import procrastinate
 
 from ribao.app.queue import (
+    DAILY_CRON,
     QUEUE,
+    TASK,
+    Enqueued,
+    check_profiles,
     digest_written,
     enqueue,
     ensure_schema,
     profile_settings,
-    queue_app,
     queue_url,
 )
 from ribao.app.services import absolute_out, compose
 from ribao.app.write import preflight, resume_run, write_day
+from ribao.errors import LeaseLost
+from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
 from ribao.runs.db import RunNotFound
-from ribao.runs.lease import LeaseLost, hold, orphaned
+from ribao.runs.lease import hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
 from ribao.sources.calendar import latest_announcement_day
@@ -96,21 +101,34 @@ async def daily_job(context: procrastinate.JobContext, timestamp: int) -> str:
 
 
 async def requeue_orphans(app: procrastinate.App, url: str) -> list[int]:
-    """Hand back to the queue every running job whose worker is gone (its lease is free); return their ids."""
-    connector: Any = app.connector
-    async with connector.pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT j.id FROM procrastinate_jobs j WHERE j.status = 'doing' AND j.queue_name = %s"
-            " AND (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id"
-            "      AND e.type = 'started') < now() - make_interval(secs => %s)",
-            (QUEUE, LEASE_GRACE_S),
-        )
-        candidates = [row[0] for row in await cur.fetchall()]
-    ids = await orphaned(url, candidates)
+    """Hand back to the queue every running job whose worker is gone (its lease is free); return their ids.
+
+    A job that started less than `LEASE_GRACE_S` ago is looked at again once that has passed."""
+    ids = await orphaned(url, await _running(app))
+    if not ids:
+        return []
+    young = set(ids) - set(await _running(app, older_than=LEASE_GRACE_S))
+    if young:
+        await asyncio.sleep(LEASE_GRACE_S)
+        still = set(await orphaned(url, await _running(app, older_than=LEASE_GRACE_S)))
+        ids = [i for i in ids if i in still]
     for job_id in ids:
         log.warning("job %s: its worker is gone; queued again to resume from its checkpoint", job_id)
         await app.job_manager.retry_job_by_id_async(job_id, retry_at=dt.datetime.now(dt.UTC))
     return ids
+
+
+async def _running(app: procrastinate.App, *, older_than: float = 0) -> list[int]:
+    """Return the ids of the digest jobs marked running that started at least `older_than` seconds ago."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT j.id FROM procrastinate_jobs j WHERE j.status = 'doing' AND j.queue_name = %s"
+            " AND coalesce((SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id"
+            "      AND e.type = 'started'), now()) <= now() - make_interval(secs => %s)",
+            (QUEUE, older_than),
+        )
+        return [row[0] for row in await cur.fetchall()]
 
 
 async def _reap(app: procrastinate.App, url: str) -> None:
@@ -141,3 +159,41 @@ async def work(settings: Settings, *, until_empty: bool = False, concurrency: in
         finally:
             if reaper is not None:
                 reaper.cancel()
+
+
+def queue_app(url: str) -> procrastinate.App:
+    """Return the procrastinate app on the Postgres `url`, with the digest task and the daily schedule."""
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=url, kwargs={"connect_timeout": CONNECT_TIMEOUT_S})
+    )
+    # A job whose worker lost the database is tried again (resuming its run), up to twice.
+    retry = procrastinate.RetryStrategy(max_attempts=2, retry_exceptions={LeaseLost})
+    app.task(name=TASK, queue=QUEUE, pass_context=True, retry=retry)(write_digest_job)
+    app.periodic(cron=DAILY_CRON, periodic_id="daily")(
+        app.task(name="ribao.daily", queue=QUEUE, pass_context=True)(daily_job)
+    )
+    return app
+
+
+def add_jobs(
+    settings: Settings,
+    days: list[dt.date],
+    profiles: list[str] | None = None,
+    *,
+    source: str | None = None,
+    force: bool = False,
+) -> list[Enqueued]:
+    """Queue the digests of `days` for `profiles` (checked against `settings.profiles`) on the queue
+    at `store.url`: `ribao enqueue run` and `ribao backfill`. Raises `BadFlag` for an unknown profile
+    and `StoreUnreachable` when the database cannot be reached, before anything is queued."""
+    names = check_profiles(settings, profiles)
+    url = queue_url(settings)
+    check_reachable(url)
+
+    async def go() -> list[Enqueued]:
+        app = queue_app(url)
+        async with app.open_async():
+            await ensure_schema(app)
+            return await enqueue(app, settings, days, names, source=source, force=force)
+
+    return asyncio.run(go())

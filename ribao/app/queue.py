@@ -17,8 +17,7 @@ import procrastinate
 from ulid import ULID
 
 from ribao.errors import BadFlag, ConfigError
-from ribao.runs.backend import CONNECT_TIMEOUT_S, is_postgres, libpq_url
-from ribao.runs.lease import LeaseLost
+from ribao.runs.backend import is_postgres, libpq_url
 from ribao.settings import Settings
 from ribao.sources.calendar import calendar_days
 
@@ -36,22 +35,6 @@ def queue_url(settings: Settings) -> str:
     if not is_postgres(url):
         raise ConfigError('workers need a Postgres database: set [store] url = "postgresql://…"')
     return libpq_url(str(url))
-
-
-def queue_app(url: str) -> procrastinate.App:
-    """Return the procrastinate app on the Postgres `url`, with the digest task and the daily schedule."""
-    from ribao.app.jobs import daily_job, write_digest_job
-
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=url, kwargs={"connect_timeout": CONNECT_TIMEOUT_S})
-    )
-    # A job whose worker lost the database is tried again (resuming its run), up to twice.
-    retry = procrastinate.RetryStrategy(max_attempts=2, retry_exceptions={LeaseLost})
-    app.task(name=TASK, queue=QUEUE, pass_context=True, retry=retry)(write_digest_job)
-    app.periodic(cron=DAILY_CRON, periodic_id="daily")(
-        app.task(name="ribao.daily", queue=QUEUE, pass_context=True)(daily_job)
-    )
-    return app
 
 
 async def ensure_schema(app: procrastinate.App) -> None:
@@ -163,31 +146,3 @@ def listing_days(settings: Settings, start: dt.date, end: dt.date, now: dt.datet
     """Return the calendar's listing days from `start` to `end` (weekends, holidays, future days out)."""
     days = calendar_days(start, end, now=now, holidays=settings.holidays)
     return [d.date for d in days if d.status == "listing"]
-
-
-def add_jobs(
-    settings: Settings,
-    days: list[dt.date],
-    profiles: list[str] | None = None,
-    *,
-    source: str | None = None,
-    force: bool = False,
-) -> list[Enqueued]:
-    """Queue the digests of `days` for `profiles` (checked against `settings.profiles`) on the queue
-    at `store.url`: `ribao enqueue run` and `ribao backfill`. Raises `BadFlag` for an unknown profile
-    and `StoreUnreachable` when the database cannot be reached, before anything is queued."""
-    import asyncio
-
-    from ribao.runs.backend import check_reachable
-
-    names = check_profiles(settings, profiles)
-    url = queue_url(settings)
-    check_reachable(url)
-
-    async def go() -> list[Enqueued]:
-        app = queue_app(url)
-        async with app.open_async():
-            await ensure_schema(app)
-            return await enqueue(app, settings, days, names, source=source, force=force)
-
-    return asyncio.run(go())

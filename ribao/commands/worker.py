@@ -53,7 +53,7 @@ def _report(added: list[Enqueued]) -> None:
 
 
 def _queue(days: list[dt.date], profile: list[str] | None, source: str | None, force: bool) -> None:
-    from ribao.app.queue import add_jobs
+    from ribao.app.jobs import add_jobs
     from ribao.settings import load_settings
 
     with cli_errors():

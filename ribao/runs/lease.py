@@ -20,10 +20,6 @@ LEASE_NS = 0x7269_6A62  # fits a 32-bit int
 WATCH_SECONDS = 1.0  # how often the holder checks its connection
 
 
-class LeaseLost(Exception):
-    """The worker's connection to the database ended while it held a job's lease."""
-
-
 @contextlib.asynccontextmanager
 async def hold(url: str, job_id: int) -> AsyncIterator[asyncio.Event]:
     """Hold the lease of `job_id` for the block; yield an event set when the connection is lost."""
