@@ -85,7 +85,8 @@ def test_a_worker_that_loses_the_database_stops_its_job_unfinished_and_it_resume
         dbname = postgres_url.rsplit("/", 1)[1]
         with psycopg.connect(postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
             admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
                 (dbname,),
             )
         before = len(stub.chat_requests)
