@@ -24,7 +24,7 @@ from ribao.app.queue import (
     queue_url,
 )
 from ribao.app.services import absolute_out, compose
-from ribao.app.write import preflight, resume_run, write_day
+from ribao.app.write import RunResult, preflight, resume_run, write_day
 from ribao.errors import LeaseLost
 from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
 from ribao.runs.db import RunNotFound
@@ -54,14 +54,14 @@ async def write_digest_job(
     (a retried job whose worker died); holds the job's lease and stops when the database is lost."""
     settings: Settings = context.additional_context["settings"]
     day = dt.date.fromisoformat(date)
-    run = absolute_out(profile_settings(settings, profile))
+    run = await asyncio.to_thread(lambda: absolute_out(profile_settings(settings, profile)))
     if source is not None:
         run = run.model_copy(update={"source": source})
-    if not force and digest_written(run, day):
+    if not force and await asyncio.to_thread(digest_written, run, day):
         return f"{date} {profile or 'default'}: written already"
     assert context.job.id is not None
     async with hold(queue_url(settings), context.job.id) as lost:
-        work = asyncio.create_task(_write(run, day, run_id))
+        work = asyncio.create_task(write_or_resume(run, day, run_id))
         cut = asyncio.create_task(lost.wait())
         await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
         cut.cancel()
@@ -70,10 +70,11 @@ async def write_digest_job(
             with contextlib.suppress(BaseException):
                 await work
             raise LeaseLost(f"lost the database while writing {date}; the job stays unfinished")
-        return work.result()
+        result = work.result()
+        return f"{date} run {run_id}: {result.digest_path}"
 
 
-async def _write(settings: Settings, day: dt.date, run_id: str) -> str:
+async def write_or_resume(settings: Settings, day: dt.date, run_id: str) -> RunResult:
     """Resume run `run_id` when it has a checkpoint, else start it; return where the digest went."""
     await asyncio.to_thread(preflight, settings, day)
     stack = contextlib.ExitStack()
@@ -87,7 +88,7 @@ async def _write(settings: Settings, day: dt.date, run_id: str) -> str:
             result = await write_day(services, day, tracer=tracer, run_id=run_id)
     finally:
         await asyncio.to_thread(stack.close)
-    return f"{day} run {run_id}: {result.digest_path}"
+    return result
 
 
 async def daily_job(context: procrastinate.JobContext, timestamp: int) -> str:
