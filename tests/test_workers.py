@@ -42,7 +42,15 @@ def test_backfill_queues_listing_days_and_a_worker_writes_each_once(
         )
         assert again.strip() == "2026-02-18 default: already queued"
 
+        listed = ribao_ok("runs", "list", env=env, cwd=tmp_path).splitlines()
+        assert listed[0] == "Queue (ribao worker writes these):"
+        assert [line.split()[2:5] for line in listed[1:3]] == [
+            ["queued", "2026-02-18", "default"],
+            ["queued", "2026-02-19", "default"],
+        ]
+
         ribao_ok("worker", "--until-empty", env=env, cwd=tmp_path)
+        assert "Queue" not in ribao_ok("runs", "list", env=env, cwd=tmp_path)
         assert sorted(p.name for p in out.glob("*.md")) == ["2026-02-18.md", "2026-02-19.md"]
         assert [(j["lock"], j["status"]) for j in jobs(postgres_url)] == [
             ("-/2026-02-18", "succeeded"),

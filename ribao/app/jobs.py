@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
@@ -198,3 +199,38 @@ def add_jobs(
             return await enqueue(app, settings, days, names, source=source, force=force)
 
     return asyncio.run(go())
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    """One digest job still on the queue: waiting (todo), running (doing) or failed."""
+
+    job_id: int
+    status: str
+    day: str
+    profile: str | None
+    attempts: int
+    run_id: str
+
+
+def queued_jobs(settings: Settings) -> list[QueuedJob]:
+    """Return the digest jobs waiting, running or failed on the queue at `store.url`, oldest first
+    (none when no store is set or the queue was never used); `ribao runs list`."""
+    if settings.store.url is None:
+        return []
+    url = queue_url(settings)
+    check_reachable(url)
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        if not conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+            return []
+        rows = conn.execute(
+            "SELECT id, status::text, args, attempts FROM procrastinate_jobs"
+            " WHERE task_name = %s AND status IN ('todo', 'doing', 'failed') ORDER BY id",
+            (TASK,),
+        ).fetchall()
+    return [
+        QueuedJob(r[0], r[1], r[2].get("date", ""), r[2].get("profile"), r[3], r[2].get("run_id", ""))
+        for r in rows
+    ]
