@@ -190,12 +190,12 @@ def main() -> int:
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     slowest = max(days.values()) if days else float("nan")
-    print(
-        f"\nprovider   simulated {opts.ttft} s + {opts.rate} tok/s; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
-    )
+    load = os.getloadavg()[0]
+    print(f"\nprovider   simulated {opts.ttft} s + {opts.rate} tok/s; {os.cpu_count()} CPUs, load {load:.1f}")
     for label, r in (("1 worker", ref), (f"{opts.workers} workers", many)):
         print(
-            f"{label:<10} wall {r['wall']:.1f} s, digests {len(r['digests'])} {r['digests']}, jobs {r['jobs']}, "
+            f"{label:<10} wall {r['wall']:.1f} s, digests {len(r['digests'])} {r['digests']}, "
+            f"jobs {r['jobs']}, "
             f"requests {r['requests']}, run log {r['counts']}, memory {r['memory']} records"
         )
     print("critical   per day (reference): " + ", ".join(f"{d} {s:.1f} s" for d, s in days.items()))
