@@ -90,13 +90,28 @@ class SharedBudget:
                 self._conn = conn
             return self._conn
 
+    async def _query(self, sql: str, args: Any) -> Any:
+        """Run `sql` and return its first row (None: no row); reconnect once if the connection dropped."""
+        from psycopg import OperationalError
+
+        for attempt in (1, 2):
+            conn = await self._connection()
+            try:
+                cur = await conn.execute(sql, args)
+                return await cur.fetchone() if cur.description else None
+            except OperationalError:
+                # A server restart or a terminated backend: a new connection serves the next try.
+                self._conn = None
+                if attempt == 2:
+                    raise
+        return None
+
     async def take_slot(self) -> int:
         """Wait for a free slot of the provider; return its number (give it back with `give_slot`)."""
         wait = POLL_S
         args = {"p": self.provider, "h": self.holder, "lease": self.lease_s, "slots": self.slots}
         while True:
-            conn = await self._connection()
-            row = await (await conn.execute(TAKE_SLOT, args)).fetchone()
+            row = await self._query(TAKE_SLOT, args)
             if row is not None:
                 return int(row[0])
             await asyncio.sleep(wait * random.uniform(0.5, 1.0))
@@ -104,8 +119,7 @@ class SharedBudget:
 
     async def give_slot(self, slot: int) -> None:
         """Free `slot` (taken by this holder)."""
-        conn = await self._connection()
-        await conn.execute(
+        await self._query(
             "DELETE FROM ribao_provider_slots WHERE provider = %s AND slot = %s AND holder = %s",
             (self.provider, slot, self.holder),
         )
@@ -114,10 +128,9 @@ class SharedBudget:
         """Take `cost` from the provider's `kind` bucket (`cap` per minute), waiting until it holds it."""
         args = {"p": self.provider, "k": kind, "cap": float(cap), "cost": float(cost)}
         while True:
-            conn = await self._connection()
-            if await (await conn.execute(TAKE_BUDGET, args)).fetchone() is not None:
+            if await self._query(TAKE_BUDGET, args) is not None:
                 return
-            row = await (await conn.execute(LEVEL, args)).fetchone()
+            row = await self._query(LEVEL, args)
             short = min(cost, cap) - (row[0] if row else 0.0)
             await asyncio.sleep(max(POLL_S, short * 60.0 / cap))
 
