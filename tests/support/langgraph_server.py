@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 @contextlib.contextmanager
 def langgraph_dev(env: dict[str, str], log: Path) -> Iterator[str]:
     """Run `langgraph dev --no-browser --no-reload --port N` with `env`; yield its URL (skip when the
-    CLI is missing). Its output goes to `log`, shown when it does not come up."""
+    CLI is missing). Its output goes to `log`, shown when it does not come up. It runs in the repository
+    root, as langgraph.json's relative paths require, and keeps its state in `.langgraph_api/` there
+    (git-ignored)."""
     cli = shutil.which("langgraph") or str(Path(sys.executable).parent / "langgraph")
     if not Path(cli).exists():
         pytest.skip("langgraph-cli[inmem] is not installed")
