@@ -22,6 +22,7 @@ from ribao.commands.run import demo, fetch, run  # noqa: E402
 from ribao.commands.runs import runs_app  # noqa: E402
 from ribao.commands.site import site_app  # noqa: E402
 from ribao.commands.store import db_app, store_app  # noqa: E402
+from ribao.commands.worker import backfill, enqueue_app, worker  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -50,6 +51,9 @@ app.add_typer(
 app.add_typer(memory_app, name="memory", help="The memory of featured papers: stats, list, search, forget.")
 app.add_typer(db_app, name="db", help="The run log's database: upgrade it to this ribao's schema.")
 app.add_typer(store_app, name="store", help="Copy a home's runs, checkpoints and memory to servers.")
+app.command()(worker)
+app.add_typer(enqueue_app, name="enqueue", help="Add jobs to the queue at [store] url.")
+app.command()(backfill)
 
 
 def main() -> None:

@@ -164,6 +164,10 @@ class StoreUnreachable(RibaoError):
     """The database of `store.url` cannot be reached or used (named without its password)."""
 
 
+class LeaseLost(RibaoError):
+    """A worker's connection to the database ended while it ran a job: the job stays unfinished."""
+
+
 class RunNotFound(RibaoError):
     """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
 

@@ -86,8 +86,9 @@ async def _stream(
     """Run the graph on thread `run_id` (from `inputs`, or resumed when None), recording every task."""
     settings = services.settings
     started = services.clock()
-    ctx = services.context(run_id)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    # Building the context reads the prompt files: off the event loop, as every file access here.
+    ctx = await asyncio.to_thread(services.context, run_id)
+    await asyncio.to_thread(settings.home.mkdir, parents=True, exist_ok=True)
     tracer.line(f"[bold]ribao[/bold] {'resuming run' if inputs is None else 'run'} {run_id}")
     # The run log is SQLite with a busy timeout: every write goes through a worker thread, never
     # on the event loop the graph's tasks share.

@@ -96,11 +96,14 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, help="Most runs to list, latest first")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the latest runs: id, start, day, status, picks, tokens, cost, duration."""
+    """List the latest runs: id, start, day, status, picks, tokens, cost, duration; with [store] url,
+    then the digest jobs the queue holds (waiting, running, failed)."""
     from ribao.runs.render import runs_table
 
     with cli_errors():
         path = run_log_path()
+        if not as_json:
+            _show_queue()
         if not _store_url() and not path.exists():
             typer.echo("[]" if as_json else f"No runs recorded yet in {path.parent}.")
             return
@@ -113,6 +116,24 @@ def list_(
         typer.echo("No runs" + (f" with status {status.value}." if status else "."))
     else:
         _console().print(runs_table(runs))
+
+
+QUEUE_STATES = {"todo": "queued", "doing": "running", "failed": "failed"}
+
+
+def _show_queue() -> None:
+    """Print the queue's unfinished digest jobs, when there is a queue and it holds any."""
+    from ribao.app.jobs import queued_jobs
+    from ribao.settings import load_settings
+
+    jobs = queued_jobs(load_settings())
+    if jobs:
+        typer.echo("Queue (ribao worker writes these):")
+        for j in jobs:
+            tries = f", {j.attempts} tries" if j.attempts > 1 else ""
+            state = QUEUE_STATES.get(j.status, j.status)
+            who = j.profile or "default"
+            typer.echo(f"  job {j.job_id:<5} {state:<7} {j.day}  {who:<12} run {j.run_id}{tries}")
 
 
 @runs_app.command()

@@ -141,7 +141,7 @@ async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver
         async with _open_postgres(target) as saver:
             yield saver
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     async with aiosqlite.connect(str(target)) as conn:
         # The saver turns WAL on; with WAL, NORMAL loses nothing on a process crash (kill -9 included)
         # and at most the last steps on a power cut, as in the run log. FULL paid an fsync per step

@@ -152,7 +152,25 @@ def start_postgres() -> Postgres:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"postgres did not start: {text}")
     pid = int((data / "postmaster.pid").read_text().split()[0])
-    return Postgres(folder, port, pid)
+    server = Postgres(folder, port, pid)
+    # The port opens before recovery ends ("the database system is starting up"): wait for a login.
+    if not _accepts_logins(server.url, 30):
+        server.stop()
+        raise RuntimeError("postgres did not accept connections within 30 s")
+    return server
+
+
+def _accepts_logins(url: str, seconds: float) -> bool:
+    import psycopg
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            time.sleep(0.1)
+    return False
 
 
 @dataclass
