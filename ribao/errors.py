@@ -190,3 +190,7 @@ class ExportError(Exception):
 
 class LoadCancelled(Exception):
     """The embedder's background load was cancelled before onnxruntime started building the session."""
+
+
+class TraceExportFailed(RibaoError):
+    """The OpenTelemetry collector could not be reached or did not accept a run's spans."""
