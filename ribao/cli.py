@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+import ribao.commands.runs_view  # noqa: E402, F401  (adds runs why and runs view to runs_app)
 from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
