@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,3 +32,23 @@ def why(
     from ribao.runs.why_text import path_lines
 
     typer.echo("\n".join(path_lines(path)))
+
+
+@runs_app.command()
+def view(
+    run_id: IdArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the page here [default: <home>/runs/<run id>.html]", dir_okay=False),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page of a run: the graph with each node's status, a timeline of
+    every task and LLM call, usage per agent and node, picks with their paths, critic rounds,
+    deliveries, the failure, and every call's messages (collapsed); print its path."""
+    from ribao.app.runview import view_run
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        require_run_log()
+        path = view_run(load_settings(), run_id, out)
+    typer.echo(f"wrote {path}")
