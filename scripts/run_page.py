@@ -112,14 +112,19 @@ def main(argv: list[str]) -> int:
         len(json.dumps(c.messages, ensure_ascii=False).encode()) + len(c.raw.encode()) for c in record.calls
     )
     print(f"471-paper run {big_run}: {len(record.calls)} calls, {len(record.nodes)} node tasks ({big.name})")
+    size = len(html.encode())
     print(
-        f"runs why      in-process {in_process * 1000:.1f} ms (median of 20); fresh process {cli_why:.2f} s (median of 3)"
+        f"runs why      in-process {in_process * 1000:.1f} ms (median of 20); "
+        f"fresh process {cli_why:.2f} s (median of 3)"
     )
     print(
-        f"runs view     render {render:.3f} s (median of 5); graph shape {shape_s:.2f} s; fresh process {cli_view:.2f} s"
+        f"runs view     render {render:.3f} s (median of 5); graph shape {shape_s:.2f} s; "
+        f"fresh process {cli_view:.2f} s"
     )
-    print(f"page          {len(html.encode()) / 1e6:.2f} MB; of it the calls' messages {packed_bytes / 1e6:.2f} MB "
-          f"gzip+base64 (raw {raw / 1e6:.2f} MB); without them {(len(html.encode()) - packed_bytes) / 1e6:.2f} MB")  # fmt: skip
+    print(
+        f"page          {size / 1e6:.2f} MB; of it the calls' messages {packed_bytes / 1e6:.2f} MB "
+        f"gzip+base64 (raw {raw / 1e6:.2f} MB); without them {(size - packed_bytes) / 1e6:.2f} MB"
+    )
     day_pick = str(day_picks[0]["arxiv_id"])
     for pid in (day_pick, "2602.15763"):
         print(f"\n$ ribao runs why {day_run[:10]} {pid}")

@@ -17,8 +17,9 @@ def write_listing(path: Path, size: int) -> Path:
         row = dict(rows[i % len(rows)])
         if i >= len(rows):
             pid = f"2602.9{i:04d}"
-            row.update(id=pid, id_versioned=None, title=f"{row['title']} (copy {i // len(rows)})",
-                       abs_url=f"https://arxiv.org/abs/{pid}", pdf_url=f"https://arxiv.org/pdf/{pid}")  # fmt: skip
+            title = f"{row['title']} (copy {i // len(rows)})"
+            urls = {"abs_url": f"https://arxiv.org/abs/{pid}", "pdf_url": f"https://arxiv.org/pdf/{pid}"}
+            row.update(id=pid, id_versioned=None, title=title, **urls)
         out.append(json.dumps(row, ensure_ascii=False))
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
