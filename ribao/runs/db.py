@@ -375,17 +375,3 @@ class RunLog:
                 currency=currency,
             )
         return out
-
-    def runs_listing(self, arxiv_id: str) -> list[tuple[str, str | None]]:
-        """Return (run id, day) of every run whose recorded listing held `arxiv_id`, newest first."""
-        rows = self.conn.execute(
-            """SELECT r.run_id, r.date, e.outputs FROM node_events e JOIN runs r USING (run_id)
-               WHERE e.node = 'fetch_listing' AND e.outputs LIKE ? ORDER BY r.started_at DESC""",
-            [f'%"{arxiv_id}"%'],
-        )
-        found = []
-        for row in rows:
-            listed = json.loads(row["outputs"] or "{}").get("candidates") or []
-            if any(isinstance(c, dict) and c.get("arxiv_id") == arxiv_id for c in listed):
-                found.append((row["run_id"], row["date"]))
-        return found

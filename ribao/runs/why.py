@@ -224,7 +224,7 @@ def _not_candidate(f: RunFacts, pid: str, elsewhere: Sequence[tuple[str, str | N
     if run.date and month.isdigit() and month > run.date.strftime("%y%m"):
         why.append(f"its id dates it after this listing (20{month[:2]}-{month[2:]})")
     if not others:
-        why.append("no run on record listed it: outside the categories, a replacement, or another day")
+        why.append("no recent run of another day listed it: outside the categories, a replacement, or older")
     return why
 
 
@@ -235,5 +235,27 @@ def path_of(log: RunLog, ref: str, arxiv_id: str) -> PaperPath:
     """
     run = log.get_run(ref)
     facts = RunFacts.read(run, log.nodes(run.run_id))
-    elsewhere = [] if arxiv_id in facts.titles else log.runs_listing(arxiv_id)
+    elsewhere = [] if arxiv_id in facts.titles else listed_elsewhere(log, run, arxiv_id)
     return explain(facts, arxiv_id, elsewhere)
+
+
+def listed_elsewhere(
+    log: RunLog, run: RunRow, arxiv_id: str, limit: int = 60
+) -> list[tuple[str, str | None]]:
+    """Return (run id, day) of the runs of other days whose recorded listing held `arxiv_id`: the
+    newest run with a listing of each day, among the newest `limit` runs (through the run log's
+    public reads, so any backend serves it)."""
+    days: set[dt.date | None] = {run.date}
+    found = []
+    for other in log.list_runs(limit=limit):
+        if other.date in days:
+            continue
+        listing = next((_out(n) for n in log.nodes(other.run_id) if n.node == "fetch_listing"), None)
+        if listing is None:
+            continue
+        days.add(other.date)
+        if any(
+            isinstance(c, Mapping) and c.get("arxiv_id") == arxiv_id for c in listing.get("candidates") or []
+        ):
+            found.append((other.run_id, other.date.isoformat() if other.date else None))
+    return found
