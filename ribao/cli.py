@@ -33,7 +33,9 @@ app = command_group(
 app.command()(run)
 app.command()(demo)
 app.command()(fetch)
-app.add_typer(runs_app, name="runs", help="Every run on record: list, show, trace, resume.")
+app.add_typer(
+    runs_app, name="runs", help="Every run on record: list, show, trace, resume, diff, export, why, view."
+)
 app.command()(replay)
 app.add_typer(prompts_app, name="prompts", help="List, show, edit, diff, reset and check the prompt files.")
 app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")
