@@ -155,3 +155,31 @@ def test_cli_answers_in_text_and_json_and_refuses_a_bad_id(
     assert text.exit_code == 0 and "excluded by the memory" in text.output
     bad = CliRunner().invoke(app, ["runs", "why", run_id, "not-an-id"])
     assert bad.exit_code == 2 and "not an arXiv id" in bad.output
+
+
+def test_relevance_and_evidence_are_read_from_the_ranking_when_the_run_had_a_profile(tmp_path: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    rubric = {"novelty": 4, "impact": 4, "rigor": 3}
+    ranked = {"arxiv_id": "2602.00001", "rank": 1, "tier": "must_read", "scores": rubric, "triage_score": 8,
+              "relevance": 0.82, "why": ["与你收藏的《X》相近"]}  # fmt: skip
+    steps = [
+        ("fetch_listing", {"candidates": [{"arxiv_id": "2602.00001", "title": "A"}]}),
+        ("recall_memory", {"excluded": []}),
+        ("triage_batch", {"triage_scores": {"2602.00001": 8}}),
+        ("rank_papers", {"ranking": [ranked], "screen_rounds": 1}),
+    ]
+    with RunLog.open(tmp_path) as log:
+        log.start_run("01PROFILE", settings={}, date=dt.date(2026, 2, 18), categories=["cs.CL"])
+        for node, outputs in steps:
+            log.record_node(
+                "01PROFILE", node=node, task_id=node, started_at=now, finished_at=now, outputs=outputs
+            )
+        log.finish_run("01PROFILE", status="failed", error="RibaoError: stopped")
+        p = path_of(log, "01PROFILE", "2602.00001")
+    assert p.relevance == 0.82 and p.evidence == ["与你收藏的《X》相近"]
+    assert (
+        p.rounds[0].recorded is False and p.rounds[0].rank == 1
+    )  # a run from before the shortlist was recorded
+    lines = path_lines(p)
+    assert "relevance to the reader: 0.82 (与你收藏的《X》相近)" in lines
+    assert lines[-1] == "final: not in the last picks (the run ended before its digest)"
