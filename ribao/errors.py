@@ -194,3 +194,15 @@ class LoadCancelled(Exception):
 
 class TraceExportFailed(RibaoError):
     """The OpenTelemetry collector could not be reached or did not accept a run's spans."""
+
+
+class EvalNotFound(RibaoError):
+    """No experiment (or pinned baseline) matches a reference, or a prefix matches several. A usage
+    error (exit status 2)."""
+
+    exit_code = 2
+
+
+class EvalError(RibaoError):
+    """An evaluation input is unusable: a malformed reference file (the line is named), a store that
+    cannot be read, or a reference endpoint that failed."""
