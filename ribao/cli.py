@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+import ribao.commands.runs_view  # noqa: E402, F401  (adds runs why and runs view to runs_app)
 from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
@@ -35,7 +36,9 @@ app = command_group(
 app.command()(run)
 app.command()(demo)
 app.command()(fetch)
-app.add_typer(runs_app, name="runs", help="Every run on record: list, show, trace, resume.")
+app.add_typer(
+    runs_app, name="runs", help="Every run on record: list, show, trace, resume, diff, export, why, view."
+)
 app.command()(replay)
 app.add_typer(prompts_app, name="prompts", help="List, show, edit, diff, reset and check the prompt files.")
 app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")

@@ -117,6 +117,18 @@ class Ranked(BaseModel):
     triage_score: int = Field(ge=1, le=10)
 
 
+class Shortlisted(BaseModel):
+    """One paper of a screening round's shortlist: its triage score and the rubric the ranking gave it.
+
+    `by_critic` is True for a replacement the critic suggested, added past the triage cut.
+    """
+
+    arxiv_id: str
+    triage_score: int = Field(ge=1, le=10)
+    scores: RubricScores
+    by_critic: bool = False
+
+
 class Pick(Ranked):
     """A paper the screener chose for the digest: its ranking and `reason`, the Chinese 推荐理由."""
 

@@ -16,6 +16,7 @@ from ribao.schemas import (
     PaperText,
     Pick,
     Ranked,
+    Shortlisted,
     Summary,
 )
 
@@ -53,6 +54,7 @@ class DigestState(RunInput, total=False):
     memory_flags: list[MemoryFlag]
     # rank_papers (each screening round)
     ranking: list[Ranked]
+    shortlist: list[Shortlisted]
     screen_rounds: int
     # write_reasons (each screening round: the ranking with its reasons)
     picks: list[Pick]

@@ -21,7 +21,7 @@ from ribao.agents.outputs import (
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
-from ribao.schemas import Paper, Pick, Ranked, RubricScores
+from ribao.schemas import Paper, Pick, Ranked, RubricScores, Shortlisted
 from ribao.state import DigestState, eligible
 
 if TYPE_CHECKING:
@@ -47,8 +47,15 @@ async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[
         raise RibaoError(f"rank_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
     listed = shortlist(papers, scores, state, ctx.settings)
     round_no = state.get("screen_rounds", 0) + 1
-    ranking, calls = await _rank(ctx, listed, candidate_keys(papers), scores, state, round_no)
-    return {"ranking": ranking, "screen_rounds": round_no, "llm_calls": calls}
+    ranking, rubric, calls = await _rank(ctx, listed, candidate_keys(papers), scores, state, round_no)
+    cut = shortlist_size(ctx.settings)
+    # Recorded for `ribao runs why`: who made the cut, and who came in as the critic's replacement.
+    listed_record = [
+        Shortlisted(arxiv_id=p.arxiv_id, triage_score=scores[p.arxiv_id], scores=rubric[p.arxiv_id],
+                    by_critic=i >= cut)
+        for i, p in enumerate(listed)
+    ]  # fmt: skip
+    return {"ranking": ranking, "shortlist": listed_record, "screen_rounds": round_no, "llm_calls": calls}
 
 
 async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -101,13 +108,17 @@ def shortlist(papers: list[Paper], scores: Mapping[str, int], state: DigestState
         if d.decision == "replace" and d.replacement and d.replacement not in dropped
     ]
     ranked = [p for p in by_triage_score(papers, scores) if p.arxiv_id not in dropped]
-    size = max(s.shortlist_factor * (s.must_read + s.notable), s.must_read + s.notable)
-    chosen = ranked[:size]
+    chosen = ranked[: shortlist_size(s)]
     by_id = {p.arxiv_id: p for p in ranked}
     for pid in suggested:
         if pid in by_id and by_id[pid] not in chosen:
             chosen.append(by_id[pid])
     return chosen
+
+
+def shortlist_size(s: Settings) -> int:
+    """Return how many papers make the shortlist by score (the critic's replacements come on top)."""
+    return max(s.shortlist_factor * (s.must_read + s.notable), s.must_read + s.notable)
 
 
 async def _rank(
@@ -117,8 +128,9 @@ async def _rank(
     scores: dict[str, int],
     state: DigestState,
     round_no: int,
-) -> tuple[list[Ranked], list[LLMCall]]:
-    """Ask for the shortlist's rubric scores; return the best K, tiered, and the calls made."""
+) -> tuple[list[Ranked], dict[str, RubricScores], list[LLMCall]]:
+    """Ask for the shortlist's rubric scores; return the best K, tiered, every shortlisted paper's rubric
+    and the calls made."""
     s = ctx.settings
     skeys = {p.arxiv_id: keys[p.arxiv_id] for p in shortlist}
     last = state.get("critiques", [])[-1:] or []
@@ -171,4 +183,7 @@ async def _rank(
         )
         for rank, pid in enumerate(chosen, start=1)
     ]
-    return ranking, calls
+    rubric = {
+        pid: RubricScores(novelty=e.novelty, impact=e.impact, rigor=e.rigor) for pid, e in entries.items()
+    }
+    return ranking, rubric, calls

@@ -30,6 +30,12 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an --out folder holding files the site did not write")
     ] = False,
+    runs: Annotated[
+        bool,
+        typer.Option(
+            "--runs", help="Add the page of the run behind each digest (runs/ID.html), linked from its day"
+        ),
+    ] = False,
 ) -> None:
     """Build index.html, a page per day, search, feed.xml and .nojekyll from every written digest.
 
@@ -42,5 +48,6 @@ def build(
 
     with cli_errors():
         require_folder(digests, "--digests")
-        result = build_archive(load_settings(), out, digests=digests, force=force)
-    typer.echo(f"{result.out}: {len(result.days)} day(s), {result.entries} searchable entries")
+        result = build_archive(load_settings(), out, digests=digests, force=force, runs=runs)
+    pages = f", {result.runs} run page(s)" if runs else ""
+    typer.echo(f"{result.out}: {len(result.days)} day(s), {result.entries} searchable entries{pages}")

@@ -46,6 +46,10 @@ def environment() -> Environment:
     return env
 
 
-def render_page(record: DigestRecord, *, index_url: str | None = None) -> str:
-    """Return `<date>.html` of a digest record; `index_url` links the archive."""
-    return environment().get_template("day.html.j2").render(**digest_view(record), index_url=index_url)
+def render_page(record: DigestRecord, *, index_url: str | None = None, run_url: str | None = None) -> str:
+    """Return `<date>.html` of a digest record; `index_url` links the archive, `run_url` the run's page."""
+    return (
+        environment()
+        .get_template("day.html.j2")
+        .render(**digest_view(record), index_url=index_url, run_url=run_url)
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ class SiteResult:
     out: Path
     days: list[str]
     entries: int
+    runs: int = 0
 
 
 def read_records(paths: Sequence[Path]) -> list[DigestRecord]:
@@ -98,17 +99,22 @@ def build_site(
     site_url: str | None = None,
     protect: Sequence[tuple[str, Path]] = (),
     force: bool = False,
+    run_pages: Callable[[list[DigestRecord]], Mapping[str, str]] | None = None,
 ) -> SiteResult:
     """Write the archive of the digests `paths` to `out`, built beside it and swapped in (`sitedir`).
+
+    `run_pages` returns, for the digests read, the page of each run behind them (run id → HTML):
+    written to `runs/<run id>.html` and linked from the day page.
 
     `protect` names folders `out` must not be, hold or sit in; the digests' folders are added.
     Raises `SiteError`, `SiteFolderError` (a refused `out`, exit 2) or `SiteWriteError` (old site kept).
     """
     records = read_records(paths)
     target = check_out(out, [*protect, *(("digests folder", p.parent) for p in paths)], force=force)
+    pages = dict(run_pages(records)) if run_pages else {}
     with staged(target) as tmp:
-        days, entries = write_site(tmp, records, site_url)
-    return SiteResult(out=out, days=days, entries=entries)
+        days, entries = write_site(tmp, records, site_url, pages)
+    return SiteResult(out=out, days=days, entries=entries, runs=len(pages))
 
 
 def day_entry(record: DigestRecord) -> dict[str, Any]:
@@ -118,13 +124,21 @@ def day_entry(record: DigestRecord) -> dict[str, Any]:
             "scanned": record.scanned, "first_title": first}  # fmt: skip
 
 
-def write_site(tmp: Path, records: list[DigestRecord], site_url: str | None) -> tuple[list[str], int]:
+def write_site(
+    tmp: Path, records: list[DigestRecord], site_url: str | None, run_pages: Mapping[str, str] | None = None
+) -> tuple[list[str], int]:
     """Write `index.html`, a `<date>.html` per day, `search.json`, `feed.xml` and `.nojekyll` into
-    the empty folder `tmp`; return the days and the number of search entries."""
+    the empty folder `tmp`, and `runs/<run id>.html` for each of `run_pages`; return the days and
+    the number of search entries."""
     entries = search_entries(records)
     days = []
+    for run_id, html in (run_pages or {}).items():
+        (tmp / "runs").mkdir(exist_ok=True)
+        (tmp / "runs" / f"{run_id}.html").write_text(html, encoding="utf-8")
     for r in records:
-        DigestPaths.of(tmp, r.date).html.write_text(render_page(r, index_url="index.html"), encoding="utf-8")
+        run_url = f"runs/{r.run_id}.html" if r.run_id in (run_pages or {}) else None
+        page = render_page(r, index_url="index.html", run_url=run_url)
+        DigestPaths.of(tmp, r.date).html.write_text(page, encoding="utf-8")
         days.append(day_entry(r))
     index = environment().get_template("index.html.j2").render(days=days, entries=entries)
     (tmp / "index.html").write_text(index, encoding="utf-8")

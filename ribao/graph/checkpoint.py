@@ -27,6 +27,7 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.MemoryFlag,
     schemas.Ranked,
     schemas.Pick,
+    schemas.Shortlisted,
     schemas.RubricScores,
     schemas.Critique,
     schemas.CriticDecision,
