@@ -3,7 +3,8 @@
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.record, ribao.calls, ribao.files, ribao.ledger, ribao.state,
             ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
-  services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs
+  services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs,
+            ribao.profiles
   agents    ribao.agents
   graph     ribao.graph
   app       ribao.app
@@ -60,6 +61,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.runs",
             "ribao.fulltext",
             "ribao.delivery",
+            "ribao.profiles",
         ),
     ),
     ("agents", ("ribao.agents",)),
