@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ribao.profiles.relevance import Relevance, score_candidates
 from ribao.profiles.resolve import ResolvedProfile
@@ -12,6 +15,7 @@ from ribao.schemas import Paper
 
 if TYPE_CHECKING:
     from ribao.memory.embedders import Embedder
+    from ribao.memory.vectors import DayVectors
 
 
 def triage_quality(score: int) -> float:
@@ -30,6 +34,7 @@ class RunProfile:
 
     profile: ResolvedProfile
     embedder: Embedder
+    vectors: DayVectors | None = None
     _scores: dict[str, Relevance] = field(default_factory=dict, repr=False)
 
     @property
@@ -52,7 +57,9 @@ class RunProfile:
         does not depend on the other candidates). {} for a profile without signals."""
         missing = [p for p in papers if p.arxiv_id not in self._scores]
         if missing:
-            self._scores.update(score_candidates(self.profile, missing, self.embedder))
+            day = missing[0].announced
+            embedder = _DayCached(self.embedder, self.vectors, day) if self.vectors and day else self.embedder
+            self._scores.update(score_candidates(self.profile, missing, embedder))
         return {p.arxiv_id: self._scores[p.arxiv_id] for p in papers if p.arxiv_id in self._scores}
 
     def blend(self, quality: float, relevance: Relevance | None) -> float:
@@ -75,6 +82,20 @@ class RunProfile:
             "authors": list(s.authors),
             "avoid": list(s.avoid),
         }
+
+
+class _DayCached:
+    """The embedder through the day's vector cache: the candidates recall already embedded, and the ones
+    a re-run or resume embedded before, are read back instead of embedded again."""
+
+    def __init__(self, embedder: Embedder, vectors: DayVectors, day: dt.date) -> None:
+        self.name, self.dim = embedder.name, embedder.dim
+        self._embedder, self._vectors, self._day = embedder, vectors, day
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Return one unit vector per text, embedding only those not cached for the day."""
+        vectors = self._vectors.embed(self._day, texts, lambda t: np.asarray(self._embedder.embed(t)))
+        return vectors.tolist()  # type: ignore[no-any-return]
 
 
 def relevance_view(relevance: Mapping[str, Relevance], arxiv_id: str) -> dict[str, Any]:
