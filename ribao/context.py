@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ribao.fulltext.reader import FulltextReader
     from ribao.fulltext.tokens import TokenBudget
     from ribao.memory import MemoryStore
+    from ribao.profiles.run import RunProfile
     from ribao.settings import Settings
     from ribao.sources.stars import StarsResult
 
@@ -58,7 +59,8 @@ class RunContext:
     `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
     `writer_budget` is the writer model's context window, output reserve and token counter
     (None: `TokenBudget()`'s defaults, an 8k window and an estimate);
-    `delivery` sends the written digest to its push channels (None: push off).
+    `delivery` sends the written digest to its push channels (None: push off);
+    `profile` is the reader the picks are for (None: today's editorial stance, no relevance).
     """
 
     settings: Settings
@@ -74,6 +76,7 @@ class RunContext:
     fulltext: Callable[[dt.date], FulltextReader] | None = None
     writer_budget: TokenBudget | None = None
     delivery: Delivery | None = None
+    profile: RunProfile | None = None
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

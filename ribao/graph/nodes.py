@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from langgraph.runtime import Runtime
 
 from ribao.agents.critic import ALTERNATES
-from ribao.agents.screener import by_triage_score, shortlist
+from ribao.agents.screener import for_reader, shortlist
 from ribao.context import RunContext
 from ribao.schemas import FeaturedPaper, Paper
 from ribao.state import DigestState, eligible
 
 if TYPE_CHECKING:
+    from ribao.profiles.run import RunProfile
     from ribao.settings import Settings
 
 
@@ -41,7 +42,9 @@ def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
     return {"excluded": memory.featured_before(ids, state["date"])}
 
 
-def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
+def shown_candidates(
+    state: DigestState, settings: Settings, profile: RunProfile | None = None
+) -> list[Paper]:
     """The candidates the screener or the critic can be shown in the coming round, best triage score
     first: the shortlist, and the `ALTERNATES` best-scored papers beyond it (a superset of the critic's
     alternates: the picks are not known yet). [] while a candidate lacks its triage score."""
@@ -49,8 +52,8 @@ def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
     scores = state.get("triage_scores", {})
     if not papers or any(p.arxiv_id not in scores for p in papers):
         return []  # rank_papers raises for these, with the reason
-    listed = shortlist(papers, scores, state, settings)
-    best = by_triage_score(papers, scores)[: len(listed) + ALTERNATES]
+    listed = shortlist(papers, scores, state, settings, profile)
+    best = for_reader(papers, scores, profile)[: len(listed) + ALTERNATES]
     return list({p.arxiv_id: p for p in [*listed, *best]}.values())
 
 
@@ -60,7 +63,7 @@ def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext]) -> di
     `memory_flags`. Runs before every screening round, so a replacement the critic suggests is checked.
     """
     memory = runtime.context.memory
-    shown = shown_candidates(state, runtime.context.settings)
+    shown = shown_candidates(state, runtime.context.settings, runtime.context.profile)
     if memory is None or not shown:
         return {"memory_flags": []}
     threshold = runtime.context.settings.memory.near_duplicate_threshold
