@@ -40,6 +40,14 @@ class Prompts(Protocol):
     def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str: ...
 
 
+class Shared(Protocol):
+    """Paper-level work shared by the profiles of one day's run (`ribao.runs.shared.SharedWork`); blocking."""
+
+    def get_many(self, kind: str, keys: Mapping[str, str]) -> dict[str, str]: ...
+
+    def put_many(self, kind: str, values: Mapping[str, str]) -> None: ...
+
+
 #: Looks up GitHub stars of code links for an announcement day (`ribao.sources.stars.fetch_stars`
 #: with the token, cache and timeout bound by the runner).
 StarsClient = Callable[[Sequence[str], dt.date], "StarsResult"]
@@ -60,7 +68,9 @@ class RunContext:
     `writer_budget` is the writer model's context window, output reserve and token counter
     (None: `TokenBudget()`'s defaults, an 8k window and an estimate);
     `delivery` sends the written digest to its push channels (None: push off);
-    `profile` is the reader the picks are for (None: today's editorial stance, no relevance).
+    `profile` is the reader the picks are for (None: today's editorial stance, no relevance);
+    `shared` holds the triage scores and summaries the day's other profiles already paid for
+    (None: a run of one profile, nothing shared).
     """
 
     settings: Settings
@@ -77,6 +87,7 @@ class RunContext:
     writer_budget: TokenBudget | None = None
     delivery: Delivery | None = None
     profile: RunProfile | None = None
+    shared: Shared | None = None
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

@@ -92,7 +92,9 @@ async def _stream(
     log = await asyncio.to_thread(services.run_log)
     try:
         recorder = RunRecorder(log, run_id)
-        await asyncio.to_thread(recorder.start, settings, date=date, models=services.configs)
+        await asyncio.to_thread(
+            recorder.start, settings, date=date, models=services.configs, labels=services.labels
+        )
         try:
             state = await _run_graph(services, ctx, inputs, tracer, recorder)
             if "digest_path" not in state:

@@ -330,6 +330,31 @@ class RunLog:
             raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {shown}; give more characters")
         return self._run(rows[0])
 
+    def day_run_id(self, ref: str) -> str | None:
+        """Return the day run `ref` names (a day run id or prefix, or one of its profile runs, ``latest``
+        included); None when `ref` is a run of one profile. Raises `RunNotFound` when nothing matches."""
+        escaped = ref.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        days = self.conn.execute(
+            "SELECT DISTINCT json_extract(settings, '$.day_run') FROM runs"
+            " WHERE json_extract(settings, '$.day_run') LIKE ? ESCAPE '\\'",
+            [escaped + "%"],
+        ).fetchall()
+        if len(days) == 1 and ref.strip():
+            return str(days[0][0])
+        if len(days) > 1:
+            shown = ", ".join(str(d[0]) for d in days[:5])
+            raise RunNotFound(f"day run prefix {ref!r} is ambiguous: {shown}; give more characters")
+        day = self.get_run(ref).settings.get("day_run")
+        return str(day) if day else None
+
+    def profile_runs(self, day_run: str) -> list[RunRow]:
+        """Return the profile runs of day run `day_run`, in the order they started."""
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE json_extract(settings, '$.day_run') = ? ORDER BY started_at, run_id",
+            [day_run],
+        )
+        return [self._run(r) for r in rows]
+
     def _run(self, row: Any) -> RunRow:
         """Build a `RunRow`; a run not finished yet (running, or interrupted) has the totals of the
         calls recorded so far, since its row's totals are written when it ends."""
