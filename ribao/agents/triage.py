@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from ribao.agents.ask import ask
 from ribao.agents.candidates import trim_words
 from ribao.agents.outputs import compact_triage_schema, triage_schema, triage_scores
-from ribao.agents.sharing import recall, share, work_key
+from ribao.agents.sharing import share, work_key
 from ribao.context import Prompts, RunContext
 from ribao.schemas import Paper
 from ribao.state import TriageTask
@@ -88,30 +88,25 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
     """
     ctx = runtime.context
     s = ctx.settings
-    n, count = task["batch_index"], task["batch_count"]
-    cached = await _shared_scores(ctx, task["papers"])
-    papers = [p for p in task["papers"] if p.arxiv_id not in cached]
-    scores: dict[str, int] = {}
-    calls: list[Any] = []
-    if papers:
-        keys = batch_keys(papers, s.screener_batch_size)
-        messages = triage_messages(
-            ctx.prompts, papers, keys,
-            batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
-        )  # fmt: skip
-        local_keys = list(keys.values())
-        schema = compact_triage_schema if ctx.constrained("screener") else triage_schema
-        out, calls = await ask(ctx, "screener", schema(local_keys), messages, task=f"triage {n}/{count}")
-        by_key = triage_scores(out, local_keys)
-        scores = {p.arxiv_id: by_key[keys[p.arxiv_id]] for p in papers}
-        await share(ctx, "triage", {_paper_key(ctx, p): json.dumps(scores[p.arxiv_id]) for p in papers})
-    shared = f" ({len(cached)} shared by another profile)" if cached else ""
-    line = f"triage batch {n}/{count}: {len(scores) + len(cached)} scored{shared}"
-    runtime.stream_writer({"node": "triage_batch", "message": line})
-    return {"triage_scores": {**cached, **scores}, "llm_calls": calls}
+    n, count, papers = task["batch_index"], task["batch_count"], task["papers"]
+    keys = batch_keys(papers, s.screener_batch_size)
+    messages = triage_messages(
+        ctx.prompts, papers, keys,
+        batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
+    )  # fmt: skip
+    local_keys = list(keys.values())
+    schema = compact_triage_schema if ctx.constrained("screener") else triage_schema
+    out, calls = await ask(ctx, "screener", schema(local_keys), messages, task=f"triage {n}/{count}")
+    by_key = triage_scores(out, local_keys)
+    scores = {p.arxiv_id: by_key[keys[p.arxiv_id]] for p in papers}
+    await share(ctx, "triage", {paper_key(ctx, p): json.dumps(scores[p.arxiv_id]) for p in papers})
+    runtime.stream_writer(
+        {"node": "triage_batch", "message": f"triage batch {n}/{count}: {len(scores)} scored"}
+    )
+    return {"triage_scores": scores, "llm_calls": calls}
 
 
-def _paper_key(ctx: RunContext, paper: Paper) -> str:
+def paper_key(ctx: RunContext, paper: Paper) -> str:
     """Key one paper's triage score by the model and its request rendered alone: the system message and
     the triage template over the paper's view (no batch number or local key: a score is the paper's)."""
     system = ctx.prompts.render("screener", "system") + ctx.prompts.render("screener", "triage_rules")
@@ -120,9 +115,10 @@ def _paper_key(ctx: RunContext, paper: Paper) -> str:
     return work_key(ctx, "screener", "triage", system, alone, ctx.constrained("screener"))
 
 
-async def _shared_scores(ctx: RunContext, papers: Sequence[Paper]) -> dict[str, int]:
-    """Return the triage scores another profile of the day's run already paid for, by arXiv id."""
+def shared_scores(ctx: RunContext, papers: Sequence[Paper]) -> dict[str, int]:
+    """Return the triage scores of `papers` another profile of the day's run already paid for, by arXiv
+    id ({} for a run of one profile). Blocking (SQLite)."""
     if ctx.shared is None:
         return {}
-    found = await recall(ctx, "triage", {p.arxiv_id: _paper_key(ctx, p) for p in papers})
+    found = ctx.shared.get_many("triage", {p.arxiv_id: paper_key(ctx, p) for p in papers})
     return {pid: int(json.loads(v)) for pid, v in found.items()}

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 
 from ribao.agents.critic import ALTERNATES
 from ribao.agents.screener import for_reader, shortlist
+from ribao.agents.triage import shared_scores
 from ribao.context import RunContext
 from ribao.schemas import FeaturedPaper, Paper
 from ribao.state import DigestState, eligible
@@ -34,12 +35,20 @@ def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
 
 
 def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Exclude papers featured on another day (by canonical id: a lookup, no embedding)."""
-    memory = runtime.context.memory
-    if memory is None:
-        return {"excluded": []}
+    """Exclude papers featured on another day (by canonical id: a lookup, no embedding); returns
+    `excluded`, and as `triage_scores` the scores the day's other profiles already paid for (so only
+    the papers none of them triaged are sent to `triage_batch`)."""
+    ctx = runtime.context
+    memory = ctx.memory
     ids = [p.arxiv_id for p in state["candidates"]]
-    return {"excluded": memory.featured_before(ids, state["date"])}
+    excluded = [] if memory is None else memory.featured_before(ids, state["date"])
+    if ctx.shared is None:
+        return {"excluded": excluded}
+    gone = {e.arxiv_id for e in excluded}
+    scores = shared_scores(ctx, [p for p in state["candidates"] if p.arxiv_id not in gone])
+    if scores:
+        runtime.stream_writer({"node": "recall_memory", "message": f"{len(scores)} triage scores shared"})
+    return {"excluded": excluded, "triage_scores": scores}
 
 
 def shown_candidates(
