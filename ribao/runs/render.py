@@ -51,7 +51,7 @@ def status_text(status: str) -> Text:
 
 def runs_table(runs: Sequence[RunRow]) -> Table:
     """Return the `runs list` table: id, start, day, status, picks, tokens, cost, duration, and for a
-    profile's run its profile and day run (several profiles of one day)."""
+    profile's run its profile and day run (a column only when a listed run has one)."""
     table = Table(box=None, pad_edge=False)
     for name, justify in [
         ("run", "left"),
@@ -62,14 +62,14 @@ def runs_table(runs: Sequence[RunRow]) -> Table:
         ("tokens", "right"),
         ("cost", "right"),
         ("time", "right"),
-        ("profile", "left"),
+        *([("profile", "left")] if any(profile_text(r) for r in runs) else []),
     ]:
         table.add_column(name, justify=justify, no_wrap=name != "status")  # type: ignore[arg-type]
     for run in runs:
         table.add_row(
             run.run_id, local_time(run.started_at), str(run.date or "-"), status_text(run.status),
             str(len(run.picks)), f"{run.total_tokens:,}", money(run.cost, run.currency),
-            seconds_text(run.seconds), profile_text(run),
+            seconds_text(run.seconds), *([profile_text(run)] if len(table.columns) > 8 else []),
         )  # fmt: skip
     return table
 
