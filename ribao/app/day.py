@@ -123,7 +123,11 @@ async def write_profiles(
             result.done_before[name] = row.run_id
             continue
         tracer.line(f"[bold]profile {name}[/bold] (day run {result.day_run})")
-        with profile_services(services, name, result.day_run, names) as mine:
+        with contextlib.ExitStack() as stack:
+            # In a worker thread: opening Chroma and resolving the profile block (reading a library,
+            # the arXiv API for seeds, deriving keywords with its own event loop).
+            opened = profile_services(services, name, result.day_run, names)
+            mine = await asyncio.to_thread(stack.enter_context, opened)
             if row is None:
                 result.runs[name] = await write_day(mine, date, tracer=tracer)
             else:
