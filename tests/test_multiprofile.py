@@ -78,6 +78,7 @@ def test_two_profiles_share_triage_and_summaries_but_not_digest_folder_or_memory
         ("a", runs[0]["day_run"]),
         ("b", runs[0]["day_run"]),
     ]
+    monkeypatch.setenv("COLUMNS", "200")  # the table's whole rows
     assert f"a of day run {runs[0]['day_run']}" in cli("runs", "list").output
     shown = json.loads(cli("runs", "show", runs[0]["day_run"], "--json").output)
     assert [r["run_id"] for r in shown["runs"]] == [runs[0]["run_id"], runs[1]["run_id"]]
