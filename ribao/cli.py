@@ -12,6 +12,7 @@ from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
+from ribao.commands.profile import profile_app  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
 from ribao.commands.push import push  # noqa: E402
 from ribao.commands.replay import replay  # noqa: E402
@@ -39,6 +40,7 @@ app.command()(calendar)
 app.command()(push)
 app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
 app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
+app.add_typer(profile_app, name="profile", help="The reader profiles: list them, show what one resolves to.")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from ribao.llm.pricing import make_pricing, unpriced
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.memory import MemoryStore
+from ribao.profiles.run import RunProfile
 from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS
 from ribao.runs.db import RunLog
@@ -39,7 +40,8 @@ class Services:
     memory is off; `delivery` is None when no push channel is configured or push is off;
     `clock` measures a run's seconds; `recursion_limit` overrides the graph-step guard
     (`graph_steps(settings)`); `refresh` re-reads the day's listing from arXiv; `fulltext` makes the
-    full-text reader of a day (default: one over `settings.fulltext` and `<home>/cache/fulltext`).
+    full-text reader of a day (default: one over `settings.fulltext` and `<home>/cache/fulltext`);
+    `profile` is the reader the picks are for (None: today's editorial stance).
     """
 
     settings: Settings
@@ -52,6 +54,7 @@ class Services:
     recursion_limit: int | None = None
     refresh: bool = False
     fulltext: Callable[[dt.date], FulltextReader] | None = None
+    profile: RunProfile | None = None
 
     def prompt_library(self) -> PromptLibrary:
         """Return the prompt library (the given one, else one over `settings.prompts_folder`)."""
@@ -86,6 +89,7 @@ class Services:
             or (lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day)),
             writer_budget=writer_budget(settings, self.models, configs),
             delivery=self.delivery,
+            profile=self.profile,
         )
 
     def _fulltext_reader(self, day: dt.date) -> FulltextReader:
@@ -211,13 +215,16 @@ def compose(
     delivery: bool = True,
     push: list[str] | None = None,
     refresh: bool = False,
+    profile: str | None = None,
 ) -> Iterator[Services]:
     """Build the services of one command from `settings`: the delivery (checked first, so a bad channel
     fails before anything starts; none when `delivery` is False), the memory (unless `memory` is
     False), the models, and the local llama.cpp server when an agent runs on it, stopped when the
     block ends (errors and Ctrl-C too). `push` names the channels to deliver to (None: every
-    configured one, or `delivery.only`).
+    configured one, or `delivery.only`). `profile` names the `[profiles.NAME]` reader the run writes
+    for (resolved here, so a bad library fails before the run starts).
     """
+    from ribao.app.profiles import run_profile
     from ribao.llm.models import make_chat_model
 
     on = delivery and settings.delivery.enabled
@@ -226,13 +233,15 @@ def compose(
         open_memory(settings) if memory else contextlib.nullcontext() as store,
         model_configs(settings) as configs,
     ):
+        models: dict[str, BaseChatModel] = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
         yield Services(
             settings=settings,
-            models={agent: make_chat_model(cfg) for agent, cfg in configs.items()},
+            models=models,
             configs=configs,
             memory=store,
             delivery=channels,
             refresh=refresh,
+            profile=run_profile(settings, profile, models["screener"]) if profile else None,
         )
 
 

@@ -17,6 +17,7 @@ from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
+from ribao.profiles.build import for_profile
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
@@ -174,11 +175,23 @@ def preflight(settings: Settings, date: dt.date | None) -> None:
         require_announcement_day(date, settings.holidays)
 
 
-def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh: bool = False) -> RunResult:
+def run_day(
+    settings: Settings,
+    date: dt.date | None,
+    *,
+    tracer: Tracer,
+    refresh: bool = False,
+    profile: str | None = None,
+) -> RunResult:
     """Write a day's digest with the real models: check, compose the services (the local llama.cpp
-    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`."""
+    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`;
+    `profile` names the reader (its picks, categories, output folder and push channels apply)."""
+    push = None
+    if profile is not None:
+        settings = for_profile(settings, profile)
+        push = settings.profiles[profile].push
     preflight(settings, date)
-    with compose(absolute_out(settings), refresh=refresh) as services:
+    with compose(absolute_out(settings), refresh=refresh, profile=profile, push=push) as services:
         return asyncio.run(write_day(services, date, tracer=tracer))
 
 

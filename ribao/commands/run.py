@@ -56,6 +56,7 @@ def run_and_report(
     as_json: bool,
     refresh: bool = False,
     run_id: str | None = None,
+    profile: str | None = None,
 ) -> None:
     """Write the day's digest (or, given `run_id`, resume that run) and report the outcome."""
     from ribao.app.write import resume, run_day
@@ -69,7 +70,7 @@ def run_and_report(
         if run_id:
             result = resume(settings, run_id, date, tracer=tracer)
         else:
-            result = run_day(settings, date, tracer=tracer, refresh=refresh)
+            result = run_day(settings, date, tracer=tracer, refresh=refresh, profile=profile)
     report(result, quiet=quiet, as_json=as_json)
     with cli_errors():
         report_pushes(result.deliveries, quiet=quiet or as_json)
@@ -133,6 +134,12 @@ def run(
         list[str] | None,
         typer.Option("--push", metavar="NAME", help="Send only to this [[push]] name (repeatable)"),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", metavar="NAME", help="Pick for this [profiles.NAME] reader (ribao profile list)"
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
@@ -156,7 +163,12 @@ def run(
             delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
     run_and_report(
-        settings, date=parse_date(date, latest=True), quiet=quiet, as_json=as_json, refresh=refresh
+        settings,
+        date=parse_date(date, latest=True),
+        quiet=quiet,
+        as_json=as_json,
+        refresh=refresh,
+        profile=profile,
     )
 
 
