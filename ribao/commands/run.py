@@ -202,11 +202,17 @@ def demo_settings(**flags: Any) -> Settings:
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("digests"),
     local_model: Annotated[Path | None, typer.Option(help="GGUF file [default: SmolLM2-135M]")] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Pick for the general editorial stance, not the example reader")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model
-    (sized for it: 12-word triage abstracts, 30 words when ranking, one critic round, no full text,
-    no push; config.toml can set each)."""
+    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model, picking for
+    the bundled example reader (robot learning; ribao/data/profiles/example.toml) unless --plain
+    (sized for the model: 12-word triage abstracts, 30 words when ranking, one critic round, no full
+    text, no push; config.toml can set each)."""
+    from ribao.profiles.build import EXAMPLE_PROFILE, with_example
+
     with cli_errors():
         settings = demo_settings(
             source=str(sample_listing()),
@@ -214,7 +220,10 @@ def demo(
             out_dir=out,
             local={"model_path": local_model} if local_model else None,
         )
-    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False)
+        if not plain:
+            settings = with_example(settings, out)
+    profile = None if plain else EXAMPLE_PROFILE
+    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False, profile=profile)
 
 
 def fetch(

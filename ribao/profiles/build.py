@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,24 @@ class Resolution:
     profile: ResolvedProfile
     keywords_from: str  # "profile", "interests", "cache", "model" or "none"
     seeds: SeedLookup
+
+
+EXAMPLE_PROFILE = "example"
+
+
+def example_profile() -> ProfileSettings:
+    """Return the bundled example reader (`ribao/data/profiles/example.toml`) the demo writes for."""
+    text = (resources.files("ribao") / "data" / "profiles" / "example.toml").read_text(encoding="utf-8")
+    return ProfileSettings(**tomllib.loads(text))
+
+
+def with_example(settings: Settings, out_dir: Path) -> Settings:
+    """Return `settings` with the example profile (unless config.toml has its own `[profiles.example]`),
+    writing to `out_dir` itself rather than a subfolder."""
+    mine = settings.profiles.get(EXAMPLE_PROFILE) or example_profile()
+    if mine.out_dir is None:
+        mine = mine.model_copy(update={"out_dir": str(out_dir)})
+    return settings.model_copy(update={"profiles": {**settings.profiles, EXAMPLE_PROFILE: mine}})
 
 
 def profile_settings(settings: Settings, name: str) -> ProfileSettings:
