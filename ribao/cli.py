@@ -11,7 +11,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
+from ribao.commands.feedback import feedback_app  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
+from ribao.commands.memory import memory_app  # noqa: E402
 from ribao.commands.profile import profile_app  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
 from ribao.commands.push import push  # noqa: E402
@@ -41,6 +43,10 @@ app.command()(push)
 app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
 app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
 app.add_typer(profile_app, name="profile", help="The reader profiles: list them, show what one resolves to.")
+app.add_typer(
+    feedback_app, name="feedback", help="Like, dislike or mark papers not interesting, per profile."
+)
+app.add_typer(memory_app, name="memory", help="The memory of featured papers: stats, list, search, forget.")
 
 
 def main() -> None:

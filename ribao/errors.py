@@ -82,6 +82,10 @@ class MemoryStoreError(RibaoError):
     """The Chroma memory is unusable, e.g. built with another embedder than the configured one."""
 
 
+class NoMemory(RibaoError):
+    """The memory was never written: no digest has been remembered in this home yet."""
+
+
 class ConfigError(RibaoError):
     """A setting is missing or invalid (unknown provider, missing API key variable, bad file)."""
 
@@ -94,10 +98,6 @@ class BadFlag(ConfigError):
 
 class LibraryError(ConfigError):
     """A profile's library export is missing or malformed (the message names the file and the line)."""
-
-
-class UnknownProfile(BadFlag):
-    """`--profile NAME` names no `[profiles.NAME]` table (the message lists the known ones)."""
 
 
 class FulltextError(RibaoError):
@@ -194,3 +194,7 @@ class ExportError(Exception):
 
 class LoadCancelled(Exception):
     """The embedder's background load was cancelled before onnxruntime started building the session."""
+
+
+class TraceExportFailed(RibaoError):
+    """The OpenTelemetry collector could not be reached or did not accept a run's spans."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,6 +30,9 @@ from ribao.settings_models import (
     StoreSettings,
     TracingSettings,
 )
+
+#: What a [profiles.NAME] may be called (it names a memory collection and a folder).
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
 
 def default_home() -> Path:
@@ -194,6 +198,15 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+
+    @field_validator("profiles")
+    @classmethod
+    def _profile_names(cls, profiles: dict[str, ProfileSettings]) -> dict[str, ProfileSettings]:
+        # A profile's name becomes part of its memory collection and its output folder.
+        bad = [n for n in profiles if not PROFILE_NAME.fullmatch(n)]
+        if bad:
+            raise ValueError(f"profile name {bad[0]!r}: use letters, digits, '-' and '_' (at most 40)")
+        return profiles
 
     @classmethod
     def settings_customise_sources(

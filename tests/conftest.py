@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = [
+    "tests.support.loopback",  # first: the other plugins import it, and pytest rewrites only what it imports
     "tests.support.stub_openai",
     "tests.support.fulltext_server",
-    "tests.support.loopback",
     "tests.support.servers",
 ]
 

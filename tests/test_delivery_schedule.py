@@ -175,3 +175,18 @@ def test_the_workflow_installs_ribao_from_the_checkout_and_nothing_unpinned_from
     # pip's downloads are cached between runs.
     python = steps[uses.index("actions/setup-python@v5")]["with"]
     assert python["cache"] == "pip" and python["cache-dependency-path"] == "pyproject.toml"
+
+
+def test_a_committed_feedback_file_reaches_the_home_of_the_run(tmp_path):
+    import subprocess
+
+    steps = [s.get("run", "") for s in _workflow(tmp_path)["jobs"]["digest"]["steps"]]
+    setup = next(s for s in steps if "ribao.toml" in s)
+    for committed in (False, True):
+        repo = tmp_path / f"repo{committed}"
+        repo.mkdir()
+        (repo / "ribao.toml").write_text("", encoding="utf-8")
+        if committed:
+            (repo / "feedback.toml").write_text('[default]\nlike = ["2602.15067"]\n', encoding="utf-8")
+        assert subprocess.run(["bash", "-ec", setup], cwd=repo).returncode == 0
+        assert (repo / ".ribao" / "feedback.toml").exists() is committed

@@ -62,7 +62,7 @@ def test_profile_show_prints_what_the_profile_resolves_to(home: Path) -> None:
 def test_an_unknown_profile_lists_the_known_ones(home: Path, argv: list[str]) -> None:
     out = CliRunner().invoke(app, [*argv, *(["--source", str(sample_listing())] if argv[0] == "run" else [])])
     assert out.exit_code == 2
-    assert out.output.strip() == "ribao: error: unknown profile 'nobody'; known profiles: robots, speech"
+    assert out.output.strip() == "ribao: error: unknown profile 'nobody'; known: default, robots, speech"
 
 
 def test_a_broken_library_stops_the_run_before_it_starts(home: Path) -> None:
@@ -80,3 +80,11 @@ def test_an_unknown_key_in_a_profile_is_an_error(home: Path) -> None:
     (home / "config.toml").write_text(CONFIG + 'intrests = "typo"\n', encoding="utf-8")
     out = CliRunner().invoke(app, ["profile", "list"])
     assert out.exit_code != 0 and "intrests" in out.output
+
+
+def test_profile_show_counts_the_feedback_relevance_reads(home: Path) -> None:
+    for argv in (["like", "2602.15010"], ["not-interested", "2602.14099"], ["dislike", "2602.13718"]):
+        given = CliRunner().invoke(app, ["feedback", *argv, "--profile", "robots"])
+        assert given.exit_code == 0, given.output
+    out = CliRunner().invoke(app, ["profile", "show", "robots"])
+    assert "feedback: 1 liked, 2 disliked or not interested" in out.output

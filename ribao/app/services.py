@@ -186,8 +186,10 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
 
 
 @contextlib.contextmanager
-def open_memory(settings: Settings) -> Iterator[MemoryStore | None]:
+def open_memory(settings: Settings, profile: str | None = None) -> Iterator[MemoryStore | None]:
     """Open the Chroma memory in `<home>/memory` (or at `memory.url`) for the block; None when disabled.
+
+    `profile` names the reader whose memory it is (None: the default profile's).
 
     The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
     in the background now, while the listing is read, and that load is ended when the block is left
@@ -201,6 +203,7 @@ def open_memory(settings: Settings) -> Iterator[MemoryStore | None]:
         settings.home / "memory",
         url=settings.memory.url,
         embedder=make_embedder(settings.memory.embedder),
+        profile=profile,
         vectors_dir=settings.home / "cache" / "embeddings",
     ) as store:
         store.preload()
@@ -230,7 +233,7 @@ def compose(
     on = delivery and settings.delivery.enabled
     channels = delivery_for(settings, push or settings.delivery.only or None) if on else None
     with (
-        open_memory(settings) if memory else contextlib.nullcontext() as store,
+        open_memory(settings, profile) if memory else contextlib.nullcontext() as store,
         model_configs(settings) as configs,
     ):
         models: dict[str, BaseChatModel] = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}

@@ -66,4 +66,5 @@ def show(name: Annotated[str, typer.Argument(help="The profile's name, as in [pr
     for label, values in (("authors", s.authors), ("avoid", s.avoid)):
         if values:
             typer.echo(f"  {label}: {', '.join(values)}")
+    typer.echo(f"  feedback: {len(p.liked)} liked, {len(p.disliked)} disliked or not interested")
     typer.echo(f"  relevance weight {s.relevance_weight:g}, floor {s.floor:g}")

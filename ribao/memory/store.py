@@ -40,6 +40,17 @@ if TYPE_CHECKING:
     from chromadb.api.types import Where
 
 DEFAULT_COLLECTION = "featured_papers"
+#: The profile whose memory is `DEFAULT_COLLECTION` (homes written before profiles keep theirs).
+DEFAULT_PROFILE = "default"  # = ribao.profiles.names.DEFAULT_PROFILE (a lower layer)
+
+
+def collection_for(profile: str | None) -> str:
+    """Return the collection of a reader profile's memory: each profile remembers its own picks."""
+    if profile in (None, DEFAULT_PROFILE):
+        return DEFAULT_COLLECTION
+    return f"{DEFAULT_COLLECTION}__{profile}"
+
+
 _META_EMBEDDER = "embedder"
 _META_DIM = "embedder_dim"
 
@@ -122,16 +133,21 @@ class MemoryStore:
         *,
         url: str | None = None,
         embedder: Embedder,
-        collection: str = DEFAULT_COLLECTION,
+        collection: str | None = None,
+        profile: str | None = None,
         vectors_dir: Path | None = None,
     ) -> MemoryStore:
         """Open or create the collection in the folder `path` (default `default_memory_dir()`) or on a server.
+
+        The collection is `collection`, else that of `profile` (`collection_for`): a paper featured for
+        one reader can still be featured for another, never twice for the same one.
 
         `vectors_dir` (e.g. ``<home>/cache/embeddings``) keeps each day's embeddings for re-runs.
 
         Raises `MemoryStoreError` when Chroma cannot be reached, or when the collection was built
         with another embedder (name or dimension) or another distance than cosine.
         """
+        collection = collection or collection_for(profile)
         client, location = _client(path, url)
         with _chroma(f"opening collection {collection!r}", location):
             col = client.get_or_create_collection(

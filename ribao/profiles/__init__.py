@@ -1,1 +1,1 @@
-"""Reader profiles: who a digest is for and what each candidate means to that reader."""
+"""Reader profiles: who a digest is for — interests, seed papers, a library, feedback."""

@@ -1,0 +1,56 @@
+"""Use cases of the memory you can see and edit: its stats, its papers, a search, forgetting a paper."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ribao.app.services import open_memory
+from ribao.errors import ConfigError, NoMemory
+from ribao.memory.records import MemoryHit, MemoryStats
+from ribao.memory.store import MemoryStore
+from ribao.profiles.names import check_profile
+from ribao.schemas import FeaturedPaper
+
+if TYPE_CHECKING:
+    from ribao.settings import Settings
+
+
+@contextlib.contextmanager
+def open_memory_of(settings: Settings, profile: str | None) -> Iterator[MemoryStore]:
+    """Open the memory of `profile` (None: the default one); raises `BadFlag` for an unknown profile
+    and `ConfigError` when the memory is disabled."""
+    name = check_profile(settings, profile)
+    if settings.memory.url is None and not (settings.home / "memory").is_dir():
+        raise NoMemory(f"no memory yet: {settings.home / 'memory'} does not exist (a digest's picks are "
+                       "remembered once it is written)")  # fmt: skip
+    with open_memory(settings, name) as store:
+        if store is None:
+            raise ConfigError("the memory is disabled (memory.enabled = false)")
+        yield store
+
+
+def stats(settings: Settings, profile: str | None = None) -> MemoryStats:
+    """Return the profile memory's record count, remembered days and embedder."""
+    with open_memory_of(settings, profile) as store:
+        return store.stats()
+
+
+def papers(settings: Settings, profile: str | None = None, limit: int = 20) -> builtins.list[FeaturedPaper]:
+    """Return up to `limit` remembered papers of the profile, newest day first."""
+    with open_memory_of(settings, profile) as store:
+        return store.list(limit)
+
+
+def search(settings: Settings, text: str, profile: str | None = None, k: int = 5) -> builtins.list[MemoryHit]:
+    """Return the `k` remembered papers most similar to `text` (embedded as the memory embeds)."""
+    with open_memory_of(settings, profile) as store:
+        return store.search(text, k)
+
+
+def forget(settings: Settings, arxiv_id: str, profile: str | None = None) -> bool:
+    """Forget one paper of the profile's memory, so it may be featured again; return whether it was there."""
+    with open_memory_of(settings, profile) as store:
+        return store.forget(arxiv_id)
