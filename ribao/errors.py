@@ -100,10 +100,6 @@ class LibraryError(ConfigError):
     """A profile's library export is missing or malformed (the message names the file and the line)."""
 
 
-class UnknownProfile(BadFlag):
-    """`--profile NAME` names no `[profiles.NAME]` table (the message lists the known ones)."""
-
-
 class FulltextError(RibaoError):
     """One full-text source of a paper could not be fetched or read; the writer falls back to the next.
 
@@ -198,3 +194,7 @@ class ExportError(Exception):
 
 class LoadCancelled(Exception):
     """The embedder's background load was cancelled before onnxruntime started building the session."""
+
+
+class TraceExportFailed(RibaoError):
+    """The OpenTelemetry collector could not be reached or did not accept a run's spans."""

@@ -272,7 +272,7 @@ class ProfileSettings(BaseModel):
         default=0.5, ge=0, le=1, description="Share of relevance in the order (the rest: triage, rubric)"
     )
     floor: float = Field(
-        default=0.2, ge=0, le=1, description="Least relevance a pick needs; a thin day is not padded"
+        default=0.3, ge=0, le=1, description="Least relevance a pick needs; a thin day is not padded"
     )
 
 

@@ -223,28 +223,33 @@ def compose(
     delivery: bool = True,
     push: list[str] | None = None,
     refresh: bool = False,
+    profile: str | None = None,
 ) -> Iterator[Services]:
     """Build the services of one command from `settings`: the delivery (checked first, so a bad channel
     fails before anything starts; none when `delivery` is False), the memory (unless `memory` is
     False), the models, and the local llama.cpp server when an agent runs on it, stopped when the
     block ends (errors and Ctrl-C too). `push` names the channels to deliver to (None: every
-    configured one, or `delivery.only`).
+    configured one, or `delivery.only`). `profile` names the `[profiles.NAME]` reader the run writes
+    for (resolved here, so a bad library fails before the run starts).
     """
+    from ribao.app.profiles import run_profile
     from ribao.llm.models import make_chat_model
 
     on = delivery and settings.delivery.enabled
     channels = delivery_for(settings, push or settings.delivery.only or None) if on else None
     with (
-        open_memory(settings) if memory else contextlib.nullcontext() as store,
+        open_memory(settings, profile) if memory else contextlib.nullcontext() as store,
         model_configs(settings) as configs,
     ):
+        models: dict[str, BaseChatModel] = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
         yield Services(
             settings=settings,
-            models={agent: make_chat_model(cfg) for agent, cfg in configs.items()},
+            models=models,
             configs=configs,
             memory=store,
             delivery=channels,
             refresh=refresh,
+            profile=run_profile(settings, profile, models["screener"]) if profile else None,
         )
 
 

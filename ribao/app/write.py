@@ -12,11 +12,14 @@ from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.app.services import Services, absolute_out, compose
+from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
 from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
+from ribao.profiles.build import for_profile
+from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
@@ -109,7 +112,10 @@ async def _stream(
         if state.get("deliveries"):
             await asyncio.to_thread(log.record_deliveries, run_id, state["deliveries"])
     finally:
-        await asyncio.to_thread(log.close)
+        try:
+            await asyncio.to_thread(export_after_run, settings, log, run_id)
+        finally:
+            await asyncio.to_thread(log.close)
     return _result(ctx, state, seconds=services.clock() - started)
 
 
@@ -176,15 +182,28 @@ def preflight(settings: Settings, date: dt.date | None) -> None:
         require_announcement_day(date, settings.holidays)
 
 
-def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh: bool = False) -> RunResult:
+def run_day(
+    settings: Settings,
+    date: dt.date | None,
+    *,
+    tracer: Tracer,
+    refresh: bool = False,
+    profile: str | None = None,
+) -> RunResult:
     """Write a day's digest with the real models: check, compose the services (the local llama.cpp
-    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`.
+    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`;
+    `profile` names the reader (its picks, categories, output folder and push channels apply).
     A committed `<home>/feedback.toml` is read first (a malformed one fails before any model call)."""
+    push = None
+    if profile is not None:
+        settings = for_profile(settings, profile)
+        profile = None if profile == DEFAULT_PROFILE else profile
+        push = settings.profiles[profile].push if profile else None
     preflight(settings, date)
     from ribao.app.feedback import sync_file
 
     sync_file(settings)
-    with compose(absolute_out(settings), refresh=refresh) as services:
+    with compose(absolute_out(settings), refresh=refresh, profile=profile, push=push) as services:
         return asyncio.run(write_day(services, date, tracer=tracer))
 
 

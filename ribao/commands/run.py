@@ -56,6 +56,7 @@ def run_and_report(
     as_json: bool,
     refresh: bool = False,
     run_id: str | None = None,
+    profile: str | None = None,
 ) -> None:
     """Write the day's digest (or, given `run_id`, resume that run) and report the outcome."""
     from ribao.app.write import resume, run_day
@@ -69,7 +70,7 @@ def run_and_report(
         if run_id:
             result = resume(settings, run_id, date, tracer=tracer)
         else:
-            result = run_day(settings, date, tracer=tracer, refresh=refresh)
+            result = run_day(settings, date, tracer=tracer, refresh=refresh, profile=profile)
     report(result, quiet=quiet, as_json=as_json)
     with cli_errors():
         report_pushes(result.deliveries, quiet=quiet or as_json)
@@ -135,7 +136,11 @@ def run(
     ] = None,
     profile: Annotated[
         list[str] | None,
-        typer.Option("--profile", metavar="NAME", help="Write for this reader profile (repeatable)"),
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="Pick for this [profiles.NAME] reader (ribao profile list); repeatable",
+        ),
     ] = None,
     all_profiles: Annotated[
         bool, typer.Option("--all-profiles", help="Write for every [profiles.NAME] of config.toml")
@@ -164,14 +169,15 @@ def run(
             delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
     day = parse_date(date, latest=True)
-    if profile or all_profiles:
+    if all_profiles or len(profile or []) > 1:
         from ribao.app.day import profiles_to_run
 
         with cli_errors():
             names = profiles_to_run(settings, profile or [], all_profiles)
         run_profiles_and_report(settings, names, date=day, quiet=quiet, as_json=as_json, refresh=refresh)
         return
-    run_and_report(settings, date=day, quiet=quiet, as_json=as_json, refresh=refresh)
+    one = profile[0] if profile else None  # one reader: an ordinary run, no day run
+    run_and_report(settings, date=day, quiet=quiet, as_json=as_json, refresh=refresh, profile=one)
 
 
 def run_profiles_and_report(
@@ -242,11 +248,17 @@ def demo_settings(**flags: Any) -> Settings:
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("digests"),
     local_model: Annotated[Path | None, typer.Option(help="GGUF file [default: SmolLM2-135M]")] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Pick for the general editorial stance, not the example reader")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model
-    (sized for it: 12-word triage abstracts, 30 words when ranking, one critic round, no full text,
-    no push; config.toml can set each)."""
+    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model, picking for
+    the bundled example reader (robot learning; ribao/data/profiles/example.toml) unless --plain
+    (sized for the model: 12-word triage abstracts, 30 words when ranking, one critic round, no full
+    text, no push; config.toml can set each)."""
+    from ribao.profiles.build import EXAMPLE_PROFILE, with_example
+
     with cli_errors():
         settings = demo_settings(
             source=str(sample_listing()),
@@ -254,7 +266,10 @@ def demo(
             out_dir=out,
             local={"model_path": local_model} if local_model else None,
         )
-    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False)
+        if not plain:
+            settings = with_example(settings, out)
+    profile = None if plain else EXAMPLE_PROFILE
+    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False, profile=profile)
 
 
 def fetch(

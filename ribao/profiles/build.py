@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ribao.errors import UnknownProfile
 from ribao.profiles.keywords import cached_keywords, derive_keywords, needs_model, split_keywords
 from ribao.profiles.library import read_library
+from ribao.profiles.names import DEFAULT_PROFILE, check_profile
 from ribao.profiles.resolve import ProfilePaper, ResolvedProfile
 from ribao.profiles.seeds import SeedLookup, resolve_seeds
 from ribao.settings_models import ProfileSettings
@@ -30,12 +32,29 @@ class Resolution:
     seeds: SeedLookup
 
 
+EXAMPLE_PROFILE = "example"
+
+
+def example_profile() -> ProfileSettings:
+    """Return the bundled example reader (`ribao/data/profiles/example.toml`) the demo writes for."""
+    text = (resources.files("ribao") / "data" / "profiles" / "example.toml").read_text(encoding="utf-8")
+    return ProfileSettings(**tomllib.loads(text))
+
+
+def with_example(settings: Settings, out_dir: Path) -> Settings:
+    """Return `settings` with the example profile (unless config.toml has its own `[profiles.example]`),
+    writing to `out_dir` itself rather than a subfolder."""
+    mine = settings.profiles.get(EXAMPLE_PROFILE) or example_profile()
+    if mine.out_dir is None:
+        mine = mine.model_copy(update={"out_dir": str(out_dir)})
+    return settings.model_copy(update={"profiles": {**settings.profiles, EXAMPLE_PROFILE: mine}})
+
+
 def profile_settings(settings: Settings, name: str) -> ProfileSettings:
-    """Return `[profiles.NAME]`; raises `UnknownProfile` (exit 2) listing the known names."""
-    if name in settings.profiles:
-        return settings.profiles[name]
-    known = ", ".join(sorted(settings.profiles)) or "none (add a [profiles.NAME] table to config.toml)"
-    raise UnknownProfile(f"unknown profile {name!r}; known profiles: {known}")
+    """Return `[profiles.NAME]` (the default profile: no interests, today's editorial stance); raises
+    `BadFlag` (exit 2) listing the known names (`ribao.profiles.names.check_profile`)."""
+    check_profile(settings, name)
+    return settings.profiles.get(name, ProfileSettings()) if name != DEFAULT_PROFILE else ProfileSettings()
 
 
 def library_path(settings: Settings, library: str) -> Path:
@@ -55,7 +74,7 @@ def resolve_profile(
     """Resolve profile `name`: keywords (the profile's, else English interests as written, else the cache,
     else derived once by `model`), seed papers, library papers; `liked`/`disliked` come from feedback.
 
-    Raises `UnknownProfile`, `LibraryError` (missing or malformed library), and what the keyword call
+    Raises `BadFlag` (unknown name), `LibraryError` (missing or malformed library), and what the keyword call
     raises when the keywords must be derived.
     """
     p = profile_settings(settings, name)
@@ -89,8 +108,10 @@ def resolve_profile(
 
 def for_profile(settings: Settings, name: str) -> Settings:
     """Return the run's settings with profile `name`'s own picks, categories and output folder
-    (default `<out_dir>/<name>`)."""
+    (default `<out_dir>/<name>`); the default profile changes nothing."""
     p = profile_settings(settings, name)
+    if name == DEFAULT_PROFILE:
+        return settings
     update: dict[str, object] = {
         "out_dir": Path(p.out_dir).expanduser() if p.out_dir else settings.out_dir / name
     }

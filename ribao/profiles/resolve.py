@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.settings_models import ProfileSettings
-
-DEFAULT_PROFILE = "default"
 
 
 class ProfilePaper(NamedTuple):
