@@ -16,6 +16,7 @@ from ribao.commands.eval import eval_app  # noqa: E402
 from ribao.commands.feedback import feedback_app  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
 from ribao.commands.memory import memory_app  # noqa: E402
+from ribao.commands.profile import profile_app  # noqa: E402
 from ribao.commands.prompts import prompts_app  # noqa: E402
 from ribao.commands.push import push  # noqa: E402
 from ribao.commands.replay import replay  # noqa: E402
@@ -48,6 +49,7 @@ app.command()(push)
 app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
 app.add_typer(eval_app, name="eval", help="Measure picks and summaries: references, scores, comparisons.")
 app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
+app.add_typer(profile_app, name="profile", help="The reader profiles: list them, show what one resolves to.")
 app.add_typer(
     feedback_app, name="feedback", help="Like, dislike or mark papers not interesting, per profile."
 )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ribao.fulltext.reader import FulltextReader
     from ribao.fulltext.tokens import TokenBudget
     from ribao.memory import MemoryStore
+    from ribao.profiles.run import RunProfile
     from ribao.settings import Settings
     from ribao.sources.stars import StarsResult
 
@@ -37,6 +38,14 @@ class Prompts(Protocol):
     def render(self, agent: str, name: str, **variables: Any) -> str: ...
 
     def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str: ...
+
+
+class Shared(Protocol):
+    """Paper-level work shared by the profiles of one day's run (`ribao.runs.shared.SharedWork`); blocking."""
+
+    def get_many(self, kind: str, keys: Mapping[str, str]) -> dict[str, str]: ...
+
+    def put_many(self, kind: str, values: Mapping[str, str]) -> None: ...
 
 
 #: Looks up GitHub stars of code links for an announcement day (`ribao.sources.stars.fetch_stars`
@@ -58,7 +67,10 @@ class RunContext:
     `fulltext(day)` returns the full-text reader of an announcement day (None: no full text);
     `writer_budget` is the writer model's context window, output reserve and token counter
     (None: `TokenBudget()`'s defaults, an 8k window and an estimate);
-    `delivery` sends the written digest to its push channels (None: push off).
+    `delivery` sends the written digest to its push channels (None: push off);
+    `profile` is the reader the picks are for (None: today's editorial stance, no relevance);
+    `shared` holds the triage scores and summaries the day's other profiles already paid for
+    (None: a run of one profile, nothing shared).
     """
 
     settings: Settings
@@ -74,6 +86,8 @@ class RunContext:
     fulltext: Callable[[dt.date], FulltextReader] | None = None
     writer_budget: TokenBudget | None = None
     delivery: Delivery | None = None
+    profile: RunProfile | None = None
+    shared: Shared | None = None
 
     def constrained(self, agent: str) -> bool:
         """True when `agent` runs on the local llama.cpp model, whose output schemas get tighter."""

@@ -47,6 +47,8 @@ def _pick(
         summary=PickText(**summary.model_dump(include=set(PickText.model_fields))),
         source=summary.source,
         critic=verdicts,
+        relevance=pick.relevance,
+        why=list(pick.why),
     )
 
 
@@ -81,6 +83,8 @@ def build_record(
     lead: str | None,
     wanted: int | None = None,
     stars: Mapping[str, int | None] | None = None,
+    profile: str | None = None,
+    floor: float | None = None,
 ) -> DigestRecord:
     """Build the record of a digest: the picks by rank with their papers, summaries and critic verdicts.
 
@@ -105,6 +109,8 @@ def build_record(
         picks=out,
         critiques=list(critiques),
         usage=usage_of(calls, cost, currency),
+        profile=profile,
+        floor=floor,
     )
 
 

@@ -96,6 +96,10 @@ class BadFlag(ConfigError):
     exit_code = 2
 
 
+class LibraryError(ConfigError):
+    """A profile's library export is missing or malformed (the message names the file and the line)."""
+
+
 class FulltextError(RibaoError):
     """One full-text source of a paper could not be fetched or read; the writer falls back to the next.
 

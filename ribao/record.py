@@ -91,6 +91,8 @@ class DigestPick(BaseModel):
     summary: PickText
     source: SourceRecord | None = Field(default=None, description="The text the writer saw")
     critic: list[PickVerdict] = Field(default_factory=list)
+    relevance: float | None = Field(default=None, description="Relevance to the profile, [0, 1]")
+    why: list[str] = Field(default_factory=list, description="Why this reader gets it (Chinese)")
 
     @model_validator(mode="before")
     @classmethod
@@ -144,7 +146,8 @@ class DigestRecord(BaseModel):
     """A written digest: the day, the run, the counts, the lead, the picks by rank, critiques and usage.
 
     `scanned` is the number of candidates the screener saw; `wanted` the picks asked for
-    (must-read + notable), so a shorter digest says so.
+    (must-read + notable), so a shorter digest says so; `profile` names the reader it was picked for
+    and `floor` the least relevance a pick needed (None without a profile).
     """
 
     date: dt.date = Field(description="Announcement day")
@@ -157,6 +160,8 @@ class DigestRecord(BaseModel):
     picks: list[DigestPick]
     critiques: list[Critique] = Field(default_factory=list)
     usage: DigestUsage = Field(default_factory=DigestUsage)
+    profile: str | None = None
+    floor: float | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -195,9 +200,13 @@ class DigestRecord(BaseModel):
     def to_json(self) -> str:
         """Return `<date>.json`: indented UTF-8 JSON, fields in declaration order, unknown stars left out."""
         data = self.model_dump(mode="json")
+        for key in ("profile", "floor"):  # a digest without a profile reads as before
+            if data[key] is None:
+                del data[key]
         for pick in data["picks"]:
-            if pick["stars"] is None:
-                del pick["stars"]
+            for key, empty in (("stars", None), ("relevance", None), ("why", [])):
+                if pick[key] == empty:
+                    del pick[key]
             pick["summary"] = {k: v for k, v in pick["summary"].items() if v is not None}
         # json.dumps, not pydantic's serialiser, so amounts are written as before (``1e-05``, not ``1e-5``).
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

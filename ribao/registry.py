@@ -103,7 +103,7 @@ REGISTRY: dict[AgentName, AgentSpec] = {
             "screener",
             (
                 # agents/screener.py
-                _prompt("screener", "rank", "round must_read notable candidates critique flags"),
+                _prompt("screener", "rank", "round must_read notable candidates critique flags profile"),
                 _prompt("screener", "reasons", "candidates"),
                 _prompt("screener", "system"),
                 _prompt("screener", "triage", "batch_index batch_count candidates"),  # agents/triage.py
@@ -114,7 +114,7 @@ REGISTRY: dict[AgentName, AgentSpec] = {
         ),
         AgentSpec(
             "critic",
-            (_prompt("critic", "system"), _prompt("critic", "user", "round picks alternates flags")),
+            (_prompt("critic", "system"), _prompt("critic", "user", "round picks alternates flags profile")),
             ReplaySpec(start=("critique_picks",), stop="critique_picks", output="critiques"),  # round 1
         ),
         AgentSpec(
@@ -133,7 +133,7 @@ REGISTRY: dict[AgentName, AgentSpec] = {
                     "editor",
                     "digest",
                     "date weekday scanned picked total_tokens cost_text lead must_reads notables categories"
-                    " run_id wanted",
+                    " run_id wanted profile",
                     filters="md_inline md_code",
                 ),
                 _prompt("editor", "system"),

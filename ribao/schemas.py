@@ -115,6 +115,8 @@ class Ranked(BaseModel):
     tier: Tier
     scores: RubricScores
     triage_score: int = Field(ge=1, le=10)
+    relevance: float | None = Field(default=None, description="Relevance to the run's profile, [0, 1]")
+    why: list[str] = Field(default_factory=list, description="Why for this reader (Chinese, from relevance)")
 
 
 class Shortlisted(BaseModel):

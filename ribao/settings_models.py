@@ -271,6 +271,12 @@ class ProfileSettings(BaseModel):
     notable: int | None = Field(default=None, ge=0, le=30, description="Notables; default: the run's")
     out_dir: str | None = Field(default=None, description="Output folder; default: <out_dir>/<profile name>")
     push: list[str] | None = Field(default=None, description="[[push]] channel names; default: all")
+    relevance_weight: float = Field(
+        default=0.5, ge=0, le=1, description="Share of relevance in the order (the rest: triage, rubric)"
+    )
+    floor: float = Field(
+        default=0.3, ge=0, le=1, description="Least relevance a pick needs; a thin day is not padded"
+    )
 
 
 class StoreSettings(BaseModel):

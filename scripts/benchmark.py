@@ -9,6 +9,8 @@ Prints figures; asserts nothing (speed belongs here, not in timed tests).
     .venv/bin/python scripts/benchmark.py sim ../shared/data/arxiv/2026-02-17.cs.jsonl \
         [--ttft 0.8] [--rate 60] [--jitter 0.15] [--concurrency N] [--embedder hash|minilm] \
         [--tokens tokenizer|chars] [--profile FILE] [--importtime FILE]
+    .venv/bin/python scripts/benchmark.py profiles ../shared/data/arxiv/2026-02-17.cs.jsonl \
+        [--counts 1,5,20] [--ttft 0.8] [--rate 60]
 
 `demo` runs `ribao demo` (SmolLM2-135M on the llama.cpp server) and adds the load average (the
 machine may be shared: compare CPU seconds, not wall) and llama.cpp's own timings from the server
@@ -22,6 +24,10 @@ overhead (wall minus critical path). `--rate 0` makes the model instant. `--prof
 ribao under cProfile and writes its stats to FILE (read them with `python -m pstats FILE`);
 `--importtime FILE` writes `python -X importtime`'s report (ribao's stderr) to FILE and prints the
 seconds its top-level imports took.
+
+`profiles` runs `ribao run --all-profiles` on that listing against the simulated provider once per
+count of reader profiles (each with its own interests, from `TOPICS`), and prints requests, tokens
+and wall per count, and the tokens as a multiple of one profile's (README "Several profiles").
 """
 
 from __future__ import annotations
@@ -120,6 +126,74 @@ def sim(argv: list[str]) -> int:
             f"(ribao's CPU, checkpoints), {last:.1f} s after the last reply (files, memory, exit)"
         )
     return code
+
+
+#: One reader's interests per profile of the `profiles` benchmark (English: no keyword derivation call).
+TOPICS = [
+    "large language model agents, tool use, planning",
+    "reinforcement learning from human feedback",
+    "diffusion models for image generation",
+    "graph neural networks, molecules",
+    "speech recognition and spoken language",
+    "machine translation, multilingual models",
+    "robotics, embodied agents, manipulation",
+    "federated learning, privacy",
+    "interpretability, mechanistic circuits",
+    "retrieval augmented generation",
+    "code generation, program synthesis",
+    "medical imaging, clinical NLP",
+    "time series forecasting",
+    "optimization theory, convergence of SGD",
+    "recommender systems",
+    "AI safety, alignment, jailbreaks",
+    "efficient inference, quantization, sparsity",
+    "mathematical reasoning, theorem proving",
+    "vision-language models, multimodal",
+    "causal inference, fairness",
+]
+
+
+def profiles(argv: list[str]) -> int:
+    """Run one listing for 1, 5 and 20 profiles against the simulated provider; print tokens and wall."""
+    import argparse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import sim_provider
+
+    p = argparse.ArgumentParser(prog="benchmark.py profiles")
+    p.add_argument("source")
+    p.add_argument("--counts", default="1,5,20")
+    p.add_argument("--ttft", type=float, default=0.8)
+    p.add_argument("--rate", type=float, default=60.0)
+    opts = p.parse_args(argv)
+    rows = []
+    for n in [int(c) for c in opts.counts.split(",")]:
+        stub, model = sim_provider.start(opts.ttft, opts.rate, 0.15, "tokenizer")
+        try:
+            tables = "".join(
+                f'[profiles.p{i + 1:02d}]\ninterests = "{TOPICS[i % len(TOPICS)]}"\n' for i in range(n)
+            )
+            config = (
+                f'llm = "sim"\n[providers.sim]\nbase_url = "{stub.base_url}"\napi_key_env = "SIM_KEY"\n'
+                f'model = "sim-chat"\n[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n{tables}'
+            )
+            args = ["run", "--source", _absolute(opts.source), "--all-profiles", "--no-push"]
+            code, wall, _, _ = _run(args, config, {"SIM_KEY": "sk-sim"})
+        finally:
+            stub.__exit__(None, None, None)
+        served = model.served
+        tokens = sum(s.tokens_in + s.tokens_out for s in served)
+        triage = sum(1 for s in served if s.tool == "TriageScores")
+        writers = sum(1 for s in served if s.tool in ("MustReadOutput", "NotableOutput"))
+        rows.append((n, code, len(served), triage, writers, tokens, wall))
+    one = rows[0][5] or 1
+    print("\nprofiles  exit  requests  triage  writer  tokens       x one   wall")
+    for n, code, requests, triage, writers, tokens, wall in rows:
+        print(
+            f"{n:>8}  {code:>4}  {requests:>8}  {triage:>6}  {writers:>6}  {tokens:>11,}  "
+            f"{tokens / one:5.2f}  {wall:5.0f} s"
+        )
+    return max(r[1] for r in rows)
 
 
 def import_seconds(report: str) -> float:
@@ -233,6 +307,8 @@ def main(argv: list[str]) -> int:
     """Run once and print the figures; returns the run's exit status."""
     if argv[:1] == ["sim"]:
         return sim(argv[1:])
+    if argv[:1] == ["profiles"]:
+        return profiles(argv[1:])
     if not argv or argv[0] == "demo" or argv[0].startswith("-"):
         return demo(argv[1:] if argv[:1] == ["demo"] else argv)
     return _run(argv, None, {})[0]

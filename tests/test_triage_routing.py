@@ -31,10 +31,18 @@ def test_batches_follow_listing_order_and_skip_scored_ones() -> None:
         [p.arxiv_id for p in papers[1:4]],
         [p.arxiv_id for p in papers[4:7]],
     ]
-    # A resumed run sends only the batches that have no scores yet; none left means rank now.
+    # A resumed run sends only the papers that have no scores yet; none left means rank now.
     state["triage_scores"] = {p.arxiv_id: 5 for p in papers[1:4]}
     again = route_after_recall(state, 3)
-    assert isinstance(again, list) and [s.arg["batch_index"] for s in again] == [2]
+    assert isinstance(again, list) and [[p.arxiv_id for p in s.arg["papers"]] for s in again] == [
+        [p.arxiv_id for p in papers[4:7]]
+    ]
+    # Scores another profile shared are scattered: the rest is batched afresh, not batch by batch.
+    state["triage_scores"] = {p.arxiv_id: 5 for p in papers[1:7:2]}
+    rest = route_after_recall(state, 3)
+    assert isinstance(rest, list) and [[p.arxiv_id for p in s.arg["papers"]] for s in rest] == [
+        [papers[2].arxiv_id, papers[4].arxiv_id, papers[6].arxiv_id]
+    ]
     state["triage_scores"] = {p.arxiv_id: 5 for p in papers}
     assert route_after_recall(state, 3) == "flag_near_duplicates"
 

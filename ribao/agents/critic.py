@@ -10,7 +10,9 @@ from langgraph.runtime import Runtime
 from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, replaced_ids, view
 from ribao.agents.outputs import critique_schema
+from ribao.agents.screener import for_reader
 from ribao.context import RunContext
+from ribao.profiles.run import relevance_view
 from ribao.schemas import CriticDecision, Critique
 from ribao.state import DigestState, eligible
 
@@ -35,7 +37,13 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     out_of_play = picked | replaced_ids(state.get("critiques", []))
     in_play = [p for p in papers if p.arxiv_id not in out_of_play]
     scores = state.get("triage_scores", {})
-    alternates = sorted(in_play, key=lambda p: -scores.get(p.arxiv_id, 0))[:ALTERNATES]
+    profile = ctx.profile
+    if profile is not None:  # best for the reader first; papers under the reader's floor cannot come in
+        in_play = for_reader(in_play, scores, profile)
+    else:
+        in_play = sorted(in_play, key=lambda p: -scores.get(p.arxiv_id, 0))
+    alternates = in_play[:ALTERNATES]
+    rel = profile.relevance([*(by_id[p.arxiv_id] for p in picks), *alternates]) if profile else {}
     key_to_id = {keys[p.arxiv_id]: p.arxiv_id for p in papers}
     round_no = state.get("critic_rounds", 0) + 1
     user = ctx.prompts.render(
@@ -48,11 +56,19 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
                 "rank": p.rank,
                 "tier": p.tier,
                 "reason": p.reason,
+                **relevance_view(rel, p.arxiv_id),
             }
             for p in picks
         ],
-        alternates=[view(p, keys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in alternates],
+        alternates=[
+            {
+                **view(p, keys[p.arxiv_id], ctx.settings.screener_abstract_words),
+                **relevance_view(rel, p.arxiv_id),
+            }
+            for p in alternates
+        ],
         flags=flag_views(state.get("memory_flags", []), keys),
+        profile=profile.prompt_view() if profile else None,
     )
     pick_keys = [keys[p.arxiv_id] for p in picks]
     out, calls = await ask(

@@ -100,6 +100,8 @@ def write_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, 
         currency=currency,
         lead=state.get("lead"),
         wanted=ctx.settings.must_read + ctx.settings.notable,
+        profile=ctx.profile.name if ctx.profile else None,
+        floor=ctx.profile.floor if ctx.profile else None,
         stars=state.get("stars", {}),
     )
     try:

@@ -46,7 +46,17 @@ def sample_variables() -> dict[str, dict[str, Any]]:
     words = Settings.model_fields["screener_abstract_words"].default
     triage_words = Settings.model_fields["triage_abstract_words"].default
     shown = {p.arxiv_id: keys[p.arxiv_id] for p in papers}
-    views = {p.arxiv_id: view(p, keys[p.arxiv_id], words) for p in papers}
+    # Relevance to a reader's profile switches on the profile branches (`ribao.profiles.run`).
+    evidence = "Interpreting Multilingual Models (2602.10002)"
+    base = {p.arxiv_id: view(p, keys[p.arxiv_id], words) for p in papers}
+    views = {pid: {**v, "relevance": 0.71, "evidence": evidence} for pid, v in base.items()}
+    profile = {
+        "name": "nlp",
+        "interests": "多语言模型与可解释性",
+        "keywords": ["multilingual language models", "interpretability"],
+        "authors": ["Ada Lovelace"],
+        "avoid": ["quantum computing"],
+    }
 
     picks = [
         Pick(
@@ -55,6 +65,8 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             tier="must_read" if rank <= 2 else "notable",
             scores=RubricScores(novelty=4, impact=4, rigor=3),
             triage_score=9 - rank,
+            relevance=0.71,
+            why=["与你收藏的《Interpreting Multilingual Models》相近"],
             reason="针对多语言模型的可解释性，给出了可复现的分析工具。",
         )
         for rank, p in enumerate(picked, start=1)
@@ -88,6 +100,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
         date=SAMPLE_DAY, run_id="01KSAMPLE0000000000000000", scanned=len(listing.papers),
         categories=SAMPLE_CATEGORIES, picks=picks, papers=by_id, summaries=summaries, critiques=[],
         calls=[], cost=0.0312, currency="CNY", lead="今天的论文集中在多语言可解释性与持续学习。",
+        wanted=6, profile="nlp", floor=0.2,
     )  # fmt: skip
     # A stand-in excerpt makes the check reach the full-text branch too.
     excerpt = "1 Introduction\n" + papers[0].abstract
@@ -109,9 +122,10 @@ def sample_variables() -> dict[str, dict[str, Any]]:
                 for d in (keep, swap)
             ],
             "flags": flags,
+            "profile": profile,
         },
         "screener/reasons.md.j2": {
-            "candidates": [{**views[p.arxiv_id], "tier": p.tier} for p in picks],
+            "candidates": [{**base[p.arxiv_id], "tier": p.tier} for p in picks],
         },
         "critic/system.md.j2": {},
         "critic/user.md.j2": {
@@ -121,6 +135,7 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             ],
             "alternates": [views[p.arxiv_id] for p in alternates],
             "flags": flags,
+            "profile": profile,
         },
         "writer/system.md.j2": {},
         "writer/must_read.md.j2": {"paper": papers[0], "fulltext": excerpt},

@@ -21,6 +21,7 @@ from ribao.agents.outputs import (
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
+from ribao.profiles.run import RunProfile, relevance_view, rubric_quality, triage_quality
 from ribao.schemas import Paper, Pick, Ranked, RubricScores, Shortlisted
 from ribao.state import DigestState, eligible
 
@@ -45,7 +46,12 @@ async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[
     missing = [p.arxiv_id for p in papers if p.arxiv_id not in scores]
     if missing:  # the graph runs every triage batch first; this guards the wiring
         raise RibaoError(f"rank_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
-    listed = shortlist(papers, scores, state, ctx.settings)
+    listed = shortlist(papers, scores, state, ctx.settings, ctx.profile)
+    if not listed and ctx.profile is not None:
+        raise NothingToScreen(
+            f"nothing to screen: no candidate reaches profile {ctx.profile.name}'s relevance floor "
+            f"{ctx.profile.floor:g}"
+        )
     round_no = state.get("screen_rounds", 0) + 1
     ranking, rubric, calls = await _rank(ctx, listed, candidate_keys(papers), scores, state, round_no)
     cut = shortlist_size(ctx.settings)
@@ -94,8 +100,29 @@ def by_triage_score(papers: Sequence[Paper], scores: Mapping[str, int]) -> list[
     return [papers[i] for i in order]
 
 
-def shortlist(papers: list[Paper], scores: Mapping[str, int], state: DigestState, s: Settings) -> list[Paper]:
-    """Best triage scores first (ties keep listing order), minus picks the critic asked to replace,
+def for_reader(papers: Sequence[Paper], scores: Mapping[str, int], profile: RunProfile | None) -> list[Paper]:
+    """Return `papers` best first for the run's reader: by triage score without a profile, else by
+    triage blended with relevance (`RunProfile.blend`), papers under the relevance floor left out."""
+    if profile is None:
+        return by_triage_score(papers, scores)
+    rel = profile.relevance(papers)
+    kept = [(i, p) for i, p in enumerate(papers) if profile.passes(rel.get(p.arxiv_id))]
+
+    def key(item: tuple[int, Paper]) -> tuple[float, int]:
+        i, p = item
+        return (-profile.blend(triage_quality(scores[p.arxiv_id]), rel.get(p.arxiv_id)), i)
+
+    return [p for _, p in sorted(kept, key=key)]
+
+
+def shortlist(
+    papers: list[Paper],
+    scores: Mapping[str, int],
+    state: DigestState,
+    s: Settings,
+    profile: RunProfile | None = None,
+) -> list[Paper]:
+    """Best first for the reader (`for_reader`), minus picks the critic asked to replace,
     plus the replacements it suggested; never shorter than the number of picks needed.
 
     Pure (the same state gives the same list): `flag_near_duplicates` flags exactly what this returns.
@@ -107,7 +134,7 @@ def shortlist(papers: list[Paper], scores: Mapping[str, int], state: DigestState
         for d in c.decisions
         if d.decision == "replace" and d.replacement and d.replacement not in dropped
     ]
-    ranked = [p for p in by_triage_score(papers, scores) if p.arxiv_id not in dropped]
+    ranked = [p for p in for_reader(papers, scores, profile) if p.arxiv_id not in dropped]
     chosen = ranked[: shortlist_size(s)]
     by_id = {p.arxiv_id: p for p in ranked}
     for pid in suggested:
@@ -132,6 +159,8 @@ async def _rank(
     """Ask for the shortlist's rubric scores; return the best K, tiered, every shortlisted paper's rubric
     and the calls made."""
     s = ctx.settings
+    profile = ctx.profile
+    rel = profile.relevance(shortlist) if profile else {}
     skeys = {p.arxiv_id: keys[p.arxiv_id] for p in shortlist}
     last = state.get("critiques", [])[-1:] or []
     critique = [
@@ -149,9 +178,13 @@ async def _rank(
         round=round_no,
         must_read=s.must_read,
         notable=s.notable,
-        candidates=[view(p, skeys[p.arxiv_id], ctx.settings.screener_abstract_words) for p in shortlist],
+        candidates=[
+            {**view(p, skeys[p.arxiv_id], s.screener_abstract_words), **relevance_view(rel, p.arxiv_id)}
+            for p in shortlist
+        ],
         critique=critique,
         flags=flag_views(state.get("memory_flags", []), skeys),
+        profile=profile.prompt_view() if profile else None,
     )
     system = ctx.prompts.render("screener", "system")
     rank_form = compact_rank_schema if ctx.constrained("screener") else rank_schema
@@ -166,9 +199,11 @@ async def _rank(
     by_key = rank_entries(out, list(skeys.values()))
     entries = {pid: by_key[key] for pid, key in skeys.items()}
 
-    def order(pid: str) -> tuple[int, int, int]:
+    def order(pid: str) -> tuple[float, int, int]:
         e = entries[pid]
-        return (-(e.novelty + e.impact + e.rigor), -scores[pid], position[pid])
+        total = e.novelty + e.impact + e.rigor
+        blended = profile.blend(rubric_quality(total), rel.get(pid)) if profile else total
+        return (-blended, -scores[pid], position[pid])
 
     chosen = sorted(entries, key=order)[: min(s.must_read + s.notable, len(shortlist))]
     ranking = [
@@ -180,6 +215,8 @@ async def _rank(
                 novelty=entries[pid].novelty, impact=entries[pid].impact, rigor=entries[pid].rigor
             ),
             triage_score=scores[pid],
+            relevance=rel[pid].score if pid in rel else None,
+            why=list(rel[pid].reasons) if pid in rel else [],
         )
         for rank, pid in enumerate(chosen, start=1)
     ]

@@ -11,6 +11,7 @@ the one user message after them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from langgraph.runtime import Runtime
 from ribao.agents.ask import ask
 from ribao.agents.candidates import trim_words
 from ribao.agents.outputs import compact_triage_schema, triage_schema, triage_scores
+from ribao.agents.sharing import share, work_key
 from ribao.context import Prompts, RunContext
 from ribao.schemas import Paper
 from ribao.state import TriageTask
@@ -97,7 +99,26 @@ async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[s
     out, calls = await ask(ctx, "screener", schema(local_keys), messages, task=f"triage {n}/{count}")
     by_key = triage_scores(out, local_keys)
     scores = {p.arxiv_id: by_key[keys[p.arxiv_id]] for p in papers}
+    await share(ctx, "triage", {paper_key(ctx, p): json.dumps(scores[p.arxiv_id]) for p in papers})
     runtime.stream_writer(
         {"node": "triage_batch", "message": f"triage batch {n}/{count}: {len(scores)} scored"}
     )
     return {"triage_scores": scores, "llm_calls": calls}
+
+
+def paper_key(ctx: RunContext, paper: Paper) -> str:
+    """Key one paper's triage score by the model and its request rendered alone: the system message and
+    the triage template over the paper's view (no batch number or local key: a score is the paper's)."""
+    system = ctx.prompts.render("screener", "system") + ctx.prompts.render("screener", "triage_rules")
+    view = triage_view(paper, "", ctx.settings.triage_abstract_words)
+    alone = ctx.prompts.render("screener", "triage", batch_index=0, batch_count=0, candidates=[view])
+    return work_key(ctx, "screener", "triage", system, alone, ctx.constrained("screener"))
+
+
+def shared_scores(ctx: RunContext, papers: Sequence[Paper]) -> dict[str, int]:
+    """Return the triage scores of `papers` another profile of the day's run already paid for, by arXiv
+    id ({} for a run of one profile). Blocking (SQLite)."""
+    if ctx.shared is None:
+        return {}
+    found = ctx.shared.get_many("triage", {p.arxiv_id: paper_key(ctx, p) for p in papers})
+    return {pid: int(json.loads(v)) for pid, v in found.items()}

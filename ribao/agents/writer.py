@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from ribao.agents.ask import ask
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
+from ribao.agents.sharing import recall, share, work_key
 from ribao.context import RunContext
 from ribao.fulltext.budget import Excerpt, fit_excerpt
 from ribao.fulltext.document import PaperText
@@ -102,6 +103,10 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
     excerpt, source = await asyncio.to_thread(_shown, ctx, paper, task.get("fulltext"), system, bare, schema)
     shown = excerpt.text if excerpt is not None and excerpt.text else None
     user = ctx.prompts.render("writer", template, paper=paper, fulltext=shown) if shown else bare
+    key = work_key(ctx, "writer", schema.__name__, system, user)
+    if hit := (await recall(ctx, "summary", {paper.arxiv_id: key})).get(paper.arxiv_id):
+        runtime.stream_writer({"node": "write_summary", "message": f"{paper.arxiv_id}: summary shared"})
+        return {"summaries": {paper.arxiv_id: Summary.model_validate_json(hit)}, "llm_calls": []}
     out, calls = await ask(
         ctx,
         "writer",
@@ -112,4 +117,5 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
     )
     fields = {k: v.strip() for k, v in out.model_dump().items()}
     summary = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, source=source, **fields)
+    await share(ctx, "summary", {key: summary.model_dump_json()})
     return {"summaries": {paper.arxiv_id: summary}, "llm_calls": calls}

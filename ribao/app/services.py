@@ -7,13 +7,13 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from ribao.context import RunContext, StarsClient
+from ribao.context import RunContext, Shared, StarsClient
 from ribao.delivery.delivery import Delivery
 from ribao.fulltext.reader import FulltextReader
 from ribao.fulltext.tokens import TokenBudget, TokenCounter
@@ -22,6 +22,7 @@ from ribao.llm.pricing import make_pricing, unpriced
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.memory import MemoryStore
+from ribao.profiles.run import RunProfile
 from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS
 from ribao.runs.backend import checkpoint_target
@@ -40,7 +41,10 @@ class Services:
     memory is off; `delivery` is None when no push channel is configured or push is off;
     `clock` measures a run's seconds; `recursion_limit` overrides the graph-step guard
     (`graph_steps(settings)`); `refresh` re-reads the day's listing from arXiv; `fulltext` makes the
-    full-text reader of a day (default: one over `settings.fulltext` and `<home>/cache/fulltext`).
+    full-text reader of a day (default: one over `settings.fulltext` and `<home>/cache/fulltext`);
+    `profile` is the reader the run writes for (None: the editorial stance); `shared` the paper-level
+    work of the day's other profiles (None: nothing shared); `labels` go into the run's record
+    (a profile run's ``profile``, ``day_run``, ``day_profiles`` and ``day_base``).
     """
 
     settings: Settings
@@ -53,6 +57,9 @@ class Services:
     recursion_limit: int | None = None
     refresh: bool = False
     fulltext: Callable[[dt.date], FulltextReader] | None = None
+    profile: RunProfile | None = None
+    shared: Shared | None = None
+    labels: dict[str, Any] = field(default_factory=dict)
 
     def prompt_library(self) -> PromptLibrary:
         """Return the prompt library (the given one, else one over `settings.prompts_folder`)."""
@@ -91,6 +98,8 @@ class Services:
             or (lambda day: FulltextReader(settings.fulltext, settings.fulltext_cache, day)),
             writer_budget=writer_budget(settings, self.models, configs),
             delivery=self.delivery,
+            profile=self.profile,
+            shared=self.shared,
         )
 
     def _fulltext_reader(self, day: dt.date) -> FulltextReader:
@@ -219,28 +228,33 @@ def compose(
     delivery: bool = True,
     push: list[str] | None = None,
     refresh: bool = False,
+    profile: str | None = None,
 ) -> Iterator[Services]:
     """Build the services of one command from `settings`: the delivery (checked first, so a bad channel
     fails before anything starts; none when `delivery` is False), the memory (unless `memory` is
     False), the models, and the local llama.cpp server when an agent runs on it, stopped when the
     block ends (errors and Ctrl-C too). `push` names the channels to deliver to (None: every
-    configured one, or `delivery.only`).
+    configured one, or `delivery.only`). `profile` names the `[profiles.NAME]` reader the run writes
+    for (resolved here, so a bad library fails before the run starts).
     """
+    from ribao.app.profiles import run_profile
     from ribao.llm.models import make_chat_model
 
     on = delivery and settings.delivery.enabled
     channels = delivery_for(settings, push or settings.delivery.only or None) if on else None
     with (
-        open_memory(settings) if memory else contextlib.nullcontext() as store,
+        open_memory(settings, profile) if memory else contextlib.nullcontext() as store,
         model_configs(settings) as configs,
     ):
+        models: dict[str, BaseChatModel] = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}
         yield Services(
             settings=settings,
-            models={agent: make_chat_model(cfg) for agent, cfg in configs.items()},
+            models=models,
             configs=configs,
             memory=store,
             delivery=channels,
             refresh=refresh,
+            profile=run_profile(settings, profile, models["screener"]) if profile else None,
         )
 
 

@@ -18,6 +18,8 @@ from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
+from ribao.profiles.build import for_profile
+from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.backend import check_reachable
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
@@ -95,7 +97,9 @@ async def _stream(
     log = await asyncio.to_thread(services.run_log)
     try:
         recorder = RunRecorder(log, run_id)
-        await asyncio.to_thread(recorder.start, settings, date=date, models=services.configs)
+        await asyncio.to_thread(
+            recorder.start, settings, date=date, models=services.configs, labels=services.labels
+        )
         try:
             state = await _run_graph(services, ctx, inputs, tracer, recorder)
             if "digest_path" not in state:
@@ -183,15 +187,28 @@ def preflight(settings: Settings, date: dt.date | None) -> None:
         require_announcement_day(date, settings.holidays)
 
 
-def run_day(settings: Settings, date: dt.date | None, *, tracer: Tracer, refresh: bool = False) -> RunResult:
+def run_day(
+    settings: Settings,
+    date: dt.date | None,
+    *,
+    tracer: Tracer,
+    refresh: bool = False,
+    profile: str | None = None,
+) -> RunResult:
     """Write a day's digest with the real models: check, compose the services (the local llama.cpp
-    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`.
+    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`;
+    `profile` names the reader (its picks, categories, output folder and push channels apply).
     A committed `<home>/feedback.toml` is read first (a malformed one fails before any model call)."""
+    push = None
+    if profile is not None:
+        settings = for_profile(settings, profile)
+        profile = None if profile == DEFAULT_PROFILE else profile
+        push = settings.profiles[profile].push if profile else None
     preflight(settings, date)
     from ribao.app.feedback import sync_file
 
     sync_file(settings)
-    with compose(absolute_out(settings), refresh=refresh) as services:
+    with compose(absolute_out(settings), refresh=refresh, profile=profile, push=push) as services:
         return asyncio.run(write_day(services, date, tracer=tracer))
 
 

@@ -56,6 +56,7 @@ def run_and_report(
     as_json: bool,
     refresh: bool = False,
     run_id: str | None = None,
+    profile: str | None = None,
 ) -> None:
     """Write the day's digest (or, given `run_id`, resume that run) and report the outcome."""
     from ribao.app.write import resume, run_day
@@ -69,7 +70,7 @@ def run_and_report(
         if run_id:
             result = resume(settings, run_id, date, tracer=tracer)
         else:
-            result = run_day(settings, date, tracer=tracer, refresh=refresh)
+            result = run_day(settings, date, tracer=tracer, refresh=refresh, profile=profile)
     report(result, quiet=quiet, as_json=as_json)
     with cli_errors():
         report_pushes(result.deliveries, quiet=quiet or as_json)
@@ -133,11 +134,23 @@ def run(
         list[str] | None,
         typer.Option("--push", metavar="NAME", help="Send only to this [[push]] name (repeatable)"),
     ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="Pick for this [profiles.NAME] reader (ribao profile list); repeatable",
+        ),
+    ] = None,
+    all_profiles: Annotated[
+        bool, typer.Option("--all-profiles", help="Write for every [profiles.NAME] of config.toml")
+    ] = False,
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
 ) -> None:
     """Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text → write
-    → digest, then push it to every configured push channel. Exit 5: digest written, a push failed."""
+    → digest, then push it to every configured push channel. Exit 5: digest written, a push failed.
+    With --profile/--all-profiles: one digest per profile, triage and summaries paid once."""
     from ribao.settings import load_settings
 
     with cli_errors():
@@ -155,9 +168,54 @@ def run(
             fulltext={"enabled": False} if no_fulltext else None,
             delivery={"enabled": False} if no_push else {"only": push} if push else None,
         )
-    run_and_report(
-        settings, date=parse_date(date, latest=True), quiet=quiet, as_json=as_json, refresh=refresh
-    )
+    day = parse_date(date, latest=True)
+    if all_profiles or len(profile or []) > 1:
+        from ribao.app.day import profiles_to_run
+
+        with cli_errors():
+            names = profiles_to_run(settings, profile or [], all_profiles)
+        run_profiles_and_report(settings, names, date=day, quiet=quiet, as_json=as_json, refresh=refresh)
+        return
+    one = profile[0] if profile else None  # one reader: an ordinary run, no day run
+    run_and_report(settings, date=day, quiet=quiet, as_json=as_json, refresh=refresh, profile=one)
+
+
+def run_profiles_and_report(
+    settings: Settings,
+    names: list[str],
+    *,
+    date: dt.date | None,
+    quiet: bool,
+    as_json: bool,
+    refresh: bool = False,
+    day_run: str | None = None,
+) -> None:
+    """Write the day for profiles `names` (or, given `day_run`, resume that day run); report each profile."""
+    from ribao.app.day import resume_profiles, run_profiles
+    from ribao.commands.push import report_pushes
+    from ribao.runs.trace import Tracer
+
+    tracer = Tracer(quiet=quiet)
+    with cli_errors("ribao: interrupted (continue with: ribao runs resume latest)", quiet=quiet):
+        if day_run:
+            result = resume_profiles(settings, day_run, tracer=tracer)
+        else:
+            result = run_profiles(settings, date, names, tracer=tracer, refresh=refresh)
+    if not quiet and not as_json:
+        typer.echo(f"day run {result.day_run}: {len(result.runs) + len(result.done_before)} profiles")
+        for name, run_id in result.done_before.items():
+            typer.echo(f"{name}: already written by run {run_id}")
+    for name, one in result.runs.items():
+        if as_json:
+            data = {**one.__dict__, "date": one.date.isoformat(), "profile": name, "day_run": result.day_run}
+            data["deliveries"] = [d.model_dump() for d in one.deliveries]
+            typer.echo(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in data.items()}))
+            continue
+        if not quiet:
+            typer.echo(f"{name}: ", nl=False)
+        report(one, quiet=quiet, as_json=False)
+    with cli_errors():
+        report_pushes([d for one in result.runs.values() for d in one.deliveries], quiet=quiet or as_json)
 
 
 #: What the demo changes for its 135M model, unless config.toml or RIBAO_* env set the same key.
@@ -190,11 +248,17 @@ def demo_settings(**flags: Any) -> Settings:
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("digests"),
     local_model: Annotated[Path | None, typer.Option(help="GGUF file [default: SmolLM2-135M]")] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Pick for the general editorial stance, not the example reader")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model
-    (sized for it: 12-word triage abstracts, 30 words when ranking, one critic round, no full text,
-    no push; config.toml can set each)."""
+    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model, picking for
+    the bundled example reader (robot learning; ribao/data/profiles/example.toml) unless --plain
+    (sized for the model: 12-word triage abstracts, 30 words when ranking, one critic round, no full
+    text, no push; config.toml can set each)."""
+    from ribao.profiles.build import EXAMPLE_PROFILE, with_example
+
     with cli_errors():
         settings = demo_settings(
             source=str(sample_listing()),
@@ -202,7 +266,10 @@ def demo(
             out_dir=out,
             local={"model_path": local_model} if local_model else None,
         )
-    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False)
+        if not plain:
+            settings = with_example(settings, out)
+    profile = None if plain else EXAMPLE_PROFILE
+    run_and_report(settings, date=SAMPLE_DATE, quiet=quiet, as_json=False, profile=profile)
 
 
 def fetch(

@@ -111,7 +111,13 @@ def list_(
             runs = log.list_runs(status=status.value if status else None, limit=limit)
     if as_json:
         heavy = {"settings", "prompts", "picks", "critiques"}
-        _echo_json([{**r.model_dump(mode="json", exclude=heavy), "picks": len(r.picks)} for r in runs])
+        _echo_json(
+            [
+                {**r.model_dump(mode="json", exclude=heavy), "picks": len(r.picks),
+                 "profile": r.settings.get("profile"), "day_run": r.settings.get("day_run")}
+                for r in runs
+            ]
+        )  # fmt: skip
     elif not runs:
         typer.echo("No runs" + (f" with status {status.value}." if status else "."))
     else:
@@ -138,10 +144,20 @@ def _show_queue() -> None:
 
 @runs_app.command()
 def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
-    """Show one run: settings, prompt files, picks, critic rounds, tokens and cost per agent, outputs."""
-    from ribao.runs.render import show_run
+    """Show one run: settings, prompt files, picks, critic rounds, tokens and cost per agent, outputs.
+    A day run (several profiles) shows its profiles' runs."""
+    from ribao.runs.render import runs_table, show_run
 
     with cli_errors(), _open() as log:
+        day = log.day_run_id(run_id)
+        if day is not None and day.startswith(run_id.strip()):  # the day run itself, not one of its runs
+            runs = log.profile_runs(day)
+            if as_json:
+                _echo_json({"day_run": day, "runs": [r.model_dump(mode="json") for r in runs]})
+                return
+            _console().print(f"day run {day}: {len(runs)} profile runs", markup=False)
+            _console().print(runs_table(runs))
+            return
         run = log.get_run(run_id)
         usage = log.usage_by_agent(run.run_id)
         pushes = log.deliveries(run.run_id)
@@ -193,8 +209,16 @@ def resume(
     id, settings and prompt folder, and writes the digest it would have written.
     """
     from ribao.app.services import settings_of_run
-    from ribao.commands.run import run_and_report
+    from ribao.commands.run import run_and_report, run_profiles_and_report
+    from ribao.settings import load_settings
 
+    with cli_errors(), _open() as log:
+        day = log.day_run_id(run_id)
+    if day is not None:  # a run of several profiles resumes as a whole
+        with cli_errors():
+            settings = load_settings()
+        run_profiles_and_report(settings, [], date=None, quiet=quiet, as_json=False, day_run=day)
+        return
     with cli_errors(), _open() as log:
         row = log.get_run(run_id)
     of = row.settings.get("replay_of")

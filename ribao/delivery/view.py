@@ -26,6 +26,7 @@ def entry_view(pick: DigestPick) -> dict[str, Any]:
         "summary": pick.summary,
         "source_mark": pick.source_mark,
         "reason": pick.reason,
+        "why": pick.why,
     }
 
 
@@ -44,4 +45,5 @@ def digest_view(record: DigestRecord) -> dict[str, Any]:
         "categories": record.categories,
         "run_id": record.run_id,
         "wanted": record.wanted,
+        "profile": record.profile,
     }

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from langgraph.runtime import Runtime
 
 from ribao.agents.critic import ALTERNATES
-from ribao.agents.screener import by_triage_score, shortlist
+from ribao.agents.screener import for_reader, shortlist
+from ribao.agents.triage import shared_scores
 from ribao.context import RunContext
 from ribao.schemas import FeaturedPaper, Paper
 from ribao.state import DigestState, eligible
 
 if TYPE_CHECKING:
+    from ribao.profiles.run import RunProfile
     from ribao.settings import Settings
 
 
@@ -33,15 +35,25 @@ def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
 
 
 def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Exclude papers featured on another day (by canonical id: a lookup, no embedding)."""
-    memory = runtime.context.memory
-    if memory is None:
-        return {"excluded": []}
+    """Exclude papers featured on another day (by canonical id: a lookup, no embedding); returns
+    `excluded`, and as `triage_scores` the scores the day's other profiles already paid for (so only
+    the papers none of them triaged are sent to `triage_batch`)."""
+    ctx = runtime.context
+    memory = ctx.memory
     ids = [p.arxiv_id for p in state["candidates"]]
-    return {"excluded": memory.featured_before(ids, state["date"])}
+    excluded = [] if memory is None else memory.featured_before(ids, state["date"])
+    if ctx.shared is None:
+        return {"excluded": excluded}
+    gone = {e.arxiv_id for e in excluded}
+    scores = shared_scores(ctx, [p for p in state["candidates"] if p.arxiv_id not in gone])
+    if scores:
+        runtime.stream_writer({"node": "recall_memory", "message": f"{len(scores)} triage scores shared"})
+    return {"excluded": excluded, "triage_scores": scores}
 
 
-def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
+def shown_candidates(
+    state: DigestState, settings: Settings, profile: RunProfile | None = None
+) -> list[Paper]:
     """The candidates the screener or the critic can be shown in the coming round, best triage score
     first: the shortlist, and the `ALTERNATES` best-scored papers beyond it (a superset of the critic's
     alternates: the picks are not known yet). [] while a candidate lacks its triage score."""
@@ -49,8 +61,8 @@ def shown_candidates(state: DigestState, settings: Settings) -> list[Paper]:
     scores = state.get("triage_scores", {})
     if not papers or any(p.arxiv_id not in scores for p in papers):
         return []  # rank_papers raises for these, with the reason
-    listed = shortlist(papers, scores, state, settings)
-    best = by_triage_score(papers, scores)[: len(listed) + ALTERNATES]
+    listed = shortlist(papers, scores, state, settings, profile)
+    best = for_reader(papers, scores, profile)[: len(listed) + ALTERNATES]
     return list({p.arxiv_id: p for p in [*listed, *best]}.values())
 
 
@@ -60,7 +72,7 @@ def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext]) -> di
     `memory_flags`. Runs before every screening round, so a replacement the critic suggests is checked.
     """
     memory = runtime.context.memory
-    shown = shown_candidates(state, runtime.context.settings)
+    shown = shown_candidates(state, runtime.context.settings, runtime.context.profile)
     if memory is None or not shown:
         return {"memory_flags": []}
     threshold = runtime.context.settings.memory.near_duplicate_threshold

@@ -12,13 +12,12 @@ from ribao.state import DigestState, TriageTask, WriterTask, eligible
 def route_after_recall(state: DigestState, batch_size: int) -> Literal["flag_near_duplicates"] | list[Send]:
     """Send one `triage_batch` task per batch of `batch_size` candidates not yet scored, in listing
     order; with nothing left to triage (or nothing to screen) go straight on to the screening round."""
-    papers = eligible(state)
     done = state.get("triage_scores", {})
+    papers = [p for p in eligible(state) if p.arxiv_id not in done]
     batches = [papers[i : i + batch_size] for i in range(0, len(papers), batch_size)]
     sends = [
         Send("triage_batch", TriageTask(batch_index=n, batch_count=len(batches), papers=batch))
         for n, batch in enumerate(batches, start=1)
-        if any(p.arxiv_id not in done for p in batch)
     ]
     return sends or "flag_near_duplicates"
 

@@ -401,6 +401,38 @@ class RunLog:
             raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {shown_ids}; give more characters")
         return self._run(rows[0])
 
+    def day_run_id(self, ref: str) -> str | None:
+        """Return the day run `ref` names (a day run id or prefix, or one of its profile runs, ``latest``
+        included); None when `ref` is a run of one profile. Raises `RunNotFound` when nothing matches."""
+        prefix = ref.strip().lower()
+        days = sorted({d for d, _ in self._day_run_rows() if d.lower().startswith(prefix)})
+        if len(days) == 1 and prefix:
+            return days[0]
+        if len(days) > 1 and prefix:
+            shown = ", ".join(days[:5])
+            raise RunNotFound(f"day run prefix {ref!r} is ambiguous: {shown}; give more characters")
+        day = self.get_run(ref).settings.get("day_run")
+        return str(day) if day else None
+
+    def profile_runs(self, day_run: str) -> list[RunRow]:
+        """Return the profile runs of day run `day_run`, in the order they started."""
+        return [self._run(row) for day, row in self._day_run_rows() if day == day_run]
+
+    def _day_run_rows(self) -> list[tuple[str, Any]]:
+        """Return (day run id, row) of every profile run, in the order they started (the day run is a
+        label in the settings JSON: read here, the same way on SQLite and Postgres)."""
+        query = (
+            select(runs)
+            .where(runs.c.settings.contains('"day_run"', autoescape=True))
+            .order_by(runs.c.started_at, runs.c.run_id)
+        )
+        out = []
+        for row in self._rows(query):
+            day = json.loads(row["settings"] or "{}").get("day_run")
+            if day:
+                out.append((str(day), row))
+        return out
+
     def _run(self, row: Any) -> RunRow:
         """Build a `RunRow`; a run not finished yet (running, or interrupted) has the totals of the
         calls recorded so far, since its row's totals are written when it ends."""

@@ -50,7 +50,8 @@ def status_text(status: str) -> Text:
 
 
 def runs_table(runs: Sequence[RunRow]) -> Table:
-    """Return the `runs list` table: id, start, day, status, picks, tokens, cost, duration."""
+    """Return the `runs list` table: id, start, day, status, picks, tokens, cost, duration, and for a
+    profile's run its profile and day run (a column only when a listed run has one)."""
     table = Table(box=None, pad_edge=False)
     for name, justify in [
         ("run", "left"),
@@ -61,15 +62,22 @@ def runs_table(runs: Sequence[RunRow]) -> Table:
         ("tokens", "right"),
         ("cost", "right"),
         ("time", "right"),
+        *([("profile", "left")] if any(profile_text(r) for r in runs) else []),
     ]:
         table.add_column(name, justify=justify, no_wrap=name != "status")  # type: ignore[arg-type]
     for run in runs:
         table.add_row(
             run.run_id, local_time(run.started_at), str(run.date or "-"), status_text(run.status),
             str(len(run.picks)), f"{run.total_tokens:,}", money(run.cost, run.currency),
-            seconds_text(run.seconds),
+            seconds_text(run.seconds), *([profile_text(run)] if len(table.columns) > 8 else []),
         )  # fmt: skip
     return table
+
+
+def profile_text(run: RunRow) -> str:
+    """Return a profile run's ``NAME of day run ID`` ("" for a run of one profile)."""
+    name, day = run.settings.get("profile"), run.settings.get("day_run")
+    return f"{name} of day run {day}" if day else ""
 
 
 def settings_summary(settings: dict[str, Any]) -> list[str]:
@@ -125,6 +133,8 @@ def show_run(
                   f"took {seconds_text(run.seconds)}", markup=False)  # fmt: skip
     console.print(f"  tokens {run.input_tokens:,} in / {run.output_tokens:,} out ({run.cached_tokens:,} "
                   f"cached) · cost {money(run.cost, run.currency)}", markup=False)  # fmt: skip
+    if profile_text(run):
+        console.print(f"  profile {profile_text(run)}", markup=False)
     if run.error:
         console.print(Text(f"  error: {run.error}", style="red"))
     _section(console, "settings")

@@ -1,0 +1,148 @@
+"""Several reader profiles from one day (`ribao run --profile …`): paper-level work paid once, reader-level
+work, folders, memory and run records per profile, and the resume of such a day run."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ribao.cli import app
+from ribao.memory import MemoryStore
+from ribao.memory.embedders import HashEmbedder
+from ribao.schemas import FeaturedPaper
+from tests.support.http_run import configure_home, respond, run_cli
+from tests.support.stub_openai import StubOpenAI
+
+DAY = "2026-02-18"
+WRITERS = {"MustReadOutput", "NotableOutput"}
+#: 180 candidates in batches of 20 (`screener_batch_size`): one profile's triage.
+TRIAGE_BATCHES = 9
+
+
+def cli(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def two_profiles(tmp_path: Path, stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home for the stub provider with profiles `a` and `b` (no interests: the same picks for both)."""
+    home = configure_home(tmp_path, stub, monkeypatch)
+    with (home / "config.toml").open("a", encoding="utf-8") as f:
+        f.write("[profiles.a]\n[profiles.b]\n")
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+def calls_by_tool(stub: StubOpenAI) -> collections.Counter[str]:
+    return collections.Counter(r.body["tools"][0]["function"]["name"] for r in stub.chat_requests if r.body)
+
+
+def picks(folder: Path) -> list[str]:
+    data = json.loads((folder / f"{DAY}.json").read_text(encoding="utf-8"))
+    return [p["arxiv_id"] for p in data["picks"]]
+
+
+def memory_ids(home: Path, profile: str) -> set[str]:
+    with MemoryStore.open(home / "memory", embedder=HashEmbedder(), profile=profile) as store:
+        return {p.arxiv_id for p in store.list(limit=100)}
+
+
+def test_two_profiles_share_triage_and_summaries_but_not_digest_folder_or_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with StubOpenAI() as stub:
+        home = two_profiles(tmp_path, stub, monkeypatch)
+        res = run_cli("--date", DAY, "--no-push", "--no-fulltext", "--all-profiles", "--quiet", "--json")
+        assert res.exit_code == 0, res.output
+        calls = calls_by_tool(stub)
+
+    a, b = picks(tmp_path / "digests" / "a"), picks(tmp_path / "digests" / "b")
+    assert len(a) == 13 and a == b
+    assert calls["TriageScores"] == TRIAGE_BATCHES  # b's triage scores all came from a's run
+    assert sum(calls[w] for w in WRITERS) == 13  # b's summaries too: each paper written once
+    for per_profile in ("ShortlistRanking", "CriticVerdicts", "LeadOutput"):
+        assert calls[per_profile] == 2
+    assert not (tmp_path / "digests" / f"{DAY}.md").exists()  # no default digest was asked for
+    assert memory_ids(home, "a") == memory_ids(home, "b") == set(a)
+    assert memory_ids(home, "default") == set()
+
+    runs = [json.loads(line) for line in res.output.splitlines()]
+    assert [r["profile"] for r in runs] == ["a", "b"] and len({r["day_run"] for r in runs}) == 1
+    listed = json.loads(cli("runs", "list", "--json").output)
+    assert sorted((r["profile"], r["day_run"]) for r in listed) == [
+        ("a", runs[0]["day_run"]),
+        ("b", runs[0]["day_run"]),
+    ]
+    monkeypatch.setenv("COLUMNS", "200")  # the table's whole rows
+    assert f"a of day run {runs[0]['day_run']}" in cli("runs", "list").output
+    shown = json.loads(cli("runs", "show", runs[0]["day_run"], "--json").output)
+    assert [r["run_id"] for r in shown["runs"]] == [runs[0]["run_id"], runs[1]["run_id"]]
+
+
+def test_a_paper_featured_for_a_stays_eligible_for_b(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with StubOpenAI() as stub:
+        home = two_profiles(tmp_path, stub, monkeypatch)
+        assert run_cli("--date", DAY, "--no-push", "--no-fulltext", "--profile", "b", "-q").exit_code == 0
+        first = picks(tmp_path / "digests" / "b")
+        # The day before, reader a was shown b's picks of today.
+        with MemoryStore.open(home / "memory", embedder=HashEmbedder(), profile="a") as store:
+            store.remember(
+                dt.date(2026, 2, 17),
+                [FeaturedPaper(arxiv_id=i, title=i, abstract=i, date=dt.date(2026, 2, 17), tier="notable",
+                               rank=n + 1) for n, i in enumerate(first)],
+            )  # fmt: skip
+        stub.requests.clear()
+        res = run_cli(
+            "--date", DAY, "--no-push", "--no-fulltext", "--profile", "a", "--profile", "b", "-q", "--json"
+        )
+        assert res.exit_code == 0, res.output
+        calls = calls_by_tool(stub)
+
+    a_run, b_run = (json.loads(line) for line in res.output.splitlines())
+    assert (a_run["scanned"], b_run["scanned"]) == (180 - len(first), 180)
+    assert not set(picks(tmp_path / "digests" / "a")) & set(first)
+    # b's memory holds them for this very day only, which a re-run of the day replaces.
+    assert memory_ids(home, "b") == set(picks(tmp_path / "digests" / "b"))
+    # a triaged its 167 candidates; b paid only for the 13 papers a did not see, in one batch.
+    assert calls["TriageScores"] == TRIAGE_BATCHES + 1
+
+
+def test_resume_of_a_day_run_keeps_the_finished_profile_and_pays_no_paper_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with StubOpenAI() as stub:
+        two_profiles(tmp_path, stub, monkeypatch)
+        rankings = 0
+
+        def fail_b_ranking(body: dict[str, Any]) -> dict[str, Any]:
+            nonlocal rankings
+            if body["tools"][0]["function"]["name"] == "ShortlistRanking":
+                rankings += 1
+                if rankings == 2:  # profile b's first ranking: a status not worth retrying
+                    return {"status": 400}
+            return respond(body)
+
+        stub.responder = fail_b_ranking
+        res = run_cli("--date", DAY, "--no-push", "--no-fulltext", "--all-profiles", "-q")
+        assert res.exit_code != 0
+        assert (tmp_path / "digests" / "a" / f"{DAY}.md").exists()
+        assert not (tmp_path / "digests" / "b").exists()
+        before = json.loads(cli("runs", "list", "--json").output)
+        assert sorted((r["profile"], r["status"]) for r in before) == [("a", "done"), ("b", "failed")]
+
+        stub.requests.clear()
+        stub.responder = respond
+        res = cli("runs", "resume", "latest", "-q")
+        assert res.exit_code == 0, res.output
+        calls = calls_by_tool(stub)
+
+    assert picks(tmp_path / "digests" / "b") == picks(tmp_path / "digests" / "a")
+    assert calls["TriageScores"] == 0 and not WRITERS & set(calls)  # checkpointed or shared
+    assert calls["ShortlistRanking"] == 1  # only b's run continued; a's was not run again
+    after = json.loads(cli("runs", "list", "--json").output)
+    assert sorted((r["run_id"], r["status"]) for r in after) == sorted((r["run_id"], "done") for r in before)

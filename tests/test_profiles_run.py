@@ -1,0 +1,80 @@
+"""One profile in a run: the picks follow the reader, say why, and a thin day is not padded."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from ribao.app.services import Services
+from ribao.app.write import RunResult, write_day
+from ribao.profiles.run import RunProfile
+from ribao.runs.trace import Tracer
+from ribao.settings import MemorySettings
+from tests.support.fakes import ScriptedChatModel, default_responder
+from tests.support.graph import models, sample_settings
+from tests.support.profiles import bundled_day, embedder, is_robotics, robotics_profile
+
+
+def tied_triage(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
+    """Every candidate gets the same triage score, as the bundled 135M model gives them."""
+    args = default_responder(name, schema, messages)
+    if name == "TriageScores":
+        return {"scores": [5] * len(args["scores"])} if "scores" in args else dict.fromkeys(args, 5)
+    return args
+
+
+def write(tmp_path: Path, profile: RunProfile | None) -> tuple[RunResult, dict[str, ScriptedChatModel]]:
+    settings = sample_settings(tmp_path, memory=MemorySettings(enabled=False))
+    agents = models(screener=tied_triage)
+    services = Services(settings, dict(agents), profile=profile)
+    return asyncio.run(write_day(services, None, tracer=Tracer(quiet=True))), agents
+
+
+def robotics_ids() -> set[str]:
+    return {p.arxiv_id for p in bundled_day() if is_robotics(p)}
+
+
+def test_the_picks_follow_the_profile_and_say_why(tmp_path: Path) -> None:
+    result, agents = write(tmp_path, RunProfile(robotics_profile(), embedder()))
+    data = json.loads(result.json_path.read_text())
+    picked = [p["arxiv_id"] for p in data["picks"]]
+    assert len(picked) == 13 and len(set(picked) & robotics_ids()) >= 6
+    assert data["profile"] == "robots" and data["floor"] == 0.3
+    assert all(p["relevance"] >= 0.3 for p in data["picks"])
+    assert [p["relevance"] for p in data["picks"][:3]] == sorted(
+        (p["relevance"] for p in data["picks"][:3]), reverse=True
+    )
+    assert any(w.startswith("符合你的兴趣：") for w in data["picks"][0]["why"])
+    md = result.digest_path.read_text()
+    assert "🎯 为你推荐：符合你的兴趣：" in md
+    html = result.digest_path.with_suffix(".html").read_text()
+    assert "为你推荐" in html
+    prompts = [str(m) for r in agents["screener"].requests for m in r["messages"]]
+    rank = next(p for p in prompts if "第 1 轮排序" in p)
+    assert "本期日报写给读者「robots」" in rank and "robot learning" in rank and "[相关度 " in rank
+    critic = [str(m) for r in agents["critic"].requests for m in r["messages"]]
+    assert any("本期写给读者「robots」" in c and "[相关度 " in c for c in critic)
+
+
+def test_without_a_profile_the_picks_are_the_editorial_ones(tmp_path: Path) -> None:
+    result, agents = write(tmp_path, None)
+    data = json.loads(result.json_path.read_text())
+    # Tied triage, no relevance: the first 13 of the listing, 2 of them robotics.
+    assert [p["arxiv_id"] for p in data["picks"]] == [p.arxiv_id for p in bundled_day()[:13]]
+    assert "profile" not in data and all("why" not in p and "relevance" not in p for p in data["picks"])
+    prompts = [str(m) for r in agents["screener"].requests for m in r["messages"]]
+    assert not any("写给读者" in p or "相关度" in p for p in prompts)
+
+
+def test_a_thin_day_is_not_padded_below_the_floor(tmp_path: Path) -> None:
+    profile = robotics_profile(floor=0.9)
+    result, _ = write(tmp_path, RunProfile(profile, embedder()))
+    data = json.loads(result.json_path.read_text())
+    assert 0 < data["picked"] < data["wanted"] == 13
+    assert all(p["relevance"] >= 0.9 for p in data["picks"])
+    assert "与「robots」相关的论文不足" in result.digest_path.read_text()
+    assert "不用无关论文凑数" in result.digest_path.read_text()
