@@ -194,3 +194,7 @@ class LoadCancelled(Exception):
 
 class TraceExportFailed(RibaoError):
     """The OpenTelemetry collector could not be reached or did not accept a run's spans."""
+
+
+class FeedbackStoreError(RibaoError):
+    """The feedback database cannot be opened or written (a read-only home, a server that refuses)."""

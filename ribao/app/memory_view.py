@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ribao.app.services import open_memory
-from ribao.errors import ConfigError, NoMemory
+from ribao.arxiv_ids import parse_id
+from ribao.errors import BadFlag, ConfigError, NoMemory
 from ribao.memory.records import MemoryHit, MemoryStats
 from ribao.memory.store import MemoryStore
 from ribao.profiles.names import check_profile
@@ -51,6 +52,11 @@ def search(settings: Settings, text: str, profile: str | None = None, k: int = 5
 
 
 def forget(settings: Settings, arxiv_id: str, profile: str | None = None) -> bool:
-    """Forget one paper of the profile's memory, so it may be featured again; return whether it was there."""
+    """Forget one paper of the profile's memory, so it may be featured again; return whether it was there.
+    Raises `BadFlag` for what is not one arXiv id."""
+    try:
+        parse_id(arxiv_id)
+    except ValueError as exc:
+        raise BadFlag(str(exc)) from None
     with open_memory_of(settings, profile) as store:
         return store.forget(arxiv_id)
