@@ -196,9 +196,8 @@ def diff(
     cost and latency, and the LLM calls of both aligned by node and task with a diff of each reply."""
     from ribao.app.rundiff import diff_recorded
     from ribao.errors import BadFlag
-    from ribao.settings import load_settings
-
     from ribao.files import folder_problem, write_file
+    from ribao.settings import load_settings
 
     to_stdout = html is not None and str(html) == "-"
     with cli_errors():

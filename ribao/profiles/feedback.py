@@ -280,7 +280,9 @@ def read_file(path: Path, profiles: Iterable[str]) -> dict[tuple[str, str, str],
                 raise ConfigError(f"{path}: [{profile}] {verb} must be a list of arXiv ids")
             for raw in ids:
                 if not isinstance(raw, str):
-                    raise ConfigError(f'{path}: [{profile}] {verb}: quote each id ("2602.15067"), got {raw!r}')
+                    raise ConfigError(
+                        f'{path}: [{profile}] {verb}: quote each id ("2602.15067"), got {raw!r}'
+                    )
                 try:
                     key = parse_id(raw)
                 except ValueError as exc:
