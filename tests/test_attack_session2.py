@@ -210,3 +210,23 @@ def test_runs_diff_of_an_unfinished_run_does_not_call_its_prompts_and_picks_miss
     assert diff.prompts == [] and diff.picks == []
     assert diff.prompts_note == "run A is interrupted: its prompt files are recorded when a run ends"
     assert diff.picks_note == "run A is interrupted: its picks are recorded when a run ends"
+
+
+def test_memory_commands_for_a_profile_with_no_memory_yet_create_no_collection(tmp_path: Path) -> None:
+    from ribao.memory import make_embedder
+    from ribao.memory.store import DEFAULT_COLLECTION, MemoryStore
+
+    (tmp_path / "config.toml").write_text(
+        '[memory]\nembedder = "hash"\n[profiles.zed]\ninterests = "LLM"\n', encoding="utf-8"
+    )
+    MemoryStore.open(tmp_path / "memory", embedder=make_embedder("hash")).close()  # the default one's
+    stats = cli(tmp_path, "memory", "stats", "--profile", "zed")
+    assert stats.exit_code == 0 and "papers     0" in stats.output
+    assert cli(tmp_path, "memory", "list", "-p", "zed", "--json").output.strip() == "[]"
+    assert cli(tmp_path, "memory", "search", "agents", "-p", "zed", "--json").output.strip() == "[]"
+    assert cli(tmp_path, "memory", "forget", "2602.15067", "-p", "zed").exit_code == 1
+    assert cli(tmp_path, "memory", "forget", "2602.15067,2602.15100").exit_code == 2
+    assert MemoryStore.has_collection(tmp_path / "memory", url=None, collection=DEFAULT_COLLECTION)
+    assert not MemoryStore.has_collection(
+        tmp_path / "memory", url=None, collection=f"{DEFAULT_COLLECTION}__zed"
+    )
