@@ -44,7 +44,7 @@ def parse_id(raw: str) -> str:
     """
     match = _WHOLE_RE.fullmatch(raw.strip())
     if match is None:
-        raise ValueError(f"not one arXiv id: {raw!r}")
+        raise ValueError(f"{raw!r} is not an arXiv id")
     found = match.group("id")
     head, _, number = found.partition(".")
     if "/" not in found:
