@@ -82,6 +82,10 @@ class MemoryStoreError(RibaoError):
     """The Chroma memory is unusable, e.g. built with another embedder than the configured one."""
 
 
+class FeedbackStoreError(RibaoError):
+    """The feedback database cannot be opened or written (a read-only home, a server that refuses)."""
+
+
 class NoMemory(RibaoError):
     """The memory was never written: no digest has been remembered in this home yet."""
 
@@ -194,7 +198,3 @@ class LoadCancelled(Exception):
 
 class TraceExportFailed(RibaoError):
     """The OpenTelemetry collector could not be reached or did not accept a run's spans."""
-
-
-class FeedbackStoreError(RibaoError):
-    """The feedback database cannot be opened or written (a read-only home, a server that refuses)."""
