@@ -82,6 +82,10 @@ class MemoryStoreError(RibaoError):
     """The Chroma memory is unusable, e.g. built with another embedder than the configured one."""
 
 
+class FeedbackStoreError(RibaoError):
+    """The feedback database cannot be opened or written (a read-only home, a server that refuses)."""
+
+
 class NoMemory(RibaoError):
     """The memory was never written: no digest has been remembered in this home yet."""
 

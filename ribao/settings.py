@@ -32,7 +32,8 @@ from ribao.settings_models import (
 )
 
 #: What a [profiles.NAME] may be called (it names a memory collection and a folder).
-PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+# It names a Chroma collection (featured_papers__NAME), which must end in a letter or digit.
+PROFILE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,38}[A-Za-z0-9])?")
 
 
 def default_home() -> Path:
@@ -205,7 +206,10 @@ class Settings(BaseSettings):
         # A profile's name becomes part of its memory collection and its output folder.
         bad = [n for n in profiles if not PROFILE_NAME.fullmatch(n)]
         if bad:
-            raise ValueError(f"profile name {bad[0]!r}: use letters, digits, '-' and '_' (at most 40)")
+            raise ValueError(
+                f"profile name {bad[0]!r}: use letters, digits, '-' and '_', beginning and ending with a "
+                "letter or digit (at most 40)"
+            )
         return profiles
 
     @classmethod

@@ -305,3 +305,26 @@ class TracingSettings(BaseModel):
     otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces; default: off"
     )
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _valid_endpoint(cls, url: str | None) -> str | None:
+        # Checked when the settings load: a typo found at the end of a paid run costs the run's trace.
+        return check_otlp_endpoint(url) if url else None  # "" (e.g. from the environment): off
+
+
+def check_otlp_endpoint(url: str) -> str:
+    """Return `url` when it is an http(s) URL with a host (and a valid port); raises ValueError."""
+    from urllib.parse import urlsplit
+
+    example = "e.g. http://127.0.0.1:4318/v1/traces"
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"OTLP endpoint {url!r} is not an http(s) URL with a host ({example})")
+    if any(c.isspace() for c in url):
+        raise ValueError(f"OTLP endpoint {url!r} contains a space ({example})")
+    return url

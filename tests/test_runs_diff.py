@@ -106,6 +106,7 @@ def test_json_schema(recorded: Recorded, monkeypatch: pytest.MonkeyPatch) -> Non
         "settings",
         "scope",
         "prompts",
+        "prompts_note",
         "picks",
         "picks_note",
         "agents",

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ribao.arxiv_ids import canonical_id
+from ribao.arxiv_ids import parse_id
 from ribao.errors import BadFlag
-from ribao.profiles.feedback import FILE_NAME, FeedbackEntry, FeedbackStore, FileSync, Verb
+from ribao.profiles.feedback import FILE_NAME, VERBS, FeedbackEntry, FeedbackStore, FileSync, Verb
 from ribao.profiles.names import check_profile, profile_names
 from ribao.runs.db import FILENAME, RunLog
 from ribao.runs.papers import SeenPaper, seen_candidates
@@ -40,9 +40,9 @@ def canonical_ids(raw: Sequence[str]) -> list[str]:
     out: list[str] = []
     for value in raw:
         try:
-            out.append(canonical_id(value))
-        except ValueError:
-            raise BadFlag(f"{value!r} is not an arXiv id (e.g. 2602.15067 or arXiv:2602.15067v2)") from None
+            out.append(parse_id(value))
+        except ValueError as exc:
+            raise BadFlag(f"{exc} (give ids one by one, e.g. 2602.15067 or arXiv:2602.15067v2)") from None
     return list(dict.fromkeys(out))
 
 
@@ -63,10 +63,17 @@ def give(settings: Settings, verb: Verb, ids: Sequence[str], profile: str | None
     return Given(name, entries, seen)
 
 
+def any_feedback(settings: Settings) -> bool:
+    """Return whether a feedback database exists: reading none creates none (nor the home)."""
+    return FeedbackStore.exists(settings.home, settings.store.url)
+
+
 def entries(settings: Settings, profile: str | None = None) -> list[FeedbackEntry]:
     """Return the feedback events, oldest first, of one profile or (None) of all."""
     if profile is not None:
         check_profile(settings, profile)
+    if not any_feedback(settings):
+        return []
     with open_feedback(settings) as store:
         return store.entries(profile)
 
@@ -74,6 +81,8 @@ def entries(settings: Settings, profile: str | None = None) -> list[FeedbackEntr
 def undo(settings: Settings, profile: str | None = None) -> FeedbackEntry | None:
     """Take back the newest command-line feedback of `profile`; None when there is none."""
     name = check_profile(settings, profile)
+    if not any_feedback(settings):
+        return None
     with open_feedback(settings) as store:
         return store.undo(name)
 
@@ -81,12 +90,16 @@ def undo(settings: Settings, profile: str | None = None) -> FeedbackEntry | None
 def reset(settings: Settings, profile: str | None = None) -> int:
     """Forget every feedback of `profile`; return how many events there were."""
     name = check_profile(settings, profile)
+    if not any_feedback(settings):
+        return 0
     with open_feedback(settings) as store:
         return store.reset(name)
 
 
 def counts(settings: Settings, profile: str) -> dict[str, int]:
     """Return how many papers `profile` currently likes, dislikes, or marked not interested."""
+    if not any_feedback(settings):
+        return dict.fromkeys(VERBS, 0)
     with open_feedback(settings) as store:
         return store.counts(profile)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sys
 
-from ribao.errors import ConfigError, TraceExportFailed
+from ribao.errors import BadFlag, ConfigError, TraceExportFailed
 from ribao.runs.db import RunLog, RunNotFound
 from ribao.settings import Settings
+from ribao.settings_models import check_otlp_endpoint
 
 
 def export_logged(log: RunLog, run_id: str, endpoint: str) -> tuple[int, str | None]:
@@ -38,8 +39,14 @@ def export_recorded(settings: Settings, ref: str, endpoint: str | None = None) -
     """Export the recorded run `ref` (an id, a unique prefix or ``latest``) to `endpoint` (default: the
     setting); return its id, the number of spans and the endpoint.
 
-    Raises `ConfigError` without an endpoint, `RunNotFound` for an unknown run, `TraceExportFailed`.
+    Raises `ConfigError` without an endpoint, `BadFlag` for a malformed one, `RunNotFound` for an
+    unknown run, `TraceExportFailed`.
     """
+    if endpoint:
+        try:
+            check_otlp_endpoint(endpoint)
+        except ValueError as exc:
+            raise BadFlag(f"--endpoint: {exc}") from None
     endpoint = endpoint or settings.tracing.otlp_endpoint
     if not endpoint:
         raise ConfigError("no OTLP endpoint: set [tracing] otlp_endpoint in config.toml or give --endpoint")

@@ -244,26 +244,41 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON")] = False,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Write the diff as one self-contained HTML page", dir_okay=False),
+        typer.Option(
+            "--html", help="Write the diff as one self-contained HTML page (-: stdout)", dir_okay=False
+        ),
     ] = None,
 ) -> None:
     """Compare two runs: settings, prompt files (with a text diff), picks, per-agent calls, tokens,
     cost and latency, and the LLM calls of both aligned by node and task with a diff of each reply."""
     from ribao.app.rundiff import diff_recorded
     from ribao.errors import BadFlag
+    from ribao.files import folder_problem, write_file
     from ribao.settings import load_settings
 
+    to_stdout = html is not None and str(html) == "-"
     with cli_errors():
         if as_json and html:
             raise BadFlag("give --json or --html, not both")
+        if html and not to_stdout and (problem := folder_problem(html.parent)):
+            raise BadFlag(f"--html {html}: {problem}")  # before reading anything
         require_run_log()
         result = diff_recorded(load_settings(), run_a, run_b)
     if as_json:
         _echo_json(result.model_dump(mode="json"))
     elif html:
+        from ribao.errors import OutputError
         from ribao.runs.diff_page import render_page
 
-        html.write_text(render_page(result), encoding="utf-8")
+        page = render_page(result)
+        if to_stdout:
+            typer.echo(page)
+            return
+        with cli_errors():
+            try:
+                write_file(html, page)  # atomic: Ctrl-C or a full disk leaves no half page
+            except OSError as exc:
+                raise OutputError(f"cannot write {html}: {exc.strerror or exc}") from None
         typer.echo(f"wrote {html}")
     else:
         from ribao.runs.diff_view import show_diff

@@ -174,6 +174,13 @@ class MemoryStore:
         cache = DayVectors(vectors_dir, embedder.name) if vectors_dir is not None else None
         return cls(col, embedder, location, cache)
 
+    @staticmethod
+    def has_collection(path: Path | str | None, *, url: str | None, collection: str) -> bool:
+        """Return whether `collection` exists, creating nothing (`open` creates it): for reads."""
+        client, location = _client(path, url)
+        with _chroma("listing collections", location):
+            return collection in [c if isinstance(c, str) else c.name for c in client.list_collections()]
+
     def preload(self) -> None:
         """Start loading the embedder's model in the background, if it has one (MiniLM does); raises
         `MemoryStoreError` when that model is not installed. `close()` ends the load."""

@@ -19,14 +19,15 @@ from typing import Literal, get_args
 
 import sqlalchemy as sa
 
-from ribao.arxiv_ids import canonical_id
-from ribao.errors import ConfigError
+from ribao.arxiv_ids import parse_id
+from ribao.errors import ConfigError, FeedbackStoreError
 
 Verb = Literal["like", "dislike", "not-interested"]
 VERBS: tuple[Verb, ...] = get_args(Verb)
 #: Verbs that lower the relevance of alike papers.
 NEGATIVE: frozenset[str] = frozenset({"dislike", "not-interested"})
 FILE_NAME = "feedback.toml"
+DB_FILE = "feedback.sqlite"
 
 _meta = sa.MetaData()
 feedback = sa.Table(
@@ -87,13 +88,14 @@ class FileSync:
 
 def database_url(home: Path, store_url: str | None) -> str:
     """Return the feedback database: `[store] url` when set, else `<home>/feedback.sqlite`."""
-    return store_url or f"sqlite:///{home / 'feedback.sqlite'}"
+    return store_url or f"sqlite:///{home / DB_FILE}"
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+    # First: switching a new file to WAL takes a lock another process may hold at that moment.
     cur.execute("PRAGMA busy_timeout=30000")  # two writers at once: the second waits, nothing is lost
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
     cur.close()
 
 
@@ -104,15 +106,33 @@ class FeedbackStore:
         self.engine = engine
 
     @classmethod
+    def exists(cls, home: Path, store_url: str | None = None) -> bool:
+        """Return whether there may be feedback to read: a database server, or the home's file."""
+        return bool(store_url) or (home / DB_FILE).exists()
+
+    @classmethod
     def open(cls, home: Path, store_url: str | None = None) -> FeedbackStore:
-        """Open (creating when missing) the feedback table of `home` or of the `store_url` database."""
+        """Open (creating when missing) the feedback table of `home` or of the `store_url` database.
+
+        Raises `FeedbackStoreError` naming the database when it cannot be opened (a read-only home)."""
         url = database_url(home, store_url)
-        if url.startswith("sqlite"):
-            home.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url)
-        if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
-        _meta.create_all(engine, checkfirst=True)
+        try:
+            if url.startswith("sqlite"):
+                home.mkdir(parents=True, exist_ok=True)
+            if engine.dialect.name == "sqlite":
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+            # IF NOT EXISTS in one transaction: two processes giving their first feedback at once
+            # both get the table (create_all checks, then creates: the second one failed).
+            with engine.begin() as conn:
+                conn.execute(sa.schema.CreateTable(feedback, if_not_exists=True))
+                for index in feedback.indexes:
+                    conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+        except (OSError, sa.exc.SQLAlchemyError) as exc:
+            engine.dispose()
+            where = home / DB_FILE if url.startswith("sqlite") else "[store] url"
+            reason = getattr(exc, "orig", None) or exc
+            raise FeedbackStoreError(f"cannot use the feedback database {where}: {reason}") from exc
         return cls(engine)
 
     def close(self) -> None:
@@ -235,16 +255,19 @@ def read_file(path: Path, profiles: Iterable[str]) -> dict[tuple[str, str, str],
         not-interested = ["2602.15100"]
 
     Returns the (profile, verb, canonical id) entries in file order. Raises `ConfigError` naming the
-    file and the key for an unknown profile or verb, or an id that is no arXiv id.
+    file and the key for an unknown profile or verb, an id that is no arXiv id (or not quoted: TOML
+    reads 2602.15060 as the number 2602.1506), or a paper given two verdicts.
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: editors on Windows save a byte-order mark, which tomllib refuses.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     known = list(profiles)
     out: dict[tuple[str, str, str], None] = {}
+    verdicts: dict[tuple[str, str], str] = {}
     for profile, table in data.items():
         if profile not in known:
             raise ConfigError(f"{path}: unknown profile {profile!r}; known: {', '.join(known)}")
@@ -256,8 +279,16 @@ def read_file(path: Path, profiles: Iterable[str]) -> dict[tuple[str, str, str],
             if not isinstance(ids, list):
                 raise ConfigError(f"{path}: [{profile}] {verb} must be a list of arXiv ids")
             for raw in ids:
+                if not isinstance(raw, str):
+                    raise ConfigError(
+                        f'{path}: [{profile}] {verb}: quote each id ("2602.15067"), got {raw!r}'
+                    )
                 try:
-                    out[(profile, verb, canonical_id(str(raw)))] = None
+                    key = parse_id(raw)
                 except ValueError as exc:
-                    raise ConfigError(f"{path}: [{profile}] {verb}: {raw!r} is not an arXiv id") from exc
+                    raise ConfigError(f"{path}: [{profile}] {verb}: {exc}") from exc
+                other = verdicts.setdefault((profile, key), verb)
+                if other != verb:
+                    raise ConfigError(f"{path}: [{profile}] {key} is under both {other} and {verb}")
+                out[(profile, verb, key)] = None
     return out

@@ -74,6 +74,17 @@ def replayed_agent(a: RunRow, b: RunRow) -> str | None:
     return a.settings.get("replay_agent") or b.settings.get("replay_agent")
 
 
+UNFINISHED = ("running", "interrupted")  # the run log records a run's prompt files and picks as it ends
+
+
+def unfinished_note(a: RunRow, b: RunRow, what: str) -> str | None:
+    """Say which side has not ended (so recorded no `what` yet); None when both ended."""
+    for name, run in (("A", a), ("B", b)):
+        if run.status in UNFINISHED:
+            return f"run {name} is {run.status}: its {what} are recorded when a run ends"
+    return None
+
+
 def prompt_changes(a: RunRow, b: RunRow, texts: Mapping[str, str]) -> list[PromptChange]:
     """Return the prompt files whose sha256 differs (only the replayed agent's, for a replay), each
     with a text diff when both texts are in `texts` (sha256 -> text)."""
@@ -103,6 +114,8 @@ def prompt_changes(a: RunRow, b: RunRow, texts: Mapping[str, str]) -> list[Promp
 
 def pick_changes(a: RunRow, b: RunRow) -> tuple[list[PickChange], str | None]:
     """Return picks added, removed and moved from A to B, or a note when a side records none."""
+    if note := unfinished_note(a, b, "picks"):
+        return [], note
     for name, run in (("A", a), ("B", b)):
         if not run.picks and (run.status == "replay" or run.settings.get("replay_of")):
             return [], f"run {name} is a replay: it records no picks (a replay writes no digest)"
@@ -263,13 +276,15 @@ def diff_runs(
         calls_a = [c for c in calls_a if c.agent == agent]
         calls_b = [c for c in calls_b if c.agent == agent]
     picks, picks_note = pick_changes(a, b)
+    prompts_note = unfinished_note(a, b, "prompt files")
     agents, total = agent_deltas(calls_a, calls_b)
     return RunDiff(
         a=side(a),
         b=side(b),
         settings=settings_changes(a.settings, b.settings),
         scope=scope,
-        prompts=prompt_changes(a, b, texts),
+        prompts=[] if prompts_note else prompt_changes(a, b, texts),
+        prompts_note=prompts_note,
         picks=picks,
         picks_note=picks_note,
         agents=agents,

@@ -110,6 +110,7 @@ class RunDiff(BaseModel):
     settings: list[SettingChange] = Field(default_factory=list)
     scope: str | None = Field(default=None, description="What alone is compared, when one run is a replay")
     prompts: list[PromptChange] = Field(default_factory=list)
+    prompts_note: str | None = Field(default=None, description="Why prompt files are not compared")
     picks: list[PickChange] = Field(default_factory=list)
     picks_note: str | None = None
     agents: list[AgentDelta] = Field(default_factory=list)

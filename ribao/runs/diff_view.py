@@ -94,6 +94,8 @@ def show_diff(console: Console, diff: RunDiff, *, replies: bool = True) -> None:
         b = "(not set)" if s.missing == "b" else repr(s.b)
         console.print(f"  {s.key}: {a} → {b}", markup=False)
     _title(console, f"Prompt files ({len(diff.prompts)} differ)")
+    if diff.prompts_note:
+        console.print(f"  {diff.prompts_note}", markup=False)
     for p in diff.prompts:
         src = " → ".join((v or {}).get("source", "-") for v in (p.a, p.b))
         console.print(f"  {p.file}  {p.status}  ({src})", markup=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,9 @@ from ribao.runs.rows import CallRow, NodeRow, RunRow
 from ribao.runs.spans import Span, bounds, run_spans
 
 TIMEOUT_S = 5.0  # the exporter retries a refused connection with backoff until this much has passed
+# The exporter's timeout bounds each socket read, not the reply: a collector trickling its answer
+# would hold the run's end forever. Past this, the export is given up (its thread is a daemon).
+DEADLINE_S = TIMEOUT_S + 2.0
 EXPORTER_LOGGER = "opentelemetry.exporter.otlp"
 
 
@@ -162,6 +166,26 @@ def _reason(records: Sequence[logging.LogRecord]) -> str:
     return "the collector did not accept the spans"
 
 
+def _send(exporter: OTLPSpanExporter, spans: Sequence[Any], deadline: float) -> tuple[bool | None, list[Any]]:
+    """Export in a daemon thread and wait at most `deadline` seconds; return (accepted, log records),
+    accepted None when the collector had not answered by then. Ctrl-C interrupts the wait."""
+    done: list[bool] = []
+    records: list[logging.LogRecord] = []
+
+    def send() -> None:
+        with _exporter_log() as got:
+            try:
+                done.append(exporter.export(spans) is SpanExportResult.SUCCESS)
+            finally:
+                records.extend(got)
+                exporter.shutdown()
+
+    worker = threading.Thread(target=send, name="ribao-otlp-export", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    return (done[0] if done else None), records
+
+
 def export_run(
     run: RunRow,
     nodes: Sequence[NodeRow],
@@ -169,16 +193,15 @@ def export_run(
     endpoint: str,
     *,
     timeout: float = TIMEOUT_S,
+    deadline: float | None = None,
 ) -> str | None:
     """Send the run's spans to the OTLP/HTTP traces `endpoint` in one request; return None when the
-    collector accepted them, else a one-line reason (never raises for a collector that is down)."""
+    collector accepted them, else a one-line reason (never raises for a collector that is down, and
+    gives up after `deadline` seconds, default `DEADLINE_S`, whatever the collector does)."""
+    deadline = DEADLINE_S if deadline is None else deadline
     spans = build_spans(run, nodes, calls)
-    exporter = OTLPSpanExporter(endpoint=endpoint, timeout=timeout)
-    with _exporter_log() as records:
-        try:
-            result = exporter.export(spans)
-        finally:
-            exporter.shutdown()
-    if result is SpanExportResult.SUCCESS:
+    accepted, records = _send(OTLPSpanExporter(endpoint=endpoint, timeout=timeout), spans, deadline)
+    if accepted:
         return None
-    return f"could not export run {run.run_id} to the OTLP collector at {endpoint}: {_reason(records)}"
+    reason = f"no complete answer within {deadline:g} s" if accepted is None else _reason(records)
+    return f"could not export run {run.run_id} to the OTLP collector at {endpoint}: {reason}"

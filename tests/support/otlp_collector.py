@@ -38,12 +38,18 @@ def _value(v: AnyValue) -> Any:
 
 
 class Collector:
-    """Receive `POST /v1/traces` (application/x-protobuf) on 127.0.0.1; `status` is the reply's code."""
+    """Receive `POST /v1/traces` (application/x-protobuf) on 127.0.0.1; `status` is the reply's code.
+
+    With `trickle` set, a reply's status and headers are sent at once and its body one byte every
+    0.1 s (as a collector behind a choking proxy): a client's read timeout never fires."""
 
     def __init__(self) -> None:
         self.requests: list[ExportTraceServiceRequest] = []
         self.content_types: list[str] = []
         self.status = 200
+        self.trickle = False
+        self.received = threading.Event()
+        self.closed = threading.Event()
         collector = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,9 +58,19 @@ class Collector:
                 collector.content_types.append(self.headers.get("Content-Type", ""))
                 if self.path == "/v1/traces":
                     collector.requests.append(ExportTraceServiceRequest.FromString(body))
+                collector.received.set()
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(collector.status if self.path == "/v1/traces" else 404)
                 self.send_header("Content-Type", "application/x-protobuf")
+                if collector.trickle:
+                    self.send_header("Content-Length", "600")
+                    self.end_headers()
+                    for _ in range(600):  # one minute at most
+                        if collector.closed.wait(0.1):
+                            return
+                        self.wfile.write(b"\0")
+                        self.wfile.flush()
+                    return
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
@@ -92,6 +108,7 @@ class Collector:
         return out
 
     def close(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving (a trickling reply stops) and close the socket."""
+        self.closed.set()
         self.server.shutdown()
         self.server.server_close()
