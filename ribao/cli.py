@@ -11,6 +11,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
+from ribao.commands.eval import eval_app  # noqa: E402
 from ribao.commands.feedback import feedback_app  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
 from ribao.commands.memory import memory_app  # noqa: E402
@@ -21,6 +22,8 @@ from ribao.commands.replay import replay  # noqa: E402
 from ribao.commands.run import demo, fetch, run  # noqa: E402
 from ribao.commands.runs import runs_app  # noqa: E402
 from ribao.commands.site import site_app  # noqa: E402
+from ribao.commands.store import db_app, store_app  # noqa: E402
+from ribao.commands.worker import backfill, enqueue_app, worker  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -41,12 +44,18 @@ app.command("graph")(graph)
 app.command()(calendar)
 app.command()(push)
 app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
+app.add_typer(eval_app, name="eval", help="Measure picks and summaries: references, scores, comparisons.")
 app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
 app.add_typer(profile_app, name="profile", help="The reader profiles: list them, show what one resolves to.")
 app.add_typer(
     feedback_app, name="feedback", help="Like, dislike or mark papers not interesting, per profile."
 )
 app.add_typer(memory_app, name="memory", help="The memory of featured papers: stats, list, search, forget.")
+app.add_typer(db_app, name="db", help="The run log's database: upgrade it to this ribao's schema.")
+app.add_typer(store_app, name="store", help="Copy a home's runs, checkpoints and memory to servers.")
+app.command()(worker)
+app.add_typer(enqueue_app, name="enqueue", help="Add jobs to the queue at [store] url.")
+app.command()(backfill)
 
 
 def main() -> None:

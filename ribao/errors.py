@@ -164,6 +164,14 @@ class RunLogError(RibaoError):
     """The run log database is unusable: unreadable, or written by a newer ribao (unknown migrations)."""
 
 
+class StoreUnreachable(RibaoError):
+    """The database of `store.url` cannot be reached or used (named without its password)."""
+
+
+class LeaseLost(RibaoError):
+    """A worker's connection to the database ended while it ran a job: the job stays unfinished."""
+
+
 class RunNotFound(RibaoError):
     """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
 
@@ -198,3 +206,15 @@ class LoadCancelled(Exception):
 
 class TraceExportFailed(RibaoError):
     """The OpenTelemetry collector could not be reached or did not accept a run's spans."""
+
+
+class EvalNotFound(RibaoError):
+    """No experiment (or pinned baseline) matches a reference, or a prefix matches several. A usage
+    error (exit status 2)."""
+
+    exit_code = 2
+
+
+class EvalError(RibaoError):
+    """An evaluation input is unusable: a malformed reference file (the line is named), a store that
+    cannot be read, or a reference endpoint that failed."""

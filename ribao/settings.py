@@ -269,6 +269,7 @@ class Settings(BaseSettings):
                 base_url=p.base_url,
                 api_key_env=p.api_key_env,
                 provider=provider_name,
+                shared_limits_url=self.store.url,
                 **p.limits(),
             )
         updates: dict[str, Any] = {}

@@ -51,6 +51,9 @@ class ModelConfig(BaseModel):
     )
     provider: str | None = Field(default=None, description="The provider's name in settings, for messages")
     local: bool = False
+    shared_limits_url: str | None = Field(
+        default=None, description="postgresql:// URL holding these limits for every worker (store.url)"
+    )
 
     @property
     def provider_label(self) -> str:

@@ -18,6 +18,8 @@ pytest_plugins = [
     "tests.support.stub_openai",
     "tests.support.fulltext_server",
     "tests.support.servers",
+    "tests.support.hf_daily",
+    "tests.support.browser",
 ]
 
 #: Variables every test starts with, after the clean-up (suite-wide defaults go here).

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ribao.calls import LLMCall
-from ribao.runs import MIGRATIONS, RunLog, RunLogError, RunNotFound
-from ribao.runs.migrations import applied, migrate
+from ribao.runs import HEAD, RunLog, RunLogError, RunNotFound
+from ribao.runs.migrations import revision, revisions, upgrade
 from tests.support.runs import (
     CRITIQUES,
+    DATA,
     DAY,
+    FIRST_MIGRATION,
     PICKS,
     PROMPTS,
     REPLACE_REASON,
@@ -36,29 +40,51 @@ def priced(c: LLMCall, cost: float | None) -> LLMCall:
     return c.model_copy(update={"cost": cost, "currency": "CNY" if cost is not None else None})
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest) -> str | None:
+    """The run log's database: None for `<home>/runs.sqlite`, else a fresh Postgres database."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    populate(tmp_path / "home")
+def home(tmp_path: Path, url: str | None) -> Path:
+    populate(tmp_path / "home", url)
     return tmp_path / "home"
 
 
 @pytest.fixture
-def log(home: Path) -> RunLog:
-    return RunLog.open(home)
+def log(home: Path, url: str | None) -> Iterator[RunLog]:
+    with RunLog.open(home, url=url) as opened:
+        yield opened
 
 
-def test_a_new_log_applies_every_migration_once_in_order(tmp_path: Path) -> None:
+def test_a_new_log_is_at_the_newest_revision_and_reopening_applies_nothing(tmp_path: Path) -> None:
     with RunLog.open(tmp_path) as log:
-        assert applied(log.conn) == [name for name, _ in MIGRATIONS]
-        assert log.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert migrate(log.conn) == []  # nothing left to apply
-    with RunLog.open(tmp_path) as again:
-        assert applied(again.conn) == [name for name, _ in MIGRATIONS]
+        with log.engine.connect() as conn:
+            assert revision(conn) == HEAD
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert upgrade(log.engine) == []
+    assert revisions()[-1] == HEAD  # HEAD names the newest revision file
+
+
+def test_a_run_log_written_by_the_hand_kept_migrations_upgrades_losing_nothing(tmp_path: Path) -> None:
+    # tests/data/runs-legacy.sqlite: `populate` plus one delivery, written by ribao before Alembic.
+    shutil.copy(DATA / "runs-legacy.sqlite", tmp_path / "runs.sqlite")
+    before = _counts(tmp_path / "runs.sqlite")
+    with RunLog.open(tmp_path) as log:
+        run = log.get_run(RUN_A)
+        assert run.picks == PICKS and run.critiques == CRITIQUES and run.prompts == PROMPTS
+        assert len(log.calls(RUN_A)) == sum(len(cs) for _, _, cs in STEPS_A)
+        assert [d["channel"] for d in log.deliveries(RUN_A)] == ["team"]
+        log.start_run("01NEW", settings={}, categories=[])  # and it takes new runs
+    assert _counts(tmp_path / "runs.sqlite") == {**before, "runs": before["runs"] + 1}
+    with sqlite3.connect(tmp_path / "runs.sqlite") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
 
 
 def test_a_log_made_by_the_first_migration_alone_is_upgraded(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "runs.sqlite", isolation_level=None)
-    assert migrate(conn, MIGRATIONS[:1]) == ["m001_runs_and_calls"]
+    conn.executescript(FIRST_MIGRATION)
     conn.execute(
         "INSERT INTO runs (run_id, status, started_at, date) VALUES ('old', 'done', '2026-01-01T00:00:00Z', "
         "'2026-01-01')"
@@ -66,28 +92,58 @@ def test_a_log_made_by_the_first_migration_alone_is_upgraded(tmp_path: Path) -> 
     conn.close()
 
     with RunLog.open(tmp_path) as log:
-        assert applied(log.conn) == [name for name, _ in MIGRATIONS]
         old = log.get_run("old")
-        assert old.status == "done" and old.date == dt.date(2026, 1, 1) and old.picks == []
+        assert (
+            old.status == "done" and old.date == dt.date(2026, 1, 1) and old.picks == [] and old.pid is None
+        )
         assert log.nodes("old") == []  # node_events exists now
-        indexes = {r[0] for r in log.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert log.deliveries("old") == []
+    with sqlite3.connect(tmp_path / "runs.sqlite") as conn:
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert "llm_calls_run_agent" in indexes
+        # An older ribao now sees a migration it does not know, and refuses the log in one line.
+        assert "m006_alembic" in {r[0] for r in conn.execute("SELECT name FROM _migrations")}
 
 
 def test_a_log_from_a_newer_ribao_is_refused(tmp_path: Path) -> None:
     RunLog.open(tmp_path).close()
     conn = sqlite3.connect(tmp_path / "runs.sqlite")
-    conn.execute("INSERT INTO _migrations VALUES ('m999_future', '2030-01-01')")
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
     conn.commit()
+    conn.close()
+    with pytest.raises(RunLogError, match="newer ribao.*revision 9999"):
+        RunLog.open(tmp_path)
+
+
+def test_a_pre_alembic_log_from_a_newer_ribao_is_refused(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "runs.sqlite", isolation_level=None)
+    conn.executescript(FIRST_MIGRATION)
+    conn.execute("INSERT INTO _migrations VALUES ('m999_future', '2030-01-01')")
     conn.close()
     with pytest.raises(RunLogError, match="newer ribao.*m999_future"):
         RunLog.open(tmp_path)
+
+
+def test_a_postgres_log_from_a_newer_ribao_is_refused(postgres_url: str, tmp_path: Path) -> None:
+    RunLog.open(tmp_path, url=postgres_url).close()
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(RunLogError, match="newer ribao.*revision 9999"):
+        RunLog.open(tmp_path, url=postgres_url)
 
 
 def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     (tmp_path / "runs.sqlite").write_text("not sqlite " * 200)
     with pytest.raises(RunLogError, match="cannot use the run log .*runs.sqlite"):
         RunLog.open(tmp_path)
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("runs", "llm_calls", "node_events", "deliveries")}  # fmt: skip
 
 
 def test_a_run_reads_back_as_recorded(log: RunLog, home: Path) -> None:
@@ -226,4 +282,5 @@ def test_two_processes_create_and_write_one_log(tmp_path: Path) -> None:
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
     with RunLog.open(tmp_path) as log:
         assert len(log.list_runs(limit=100)) == 45
-        assert applied(log.conn) == [name for name, _ in MIGRATIONS]
+        with log.engine.connect() as conn:
+            assert revision(conn) == HEAD

@@ -21,7 +21,7 @@ from pathlib import Path
 from ribao.runs.db import RunLog
 log = RunLog.open(Path(sys.argv[1]))
 log.start_run("01KILLED", settings={"source": "arxiv"})
-log.conn.close()
+log.close()
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

@@ -54,8 +54,8 @@ def give(settings: Settings, verb: Verb, ids: Sequence[str], profile: str | None
     name = check_profile(settings, profile)
     keys = canonical_ids(ids)
     seen: dict[str, SeenPaper] = {}
-    if (settings.home / FILENAME).exists():
-        with RunLog.open(settings.home) as log:
+    if settings.store.url or (settings.home / FILENAME).exists():
+        with RunLog.open(settings.home, url=settings.store.url) as log:
             seen = seen_candidates(log, keys)
     texts = {k: (p.title, "") for k, p in seen.items()}
     with open_feedback(settings) as store:

@@ -52,8 +52,9 @@ def replay_run(
     Raises `ReplayError`, `RunNotFound` or the agent's error (`RibaoError` subclasses).
     """
     spec_of(agent)
-    home = home or load_settings().home
-    with RunLog.open(home) as log:
+    current = load_settings()
+    home = home or current.home
+    with RunLog.open(home, url=current.store.url) as log:
         row = log.get_run(ref)
     settings = settings_of_run(row.settings)
     updates: dict[str, Any] = {}

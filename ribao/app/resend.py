@@ -27,10 +27,12 @@ def resend(
     delivery = delivery_for(settings, names)
     if delivery is None:
         raise ConfigError("no [[push]] channel in config.toml")
-    path = find_digest(date, settings.out_dir, home=settings.home if search_runs else None)
+    path = find_digest(
+        date, settings.out_dir, home=settings.home if search_runs else None, url=settings.store.url
+    )
     files = DigestFiles.read(path)
     records = delivery.send(files)
-    with RunLog.open(settings.home) as log:
+    with RunLog.open(settings.home, url=settings.store.url) as log:
         run_id = files.record.run_id
         try:
             log.get_run(run_id)

@@ -43,7 +43,7 @@ def prompt_texts(runs: Iterable[RunRow], folders: Iterable[Path]) -> dict[str, s
 def diff_recorded(settings: Settings, ref_a: str, ref_b: str) -> RunDiff:
     """Return what differs from run `ref_a` to run `ref_b` (ids, unique prefixes or ``latest``) in the
     run log of `settings.home`. Raises `RunNotFound` for an unknown or ambiguous reference."""
-    with RunLog.open(settings.home) as log:
+    with RunLog.open(settings.home, url=settings.store.url) as log:
         a, b = log.get_run(ref_a), log.get_run(ref_b)
         calls_a, calls_b = log.calls(a.run_id), log.calls(b.run_id)
     texts = prompt_texts([a, b], [settings.prompts_folder])

@@ -25,6 +25,7 @@ from ribao.memory import MemoryStore
 from ribao.profiles.run import RunProfile
 from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS
+from ribao.runs.backend import checkpoint_target
 from ribao.runs.db import RunLog
 from ribao.schemas import Listing
 from ribao.settings import Settings
@@ -63,8 +64,12 @@ class Services:
         return self.prompts
 
     def run_log(self) -> RunLog:
-        """Open the run log `<home>/runs.sqlite` (close it, or use it as a context manager)."""
-        return RunLog.open(self.settings.home)
+        """Open the run log, `<home>/runs.sqlite` or at `store.url` (close it, or use it in a `with`)."""
+        return RunLog.open(self.settings.home, url=self.settings.store.url)
+
+    def checkpoints(self) -> Path | str:
+        """Return where checkpoints live: `store.url` (Postgres), else `<home>/checkpoints.sqlite`."""
+        return checkpoint_target(self.settings.home, self.settings.store.url)
 
     def read_day(self, day: dt.date | None) -> Listing:
         """Read the listing of `day` (None: the file's day, or the latest) through the day cache."""
@@ -249,8 +254,9 @@ def compose(
 
 
 def settings_of_run(row_settings: Mapping[str, Any]) -> Settings:
-    """Rebuild the settings a recorded run used (its effective values win over env and config)."""
-    known = {k: v for k, v in row_settings.items() if k in Settings.model_fields}
+    """Rebuild the settings a recorded run used (its effective values win over env and config), bar
+    `store`: where runs are kept is the deployment's now, not the run's (its password was masked)."""
+    known = {k: v for k, v in row_settings.items() if k in Settings.model_fields and k != "store"}
     return Settings(**known)
 
 

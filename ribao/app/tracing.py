@@ -43,7 +43,7 @@ def export_recorded(settings: Settings, ref: str, endpoint: str | None = None) -
     endpoint = endpoint or settings.tracing.otlp_endpoint
     if not endpoint:
         raise ConfigError("no OTLP endpoint: set [tracing] otlp_endpoint in config.toml or give --endpoint")
-    with RunLog.open(settings.home) as log:
+    with RunLog.open(settings.home, url=settings.store.url) as log:
         run_id = log.get_run(ref).run_id
         count, warning = export_logged(log, run_id, endpoint)
     if warning:

@@ -20,6 +20,7 @@ from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
 from ribao.profiles.build import for_profile
 from ribao.profiles.names import DEFAULT_PROFILE
+from ribao.runs.backend import check_reachable
 from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
@@ -74,7 +75,7 @@ async def resume_run(
     """Continue run `run_id` from its last checkpoint: finished nodes and finished writer tasks are not
     run (or paid for) again. Raises `RunNotFound` when the run has no checkpoint, before its record
     is touched."""
-    async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
+    async with open_checkpointer(services.checkpoints()) as saver:
         config: Any = {"configurable": {"thread_id": run_id}}
         if not (await compile_graph(checkpointer=saver).aget_state(config)).values:
             raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
@@ -87,8 +88,9 @@ async def _stream(
     """Run the graph on thread `run_id` (from `inputs`, or resumed when None), recording every task."""
     settings = services.settings
     started = services.clock()
-    ctx = services.context(run_id)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    # Building the context reads the prompt files: off the event loop, as every file access here.
+    ctx = await asyncio.to_thread(services.context, run_id)
+    await asyncio.to_thread(settings.home.mkdir, parents=True, exist_ok=True)
     tracer.line(f"[bold]ribao[/bold] {'resuming run' if inputs is None else 'run'} {run_id}")
     # The run log is SQLite with a busy timeout: every write goes through a worker thread, never
     # on the event loop the graph's tasks share.
@@ -126,7 +128,7 @@ async def _run_graph(
     a resume will not run again, even after a kill -9 right after it."""
     limit = services.recursion_limit or graph_steps(services.settings)
     config: Any = {"configurable": {"thread_id": ctx.run_id}, "recursion_limit": limit}
-    async with open_checkpointer(services.settings.home / "checkpoints.sqlite") as saver:
+    async with open_checkpointer(services.checkpoints()) as saver:
         graph = compile_graph(checkpointer=saver)
         end_startup()
         # "sync": each step's checkpoint is on disk before the next step starts.
@@ -173,9 +175,12 @@ def _result(ctx: RunContext, state: DigestState, *, seconds: float) -> RunResult
 
 def preflight(settings: Settings, date: dt.date | None) -> None:
     """Fail before any run record, model, key or server is needed: a source that is neither arXiv nor
-    a file, an arXiv day without a listing (weekend, holiday), or an output folder that cannot be written."""
+    a file, an arXiv day without a listing (weekend, holiday), an output folder that cannot be written,
+    or a `store.url` database that cannot be reached."""
     check_source(settings.source)
     check_out_dir(settings.out_dir)
+    if settings.store.url:
+        check_reachable(settings.store.url)
     if settings.source == "arxiv" and date is not None:
         require_announcement_day(date, settings.holidays)
 

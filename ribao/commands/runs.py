@@ -56,10 +56,22 @@ def require_run_log() -> Path:
 
 
 def _open() -> RunLog:
-    """Open the run log; raises `RunNotFound` when no run was ever recorded (no file is created)."""
+    """Open the run log (at `store.url` when set); raises `RunNotFound` when no run was ever recorded in
+    the home's SQLite run log (no file is created)."""
     from ribao.runs.db import RunLog
+    from ribao.settings import load_settings
 
+    url = _store_url()
+    if url:
+        return RunLog.open(load_settings().home, url=url)
     return RunLog.open(require_run_log().parent)
+
+
+def _store_url() -> str | None:
+    """Return `store.url` of the effective settings (None: the home's SQLite run log)."""
+    from ribao.settings import load_settings
+
+    return load_settings().store.url
 
 
 def _console() -> Any:
@@ -84,12 +96,15 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, help="Most runs to list, latest first")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the latest runs: id, start, day, status, picks, tokens, cost, duration."""
+    """List the latest runs: id, start, day, status, picks, tokens, cost, duration; with [store] url,
+    then the digest jobs the queue holds (waiting, running, failed)."""
     from ribao.runs.render import runs_table
 
     with cli_errors():
         path = run_log_path()
-        if not path.exists():
+        if not as_json:
+            _show_queue()
+        if not _store_url() and not path.exists():
             typer.echo("[]" if as_json else f"No runs recorded yet in {path.parent}.")
             return
         with _open() as log:
@@ -101,6 +116,24 @@ def list_(
         typer.echo("No runs" + (f" with status {status.value}." if status else "."))
     else:
         _console().print(runs_table(runs))
+
+
+QUEUE_STATES = {"todo": "queued", "doing": "running", "failed": "failed"}
+
+
+def _show_queue() -> None:
+    """Print the queue's unfinished digest jobs, when there is a queue and it holds any."""
+    from ribao.app.jobs import queued_jobs
+    from ribao.settings import load_settings
+
+    jobs = queued_jobs(load_settings())
+    if jobs:
+        typer.echo("Queue (ribao worker writes these):")
+        for j in jobs:
+            tries = f", {j.attempts} tries" if j.attempts > 1 else ""
+            state = QUEUE_STATES.get(j.status, j.status)
+            who = j.profile or "default"
+            typer.echo(f"  job {j.job_id:<5} {state:<7} {j.day}  {who:<12} run {j.run_id}{tries}")
 
 
 @runs_app.command()

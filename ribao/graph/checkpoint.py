@@ -1,4 +1,5 @@
-"""The SQLite checkpointer of runs: one thread per run id, our state types allow-listed."""
+"""The checkpointer of runs (SQLite in the home, or Postgres at `store.url`): one thread per run id,
+our state types allow-listed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import aiosqlite
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -43,8 +45,8 @@ def serializer() -> JsonPlusSerializer:
     return JsonPlusSerializer(allowed_msgpack_modules=[(t.__module__, t.__name__) for t in STATE_TYPES])
 
 
-class TaskWritesSaver(AsyncSqliteSaver):
-    """The SQLite checkpointer, able to wait until a finished task's writes are committed (`saved`).
+class TaskWrites:
+    """A checkpointer mixin able to wait until a finished task's writes are committed (`saved`).
 
     LangGraph emits a task's result on the "tasks" stream as soon as it has *submitted* the task's
     writes to the checkpointer, before they are committed; a kill -9 in between loses the task
@@ -52,8 +54,8 @@ class TaskWritesSaver(AsyncSqliteSaver):
     that window.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, *, serde: JsonPlusSerializer) -> None:
-        super().__init__(conn, serde=serde)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._in_flight: dict[str, list[asyncio.Event]] = {}
 
     def aput_writes(
@@ -76,7 +78,7 @@ class TaskWritesSaver(AsyncSqliteSaver):
     ) -> None:
         """Commit one write of a task, then mark it settled (also when it fails: LangGraph raises that)."""
         try:
-            await super().aput_writes(config, writes, task_id, task_path)
+            await super().aput_writes(config, writes, task_id, task_path)  # type: ignore[misc]
         finally:
             committed.set()
             events = self._in_flight.get(task_id, [])
@@ -91,13 +93,76 @@ class TaskWritesSaver(AsyncSqliteSaver):
             await committed.wait()
 
 
+class TaskWritesSaver(TaskWrites, AsyncSqliteSaver):
+    """The SQLite checkpointer with `TaskWrites.saved`."""
+
+
+class PostgresTaskWritesSaver(TaskWrites, AsyncPostgresSaver):
+    """The Postgres checkpointer (langgraph-checkpoint-postgres) with `TaskWrites.saved`."""
+
+
+# One key for the advisory lock under which the saver's tables are set up: its `setup()` run by two
+# processes at once on a fresh database collide (both create the same tables).
+SETUP_LOCK = 0x7269_6261_6F5F_636B  # "ribao_ck"
+
+
+async def setup_postgres(saver: AsyncPostgresSaver) -> None:
+    """Create or migrate the Postgres saver's tables, one process at a time; nothing when up to date."""
+    conn: Any = saver.conn
+    while not await _saver_current(conn, len(saver.MIGRATIONS)):
+        # Polled, not waited for: a waiting lock call is an open transaction, and the saver's
+        # CREATE INDEX CONCURRENTLY waits for every open transaction, the waiter's too (a deadlock).
+        row = await (await conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (SETUP_LOCK,))).fetchone()
+        if not row["got"]:
+            await asyncio.sleep(0.05)
+            continue
+        try:
+            await saver.setup()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+
+async def _saver_current(conn: Any, migrations: int) -> bool:
+    """Return True when the saver's tables have all `migrations` applied."""
+    row = await (
+        await conn.execute("SELECT to_regclass('checkpoint_migrations') IS NOT NULL AS present")
+    ).fetchone()
+    if not row["present"]:
+        return False
+    row = await (await conn.execute("SELECT max(v) AS v FROM checkpoint_migrations")).fetchone()
+    return row["v"] is not None and row["v"] >= migrations - 1
+
+
 @contextlib.asynccontextmanager
-async def open_checkpointer(path: Path) -> AsyncIterator[TaskWritesSaver]:
-    """Open (creating) the checkpoint database at `path` for the duration of the block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(path)) as conn:
+async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver | PostgresTaskWritesSaver]:
+    """Open the checkpoints for the duration of the block: a SQLite file (created) when `target` is a
+    path, the Postgres database (tables set up once) when it is a ``postgresql://`` URL."""
+    if isinstance(target, str):
+        async with _open_postgres(target) as saver:
+            yield saver
+        return
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+    async with aiosqlite.connect(str(target)) as conn:
         # The saver turns WAL on; with WAL, NORMAL loses nothing on a process crash (kill -9 included)
         # and at most the last steps on a power cut, as in the run log. FULL paid an fsync per step
         # and per finished task (~64 a run, ~5 ms each here) while the next step waited.
         await conn.execute("PRAGMA synchronous = NORMAL")
         yield TaskWritesSaver(conn, serde=serializer())
+
+
+@contextlib.asynccontextmanager
+async def _open_postgres(url: str) -> AsyncIterator[PostgresTaskWritesSaver]:
+    """Connect as the saver requires (autocommit, rows as dicts) and set its tables up."""
+    from psycopg import AsyncConnection
+    from psycopg.rows import dict_row
+
+    from ribao.runs.backend import CONNECT_TIMEOUT_S, libpq_url
+
+    conn = await AsyncConnection.connect(
+        libpq_url(url), autocommit=True, prepare_threshold=0, row_factory=dict_row,
+        connect_timeout=CONNECT_TIMEOUT_S,
+    )  # fmt: skip
+    async with conn:
+        saver = PostgresTaskWritesSaver(conn, serde=serializer())
+        await setup_postgres(saver)
+        yield saver

@@ -12,6 +12,7 @@ wrote to its `output` key, and the LLM calls they made.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -24,6 +25,7 @@ from ribao.errors import ReplayError
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer, serializer
 from ribao.registry import AGENTS, REGISTRY, ReplaySpec
+from ribao.runs.backend import checkpoint_target, shown
 
 
 @dataclass
@@ -84,13 +86,14 @@ async def replay_agent(agent: str, run_id: str, ctx: RunContext) -> ReplayOutcom
     checkpoint, no output file, no memory (`ctx.memory` should be None). Raises `ReplayError`.
     """
     spec = spec_of(agent)
-    path = ctx.settings.home / "checkpoints.sqlite"
-    if not path.is_file():
-        raise ReplayError(f"run {run_id} has no checkpoints in {path}")
+    path = checkpoint_target(ctx.settings.home, ctx.settings.store.url)
+    where = shown(path) if isinstance(path, str) else path
+    if isinstance(path, Path) and not path.is_file():
+        raise ReplayError(f"run {run_id} has no checkpoints in {where}")
     async with open_checkpointer(path) as saver:
         recorded = await _history(compile_graph(checkpointer=saver), run_id)
         if not recorded:
-            raise ReplayError(f"run {run_id} has no checkpoints in {path}")
+            raise ReplayError(f"run {run_id} has no checkpoints in {where}")
         start, recorded_output, recorded_calls = _stretch(recorded, spec)
         checkpoint = await saver.aget_tuple(start.config)
     assert checkpoint is not None  # the snapshot was just read from this saver

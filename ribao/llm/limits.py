@@ -39,6 +39,7 @@ from tenacity.stop import stop_base
 from ribao.errors import ProviderDown, ProviderError
 from ribao.http_faults import RETRY_STATUSES, retry_after_seconds, unreachable
 from ribao.llm.config import ModelConfig
+from ribao.llm.shared import SharedBudget
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Limits:
     backoff_seconds: float
     max_retries: int | None
     breaker_threshold: int
+    shared_url: str | None = None
 
     @classmethod
     def from_config(cls, cfg: ModelConfig) -> Limits:
@@ -71,6 +73,7 @@ class Limits:
             backoff_seconds=cfg.backoff_seconds,
             max_retries=cfg.max_retries,
             breaker_threshold=cfg.breaker_threshold,
+            shared_url=cfg.shared_limits_url,
         )
 
 
@@ -117,6 +120,13 @@ class ProviderGate:
         rpm, tpm = limits.requests_per_minute, limits.tokens_per_minute
         self._rpm = AsyncLimiter(rpm, 60) if rpm else None
         self._tpm = AsyncLimiter(tpm, 60) if tpm else None
+        # With a shared budget (workers on one database) the slots and buckets live in Postgres.
+        self._shared = (
+            SharedBudget(limits.shared_url, name, slots=limits.max_concurrency, lease_s=limits.timeout)
+            if limits.shared_url
+            else None
+        )
+        self._giving_back: set[asyncio.Task[None]] = set()
         self.paused_until = 0.0  # time.monotonic() before which nobody sends
         self.unreachable = 0  # attempts in a row, all tasks together, that could not connect
         self.failing_since: float | None = None  # when the current run of failed attempts began
@@ -135,10 +145,17 @@ class ProviderGate:
     async def _wait_turn(self, tokens: int) -> None:
         while (delay := self.paused_until - time.monotonic()) > 0:
             await asyncio.sleep(delay + random.uniform(0, 0.05))
+        rpm, tpm = self.limits.requests_per_minute, self.limits.tokens_per_minute
+        if self._shared is not None:
+            if rpm:
+                await self._shared.take("requests", rpm, 1)
+            if tpm:
+                await self._shared.take("tokens", tpm, tokens)
+            return
         if self._rpm:
             await self._rpm.acquire()
         if self._tpm:
-            await self._tpm.acquire(min(tokens, self.limits.tokens_per_minute or tokens))
+            await self._tpm.acquire(min(tokens, tpm or tokens))
 
     def _succeeded(self) -> None:
         self.unreachable, self.failing_since = 0, None
@@ -207,12 +224,21 @@ class ProviderGate:
     ) -> httpx.Response:
         await self._slots.acquire()
         released = False
+        try:
+            slot = await self._shared.take_slot() if self._shared is not None else None
+        except BaseException:
+            self._slots.release()
+            raise
 
         def release() -> None:
             nonlocal released
             if not released:
                 released = True
                 self._slots.release()
+                if self._shared is not None and slot is not None:
+                    task = asyncio.ensure_future(self._shared.give_slot(slot))
+                    self._giving_back.add(task)
+                    task.add_done_callback(self._giving_back.discard)
 
         try:
             await self._wait_turn(tokens)

@@ -1,4 +1,4 @@
-"""The run log: every run, node task and LLM call in `<home>/runs.sqlite`, secrets scrubbed.
+"""The run log: every run, node task and LLM call in `<home>/runs.sqlite` or Postgres, secrets scrubbed.
 
 `RunRecorder` (in `ribao.runs.recorder`) feeds it from the graph's stream; it is not imported
 here so that reading the log (`ribao runs list`) does not load LangChain.
@@ -6,13 +6,13 @@ here so that reading the log (`ribao runs list`) does not load LangChain.
 
 from ribao.masking import scrub
 from ribao.runs.db import FILENAME, RunLog, RunNotFound
-from ribao.runs.migrations import MIGRATIONS, RunLogError
+from ribao.runs.migrations import HEAD, RunLogError
 from ribao.runs.redact import safe_settings
 from ribao.runs.rows import STATUSES, AgentUsage, CallRow, NodeRow, RunRow, RunStatus
 
 __all__ = [
     "FILENAME",
-    "MIGRATIONS",
+    "HEAD",
     "STATUSES",
     "AgentUsage",
     "CallRow",

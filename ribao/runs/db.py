@@ -1,4 +1,5 @@
-"""The run log: `<home>/runs.sqlite`, one row per run, LLM call and node task (stdlib sqlite3, WAL)."""
+"""The run log: one row per run, LLM call and node task, in `<home>/runs.sqlite` (SQLite, WAL) or in
+the Postgres database of `store.url` (SQLAlchemy Core over `ribao.runs.schema`)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,22 @@ import datetime as dt
 import json
 import os
 import socket
-import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ribao.errors import RunNotFound
+import sqlalchemy as sa
+from sqlalchemy import event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from ribao.errors import RunNotFound, StoreUnreachable
 from ribao.ledger import add_costs, add_tokens
 from ribao.masking import mask_keys, scrub_value
-from ribao.runs.migrations import RunLogError, migrate
+from ribao.runs.backend import RUNS_FILE, is_postgres, shown, sqlalchemy_url
+from ribao.runs.migrations import RunLogError, upgrade
 from ribao.runs.redact import known_secrets, safe_settings
 from ribao.runs.rows import (
     STATUSES,
@@ -27,59 +34,97 @@ from ribao.runs.rows import (
     jsonable,
     sum_usage,
 )
+from ribao.runs.schema import deliveries as deliveries_table
+from ribao.runs.schema import llm_calls, node_events, runs
 
 if TYPE_CHECKING:
     from ribao.calls import LLMCall
     from ribao.llm.config import ModelConfig
     from ribao.settings import Settings
 
-FILENAME = "runs.sqlite"
+FILENAME = RUNS_FILE
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5
+
+
+def sqlite_engine(path: Path) -> Engine:
+    """Return an engine on the SQLite file `path`: WAL, foreign keys, and ``BEGIN IMMEDIATE`` for
+    writes (connections marked ``ribao_write``), so two writers queue instead of failing midway."""
+    engine = sa.create_engine(
+        f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi: Any, _record: Any) -> None:
+        dbapi.isolation_level = None  # transactions are begun below, not by the driver
+        dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi.execute("PRAGMA journal_mode = WAL")
+        # With WAL, NORMAL loses nothing on a process crash and at most the last commits on a power cut.
+        dbapi.execute("PRAGMA synchronous = NORMAL")
+        dbapi.execute("PRAGMA foreign_keys = ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get("ribao_write") else "BEGIN"
+        )
+
+    return engine
+
+
+def open_engine(home: Path, url: str | None) -> tuple[Engine, Path | str]:
+    """Return the run log's engine and how to name it: Postgres at `url`, else `<home>/runs.sqlite`."""
+    if url is None:
+        home.mkdir(parents=True, exist_ok=True)
+        return sqlite_engine(home / FILENAME), home / FILENAME
+    if not is_postgres(url):
+        raise StoreUnreachable(f"store.url must be a postgresql:// URL, not {url!r}")
+    engine = sa.create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    return engine, shown(url)
 
 
 class RunLog:
-    """Read and write the run log; one sqlite3 connection per instance, safe beside other processes.
+    """Read and write the run log; safe beside other processes (and, on Postgres, other machines).
 
     Every text written (settings, messages, replies, errors, node data) is scrubbed of the values
     of secret env vars (see `redact.known_secrets`) and of credential-looking strings first.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, secrets: Iterable[str] = ()) -> None:
-        self.conn = conn
+    def __init__(self, engine: Engine, path: Path | str, secrets: Iterable[str] = ()) -> None:
+        self.engine = engine
         self.path = path
         self.secrets = set(secrets)
         self._lock = threading.Lock()
+        self._upsert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     @classmethod
-    def open(cls, home: Path, *, secrets: Iterable[str] | None = None) -> RunLog:
-        """Open (creating and migrating) `<home>/runs.sqlite`; `secrets` default: `known_secrets()`.
+    def open(cls, home: Path, *, url: str | None = None, secrets: Iterable[str] | None = None) -> RunLog:
+        """Open (creating and migrating) `<home>/runs.sqlite`, or the Postgres database at `url`;
+        `secrets` default: `known_secrets()`.
 
-        Raises `RunLogError` when the file is not a SQLite database or is from a newer ribao.
+        Raises `RunLogError` when the file is not a SQLite database or is from a newer ribao, and
+        `StoreUnreachable` when the Postgres database cannot be reached.
         """
-        home.mkdir(parents=True, exist_ok=True)
-        path = home / FILENAME
-        conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-        )
+        engine, path = open_engine(home, url)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # With WAL, NORMAL loses nothing on a process crash and at most the last commits on a power cut.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise RunLogError(f"cannot use the run log {path}: {exc}") from exc
+            upgrade(engine)
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            if url is not None:
+                reason = " ".join(str(exc.orig).split())
+                raise StoreUnreachable(f"cannot reach the database {path}: {reason}") from exc
+            raise RunLogError(f"cannot use the run log {path}: {exc.orig}") from exc
+        except sa.exc.DatabaseError as exc:
+            engine.dispose()
+            raise RunLogError(f"cannot use the run log {path}: {exc.orig}") from exc
         except BaseException:
-            conn.close()
+            engine.dispose()
             raise
-        conn.row_factory = sqlite3.Row
-        return cls(conn, path, known_secrets() if secrets is None else secrets)
+        return cls(engine, path, known_secrets() if secrets is None else secrets)
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close every connection."""
+        self.engine.dispose()
 
     def __enter__(self) -> RunLog:
         return self
@@ -95,24 +140,23 @@ class RunLog:
     def _text(self, value: str | None) -> str | None:
         return None if value is None else scrub_value(value, self.secrets)  # type: ignore[no-any-return]
 
-    def _write(self, run_id: str, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        """Run `sql` once per row in one write transaction; return the number of rows changed."""
-        changed = 0
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+    @contextmanager
+    def _writing(self, run_id: str) -> Iterator[Connection]:
+        """Yield a connection in one write transaction; a missing run (foreign key) is `RunNotFound`."""
+        with self._lock, self.engine.connect() as conn:
+            conn.execution_options(ribao_write=True)
             try:
-                for row in rows:
-                    changed += self.conn.execute(sql, row).rowcount
-                self.conn.execute("COMMIT")
-            except sqlite3.IntegrityError as exc:
-                self.conn.execute("ROLLBACK")
+                with conn.begin():
+                    yield conn
+            except sa.exc.IntegrityError as exc:
                 raise RunNotFound(
-                    f"cannot record run {run_id} in {self.path} ({exc}): start_run first"
+                    f"cannot record run {run_id} in {self.path} ({exc.orig}): start_run first"
                 ) from exc
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-        return changed
+
+    def _rows(self, query: Any) -> list[Any]:
+        """Return the rows of a read query, each as a mapping."""
+        with self.engine.connect() as conn:
+            return [r._mapping for r in conn.execute(query)]
 
     def start_run(
         self,
@@ -138,16 +182,27 @@ class RunLog:
             self.secrets |= known_secrets(settings)
             data = safe_settings(settings, models)
         data.update(labels or {})
-        self._write(
-            run_id,
-            """INSERT INTO runs (run_id, status, started_at, date, categories, settings, prompts, pid, host)
-               VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL,
-                 date = COALESCE(excluded.date, date), categories = excluded.categories,
-                 settings = excluded.settings, pid = excluded.pid, host = excluded.host""",
-            [(run_id, iso_utc(), jsonable(date), self._json(list(categories)), self._json(data),
-              self._json(dict(prompts or {})), os.getpid(), socket.gethostname())],
+        ins = self._upsert(runs).values(
+            run_id=run_id, status="running", started_at=iso_utc(), date=jsonable(date),
+            categories=self._json(list(categories)), settings=self._json(data),
+            prompts=self._json(dict(prompts or {})), pid=os.getpid(), host=socket.gethostname(),
         )  # fmt: skip
+        with self._writing(run_id) as conn:
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=[runs.c.run_id],
+                    set_={
+                        "status": "running",
+                        "finished_at": None,
+                        "error": None,
+                        "date": func.coalesce(ins.excluded.date, runs.c.date),
+                        "categories": ins.excluded.categories,
+                        "settings": ins.excluded.settings,
+                        "pid": ins.excluded.pid,
+                        "host": ins.excluded.host,
+                    },
+                )  # fmt: skip
+            )
 
     def record_node(
         self,
@@ -164,16 +219,22 @@ class RunLog:
     ) -> None:
         """Record one finished node task; `inputs`/`outputs` JSON-able (pydantic models are dumped)."""
         seconds = (finished_at - started_at).total_seconds() if started_at else None
-        self._write(
-            run_id,
-            """INSERT INTO node_events (run_id, seq, node, task_id, started_at, finished_at, duration_s,
-                 inputs, outputs, summary, error)
-               VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM node_events WHERE run_id = ?),
-                 ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(run_id, run_id, node, task_id, iso_utc(started_at) if started_at else None,
-              iso_utc(finished_at), seconds, self._json(inputs), self._json(outputs), self._text(summary),
-              self._text(error))],
-        )  # fmt: skip
+        with self._writing(run_id) as conn:
+            conn.execute(
+                node_events.insert().values(
+                    run_id=run_id,
+                    seq=_next_seq(node_events, run_id),
+                    node=node,
+                    task_id=task_id,
+                    started_at=iso_utc(started_at) if started_at else None,
+                    finished_at=iso_utc(finished_at),
+                    duration_s=seconds,
+                    inputs=self._json(inputs),
+                    outputs=self._json(outputs),
+                    summary=self._text(summary),
+                    error=self._text(error),
+                )  # fmt: skip
+            )
 
     def record_calls(
         self,
@@ -184,17 +245,30 @@ class RunLog:
         task_id: str | None = None,
     ) -> None:
         """Record `calls` (in order) made by one task of `node`, each with the cost it was priced at."""
-        self._write(
-            run_id,
-            """INSERT INTO llm_calls (run_id, seq, node, task_id, agent, model, task, messages, raw, parsed,
-                 input_tokens, output_tokens, cached_tokens, latency_s, cost, currency, error, created_at)
-               VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM llm_calls WHERE run_id = ?),
-                 ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(run_id, run_id, node, task_id, c.agent, c.model, self._text(c.task), self._json(c.messages),
-              self._text(c.raw), self._json(c.parsed), c.input_tokens, c.output_tokens, c.cached_tokens,
-              c.latency_s, c.cost, c.currency, self._text(c.error), iso_utc())
-             for c in calls],
-        )  # fmt: skip
+        with self._writing(run_id) as conn:
+            for c in calls:
+                conn.execute(
+                    llm_calls.insert().values(
+                        run_id=run_id,
+                        seq=_next_seq(llm_calls, run_id),
+                        node=node,
+                        task_id=task_id,
+                        agent=c.agent,
+                        model=c.model,
+                        task=self._text(c.task),
+                        messages=self._json(c.messages),
+                        raw=self._text(c.raw),
+                        parsed=self._json(c.parsed),
+                        input_tokens=c.input_tokens,
+                        output_tokens=c.output_tokens,
+                        cached_tokens=c.cached_tokens,
+                        latency_s=c.latency_s,
+                        cost=c.cost,
+                        currency=c.currency,
+                        error=self._text(c.error),
+                        created_at=iso_utc(),
+                    )  # fmt: skip
+                )
 
     def finish_run(
         self,
@@ -229,40 +303,45 @@ class RunLog:
             usage = total.model_dump(include={"input_tokens", "output_tokens", "cached_tokens"})
         if currency is None and cost is None:
             cost, currency = total.cost, total.currency
-        changed = self._write(
-            run_id,
-            # A resumed run reports only what its own part saw: the picks, critic rounds and prompt
-            # files recorded before the resume stay unless it brings new ones.
-            """UPDATE runs SET status = ?, finished_at = ?, date = COALESCE(?, date), digest_path = ?,
-                 json_path = ?, error = ?, picks = COALESCE(?, picks, '[]'),
-                 critiques = COALESCE(?, critiques, '[]'), cost = ?, currency = ?,
-                 input_tokens = ?, output_tokens = ?, cached_tokens = ?,
-                 prompts = COALESCE(json_patch(COALESCE(prompts, '{}'), ?), prompts)
-               WHERE run_id = ?""",
-            [(status, iso_utc(), jsonable(date), jsonable(digest_path), jsonable(json_path),
-              self._text(error), self._json(list(picks)) if picks else None,
-              self._json(list(critiques)) if critiques else None, cost, currency,
-              usage.get("input_tokens", 0), usage.get("output_tokens", 0), usage.get("cached_tokens", 0),
-              self._json(dict(prompts)) if prompts is not None else None, run_id)],
-        )  # fmt: skip
+        values = {
+            "status": status, "finished_at": iso_utc(), "date": func.coalesce(jsonable(date), runs.c.date),
+            "digest_path": jsonable(digest_path), "json_path": jsonable(json_path),
+            "error": self._text(error), "cost": cost, "currency": currency,
+            "input_tokens": usage.get("input_tokens", 0), "output_tokens": usage.get("output_tokens", 0),
+            "cached_tokens": usage.get("cached_tokens", 0),
+        }  # fmt: skip
+        # A resumed run reports only what its own part saw: the picks, critic rounds and prompt
+        # files recorded before the resume stay unless it brings new ones.
+        if picks:
+            values["picks"] = self._json(list(picks))
+        if critiques:
+            values["critiques"] = self._json(list(critiques))
+        with self._writing(run_id) as conn:
+            recorded = conn.execute(select(runs.c.prompts).where(runs.c.run_id == run_id)).scalar()
+            if prompts is not None:
+                values["prompts"] = self._json({**json.loads(recorded or "{}"), **prompts})
+            changed = conn.execute(runs.update().where(runs.c.run_id == run_id).values(values)).rowcount
         if not changed:
             raise RunNotFound(f"cannot finish run {run_id}: it is not in {self.path} (start_run first)")
 
     def record_deliveries(self, run_id: str, deliveries: Sequence[Any]) -> None:
         """Record one row per push channel (`DeliveryRecord`s or their dicts) of a run or a re-send."""
         rows = [d if isinstance(d, Mapping) else d.model_dump() for d in deliveries]
-        self._write(
-            run_id,
-            """INSERT INTO deliveries (run_id, channel, scheme, format, status, parts, bytes, cut, attempts,
-                 error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [(run_id, d["channel"], d["scheme"], d["format"], d["status"], d["parts"], d["bytes"], d["cut"],
-              d["attempts"], self._text(d.get("error")), iso_utc()) for d in rows],
-        )  # fmt: skip
+        if not rows:
+            return
+        with self._writing(run_id) as conn:
+            conn.execute(
+                deliveries_table.insert(),
+                [{"run_id": run_id, "channel": d["channel"], "scheme": d["scheme"], "format": d["format"],
+                  "status": d["status"], "parts": d["parts"], "bytes": d["bytes"], "cut": d["cut"],
+                  "attempts": d["attempts"], "error": self._text(d.get("error")), "created_at": iso_utc()}
+                 for d in rows],
+            )  # fmt: skip
 
     def deliveries(self, run_id: str) -> list[dict[str, Any]]:
         """Return a run's push records, oldest first (a re-send by `ribao push` adds rows)."""
-        rows = self.conn.execute("SELECT * FROM deliveries WHERE run_id = ? ORDER BY id", [run_id])
-        return [dict(r) for r in rows]
+        t = deliveries_table
+        return [dict(r) for r in self._rows(select(t).where(t.c.run_id == run_id).order_by(t.c.id))]
 
     def digest_paths(self, date: dt.date | None = None) -> dict[dt.date, tuple[str, Path]]:
         """Return, per announcement day (only `date` when given), the run id and `<date>.json` path of
@@ -270,15 +349,15 @@ class RunLog:
 
         The path is as recorded (absolute since runs resolve `out_dir`); the file may be gone since.
         """
-        where, args = ("AND date = ?", [date.isoformat()]) if date else ("", [])
-        rows = self.conn.execute(
-            f"""SELECT run_id, date, json_path FROM runs
-                WHERE status = 'done' AND json_path IS NOT NULL AND date IS NOT NULL {where}
-                ORDER BY finished_at DESC, run_id DESC""",
-            args,
+        query = (
+            select(runs.c.run_id, runs.c.date, runs.c.json_path)
+            .where(runs.c.status == "done", runs.c.json_path.is_not(None), runs.c.date.is_not(None))
+            .order_by(runs.c.finished_at.desc(), runs.c.run_id.desc())
         )
+        if date:
+            query = query.where(runs.c.date == date.isoformat())
         found: dict[dt.date, tuple[str, Path]] = {}
-        for row in rows:
+        for row in self._rows(query):
             found.setdefault(dt.date.fromisoformat(row["date"]), (row["run_id"], Path(row["json_path"])))
         return found
 
@@ -287,17 +366,13 @@ class RunLog:
 
         A ``running`` run whose process is gone counts as ``interrupted`` (see `RunRow.from_db`).
         """
+        newest = select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
         if status in ("running", "interrupted"):
-            rows = self.conn.execute(
-                "SELECT * FROM runs WHERE status IN ('running', 'interrupted') "
-                "ORDER BY started_at DESC, run_id DESC"
-            )
+            rows = self._rows(newest.where(runs.c.status.in_(("running", "interrupted"))))
             return [run for run in map(self._run, rows) if run.status == status][:limit]
-        where, args = ("WHERE status = ?", [status]) if status else ("", [])
-        rows = self.conn.execute(
-            f"SELECT * FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT ?", [*args, limit]
-        )
-        return [self._run(r) for r in rows]
+        if status:
+            newest = newest.where(runs.c.status == status)
+        return [self._run(r) for r in self._rows(newest.limit(limit))]
 
     def get_run(self, ref: str) -> RunRow:
         """Return the run whose id is `ref`, starts with `ref` (any case), or for ``latest`` the newest
@@ -307,27 +382,23 @@ class RunLog:
         Raises `RunNotFound` when nothing matches or a prefix matches several runs.
         """
         ref = ref.strip()
+        newest = select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
         if ref.lower() == "latest":
-            row = self.conn.execute(  # a failed replay is ``failed``: its settings name what it replayed
-                "SELECT * FROM runs WHERE status != 'replay'"
-                " AND json_extract(settings, '$.replay_of') IS NULL ORDER BY started_at DESC, run_id DESC"
-            ).fetchone()
-            if row is None:
-                raise RunNotFound(f"no runs recorded in {self.path}")
-            return self._run(row)
-        row = self.conn.execute("SELECT * FROM runs WHERE run_id = ?", [ref]).fetchone()
-        if row is not None:
-            return self._run(row)
-        escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self.conn.execute(
-            "SELECT * FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY started_at DESC LIMIT 6",
-            [escaped + "%"],
-        ).fetchall()
+            with self.engine.connect() as conn:
+                # A failed replay is ``failed``: its settings name what it replayed.
+                for row in conn.execute(newest.where(runs.c.status != "replay")):
+                    if json.loads(row.settings or "{}").get("replay_of") is None:
+                        return self._run(row._mapping)
+            raise RunNotFound(f"no runs recorded in {self.path}")
+        exact = self._rows(select(runs).where(runs.c.run_id == ref))
+        if exact:
+            return self._run(exact[0])
+        rows = self._rows(newest.where(runs.c.run_id.istartswith(ref, autoescape=True)).limit(6))
         if not rows or not ref:
             raise RunNotFound(f"no run {ref!r} in {self.path} (see `ribao runs list`)")
         if len(rows) > 1:
-            shown = ", ".join(r["run_id"] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
-            raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {shown}; give more characters")
+            shown_ids = ", ".join(r["run_id"] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+            raise RunNotFound(f"run id prefix {ref!r} is ambiguous: {shown_ids}; give more characters")
         return self._run(rows[0])
 
     def _run(self, row: Any) -> RunRow:
@@ -341,23 +412,23 @@ class RunLog:
 
     def calls(self, run_id: str, agent: str | None = None) -> list[CallRow]:
         """Return a run's LLM calls in recording order, optionally only `agent`'s."""
-        where, args = ("AND agent = ?", [agent]) if agent else ("", [])
-        rows = self.conn.execute(
-            f"SELECT * FROM llm_calls WHERE run_id = ? {where} ORDER BY seq", [run_id, *args]
-        )
-        return [CallRow.from_db(r) for r in rows]
+        query = select(llm_calls).where(llm_calls.c.run_id == run_id).order_by(llm_calls.c.seq)
+        if agent:
+            query = query.where(llm_calls.c.agent == agent)
+        return [CallRow.from_db(r) for r in self._rows(query)]
 
     def nodes(self, run_id: str) -> list[NodeRow]:
         """Return a run's node tasks in the order they finished."""
-        rows = self.conn.execute("SELECT * FROM node_events WHERE run_id = ? ORDER BY seq", [run_id])
-        return [NodeRow.from_db(r) for r in rows]
+        query = select(node_events).where(node_events.c.run_id == run_id).order_by(node_events.c.seq)
+        return [NodeRow.from_db(r) for r in self._rows(query)]
 
     def usage_by_agent(self, run_id: str) -> dict[str, AgentUsage]:
         """Return each agent's calls, tokens and cost in a run, agents in order of their first call."""
-        rows = self.conn.execute(
-            """SELECT agent, input_tokens, output_tokens, cached_tokens, cost, currency
-               FROM llm_calls WHERE run_id = ? ORDER BY seq""",
-            [run_id],
+        c = llm_calls.c
+        rows = self._rows(
+            select(c.agent, c.input_tokens, c.output_tokens, c.cached_tokens, c.cost, c.currency)
+            .where(c.run_id == run_id)
+            .order_by(c.seq)
         )
         grouped: dict[str, list[Any]] = {}
         for row in rows:
@@ -375,3 +446,10 @@ class RunLog:
                 currency=currency,
             )
         return out
+
+
+def _next_seq(table: sa.Table, run_id: str) -> Any:
+    """Return the subquery giving a run's next `seq` in `table` (1 for its first row)."""
+    return (
+        select(func.coalesce(func.max(table.c.seq), 0) + 1).where(table.c.run_id == run_id).scalar_subquery()
+    )

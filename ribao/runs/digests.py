@@ -24,21 +24,24 @@ def folder_digests(folder: Path) -> dict[dt.date, Path]:
     return found
 
 
-def recorded_digests(home: Path, date: dt.date | None = None) -> dict[dt.date, tuple[str, Path]]:
-    """Return the run log's newest `done` run and its JSON path per day (see `RunLog.digest_paths`)."""
-    if not (home / FILENAME).exists():  # reading must not create a run log
+def recorded_digests(
+    home: Path, date: dt.date | None = None, *, url: str | None = None
+) -> dict[dt.date, tuple[str, Path]]:
+    """Return the run log's (`<home>/runs.sqlite`, or at `url`) newest `done` run and its JSON path per
+    day (see `RunLog.digest_paths`)."""
+    if url is None and not (home / FILENAME).exists():  # reading must not create a run log
         return {}
-    with RunLog.open(home) as log:
+    with RunLog.open(home, url=url) as log:
         return log.digest_paths(date)
 
 
-def find_digest(date: dt.date, folder: Path, *, home: Path | None) -> Path:
+def find_digest(date: dt.date, folder: Path, *, home: Path | None, url: str | None = None) -> Path:
     """Return the `<date>.json` to send: the newest finished run's (from `<home>`'s run log) while
     that file exists, else `<folder>/<date>.json`; with `home` None only the folder is searched.
 
     Raises `DigestNotFound` naming the run's vanished file and the folder searched.
     """
-    recorded = recorded_digests(home, date) if home is not None else {}
+    recorded = recorded_digests(home, date, url=url) if home is not None else {}
     run = recorded.get(date)
     if run is not None and run[1].is_file():
         return run[1]
@@ -56,7 +59,7 @@ def find_digest(date: dt.date, folder: Path, *, home: Path | None) -> Path:
     )
 
 
-def written_digests(folder: Path, *, home: Path | None) -> list[Path]:
+def written_digests(folder: Path, *, home: Path | None, url: str | None = None) -> list[Path]:
     """Return the `<date>.json` of every written day, newest day first: per day the newest finished
     run's file (from `<home>`'s run log) while it exists, else the one in `folder`. With `home` None
     only the folder is read, and it must exist. Raises `DigestNotFound` when there is none."""
@@ -64,7 +67,7 @@ def written_digests(folder: Path, *, home: Path | None) -> list[Path]:
         found = folder_digests(folder)
     else:
         found = folder_digests(folder) if folder.is_dir() else {}
-        for date, (_, path) in recorded_digests(home).items():
+        for date, (_, path) in recorded_digests(home, url=url).items():
             if path.is_file():
                 found[date] = path
     if not found:

@@ -10,6 +10,29 @@ from typing import Any
 from ribao.calls import LLMCall
 from ribao.runs import RunLog
 
+DATA = Path(__file__).resolve().parents[1] / "data"
+#: The first hand-kept migration of the SQLite run log (before Alembic), to build a log that old.
+FIRST_MIGRATION = """
+CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+INSERT INTO _migrations VALUES ('m001_runs_and_calls', '2026-01-01T00:00:00+00:00');
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, date TEXT,
+    categories TEXT NOT NULL DEFAULT '[]', settings TEXT NOT NULL DEFAULT '{}',
+    prompts TEXT NOT NULL DEFAULT '{}', input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0, cached_tokens INTEGER NOT NULL DEFAULT 0, cost REAL,
+    currency TEXT, digest_path TEXT, json_path TEXT, error TEXT, picks TEXT NOT NULL DEFAULT '[]',
+    critiques TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE llm_calls (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, node TEXT NOT NULL, task_id TEXT, agent TEXT NOT NULL, model TEXT NOT NULL,
+    task TEXT NOT NULL, messages TEXT NOT NULL, raw TEXT NOT NULL, parsed TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0, latency_s REAL NOT NULL DEFAULT 0, cost REAL, currency TEXT,
+    error TEXT, created_at TEXT NOT NULL, UNIQUE (run_id, seq)
+);
+"""
+
 RUN_A = "01K0AAAAAAAAAAAAAAAAAAAAAA"  # done, with every agent
 RUN_B = "01K0ABBBBBBBBBBBBBBBBBBBBB"  # failed in the writer
 RUN_C = "01K1CCCCCCCCCCCCCCCCCCCCCC"  # no announcement
@@ -143,9 +166,9 @@ def record_steps(log: RunLog, run_id: str, steps: list[tuple[str, str, list[LLMC
             log.record_calls(run_id, node, priced, task_id=task_id)
 
 
-def populate(home: Path) -> None:
-    """Record runs A (done), B (failed) and C (no announcement) in `<home>/runs.sqlite`."""
-    with RunLog.open(home) as log:
+def populate(home: Path, url: str | None = None) -> None:
+    """Record runs A (done), B (failed) and C (no announcement) in `<home>/runs.sqlite` (or at `url`)."""
+    with RunLog.open(home, url=url) as log:
         log.start_run(RUN_A, settings=SETTINGS, date=None, categories=["cs.CL", "cs.AI"])
         record_steps(log, RUN_A, STEPS_A)
         log.finish_run(RUN_A, status="done", date=DAY, digest_path=home / "out/2026-02-18.md",

@@ -74,8 +74,16 @@ class Postgres:
         """Create database `name` and return its URL (one per test keeps tests apart)."""
         import psycopg
 
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        deadline = time.monotonic() + 30
+        while True:  # the port opens before the cluster takes sessions ("the database system is starting up")
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
@@ -144,7 +152,25 @@ def start_postgres() -> Postgres:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"postgres did not start: {text}")
     pid = int((data / "postmaster.pid").read_text().split()[0])
-    return Postgres(folder, port, pid)
+    server = Postgres(folder, port, pid)
+    # The port opens before recovery ends ("the database system is starting up"): wait for a login.
+    if not _accepts_logins(server.url, 30):
+        server.stop()
+        raise RuntimeError("postgres did not accept connections within 30 s")
+    return server
+
+
+def _accepts_logins(url: str, seconds: float) -> bool:
+    import psycopg
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            time.sleep(0.1)
+    return False
 
 
 @dataclass
@@ -170,12 +196,13 @@ class ChromaServer:
                 self.proc.wait()
 
 
-def start_chroma(path: Path) -> ChromaServer:
-    """Start `chroma run` over `path` on a free port; raises RuntimeError saying why it could not."""
+def start_chroma(path: Path, port: int | None = None) -> ChromaServer:
+    """Start `chroma run` over `path` on `port` (default: a free one); raises RuntimeError saying why
+    it could not."""
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         raise RuntimeError(f"no chroma command beside {sys.executable}")
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     log = open(path.parent / f"chroma-{port}.log", "wb")  # noqa: SIM115 - the server writes it while it runs
     proc = subprocess.Popen(

@@ -1,0 +1,148 @@
+"""The job queue of digests (procrastinate on the Postgres at `store.url`): what a job is, adding jobs.
+
+One job writes one (profile, day) digest. Its `queueing_lock` keeps one such job waiting at a time
+and its `lock` lets one worker at a time run it, so two workers never write the same digest. The
+job carries its run id (= the LangGraph thread id): a job retried after its worker died resumes
+that run from its last checkpoint instead of starting again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import procrastinate
+from ulid import ULID
+
+from ribao.errors import BadFlag, ConfigError
+from ribao.runs.backend import is_postgres, libpq_url
+from ribao.settings import Settings
+from ribao.sources.calendar import calendar_days
+
+QUEUE = "digests"
+TASK = "ribao.write_digest"
+DAILY_CRON = "30 5 * * 1-5"  # 05:30 UTC Mon-Fri, as the cron example (ribao.delivery.schedule)
+# One key for the advisory lock under which the queue's tables are created (two workers starting on
+# a fresh database would both try).
+SCHEMA_LOCK = 0x7269_6261_6F5F_7171  # "ribao_qq"
+
+
+def queue_url(settings: Settings) -> str:
+    """Return the queue's database (`store.url`); raises `ConfigError` when it is not Postgres."""
+    url = settings.store.url
+    if not is_postgres(url):
+        raise ConfigError('workers need a Postgres database: set [store] url = "postgresql://…"')
+    return libpq_url(str(url))
+
+
+async def ensure_schema(app: procrastinate.App) -> None:
+    """Create the queue's tables once (first worker or enqueue on a fresh database); nothing after."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).fetchone()
+        if not row[0]:
+            await conn.execute(app.schema_manager.get_schema())
+
+
+def lock_key(profile: str | None, day: dt.date) -> str:
+    """Return the lock of one digest: its profile (or the default) and day."""
+    return f"{profile or '-'}/{day.isoformat()}"
+
+
+def profile_settings(settings: Settings, profile: str | None) -> Settings:
+    """Return the settings a job of `profile` runs with (None: the default profile).
+
+    The one call site for per-profile runs: the profile's output folder (`out_dir`, default
+    `<out_dir>/<name>`) is applied here; its reader fields are applied by the run use case once
+    per-profile runs (README "Reader profiles") are on main.
+    """
+    if profile is None:
+        return settings
+    p = settings.profiles[profile]
+    out = Path(p.out_dir) if p.out_dir else Path(settings.out_dir) / profile
+    return settings.model_copy(update={"out_dir": out.resolve()})
+
+
+def check_profiles(settings: Settings, profiles: list[str] | None) -> list[str | None]:
+    """Return the profiles to write (none given: the default); raises `BadFlag` for an unknown name."""
+    if not profiles:
+        return [None]
+    unknown = [p for p in profiles if p not in settings.profiles]
+    if unknown:
+        known = ", ".join(sorted(settings.profiles)) or "none configured"
+        raise BadFlag(f"--profile {unknown[0]}: no such profile (known: {known})")
+    return list(dict.fromkeys(profiles))
+
+
+def digest_written(settings: Settings, day: dt.date) -> bool:
+    """Return True when `day`'s digest is in the settings' output folder already."""
+    return (Path(settings.out_dir) / f"{day.isoformat()}.md").exists()
+
+
+def day_source(source: str | None, day: dt.date) -> str | None:
+    """Return the listing of `day` in `source` when it is a folder of listings named by date
+    (``2026-02-18.cs.jsonl``), else `source` itself (a file, ``arxiv`` or None: the settings')."""
+    if source is None or not Path(source).is_dir():
+        return source
+    found = sorted(Path(source).glob(f"{day.isoformat()}*.jsonl")) or sorted(
+        Path(source).glob(f"{day.isoformat()}*")
+    )
+    return str(found[0].resolve()) if found else None
+
+
+Outcome = Literal["queued", "already queued", "written", "no listing"]
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """What adding one (profile, day) job did; `job_id` when it was queued."""
+
+    day: dt.date
+    profile: str | None
+    outcome: Outcome
+    job_id: int | None = None
+
+
+async def enqueue(
+    app: procrastinate.App,
+    settings: Settings,
+    days: list[dt.date],
+    profiles: list[str | None],
+    *,
+    source: str | None = None,
+    force: bool = False,
+) -> list[Enqueued]:
+    """Add one job per (profile, day): skipped when the digest is written (unless `force`), when such a
+    job waits already, or when a folder `source` has no listing of that day."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    task = app.tasks[TASK]
+    done: list[Enqueued] = []
+    for profile in profiles:
+        for day in days:
+            listing = day_source(source, day)
+            if source is not None and listing is None:
+                done.append(Enqueued(day, profile, "no listing"))
+                continue
+            if not force and digest_written(profile_settings(settings, profile), day):
+                done.append(Enqueued(day, profile, "written"))
+                continue
+            key = lock_key(profile, day)
+            try:
+                job_id = await task.configure(lock=key, queueing_lock=key).defer_async(
+                    date=day.isoformat(), profile=profile, source=listing, force=force, run_id=str(ULID())
+                )
+            except AlreadyEnqueued:
+                done.append(Enqueued(day, profile, "already queued"))
+                continue
+            done.append(Enqueued(day, profile, "queued", job_id))
+    return done
+
+
+def listing_days(settings: Settings, start: dt.date, end: dt.date, now: dt.datetime) -> list[dt.date]:
+    """Return the calendar's listing days from `start` to `end` (weekends, holidays, future days out)."""
+    days = calendar_days(start, end, now=now, holidays=settings.holidays)
+    return [d.date for d in days if d.status == "listing"]

@@ -1,0 +1,94 @@
+"""`ribao worker`, `ribao enqueue run` and `ribao backfill`: digests written by workers from the queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ribao.commands import cli_errors, command_group, parse_date, require_folder
+
+if TYPE_CHECKING:
+    from ribao.app.queue import Enqueued
+
+enqueue_app = command_group(help="Add jobs to the queue at [store] url.", no_args_is_help=True)
+
+ProfileOpt = Annotated[
+    list[str] | None,
+    typer.Option("--profile", metavar="NAME", help="A [profiles.NAME] (repeatable) [default: the default]"),
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(help="A listing file, or a folder of listings named by date (2026-02-18.cs.jsonl)"),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Write days whose digest is written already")]
+
+
+def worker(
+    until_empty: Annotated[
+        bool, typer.Option("--until-empty", help="Stop once no job waits (default: run until stopped)")
+    ] = False,
+) -> None:
+    """Write the digests queued at [store] url, one job at a time, until stopped (Ctrl-C, SIGTERM).
+
+    Jobs left running by a worker that died are queued again and resume from their last checkpoint;
+    the daily job (05:30 UTC Mon-Fri) queues the latest announcement day for every profile."""
+    import asyncio
+    import logging
+
+    from ribao.app.jobs import work
+    from ribao.settings import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with cli_errors("ribao: worker stopped"):
+        asyncio.run(work(load_settings(), until_empty=until_empty))
+
+
+def _report(added: list[Enqueued]) -> None:
+    for a in added:
+        job = f" (job {a.job_id})" if a.job_id is not None else ""
+        typer.echo(f"{a.day} {a.profile or 'default'}: {a.outcome}{job}")
+
+
+def _queue(days: list[dt.date], profile: list[str] | None, source: str | None, force: bool) -> None:
+    from ribao.app.jobs import add_jobs
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        _report(add_jobs(load_settings(), days, profile, source=source, force=force))
+
+
+@enqueue_app.command("run")
+def enqueue_run(
+    date: Annotated[str, typer.Option("--date", help="Announcement day YYYY-MM-DD")],
+    profile: ProfileOpt = None,
+    source: SourceOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Queue one day's digest (for each --profile); a day already written is skipped unless --force."""
+    day = parse_date(date)
+    _queue([day], profile, source, force)
+
+
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="First date YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="Last date YYYY-MM-DD")],
+    profile: ProfileOpt = None,
+    source: SourceOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Queue the digest of every listing day from --from to --to (weekends, holidays and future days
+    left out); days already written are skipped unless --force."""
+    from ribao.app.queue import listing_days
+    from ribao.settings import load_settings
+
+    first, last = parse_date(start, flag="--from"), parse_date(end, flag="--to")
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
+    with cli_errors():
+        if source not in (None, "arxiv") and not Path(str(source)).exists():
+            require_folder(source, "--source")
+        days = listing_days(load_settings(), first, last, dt.datetime.now(dt.UTC))
+    _queue(days, profile, source, force)

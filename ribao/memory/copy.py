@@ -1,0 +1,60 @@
+"""Copy a home's embedded Chroma memory to a Chroma server: every collection, vectors as stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ribao.memory.store import _chroma, _client
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class CollectionCount:
+    """One collection of a copy: its records in the folder, and on the server afterwards."""
+
+    name: str
+    source: int
+    target: int
+
+    @property
+    def ok(self) -> bool:
+        """True when the server holds every record of the folder (and no others)."""
+        return self.source == self.target
+
+
+def copy_memory(folder: Path, url: str) -> list[CollectionCount]:
+    """Upsert every collection of the embedded store in `folder` into the server at `url`, with its
+    metadata (embedder name and dimension) and cosine distance; the vectors are copied, not recomputed.
+    Raises `MemoryStoreError` naming the side that failed."""
+    source, where = _client(folder, None)
+    target, there = _client(None, url)
+    counts = []
+    with _chroma("listing collections", where):
+        names = sorted(c.name for c in source.list_collections())
+    for name in names:
+        with _chroma(f"reading collection {name!r}", where):
+            col = source.get_collection(name, embedding_function=None)
+            total = col.count()
+            pages = [
+                col.get(include=["embeddings", "documents", "metadatas"], limit=PAGE, offset=start)
+                for start in range(0, total, PAGE)
+            ]
+        with _chroma(f"writing collection {name!r}", there):
+            out = target.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=col.metadata,
+            )
+            for page in pages:
+                if page["ids"]:
+                    out.upsert(
+                        ids=page["ids"],
+                        embeddings=page["embeddings"],  # type: ignore[arg-type]
+                        documents=page["documents"],
+                        metadatas=page["metadatas"],  # type: ignore[arg-type]
+                    )
+            counts.append(CollectionCount(name, total, out.count()))
+    return counts

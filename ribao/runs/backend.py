@@ -1,0 +1,56 @@
+"""Which database holds the run log and the checkpoints: SQLite files in the home, or a Postgres URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ribao.errors import StoreUnreachable
+
+RUNS_FILE = "runs.sqlite"
+CHECKPOINTS_FILE = "checkpoints.sqlite"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+CONNECT_TIMEOUT_S = 5
+
+
+def is_postgres(url: str | None) -> bool:
+    """Return True when `url` names a Postgres database (any of `POSTGRES_SCHEMES`)."""
+    return bool(url) and str(url).startswith(POSTGRES_SCHEMES)
+
+
+def libpq_url(url: str) -> str:
+    """Return `url` as libpq (psycopg) takes it: ``postgresql://…``."""
+    for scheme in POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql://" + url[len(scheme) :]
+    raise ValueError(f"not a Postgres URL: {url!r}")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Return `url` naming SQLAlchemy's psycopg 3 driver (the one installed; 2.0 defaulted to psycopg2)."""
+    return "postgresql+psycopg://" + libpq_url(url).removeprefix("postgresql://")
+
+
+def shown(url: str) -> str:
+    """Return `url` without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(sqlalchemy_url(url)).render_as_string(hide_password=True).replace("+psycopg", "")
+
+
+def checkpoint_target(home: Path, url: str | None) -> Path | str:
+    """Return where checkpoints live: the Postgres `url` when set, else `<home>/checkpoints.sqlite`."""
+    if url and not is_postgres(url):
+        raise StoreUnreachable(f"store.url must be a postgresql:// URL, not {url!r}")
+    return libpq_url(url) if url else home / CHECKPOINTS_FILE
+
+
+def check_reachable(url: str) -> None:
+    """Connect to the Postgres `url` once; raise `StoreUnreachable` in one line when that fails."""
+    import psycopg
+
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=CONNECT_TIMEOUT_S, autocommit=True):
+            pass
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StoreUnreachable(f"cannot reach the database {shown(url)}: {reason}") from exc

@@ -1,0 +1,224 @@
+"""Benchmark workers: backfill days on the Postgres queue, one worker against three (one killed mid-run).
+
+Starts a throwaway PostgreSQL cluster, a Chroma server per phase and the simulated provider
+(scripts/sim_provider.py: 0.8 s to first token, 60 tok/s by default), then, for the same jobs
+(`ribao backfill` of the listing days in --from..--to from a folder of saved listings):
+
+1. one `ribao worker --until-empty` (the single-process reference);
+2. three `ribao worker`s at once, one of them killed with kill -9 once --kill-at of the reference's
+   requests have been served; the survivors requeue its job, which resumes from its checkpoint.
+
+Prints: digests written (and jobs per status), wall times, the critical path of each day (measured in
+the reference, where days run one after another), requests per tool in both phases (what the kill
+repaid), run-log and memory counts. Asserts nothing.
+
+    .venv/bin/python scripts/scale_bench.py [--listings ../shared/data/arxiv] [--from 2026-02-17]
+        [--to 2026-02-20] [--ttft 0.8] [--rate 60] [--workers 3] [--kill-at 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import sim_provider  # noqa: E402
+
+from tests.support.servers import start_chroma, start_postgres  # noqa: E402
+
+
+def _config(base_url: str, store: str, chroma: str) -> str:
+    return (
+        f'llm = "sim"\nmax_critic_rounds = 1\n[providers.sim]\nbase_url = "{base_url}"\n'
+        f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n[memory]\nembedder = "hash"\nurl = "{chroma}"\n'
+        f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n'
+    )
+
+
+def _ribao(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ribao", *args], env=env, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, cwd=env["RIBAO_HOME"],
+    )  # fmt: skip
+
+
+def _jobs(url: str) -> collections.Counter[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT status::text FROM procrastinate_jobs WHERE task_name = 'ribao.write_digest'"
+        )
+        return collections.Counter(r[0] for r in rows.fetchall())
+
+
+def _database(pg: Any, name: str) -> str:
+    """Create database `name`, retrying while the fresh cluster still starts up."""
+    for _ in range(50):
+        try:
+            return str(pg.create_database(name))
+        except Exception:
+            time.sleep(0.2)
+    return str(pg.create_database(name))
+
+
+def _counts(home: Path) -> dict[str, int]:
+    """Run-log counts: runs by status, LLM calls, digests recorded; memory records (Chroma server)."""
+    with sqlite3.connect(home / "runs.sqlite") as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        out = {f"runs {s}": n for s, n in db.execute("SELECT status, count(*) FROM runs GROUP BY status")}
+        call_table = "llm_calls" if "llm_calls" in tables else "calls"
+        if call_table in tables:
+            out["LLM calls logged"] = db.execute(f"SELECT count(*) FROM {call_table}").fetchone()[0]
+    return out
+
+
+def _memory(chroma_url: str) -> int:
+    from ribao.memory import MemoryStore, make_embedder
+
+    with MemoryStore.open(None, url=chroma_url, embedder=make_embedder("hash")) as store:
+        return store.stats().count
+
+
+def _per_day(model: Any, home: Path) -> dict[str, float]:
+    """Critical path of each day in the reference: the requests that arrived while its run ran."""
+    import datetime as dt
+
+    # The simulator stamps requests with time.monotonic(); the run log with UTC wall time.
+    offset = time.time() - time.monotonic()
+    with sqlite3.connect(home / "runs.sqlite") as db:
+        rows = db.execute(
+            "SELECT date, started_at, finished_at FROM runs WHERE status = 'done' ORDER BY started_at"
+        )
+        spans = [
+            (d, dt.datetime.fromisoformat(a).timestamp(), dt.datetime.fromisoformat(b).timestamp())
+            for d, a, b in rows.fetchall()
+        ]
+    days: dict[str, float] = {}
+    for day, a, b in spans:
+        stages: dict[str, float] = {}
+        for sv in model.served:
+            if a <= sv.arrived + offset <= b:
+                stages[sv.stage] = max(stages.get(sv.stage, 0.0), sv.seconds)
+        days[day] = sum(stages.values())
+    return days
+
+
+def phase(
+    name: str, opts: argparse.Namespace, pg: Any, tmp: Path, workers: int, kill_after: int | None
+) -> dict[str, Any]:
+    """Backfill into a fresh database and home, run `workers` workers until every job ended."""
+    stub, model = sim_provider.start(opts.ttft, opts.rate, 0.15)
+    chroma = start_chroma(tmp / f"{name}-chroma")
+    home = tmp / f"{name}-home"
+    home.mkdir()
+    url = _database(pg, name)
+    (home / "config.toml").write_text(_config(stub.base_url, url, chroma.url), encoding="utf-8")
+    env = {**os.environ, "RIBAO_HOME": str(home), "SIM_KEY": "sk-sim", "RIBAO_OUT_DIR": str(home / "digests")}
+    env["PYTHONPATH"] = str(ROOT)
+    try:
+        add = _ribao(env, "backfill", "--from", opts.start, "--to", opts.end, "--source", str(opts.listings))
+        print(f"[{name}] " + add.communicate()[0].strip().replace("\n", "\n[" + name + "] "))
+        started = time.monotonic()
+        args = ("worker", "--until-empty") if workers == 1 else ("worker",)
+        procs = [_ribao(env, *args) for _ in range(workers)]
+        killed = None
+        while True:
+            if kill_after and killed is None and len(model.served) >= kill_after:
+                killed = procs[0]
+                killed.send_signal(signal.SIGKILL)
+                print(f"[{name}] kill -9 worker pid {killed.pid} after {len(model.served)} requests")
+            status = _jobs(url)
+            if workers == 1 and procs[0].poll() is not None:
+                break
+            if workers > 1 and not status.get("todo") and not status.get("doing"):
+                break
+            time.sleep(0.2)
+        wall = time.monotonic() - started
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        digests = sorted(p.name for p in (home / "digests").glob("*.md"))
+        tools = collections.Counter(s.tool for s in model.served)
+        return {
+            "wall": wall, "jobs": dict(_jobs(url)), "digests": digests, "tools": tools, "model": model,
+            "home": home, "counts": _counts(home), "memory": _memory(chroma.url),
+            "requests": len(model.served), "critical": model.critical_path(),
+        }  # fmt: skip
+    finally:
+        stub.__exit__(None, None, None)
+        chroma.stop()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="scale_bench.py")
+    p.add_argument("--listings", type=Path, default=ROOT.parent.parent / "shared" / "data" / "arxiv")
+    p.add_argument("--from", dest="start", default="2026-02-17")
+    p.add_argument("--to", dest="end", default="2026-02-20")
+    p.add_argument("--ttft", type=float, default=0.8)
+    p.add_argument("--rate", type=float, default=60.0)
+    p.add_argument("--workers", type=int, default=3)
+    p.add_argument("--kill-at", type=float, default=0.3, help="fraction of the reference's requests")
+    opts = p.parse_args()
+    if not opts.listings.is_dir():
+        opts.listings = Path("/work/shared/data/arxiv")
+    pg = start_postgres()
+    tmp = Path(tempfile.mkdtemp(prefix="ribao-scale-"))
+    try:
+        ref = phase("single", opts, pg, tmp, 1, None)
+        many = phase("workers", opts, pg, tmp, opts.workers, int(ref["requests"] * opts.kill_at))
+        days = _per_day(ref["model"], ref["home"])
+    finally:
+        pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    slowest = max(days.values()) if days else float("nan")
+    load = os.getloadavg()[0]
+    print(f"\nprovider   simulated {opts.ttft} s + {opts.rate} tok/s; {os.cpu_count()} CPUs, load {load:.1f}")
+    for label, r in (("1 worker", ref), (f"{opts.workers} workers", many)):
+        print(
+            f"{label:<10} wall {r['wall']:.1f} s, digests {len(r['digests'])} {r['digests']}, "
+            f"jobs {r['jobs']}, "
+            f"requests {r['requests']}, run log {r['counts']}, memory {r['memory']} records"
+        )
+    print("critical   per day (reference): " + ", ".join(f"{d} {s:.1f} s" for d, s in days.items()))
+    print(
+        f"ratio      {opts.workers} workers' wall / slowest day's critical path = "
+        f"{many['wall'] / slowest:.2f}; 1 worker's wall / sum of critical paths = "
+        f"{ref['wall'] / sum(days.values()):.2f}"
+    )
+    tokens: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+    for sv in ref["model"].served:
+        tokens[sv.tool][0] += 1
+        tokens[sv.tool][1] += sv.tokens_in
+        tokens[sv.tool][2] += sv.tokens_out
+    print("tokens     reference, per tool: requests / in / out")
+    for tool, (n, tin, tout) in sorted(tokens.items()):
+        print(f"           {tool:<18} {n:>4} {tin:>9,} {tout:>8,}")
+    extra = many["tools"] - ref["tools"]
+    print(f"repaid     requests beyond the reference after the kill, by tool: {dict(extra) or 'none'}")
+    missing = ref["tools"] - many["tools"]
+    if missing:
+        print(f"           (fewer than the reference: {dict(missing)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Provider limits shared through Postgres hold across workers: two processes' worth of gates (two event
+loops) with `max_concurrency = 2` never have more than 2 requests in flight at the provider together."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import httpx2 as httpx
+
+from ribao.llm.limits import GatedTransport, Limits
+from tests.support.stub_openai import StubOpenAI
+
+BODY = {"model": "stub-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+
+
+class InFlight:
+    """A responder that holds each request 0.3 s and counts how many are in flight at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.3)
+        with self.lock:
+            self.now -= 1
+        return {"text": "ok"}
+
+
+def _limits(shared_url: str | None) -> Limits:
+    return Limits(
+        label="provider stub", max_concurrency=2, requests_per_minute=None, tokens_per_minute=None,
+        timeout=30, retry_seconds=30, backoff_seconds=0.1, max_retries=0, breaker_threshold=5,
+        shared_url=shared_url,
+    )  # fmt: skip
+
+
+def _worker(base_url: str, limits: Limits, codes: list[int]) -> None:
+    """One worker: its own event loop (so its own gate) sending 4 requests at once."""
+
+    async def go() -> None:
+        transport = GatedTransport("stub", limits, httpx.AsyncHTTPTransport())
+        async with httpx.AsyncClient(transport=transport) as client:
+            replies = await asyncio.gather(
+                *(client.post(f"{base_url}/chat/completions", json=BODY) for _ in range(4))
+            )
+        codes.extend(r.status_code for r in replies)
+
+    asyncio.run(go())
+
+
+def _most_in_flight(shared_url: str | None) -> int:
+    with StubOpenAI() as stub:
+        flight = InFlight()
+        stub.responder = flight
+        codes: list[int] = []
+        workers = [
+            threading.Thread(target=_worker, args=(stub.base_url, _limits(shared_url), codes))
+            for _ in range(2)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=120)
+        assert codes == [200] * 8
+        return flight.most
+
+
+def test_max_concurrency_holds_across_workers_when_the_budget_is_in_postgres(postgres_url: str) -> None:
+    assert _most_in_flight(None) == 4, "without the shared budget each worker has its own 2"
+    assert _most_in_flight(postgres_url) == 2

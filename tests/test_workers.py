@@ -1,0 +1,104 @@
+"""Workers on the Postgres queue: backfill adds one job per listing day, workers write each digest once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.http_run import respond
+from tests.support.stub_openai import StubOpenAI
+from tests.support.workers import jobs, listings_folder, ribao_ok, ribao_proc, worker_home
+
+
+def test_backfill_queues_listing_days_and_a_worker_writes_each_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    folder = listings_folder(tmp_path / "listings")
+    with StubOpenAI() as stub:
+        stub.responder = respond
+        env = worker_home(tmp_path / "home", stub, postgres_url)
+        out = tmp_path / "digests"
+        env["RIBAO_OUT_DIR"] = str(out)
+        added = ribao_ok(
+            "backfill",
+            "--from",
+            "2026-02-14",
+            "--to",
+            "2026-02-20",
+            "--source",
+            str(folder),
+            env=env,
+            cwd=tmp_path,
+        )
+        # Sat and Sun are not listing days; Mon 16 and Fri 20 have no file in the folder.
+        assert added.splitlines() == [
+            "2026-02-16 default: no listing",
+            "2026-02-17 default: no listing",
+            "2026-02-18 default: queued (job 1)",
+            "2026-02-19 default: queued (job 2)",
+            "2026-02-20 default: no listing",
+        ]
+        again = ribao_ok(
+            "enqueue", "run", "--date", "2026-02-18", "--source", str(folder), env=env, cwd=tmp_path
+        )
+        assert again.strip() == "2026-02-18 default: already queued"
+
+        listed = ribao_ok("runs", "list", env=env, cwd=tmp_path).splitlines()
+        assert listed[0] == "Queue (ribao worker writes these):"
+        assert [line.split()[2:5] for line in listed[1:3]] == [
+            ["queued", "2026-02-18", "default"],
+            ["queued", "2026-02-19", "default"],
+        ]
+
+        ribao_ok("worker", "--until-empty", env=env, cwd=tmp_path)
+        assert "Queue" not in ribao_ok("runs", "list", env=env, cwd=tmp_path)
+        assert sorted(p.name for p in out.glob("*.md")) == ["2026-02-18.md", "2026-02-19.md"]
+        assert [(j["lock"], j["status"]) for j in jobs(postgres_url)] == [
+            ("-/2026-02-18", "succeeded"),
+            ("-/2026-02-19", "succeeded"),
+        ]
+        calls = len(stub.chat_requests)
+        written = ribao_ok(
+            "backfill",
+            "--from",
+            "2026-02-18",
+            "--to",
+            "2026-02-19",
+            "--source",
+            str(folder),
+            env=env,
+            cwd=tmp_path,
+        )
+        assert written.splitlines() == ["2026-02-18 default: written", "2026-02-19 default: written"]
+        forced = ribao_ok(
+            "enqueue",
+            "run",
+            "--date",
+            "2026-02-19",
+            "--source",
+            str(folder),
+            "--force",
+            env=env,
+            cwd=tmp_path,
+        )
+        assert forced.startswith("2026-02-19 default: queued (job ")
+        assert len(stub.chat_requests) == calls, "queueing calls no model"
+
+
+def test_an_unknown_profile_or_a_missing_store_is_one_line_before_anything_is_queued(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with StubOpenAI() as stub:
+        env = worker_home(tmp_path / "home", stub, postgres_url, '[profiles.nlp]\ninterests = "NLP"\n')
+        proc = ribao_proc(
+            "enqueue", "run", "--date", "2026-02-18", "--profile", "vision", env=env, cwd=tmp_path
+        )
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2
+        assert err.strip() == "ribao: error: --profile vision: no such profile (known: nlp)"
+
+        env_no_store = worker_home(tmp_path / "home2", stub, postgres_url)
+        (tmp_path / "home2" / "config.toml").write_text("max_critic_rounds = 1\n", encoding="utf-8")
+        proc = ribao_proc("worker", "--until-empty", env=env_no_store, cwd=tmp_path)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1
+        assert err.strip().splitlines()[-1].startswith("ribao: error: workers need a Postgres database")
