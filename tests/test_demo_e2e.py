@@ -24,6 +24,7 @@ pytestmark = [
 ]
 
 DATA = Path(__file__).parent / "data"
+PACKAGE = Path(__file__).parent.parent / "ribao"
 
 
 def ribao(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -72,8 +73,12 @@ def test_demo_then_a_later_day_never_features_the_same_paper_twice(tmp_path: Pat
     later = tmp_path / "2026-02-19.jsonl"
     lines = [json.dumps(r) for r in repeated] + (DATA / "2026-02-19.first40.jsonl").read_text().splitlines()
     later.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # The demo picked for the bundled example reader, whose memory is its own: the later run reads for
+    # the same reader, written into config.toml as a user would.
+    example = (PACKAGE / "data" / "profiles" / "example.toml").read_text(encoding="utf-8")
+    (home / "config.toml").write_text(f'[profiles.example]\n{example}out_dir = "digests"\n', encoding="utf-8")
     second = ribao(
-        "run", "--llm", "local", "--source", str(later), "--out", "digests", cwd=tmp_path, home=home
+        "run", "--llm", "local", "--source", str(later), "--profile", "example", cwd=tmp_path, home=home
     )
     assert second.returncode == 0, second.stderr[-3000:]
     data2 = json.loads((tmp_path / "digests" / "2026-02-19.json").read_text(encoding="utf-8"))
