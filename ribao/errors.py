@@ -190,3 +190,15 @@ class ExportError(Exception):
 
 class LoadCancelled(Exception):
     """The embedder's background load was cancelled before onnxruntime started building the session."""
+
+
+class EvalNotFound(RibaoError):
+    """No experiment (or pinned baseline) matches a reference, or a prefix matches several. A usage
+    error (exit status 2)."""
+
+    exit_code = 2
+
+
+class EvalError(RibaoError):
+    """An evaluation input is unusable: a malformed reference file (the line is named), a store that
+    cannot be read, or a reference endpoint that failed."""

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.stub_openai",
     "tests.support.fulltext_server",
     "tests.support.servers",
+    "tests.support.hf_daily",
 ]
 
 #: Variables every test starts with, after the clean-up (suite-wide defaults go here).

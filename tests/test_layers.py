@@ -5,7 +5,7 @@ Layers, lowest first (README "Design notes"):
             ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs,
             ribao.profiles
-  agents    ribao.agents
+  agents    ribao.agents, ribao.evals
   graph     ribao.graph
   app       ribao.app
   commands  ribao.commands, ribao.cli, ribao.__main__
@@ -64,7 +64,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.profiles",
         ),
     ),
-    ("agents", ("ribao.agents",)),
+    ("agents", ("ribao.agents", "ribao.evals")),
     ("graph", ("ribao.graph",)),
     ("app", ("ribao.app",)),
     ("commands", ("ribao.commands", "ribao.cli", "ribao.__main__")),

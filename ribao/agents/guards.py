@@ -15,18 +15,21 @@ from pydantic import BaseModel
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:[.,]\d+)*%?)(?![0-9])")
 
 
-def unsupported_numbers(text: str, source: str) -> list[str]:
-    """Return numbers quoted in `text` that do not occur in `source` (thousands separators ignored;
-    full-width digits and punctuation, "７７．８％", read as their ASCII forms by NFKC)."""
-    plain_source = unicodedata.normalize("NFKC", source).replace(",", "")
-    missing = []
+def quoted_numbers(text: str) -> list[tuple[str, str]]:
+    """Return the numbers in `text` that must come from the source, each as (as written, as compared:
+    thousands separators and % dropped); full-width forms, "７７．８％", read as ASCII by NFKC."""
+    found = []
     for match in _NUMBER.finditer(unicodedata.normalize("NFKC", text)):
         number = match.group(1).replace(",", "").rstrip("%")
-        if len(number) < 2 and "." not in number:
-            continue
-        if number not in plain_source:
-            missing.append(match.group(1))
-    return missing
+        if len(number) >= 2 or "." in number:
+            found.append((match.group(1), number))
+    return found
+
+
+def unsupported_numbers(text: str, source: str) -> list[str]:
+    """Return numbers quoted in `text` (`quoted_numbers`) that do not occur in `source`."""
+    plain_source = unicodedata.normalize("NFKC", source).replace(",", "")
+    return [written for written, number in quoted_numbers(text) if number not in plain_source]
 
 
 def numbers_from(source: str) -> Callable[[BaseModel], None]:

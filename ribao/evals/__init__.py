@@ -1,0 +1,1 @@
+"""`ribao eval`: experiments, references and the metrics that compare picks and summaries."""
