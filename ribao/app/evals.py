@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from ribao.graph.checkpoint import open_checkpointer
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunRow
 from ribao.schemas import Paper, PaperText
+from ribao.settings import Settings
 
 RefKind = Literal["hf", "labels", "feedback"]
 
@@ -96,17 +98,25 @@ def outputs_from_checkpoints(home: Path, row: RunRow) -> RunOutputs:
             f"run {row.run_id} has no outputs on record (no checkpoints with picks in {home}); "
             "a replay's outputs are kept by `ribao eval run`"
         )
+    return outputs_of_state(row.run_id, row.date, settings_of_run(row.settings), state)
+
+
+def outputs_of_state(
+    run_id: str, date: dt.date | None, settings: Settings, state: Mapping[str, Any]
+) -> RunOutputs:
+    """Return a run's outputs from its graph state (a recorded run's final checkpoint, or a replay's
+    state); `settings` rebuild its shortlist, `date` stands in when the state has none."""
     gone = {e.arxiv_id for e in state.get("excluded", [])}
     papers = [p for p in state.get("candidates", []) if p.arxiv_id not in gone]
     scores = state.get("triage_scores", {})
-    listed = shortlist(papers, scores, state, settings_of_run(row.settings)) if scores else []  # type: ignore[arg-type]
+    listed = shortlist(papers, scores, state, settings) if scores else []  # type: ignore[arg-type]
     by_id = {p.arxiv_id: p for p in papers}
     fulltexts = state.get("fulltexts", {})
     picks = state["picks"]
     shown = [p.arxiv_id for p in listed] + [p.arxiv_id for p in picks]
     return RunOutputs(
-        run_id=row.run_id,
-        date=state.get("date", row.date),
+        run_id=run_id,
+        date=state.get("date", date),
         candidates=[p.arxiv_id for p in papers],
         triage_scores=dict(scores),
         shortlist=[p.arxiv_id for p in listed],

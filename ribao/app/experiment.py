@@ -1,0 +1,268 @@
+"""Run an experiment (`ribao eval run`): replay chosen agents, and what follows them, on recorded runs.
+
+Each base run is replayed from the checkpoint where the first chosen agent started, through every
+later node up to the editor's lead (`ribao.graph.replay.replay_downstream`): no arXiv request, no
+digest file, no memory, no push. All replays (base runs × repeats) run at once in one event loop,
+so they share each provider's limits (`ribao.llm.limits`). Each replay is an ordinary run in the
+run log (status ``replay``); its outputs are saved for the metrics (`ribao.evals.outputs`) and the
+experiment is recorded (`ribao.evals.experiments`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ulid import ULID
+
+from ribao.app.evals import outputs_of_state
+from ribao.app.services import Services, settings_of_run
+from ribao.app.write import graph_steps
+from ribao.errors import EvalError, ReplayError, RibaoError
+from ribao.evals import experiments
+from ribao.evals.outputs import save_outputs
+from ribao.fulltext.reader import FulltextReader
+from ribao.graph.replay import first_agent, replay_downstream
+from ribao.prompts import PromptLibrary
+from ribao.registry import AGENTS
+from ribao.runs.db import RunLog
+from ribao.runs.recorder import RunRecorder
+from ribao.runs.rows import RunRow
+from ribao.settings import Settings
+from ribao.startup import end_startup
+
+
+class RoutedPrompts:
+    """The prompts of a replay: the chosen agents' from the experiment's folder, the others' as the
+    base run had them. `used` records every file rendered, as `PromptLibrary.used` does."""
+
+    def __init__(self, chosen: Sequence[str], new: PromptLibrary, base: PromptLibrary) -> None:
+        self.chosen, self.new, self.base = frozenset(chosen), new, base
+        self.used: dict[str, dict[str, str]] = {}
+
+    def _library(self, agent: str) -> PromptLibrary:
+        return self.new if agent in self.chosen else self.base
+
+    def render(self, agent: str, name: str, **variables: Any) -> str:
+        """Render `<agent>/<name>.md.j2` from the library that agent's prompts come from."""
+        library = self._library(agent)
+        text = library.render(agent, name, **variables)
+        self.used.update(library.used)
+        return text
+
+    def render_file(self, rel: str, *, filters: dict[str, Any] | None = None, **variables: Any) -> str:
+        """Render the file `rel` (``agent/name.md.j2``) from that agent's library."""
+        library = self._library(rel.split("/", 1)[0])
+        text = library.render_file(rel, filters=filters, **variables)
+        self.used.update(library.used)
+        return text
+
+
+@dataclass
+class ExperimentReport:
+    """A finished experiment: its record, the base runs skipped (checkpoints deleted, …) and the
+    replays that failed, each with the reason, and the wall seconds of the replays."""
+
+    experiment: experiments.Experiment
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    missing_days: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as JSON-ready values."""
+        return {
+            **self.experiment.model_dump(mode="json"),
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "missing_days": self.missing_days,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def base_runs(
+    log: RunLog, refs: Sequence[str] = (), days: tuple[dt.date, dt.date] | None = None
+) -> tuple[list[RunRow], list[str]]:
+    """Return the runs to replay: those `refs` name, or the newest finished run of each listing day in
+    `days` (inclusive); and the days of `days` that have none. Raises `RunNotFound` for a bad ref."""
+    if refs:
+        rows = {row.run_id: row for row in (log.get_run(ref) for ref in refs)}
+        return list(rows.values()), []
+    if days is None:
+        raise EvalError("name the runs to replay (--runs ID…) or their days (--days D..D)")
+    start, end = days
+    newest: dict[dt.date, RunRow] = {}
+    for row in log.list_runs(status="done", limit=100_000):
+        if row.date and start <= row.date <= end and row.date not in newest:
+            newest[row.date] = row  # list_runs gives the newest first
+    wanted = [start + dt.timedelta(n) for n in range((end - start).days + 1)]
+    missing = [d.isoformat() for d in wanted if d not in newest and d.weekday() < 5]
+    return [newest[d] for d in sorted(newest)], missing
+
+
+def _replay_settings(services: Services, row: RunRow, prompts_dir: str | None) -> Settings:
+    """The base run's own settings in this home, with the experiment's prompt folder when given."""
+    settings = settings_of_run(row.settings).model_copy(update={"home": services.settings.home})
+    return settings.model_copy(update={"prompts_dir": Path(prompts_dir)}) if prompts_dir else settings
+
+
+@dataclass
+class _Replay:
+    """One replay to make: its base run, new run id, settings, services and recorder."""
+
+    row: RunRow
+    run_id: str
+    settings: Settings
+    services: Services
+    recorder: RunRecorder
+    prompts: RoutedPrompts
+
+
+def _prepare(
+    services: Services,
+    log: RunLog,
+    row: RunRow,
+    agents: list[str],
+    prompts_dir: str | None,
+    labels: dict[str, Any],
+) -> _Replay:
+    """Make one replay's services (cache-only full text, routed prompts) and record its start."""
+    settings = _replay_settings(services, row, prompts_dir)
+    base_prompts = PromptLibrary(user_dir=settings_of_run(row.settings).prompts_folder)
+    new_prompts = PromptLibrary(user_dir=Path(prompts_dir)) if prompts_dir else base_prompts
+    prompts = RoutedPrompts(agents, new_prompts, base_prompts)
+
+    def fulltext(day: dt.date) -> FulltextReader:
+        return FulltextReader(settings.fulltext, settings.fulltext_cache, day, cache_only=True)
+
+    mine = dataclasses.replace(services, settings=settings, prompts=None, fulltext=fulltext, memory=None)
+    run_id = str(ULID())
+    recorder = RunRecorder(log, run_id)
+    recorder.start(
+        settings, date=row.date, models=services.configs, labels={**labels, "replay_of": row.run_id}
+    )
+    return _Replay(row, run_id, settings, mine, recorder, prompts)
+
+
+async def _run_all(replays: list[_Replay], agents: list[str]) -> list[Any]:
+    """Replay all at once; return each replay's outcome or the exception it raised."""
+
+    async def one(r: _Replay) -> Any:
+        ctx = r.services.context(r.run_id)
+        ctx.prompts = r.prompts
+        return await replay_downstream(agents, r.row.run_id, ctx, recursion_limit=graph_steps(r.settings))
+
+    return await asyncio.gather(*(one(r) for r in replays), return_exceptions=True)
+
+
+def run_experiment(
+    services: Services,
+    *,
+    agents: Sequence[str],
+    runs: Sequence[str] = (),
+    days: tuple[dt.date, dt.date] | None = None,
+    prompts_dir: str | None = None,
+    model: str | None = None,
+    repeat: int = 1,
+    name: str = "",
+) -> ExperimentReport:
+    """Replay `agents` (and what follows them) `repeat` times on each base run, record the experiment.
+
+    The base runs are `runs` (ids, prefixes, ``latest``) or the newest finished run of each day in
+    `days`. A base run that cannot be replayed (checkpoints deleted) is skipped and named in the
+    report; a replay that fails is recorded as failed and named; the others go on. `model` only
+    labels the experiment (the services already carry the models). Raises `EvalError` when no
+    replay succeeded, `ReplayError` for an unknown agent, `RunNotFound` for a bad run id.
+    """
+    first_agent(list(agents))  # raises for an unknown agent
+    agents = sorted(set(agents), key=AGENTS.index)
+    home = services.settings.home
+    exp = experiments.Experiment(name=name, agents=agents, model=model, prompts_dir=prompts_dir)
+    labels = {"replay_agent": ",".join(agents), "experiment": exp.id}
+    with RunLog.open(home) as log:
+        rows, missing = base_runs(log, runs, days)
+        if not rows:
+            raise EvalError("no recorded run to replay" + (f" on {', '.join(missing)}" if missing else ""))
+        replays = [
+            _prepare(services, log, row, agents, prompts_dir, labels) for row in rows for _ in range(repeat)
+        ]
+        end_startup()
+        started = time.perf_counter()
+        outcomes = asyncio.run(_run_all(replays, agents))
+        seconds = time.perf_counter() - started
+        report = ExperimentReport(exp, seconds=seconds, missing_days=missing)
+        for r, outcome in zip(replays, outcomes, strict=True):
+            _finish(log, r, outcome, report)
+    if not exp.runs:
+        why = "; ".join(f"{k}: {v}" for k, v in {**report.skipped, **report.failed}.items())
+        raise EvalError(f"no run could be replayed ({why})")
+    replayed = {run_id for ids in exp.runs.values() for run_id in ids}
+    exp.prompts = {f: p for r in replays if r.run_id in replayed for f, p in r.prompts.used.items()}
+    exp.settings_digest = experiments.settings_digest(replays[0].settings.model_dump(mode="json"))
+    experiments.save(home, exp)
+    return report
+
+
+def _finish(log: RunLog, r: _Replay, outcome: Any, report: ExperimentReport) -> None:
+    """Record how one replay ended; save its outputs and list it in the experiment when it succeeded."""
+    base = r.row.run_id
+    if isinstance(outcome, ReplayError):
+        report.skipped[base] = str(outcome)
+        r.recorder.finish(error=outcome, prompts=r.prompts.used)
+        return
+    if isinstance(outcome, BaseException):
+        if not isinstance(outcome, RibaoError):
+            r.recorder.finish(error=outcome, prompts=r.prompts.used)
+            raise outcome
+        report.failed[r.run_id] = f"replay of {base}: {outcome}"
+        r.recorder.finish(error=outcome, prompts=r.prompts.used)
+        return
+    by_agent: dict[str, list[Any]] = {}
+    for call in outcome.new_calls:
+        by_agent.setdefault(call.agent, []).append(call)
+    for agent, calls in by_agent.items():
+        log.record_calls(r.run_id, agent, calls)
+    r.recorder.finish(status="replay", prompts=r.prompts.used)
+    save_outputs(r.settings.home, outputs_of_state(r.run_id, r.row.date, r.settings, outcome.values))
+    report.experiment.runs.setdefault(base, []).append(r.run_id)
+
+
+def parse_days(text: str) -> tuple[dt.date, dt.date]:
+    """Parse ``D..D`` (or one day ``D``) into (start, end); raises `ValueError` naming the text."""
+    first, _, last = text.partition("..")
+    try:
+        start = dt.date.fromisoformat(first.strip())
+        end = dt.date.fromisoformat((last or first).strip())
+    except ValueError:
+        raise ValueError(f"--days {text!r}: expected YYYY-MM-DD..YYYY-MM-DD") from None
+    if end < start:
+        raise ValueError(f"--days {text!r}: the last day is before the first")
+    return start, end
+
+
+def compose_settings(settings: Settings, agents: Sequence[str], model: str | None) -> Settings:
+    """Return `settings` with `model` as the model of each of `agents` (same provider)."""
+    if not model:
+        return settings
+    table: dict[str, dict[str, Any]] = {n: a.model_dump() for n, a in settings.agents.items()}
+    for agent in agents:
+        table.setdefault(agent, {})["model"] = model
+    return settings_of_run({**settings.model_dump(), "agents": table})
+
+
+def eval_run(
+    settings: Settings, *, agents: Sequence[str], model: str | None = None, **options: Any
+) -> ExperimentReport:
+    """Run an experiment with the models of `settings` (`model` for the chosen agents): compose the
+    services (the local llama.cpp server, if used, stops when this returns), then `run_experiment`."""
+    from ribao.app.services import compose
+
+    settings = compose_settings(settings, agents, model)
+    with compose(settings, memory=False, delivery=False) as services:
+        return run_experiment(services, agents=agents, model=model, **options)
