@@ -49,7 +49,9 @@ def test_a_worse_screener_prompt_is_flagged_and_the_same_prompt_twice_is_not(
     home = services.settings.home
     worse_dir = str(home.parent / "worse")
     for name, prompts_dir in (("same-1", None), ("same-2", None), ("worse", worse_dir)):
-        report = run_experiment(services, agents=["screener"], runs=[base], prompts_dir=prompts_dir, name=name)
+        report = run_experiment(
+            services, agents=["screener"], runs=[base], prompts_dir=prompts_dir, name=name
+        )
         assert list(report.experiment.runs) == [base] and not report.skipped and not report.failed
     same = compare_versions(home, "same-1", "same-2")
     assert same.table.regressions == []
@@ -64,7 +66,9 @@ def test_a_worse_screener_prompt_is_flagged_and_the_same_prompt_twice_is_not(
     assert exp.prompts["writer/system.md.j2"]["source"] == "default"
 
 
-def test_a_replay_is_a_run_on_record_whose_outputs_and_calls_are_its_own(recorded: tuple[Services, str]) -> None:
+def test_a_replay_is_a_run_on_record_whose_outputs_and_calls_are_its_own(
+    recorded: tuple[Services, str],
+) -> None:
     services, base = recorded
     home = services.settings.home
     report = run_experiment(services, agents=["writer"], runs=[base], repeat=2, name="writer-twice")
@@ -79,7 +83,9 @@ def test_a_replay_is_a_run_on_record_whose_outputs_and_calls_are_its_own(recorde
     # The writer and what follows it (the editor's lead) ran again; the screener's calls were not repaid.
     assert set(usage) == {"writer", "editor"}
     outputs = load_outputs(home, replays[0])
-    assert outputs is not None and [p.arxiv_id for p in outputs.picks] == [p["arxiv_id"] for p in base_row.picks]
+    assert outputs is not None and [p.arxiv_id for p in outputs.picks] == [
+        p["arxiv_id"] for p in base_row.picks
+    ]
     assert set(outputs.summaries) == {p["arxiv_id"] for p in base_row.picks}
     # Stability over repeats is in the comparison (the scripted writer is deterministic: full overlap).
     table = {r.metric: r for r in compare_versions(home, "writer-twice", "writer-twice").table.rows}

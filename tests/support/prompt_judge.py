@@ -99,13 +99,18 @@ def responder(tool: str, schema: dict[str, Any], messages: list[BaseMessage]) ->
     return answer(tool, schema, system, user)
 
 
-def http_responder(body: dict[str, Any]) -> dict[str, Any]:
-    """The judge as a `StubOpenAI` responder: one tool call per chat request."""
+def body_args(body: dict[str, Any]) -> dict[str, Any]:
+    """The judge's tool arguments for one OpenAI-style chat request body."""
     fn = body["tools"][0]["function"]
     messages = body.get("messages", [])
     system = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
     user = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") != "system")
-    return {"tool": fn["name"], "args": answer(fn["name"], fn["parameters"], system, user)}
+    return answer(fn["name"], fn["parameters"], system, user)
+
+
+def http_responder(body: dict[str, Any]) -> dict[str, Any]:
+    """The judge as a `StubOpenAI` responder: one tool call per chat request."""
+    return {"tool": body["tools"][0]["function"]["name"], "args": body_args(body)}
 
 
 #: A deliberately worse screener system prompt: it asks to avoid what the digest's readers read.
