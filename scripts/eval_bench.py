@@ -67,7 +67,7 @@ def _thread_of(titles: dict[str, str]) -> Any:
 
 def ribao(home: Path, *args: str, env: dict[str, str], check: bool = True) -> tuple[float, str]:
     """Run `ribao ARGS` in `home`; return wall seconds and stdout."""
-    full = {**os.environ, "RIBAO_HOME": str(home), **env}
+    full = {**os.environ, "RIBAO_HOME": str(home), "COLUMNS": "160", **env}
     # As installed, ribao runs from cached bytecode (scripts/benchmark.py does the same).
     full.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.monotonic()
@@ -119,7 +119,9 @@ def main(argv: list[str]) -> int:
         )
     else:
         provider = 'llm = "local"\n'
-    config = provider + '[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n[delivery]\nenabled = false\n'
+    config = (
+        provider + '[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n[delivery]\nenabled = false\n'
+    )
     (home / "config.toml").write_text(config, encoding="utf-8")
     print(f"home {home}; provider {opts.llm}; load avg {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
     for day in days:

@@ -89,18 +89,22 @@ class ExperimentReport:
 def base_runs(
     log: RunLog, refs: Sequence[str] = (), days: tuple[dt.date, dt.date] | None = None
 ) -> tuple[list[RunRow], list[str]]:
-    """Return the runs to replay: those `refs` name, or the newest finished run of each listing day in
-    `days` (inclusive); and the days of `days` that have none. Raises `RunNotFound` for a bad ref."""
-    if refs:
+    """Return the runs to replay: those `refs` name (``all``: the newest finished run of every day on
+    record), or the newest finished run of each listing day in `days` (inclusive); and the weekdays
+    of `days` that have none. Raises `RunNotFound` for a bad ref."""
+    every = list(refs) == ["all"]
+    if refs and not every:
         rows = {row.run_id: row for row in (log.get_run(ref) for ref in refs)}
         return list(rows.values()), []
-    if days is None:
+    if days is None and not every:
         raise EvalError("name the runs to replay (--runs ID…) or their days (--days D..D)")
-    start, end = days
+    start, end = days or (dt.date.min, dt.date.max)
     newest: dict[dt.date, RunRow] = {}
     for row in log.list_runs(status="done", limit=100_000):
         if row.date and start <= row.date <= end and row.date not in newest:
             newest[row.date] = row  # list_runs gives the newest first
+    if every:
+        return [newest[d] for d in sorted(newest)], []
     wanted = [start + dt.timedelta(n) for n in range((end - start).days + 1)]
     missing = [d.isoformat() for d in wanted if d not in newest and d.weekday() < 5]
     return [newest[d] for d in sorted(newest)], missing

@@ -26,7 +26,10 @@ def eval_run(
         list[Agent], typer.Option("--agent", help=f"Agent to replay, repeatable: {AGENTS_TEXT}")
     ],
     runs: Annotated[
-        list[str] | None, typer.Option("--runs", help="Recorded runs to replay (ids, prefixes), repeatable")
+        list[str] | None,
+        typer.Option(
+            "--runs", help="Recorded runs to replay (ids, prefixes; all: every day on record), repeatable"
+        ),
     ] = None,
     days: Annotated[
         str | None, typer.Option("--days", help="Or the newest finished run of each day D..D")
