@@ -8,19 +8,22 @@ the bundled 2026-02-18 (180 papers) with its captured Hugging Face references.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from ribao.app.evals import compare_versions, score_runs
+from ribao.app.evals import compare_versions, run_outputs, score_runs
 from ribao.app.experiment import parse_days, run_experiment
 from ribao.app.services import Services
 from ribao.errors import EvalError, ReplayError
 from ribao.evals import experiments
+from ribao.evals.judge import load_judgements, shown_swapped
 from ribao.evals.outputs import load_outputs
 from ribao.runs.db import RunLog
 from ribao.settings_models import FulltextOptions
 from tests.support.eval_runs import store_references
+from tests.support.fakes import ScriptedChatModel, valid_args
 from tests.support.graph import models, run, sample_settings
 from tests.support.prompt_judge import WORSE_SYSTEM, responder
 
@@ -126,3 +129,39 @@ def test_bad_experiment_input_is_refused_before_any_replay(recorded: tuple[Servi
         parse_days("yesterday")
     with pytest.raises(ValueError, match="before the first"):
         parse_days("2026-02-20..2026-02-17")
+
+
+def test_the_judge_scores_faithfulness_randomises_the_pair_order_and_never_counts_a_failure(
+    recorded: tuple[Services, str],
+) -> None:
+    services, base = recorded
+    home = services.settings.home
+    with RunLog.open(home) as log:
+        first = log.get_run(base).picks[0]
+        source = run_outputs(home, log.get_run(base)).sources[first["arxiv_id"]][:60]
+
+    def other_writer(tool: str, schema: dict, messages: list) -> dict:
+        return valid_args(schema, text="换一种写法的中文摘要")
+
+    def judge(tool: str, schema: dict, messages: list) -> dict:
+        prompt = "\n".join(str(m.content) for m in messages)  # re-asks come after the question
+        if tool == "Faithfulness":
+            # One paper's judgement keeps breaking the schema: reported, not scored.
+            return {"score": 9, "reason": "x"} if source in prompt else {"score": 4, "reason": "ok"}
+        return {"better": "A", "reason": "A comes first"}  # a judge that favours whatever comes first
+
+    judge_model = ScriptedChatModel(responder=judge, model_name="judge")
+    writer = replace(services, models={**services.models, "writer": models(writer=other_writer)["writer"]})
+    report = run_experiment(writer, agents=["writer"], runs=[base], judge=judge_model, name="judged")
+    (replay,) = report.experiment.runs[base]
+    judged = load_judgements(home, replay)
+    assert judged is not None
+    assert judged.errors.keys() == {f"faithfulness {first['arxiv_id']}"}
+    assert report.judge_errors[replay] == judged.errors
+    assert first["arxiv_id"] not in judged.faithfulness and set(judged.faithfulness.values()) == {4}
+    # Shown in a seeded random order, a first-position bias favours each side about half the time.
+    assert set(judged.preference.values()) == {0.0, 1.0}
+    swapped = [shown_swapped(report.experiment.id, replay, pid) for pid in judged.preference]
+    assert [p == 1.0 for p in judged.preference.values()] == swapped
+    (score,) = score_runs(home, [replay])
+    assert score.values()["judge_faithfulness"] == 4.0

@@ -15,6 +15,7 @@ from ribao.app.services import settings_of_run
 from ribao.errors import EvalError, EvalNotFound, RunNotFound
 from ribao.evals import experiments
 from ribao.evals.compare import Comparison, compare
+from ribao.evals.judge import judge_metrics, load_judgements
 from ribao.evals.metrics import Reference, Tally, cost_metrics, pick_metrics, summary_metrics
 from ribao.evals.outputs import RunOutputs, load_outputs, save_outputs
 from ribao.evals.refs import hf_reference, labels_reference
@@ -210,6 +211,7 @@ def score_run(
         usage = {**{a: u for a, u in log.usage_by_agent(base.run_id).items() if a not in replayed}, **usage}
         calls = [c for c in log.calls(base.run_id) if c.agent not in replayed] + calls
     tallies = {**pick_metrics(outputs, ref), **summary_metrics(outputs), **cost_metrics(usage, calls)}
+    tallies.update(judge_metrics(load_judgements(home, row.run_id)))
     day_str = outputs.date.isoformat() if outputs.date else None
     score = RunScore(row.run_id, base.run_id, day_str, tallies, {p.arxiv_id for p in outputs.picks}, info)
     return score, outputs

@@ -19,14 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from ulid import ULID
 
-from ribao.app.evals import outputs_of_state
+from ribao.app.evals import outputs_of_state, run_outputs
+from ribao.app.judge import judge_all, judge_config
 from ribao.app.services import Services, settings_of_run
 from ribao.app.write import graph_steps
 from ribao.errors import EvalError, ReplayError, RibaoError
 from ribao.evals import experiments
-from ribao.evals.outputs import save_outputs
+from ribao.evals.judge import save_judgements
+from ribao.evals.outputs import RunOutputs, save_outputs
 from ribao.fulltext.reader import FulltextReader
 from ribao.graph.replay import first_agent, replay_downstream
 from ribao.prompts import PromptLibrary
@@ -74,6 +77,7 @@ class ExperimentReport:
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     missing_days: list[str] = field(default_factory=list)
+    judge_errors: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """Return the report as JSON-ready values."""
@@ -82,6 +86,7 @@ class ExperimentReport:
             "skipped": self.skipped,
             "failed": self.failed,
             "missing_days": self.missing_days,
+            "judge_errors": self.judge_errors,
             "seconds": round(self.seconds, 3),
         }
 
@@ -175,14 +180,17 @@ def run_experiment(
     model: str | None = None,
     repeat: int = 1,
     name: str = "",
+    judge: BaseChatModel | None = None,
 ) -> ExperimentReport:
     """Replay `agents` (and what follows them) `repeat` times on each base run, record the experiment.
 
     The base runs are `runs` (ids, prefixes, ``latest``) or the newest finished run of each day in
     `days`. A base run that cannot be replayed (checkpoints deleted) is skipped and named in the
     report; a replay that fails is recorded as failed and named; the others go on. `model` only
-    labels the experiment (the services already carry the models). Raises `EvalError` when no
-    replay succeeded, `ReplayError` for an unknown agent, `RunNotFound` for a bad run id.
+    labels the experiment (the services already carry the models). With `judge`, each replay's
+    summaries are judged (`ribao.app.judge`), its failures named per item in `judge_errors`.
+    Raises `EvalError` when no replay succeeded, `ReplayError` for an unknown agent, `RunNotFound`
+    for a bad run id.
     """
     first_agent(list(agents))  # raises for an unknown agent
     agents = sorted(set(agents), key=AGENTS.index)
@@ -201,8 +209,13 @@ def run_experiment(
         outcomes = asyncio.run(_run_all(replays, agents))
         seconds = time.perf_counter() - started
         report = ExperimentReport(exp, seconds=seconds, missing_days=missing)
-        for r, outcome in zip(replays, outcomes, strict=True):
-            _finish(log, r, outcome, report)
+        done = [
+            (r, out)
+            for r, outcome in zip(replays, outcomes, strict=True)
+            if (out := _finish(log, r, outcome, report))
+        ]
+        if judge is not None and done:
+            _judge(log, home, judge, exp.id, done, report)
     if not exp.runs:
         why = "; ".join(f"{k}: {v}" for k, v in {**report.skipped, **report.failed}.items())
         raise EvalError(f"no run could be replayed ({why})")
@@ -213,28 +226,47 @@ def run_experiment(
     return report
 
 
-def _finish(log: RunLog, r: _Replay, outcome: Any, report: ExperimentReport) -> None:
+def _judge(
+    log: RunLog,
+    home: Path,
+    judge: BaseChatModel,
+    seed: str,
+    done: list[tuple[_Replay, RunOutputs]],
+    report: ExperimentReport,
+) -> None:
+    """Judge the successful replays against their base runs; save each run's judgements."""
+    bases = {r.row.run_id: run_outputs(home, r.row) for r, _ in done}
+    judged = asyncio.run(judge_all(judge, seed, [(out, bases[r.row.run_id]) for r, out in done]))
+    for j in judged:
+        save_judgements(home, j)
+        if j.errors:
+            report.judge_errors[j.run_id] = j.errors
+
+
+def _finish(log: RunLog, r: _Replay, outcome: Any, report: ExperimentReport) -> RunOutputs | None:
     """Record how one replay ended; save its outputs and list it in the experiment when it succeeded."""
     base = r.row.run_id
     if isinstance(outcome, ReplayError):
         report.skipped[base] = str(outcome)
         r.recorder.finish(error=outcome, prompts=r.prompts.used)
-        return
+        return None
     if isinstance(outcome, BaseException):
         if not isinstance(outcome, RibaoError):
             r.recorder.finish(error=outcome, prompts=r.prompts.used)
             raise outcome
         report.failed[r.run_id] = f"replay of {base}: {outcome}"
         r.recorder.finish(error=outcome, prompts=r.prompts.used)
-        return
+        return None
     by_agent: dict[str, list[Any]] = {}
     for call in outcome.new_calls:
         by_agent.setdefault(call.agent, []).append(call)
     for agent, calls in by_agent.items():
         log.record_calls(r.run_id, agent, calls)
     r.recorder.finish(status="replay", prompts=r.prompts.used)
-    save_outputs(r.settings.home, outputs_of_state(r.run_id, r.row.date, r.settings, outcome.values))
+    outputs = outputs_of_state(r.run_id, r.row.date, r.settings, outcome.values)
+    save_outputs(r.settings.home, outputs)
     report.experiment.runs.setdefault(base, []).append(r.run_id)
+    return outputs
 
 
 def parse_days(text: str) -> tuple[dt.date, dt.date]:
@@ -261,12 +293,21 @@ def compose_settings(settings: Settings, agents: Sequence[str], model: str | Non
 
 
 def eval_run(
-    settings: Settings, *, agents: Sequence[str], model: str | None = None, **options: Any
+    settings: Settings,
+    *,
+    agents: Sequence[str],
+    model: str | None = None,
+    judge: str | None = None,
+    **options: Any,
 ) -> ExperimentReport:
-    """Run an experiment with the models of `settings` (`model` for the chosen agents): compose the
-    services (the local llama.cpp server, if used, stops when this returns), then `run_experiment`."""
+    """Run an experiment with the models of `settings` (`model` for the chosen agents; `judge`, else
+    the setting `eval.judge`, names the judge's provider[:model]): compose the services (the local
+    llama.cpp server, if used, stops when this returns), then `run_experiment`."""
     from ribao.app.services import compose
+    from ribao.llm.models import make_chat_model
 
     settings = compose_settings(settings, agents, model)
+    spec = judge or settings.eval.judge
+    judge_model = make_chat_model(judge_config(settings, spec)) if spec else None
     with compose(settings, memory=False, delivery=False) as services:
-        return run_experiment(services, agents=agents, model=model, **options)
+        return run_experiment(services, agents=agents, model=model, judge=judge_model, **options)

@@ -40,6 +40,10 @@ def eval_run(
     model: Annotated[str | None, typer.Option(help="Another model for the replayed agents")] = None,
     repeat: Annotated[int, typer.Option(min=1, max=20, help="Replays per run (stability)")] = 1,
     name: Annotated[str, typer.Option(help="A name to find the experiment by")] = "",
+    judge: Annotated[
+        str | None,
+        typer.Option(help="LLM judge of the summaries: PROVIDER or PROVIDER:MODEL [default: eval.judge]"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Replay agents (and every node after them) on recorded runs and record the experiment.
@@ -67,6 +71,7 @@ def eval_run(
         report = run_use_case(
             load_settings(), agents=[a.value for a in agent], model=model, runs=ids, days=span,
             prompts_dir=str(Path(prompts_dir).resolve()) if prompts_dir else None, repeat=repeat, name=name,
+            judge=judge,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
@@ -88,6 +93,9 @@ def _show(report: ExperimentReport) -> None:
         console.print(f"  skipped {base}: {why}", markup=False)
     for replay, why in report.failed.items():
         console.print(f"  failed {replay}: {why}", markup=False)
+    for run_id, errors in report.judge_errors.items():
+        for item, why in errors.items():
+            console.print(f"  judge failed on {item} of {run_id}: {why}", markup=False)
     for day in report.missing_days:
         console.print(f"  no finished run on {day}")
     console.print(f"compare: ribao eval compare baseline {exp.id}", markup=False)

@@ -18,7 +18,8 @@ from ribao.evals.metrics import Tally, pick_overlap, spread
 
 #: Metrics where more is better, and where less is (per-agent cost rows end in these names).
 HIGHER = ("must_read_hits", "ndcg", "shortlist_survival", "liked_share", "numbers_supported",
-          "fields_complete", "chinese_share", "pick_jaccard")  # fmt: skip
+          "fields_complete", "chinese_share", "pick_jaccard", "judge_faithfulness",
+          "judge_preference")  # fmt: skip
 LOWER = ("calls", "input_tokens", "output_tokens", "cached_tokens", "cost", "latency_s")
 #: The metrics whose spread over repeats is reported.
 STABILITY = ("must_read_hits", "ndcg", "shortlist_survival", "numbers_supported", "fields_complete")

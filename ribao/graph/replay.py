@@ -159,7 +159,9 @@ async def replay_downstream(
     saved = checkpoint.checkpoint
     await fork.aput(thread, saved, checkpoint.metadata, saved["channel_versions"])
     graph = compile_graph(checkpointer=fork)
-    await graph.ainvoke(None, thread, context=ctx, interrupt_before=[EXPERIMENT_STOP])
+    # "exit": one checkpoint at the end, not one per step (the state, calls included, is re-serialised
+    # at each), so replays running side by side spend their CPU on the graph, not on copies of it.
+    await graph.ainvoke(None, thread, context=ctx, interrupt_before=[EXPERIMENT_STOP], durability="exit")
     values = dict((await graph.aget_state(thread)).values)
     # The calls are a list the nodes append to: the recorded ones before the start come first.
     return DownstreamOutcome(values, list(values.get("llm_calls", []))[before:])
