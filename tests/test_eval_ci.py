@@ -88,3 +88,20 @@ def test_the_jobs_commands_replay_the_recorded_runs_and_flag_a_worse_prompt(
     assert "ndcg" in json.loads(as_json.output)["regressions"]
     failing = CliRunner().invoke(app, shlex.split(compare[1].split(">")[0])[1:])
     assert failing.exit_code == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--agent", "screener"], "give either --runs ID… or --days D..D"),
+        (["--agent", "screener", "--runs", "x", "--days", "2026-02-18"], "give either"),
+        (["--agent", "screener", "--days", "2026-02-30"], "expected YYYY-MM-DD..YYYY-MM-DD"),
+        (["--agent", "screener", "--runs", "x", "--judge", "nosuch"], "nosuch"),
+        (["--agent", "judge", "--runs", "x"], "judge"),
+        (["--agent", "screener", "--runs", "x", "--prompts-dir", "/nonexistent"], "no such folder"),
+    ],
+)
+def test_bad_eval_run_flags_exit_2_in_one_line(args: list[str], said: str) -> None:
+    done = CliRunner().invoke(app, ["eval", "run", *args])
+    assert done.exit_code == 2, done.output
+    assert said in done.output

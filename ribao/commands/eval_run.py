@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ribao.commands import cli_errors
-from ribao.errors import BadFlag
+from ribao.errors import BadFlag, ConfigError
 from ribao.registry import AGENTS_TEXT, Agent
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def eval_run(
     """
     from ribao.app.experiment import eval_run as run_use_case
     from ribao.app.experiment import parse_days
+    from ribao.app.judge import judge_config
     from ribao.commands.runs import require_run_log
     from ribao.settings import load_settings
     from ribao.settings_check import check_prompts_dir
@@ -67,9 +68,15 @@ def eval_run(
         except ValueError as exc:
             raise BadFlag(str(exc)) from None
         check_prompts_dir(None if prompts_dir is None else Path(prompts_dir), flag=True)
+        settings = load_settings()
+        if judge:
+            try:
+                judge_config(settings, judge)
+            except ConfigError as exc:
+                raise BadFlag(str(exc)) from None
         require_run_log()
         report = run_use_case(
-            load_settings(), agents=[a.value for a in agent], model=model, runs=ids, days=span,
+            settings, agents=[a.value for a in agent], model=model, runs=ids, days=span,
             prompts_dir=str(Path(prompts_dir).resolve()) if prompts_dir else None, repeat=repeat, name=name,
             judge=judge,
         )  # fmt: skip
