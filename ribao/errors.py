@@ -192,6 +192,10 @@ class LoadCancelled(Exception):
     """The embedder's background load was cancelled before onnxruntime started building the session."""
 
 
+class TraceExportFailed(RibaoError):
+    """The OpenTelemetry collector could not be reached or did not accept a run's spans."""
+
+
 class EvalNotFound(RibaoError):
     """No experiment (or pinned baseline) matches a reference, or a prefix matches several. A usage
     error (exit status 2)."""

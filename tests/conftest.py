@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.support.fulltext_server",
     "tests.support.servers",
     "tests.support.hf_daily",
+    "tests.support.browser",
 ]
 
 #: Variables every test starts with, after the clean-up (suite-wide defaults go here).

@@ -140,3 +140,21 @@ def test_bad_names_and_files_are_one_line_errors(home: tuple[Path, str], tmp_pat
     assert code == 1 and out.strip() == f"ribao: error: {bad}:3: grade '7' is not 0, 1, 2 or 3"
     code, out = invoke("eval", "score", "latest", "--refs", "stars")
     assert code == 2
+
+
+def test_a_readers_feedback_is_a_reference_for_a_profile(home: tuple[Path, str]) -> None:
+    path, run_id = home
+    store_references(path)
+    (path / "config.toml").write_text('[profiles.reader]\ninterests = "RL and agents"\n', encoding="utf-8")
+    with RunLog.open(path) as log:
+        picks = [p.arxiv_id for p in run_outputs(path, log.get_run(run_id)).picks]
+    assert invoke("feedback", "like", *picks[:3], "--profile", "reader")[0] == 0
+    assert invoke("feedback", "dislike", picks[3], "--profile", "reader")[0] == 0
+    code, out = invoke("eval", "score", run_id, "--profile", "reader", "--json")
+    assert code == 0, out
+    assert json.loads(out)[0]["liked_share"] == 3 / 4
+    code, out = invoke("eval", "score", run_id, "--refs", "feedback", "--profile", "reader", "--json")
+    (score,) = json.loads(out)
+    assert score["hits@13"] == 3 and score["reference"]["papers"] == 3
+    code, out = invoke("eval", "score", run_id, "--profile", "nosuch")
+    assert code == 2 and "unknown profile 'nosuch'" in out

@@ -8,10 +8,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ribao.agents.screener import shortlist
-from ribao.app.services import settings_of_run
 from ribao.errors import EvalError, EvalNotFound, RunNotFound
 from ribao.evals import experiments
 from ribao.evals.compare import Comparison, compare
@@ -21,11 +19,12 @@ from ribao.evals.outputs import RunOutputs, load_outputs, save_outputs
 from ribao.evals.refs import hf_reference, labels_reference
 from ribao.evals.report import render_report
 from ribao.files import write_file
-from ribao.graph.checkpoint import open_checkpointer
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunRow
 from ribao.schemas import Paper, PaperText
-from ribao.settings import Settings
+
+if TYPE_CHECKING:
+    from ribao.settings import Settings
 
 RefKind = Literal["hf", "labels", "feedback"]
 
@@ -42,8 +41,14 @@ class RunScore:
     reference: dict[str, Any]
 
     def values(self) -> dict[str, float | None]:
-        """Return each metric's value (None when it is not defined for this run)."""
-        return {name: t.value() if t else None for name, t in self.tallies.items()}
+        """Return each metric's value (None when it is not defined for this run; counts as integers
+        where they are whole)."""
+        out: dict[str, float | None] = {}
+        for name, t in self.tallies.items():
+            value = t.value() if t else None
+            whole = t is not None and t.kind == "count" and value is not None and float(value).is_integer()
+            out[name] = int(value) if whole and value is not None else value
+        return out
 
     def as_json(self) -> dict[str, Any]:
         """Return the run's JSON object: ids, day, the reference used, then one key per metric."""
@@ -83,6 +88,8 @@ def _text_of(paper: Paper, fulltext: PaperText | None) -> str:
 
 
 async def _final_state(home: Path, run_id: str) -> dict[str, Any]:
+    from ribao.graph.checkpoint import open_checkpointer  # langgraph: only when outputs are not cached
+
     path = home / "checkpoints.sqlite"
     if not path.is_file():
         return {}
@@ -93,6 +100,8 @@ async def _final_state(home: Path, run_id: str) -> dict[str, Any]:
 
 def outputs_from_checkpoints(home: Path, row: RunRow) -> RunOutputs:
     """Read run `row`'s outputs from its checkpoints' final state; raises `EvalError` when there are none."""
+    from ribao.app.services import settings_of_run
+
     state = asyncio.run(_final_state(home, row.run_id))
     if not state.get("picks"):
         raise EvalError(
@@ -107,6 +116,8 @@ def outputs_of_state(
 ) -> RunOutputs:
     """Return a run's outputs from its graph state (a recorded run's final checkpoint, or a replay's
     state); `settings` rebuild its shortlist, `date` stands in when the state has none."""
+    from ribao.agents.screener import shortlist  # the agents' imports: only when outputs are not cached
+
     gone = {e.arxiv_id for e in state.get("excluded", [])}
     papers = [p for p in state.get("candidates", []) if p.arxiv_id not in gone]
     scores = state.get("triage_scores", {})
@@ -144,19 +155,16 @@ def run_outputs(home: Path, row: RunRow) -> RunOutputs:
     return outputs
 
 
-def reader_feedback(home: Path, profile: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Return the papers `profile`'s reader liked and disliked: the hook onto `ribao feedback`
-    (`ribao.profiles.feedback`); raises `EvalError` where this build has no reader feedback."""
-    import importlib
-
-    try:
-        module: Any = importlib.import_module("ribao.profiles.feedback")
-    except ImportError:
-        raise EvalError("reader feedback needs `ribao feedback`, which this build does not have") from None
+def reader_feedback(profile: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the papers `profile`'s reader likes and dislikes (`ribao feedback`; not interested
+    counts as dislike); raises `BadFlag` (exit 2) for an unknown profile."""
+    from ribao.app.feedback import open_feedback
+    from ribao.profiles.names import check_profile
     from ribao.settings import load_settings
 
-    with module.FeedbackStore.open(home, load_settings().store.url) as store:
-        signals = store.signals(profile)
+    settings = load_settings()
+    with open_feedback(settings) as store:
+        signals = store.signals(check_profile(settings, profile))
     return frozenset(p.arxiv_id for p in signals.liked), frozenset(p.arxiv_id for p in signals.disliked)
 
 
@@ -173,9 +181,7 @@ class References:
         """Return the reference of listing day `day` and what to report of it."""
         if day in self._cache:
             return self._cache[day]
-        liked, disliked = (
-            reader_feedback(self.home, self.profile) if self.profile else (frozenset(), frozenset())
-        )
+        liked, disliked = reader_feedback(self.profile) if self.profile else (frozenset(), frozenset())
         info: dict[str, Any] = {"kind": self.kind, "profile": self.profile}
         if self.kind == "hf":
             if day is None:

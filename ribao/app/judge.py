@@ -7,12 +7,24 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from ribao.errors import ConfigError
-from ribao.evals.judge import Judgements, failure, faithfulness, preference, shown_swapped
+from ribao.evals.judge import (
+    FAITHFUL,
+    PAIR,
+    SYSTEM,
+    Faithfulness,
+    Judgements,
+    Preference,
+    failure,
+    shown_swapped,
+    summary_text,
+)
 from ribao.evals.outputs import RunOutputs
 from ribao.llm.config import ModelConfig
-from ribao.llm.structured import model_name
+from ribao.llm.structured import ainvoke_structured, model_name
+from ribao.schemas import Summary
 from ribao.settings import Settings
 
 
@@ -30,6 +42,32 @@ def judge_config(settings: Settings, spec: str) -> ModelConfig:
         model=chosen, base_url=provider.base_url, api_key_env=provider.api_key_env, provider=name,
         **provider.limits(),
     )  # fmt: skip
+
+
+async def faithfulness(model: BaseChatModel, summary: Summary, source: str) -> int:
+    """Return the judge's 1-5 faithfulness score of `summary` to `source`; raises `RibaoError` on failure."""
+    prompt = FAITHFUL.format(source=source[:20000], summary=summary_text(summary))
+    reply, _ = await ainvoke_structured(
+        model, Faithfulness, [SystemMessage(SYSTEM), HumanMessage(prompt)], agent="judge",
+        task=f"faithfulness {summary.arxiv_id}",
+    )  # fmt: skip
+    return reply.score
+
+
+async def preference(
+    model: BaseChatModel, title: str, base: Summary, new: Summary, *, swapped: bool
+) -> float:
+    """Return 1.0 when the judge prefers `new`, 0.0 for `base`, 0.5 for a tie; `swapped` shows `new`
+    as A. Raises `RibaoError` on failure."""
+    a, b = (new, base) if swapped else (base, new)
+    prompt = PAIR.format(title=title, a=summary_text(a), b=summary_text(b))
+    reply, _ = await ainvoke_structured(
+        model, Preference, [SystemMessage(SYSTEM), HumanMessage(prompt)], agent="judge",
+        task=f"preference {new.arxiv_id}",
+    )  # fmt: skip
+    if reply.better == "tie":
+        return 0.5
+    return 1.0 if (reply.better == "A") == swapped else 0.0
 
 
 async def _judge_one(model: BaseChatModel, seed: str, new: RunOutputs, base: RunOutputs | None) -> Judgements:

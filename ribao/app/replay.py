@@ -10,6 +10,7 @@ from typing import Any
 from ulid import ULID
 
 from ribao.app.services import compose, settings_of_run
+from ribao.app.tracing import export_after_run
 from ribao.graph.replay import ReplayOutcome, replay_agent, spec_of
 from ribao.runs.db import RunLog
 from ribao.runs.recorder import RunRecorder
@@ -74,9 +75,11 @@ def replay_run(
             outcome = asyncio.run(replay_agent(agent, row.run_id, ctx))
         except BaseException as exc:
             recorder.finish(error=exc, prompts=ctx.prompts.used)
+            export_after_run(settings, log, replay_id)
             raise
         log.record_calls(replay_id, agent, outcome.new_calls)
         recorder.finish(status="replay", prompts=ctx.prompts.used)
+        export_after_run(settings, log, replay_id)
     return ReplayReport(
         outcome,
         row.run_id,

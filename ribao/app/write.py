@@ -12,6 +12,7 @@ from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
 from ribao.app.services import Services, absolute_out, compose
+from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
 from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
@@ -107,7 +108,10 @@ async def _stream(
         if state.get("deliveries"):
             await asyncio.to_thread(log.record_deliveries, run_id, state["deliveries"])
     finally:
-        await asyncio.to_thread(log.close)
+        try:
+            await asyncio.to_thread(export_after_run, settings, log, run_id)
+        finally:
+            await asyncio.to_thread(log.close)
     return _result(ctx, state, seconds=services.clock() - started)
 
 

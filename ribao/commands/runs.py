@@ -178,3 +178,55 @@ def resume(
     with cli_errors():
         settings = settings_of_run(row.settings)
     run_and_report(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id)
+
+
+@runs_app.command()
+def diff(
+    run_a: Annotated[str, typer.Argument(help="Run A: an id, a unique prefix of it, or latest")],
+    run_b: Annotated[str, typer.Argument(help="Run B (e.g. a replay of A, or another day's run)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON")] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write the diff as one self-contained HTML page", dir_okay=False),
+    ] = None,
+) -> None:
+    """Compare two runs: settings, prompt files (with a text diff), picks, per-agent calls, tokens,
+    cost and latency, and the LLM calls of both aligned by node and task with a diff of each reply."""
+    from ribao.app.rundiff import diff_recorded
+    from ribao.errors import BadFlag
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        if as_json and html:
+            raise BadFlag("give --json or --html, not both")
+        require_run_log()
+        result = diff_recorded(load_settings(), run_a, run_b)
+    if as_json:
+        _echo_json(result.model_dump(mode="json"))
+    elif html:
+        from ribao.runs.diff_page import render_page
+
+        html.write_text(render_page(result), encoding="utf-8")
+        typer.echo(f"wrote {html}")
+    else:
+        from ribao.runs.diff_view import show_diff
+
+        show_diff(_console(), result)
+
+
+@runs_app.command("export")
+def export_(
+    run_id: IdArg,
+    endpoint: Annotated[
+        str | None, typer.Option(help="OTLP/HTTP traces URL (default: [tracing] otlp_endpoint)")
+    ] = None,
+) -> None:
+    """Send a recorded run to an OpenTelemetry collector (OTLP/HTTP): the run, its node tasks and LLM
+    calls as spans with the GenAI semantic-convention attributes (model, provider, tokens)."""
+    from ribao.app.tracing import export_recorded
+    from ribao.settings import load_settings
+
+    with cli_errors():
+        require_run_log()
+        run, count, url = export_recorded(load_settings(), run_id, endpoint)
+    typer.echo(f"exported run {run}: {count} spans to {url}")

@@ -15,14 +15,11 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from ribao.errors import EvalError, RibaoError
 from ribao.evals.metrics import Tally
 from ribao.files import write_file
-from ribao.llm.structured import ainvoke_structured
 from ribao.schemas import Summary
 
 SYSTEM = (
@@ -77,32 +74,6 @@ def shown_swapped(seed: str, run_id: str, arxiv_id: str) -> bool:
     """Whether the new version is shown first (as A) for this item: a seeded coin, the same on every run."""
     digest = hashlib.sha256(f"{seed}:{run_id}:{arxiv_id}".encode()).digest()
     return digest[0] % 2 == 1
-
-
-async def faithfulness(model: BaseChatModel, summary: Summary, source: str) -> int:
-    """Return the judge's 1-5 faithfulness score of `summary` to `source`; raises `RibaoError` on failure."""
-    prompt = FAITHFUL.format(source=source[:20000], summary=summary_text(summary))
-    reply, _ = await ainvoke_structured(
-        model, Faithfulness, [SystemMessage(SYSTEM), HumanMessage(prompt)], agent="judge",
-        task=f"faithfulness {summary.arxiv_id}",
-    )  # fmt: skip
-    return reply.score
-
-
-async def preference(
-    model: BaseChatModel, title: str, base: Summary, new: Summary, *, swapped: bool
-) -> float:
-    """Return 1.0 when the judge prefers `new`, 0.0 for `base`, 0.5 for a tie; `swapped` shows `new`
-    as A. Raises `RibaoError` on failure."""
-    a, b = (new, base) if swapped else (base, new)
-    prompt = PAIR.format(title=title, a=summary_text(a), b=summary_text(b))
-    reply, _ = await ainvoke_structured(
-        model, Preference, [SystemMessage(SYSTEM), HumanMessage(prompt)], agent="judge",
-        task=f"preference {new.arxiv_id}",
-    )  # fmt: skip
-    if reply.better == "tie":
-        return 0.5
-    return 1.0 if (reply.better == "A") == swapped else 0.0
 
 
 def failure(exc: BaseException) -> str:

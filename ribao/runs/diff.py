@@ -1,0 +1,278 @@
+"""Compare two recorded runs: settings, prompt files, picks, per-agent usage and aligned LLM calls.
+
+Pure functions over run-log rows (`RunRow`, `CallRow`); the prompt texts are passed in by sha256
+(the run log keeps each file's hash and path, not its text; `ribao.app.rundiff` finds the texts).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from ribao.ledger import add_costs, add_tokens
+from ribao.registry import NODES
+from ribao.runs.diff_models import (
+    AgentDelta,
+    CallPair,
+    CallSide,
+    PickChange,
+    PromptChange,
+    RunDiff,
+    RunSide,
+    SettingChange,
+    Usage,
+)
+from ribao.runs.rows import CallRow, RunRow
+
+CONTEXT_LINES = 2  # unified-diff context around each change
+
+
+def side(run: RunRow) -> RunSide:
+    """Return the summary of one run."""
+    return RunSide(
+        run_id=run.run_id,
+        status=run.status,
+        date=run.date.isoformat() if run.date else None,
+        replay_of=run.settings.get("replay_of"),
+        replay_agent=run.settings.get("replay_agent"),
+        cost=run.cost,
+        currency=run.currency,
+    )
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return nested mappings as one mapping of dotted keys (lists stay values)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def settings_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[SettingChange]:
+    """Return the settings that differ between two recorded (masked) settings, by dotted key."""
+    fa, fb = flatten(a), flatten(b)
+    changes = []
+    for key in sorted(fa.keys() | fb.keys()):
+        if key not in fa:
+            changes.append(SettingChange(key=key, b=fb[key], missing="a"))
+        elif key not in fb:
+            changes.append(SettingChange(key=key, a=fa[key], missing="b"))
+        elif fa[key] != fb[key]:
+            changes.append(SettingChange(key=key, a=fa[key], b=fb[key]))
+    return changes
+
+
+def replayed_agent(a: RunRow, b: RunRow) -> str | None:
+    """Return the agent a replay among `a`, `b` re-ran: the only one whose prompts and calls it has."""
+    return a.settings.get("replay_agent") or b.settings.get("replay_agent")
+
+
+def prompt_changes(a: RunRow, b: RunRow, texts: Mapping[str, str]) -> list[PromptChange]:
+    """Return the prompt files whose sha256 differs (only the replayed agent's, for a replay), each
+    with a text diff when both texts are in `texts` (sha256 -> text)."""
+    agent = replayed_agent(a, b)
+    files = sorted(f for f in a.prompts.keys() | b.prompts.keys() if not agent or f.startswith(agent + "/"))
+    changes = []
+    for file in files:
+        va, vb = a.prompts.get(file), b.prompts.get(file)
+        if va and vb and va.get("sha256") == vb.get("sha256"):
+            continue
+        status: Literal["changed", "added", "removed"] = (
+            "changed" if va and vb else ("added" if vb else "removed")
+        )
+        change = PromptChange(file=file, status=status, a=va, b=vb)
+        if va is None or vb is None:
+            change.note = f"used only by run {'B' if vb else 'A'}"
+        else:
+            lost = [f"{s}'s version ({v.get('sha256', '')[:12]})" for s, v in (("A", va), ("B", vb))
+                    if v.get("sha256") not in texts]  # fmt: skip
+            if lost:
+                change.note = f"text of {' and '.join(lost)} is no longer available: the file changed since"
+            else:
+                change.diff = text_diff(texts[va["sha256"]], texts[vb["sha256"]], f"A/{file}", f"B/{file}")
+        changes.append(change)
+    return changes
+
+
+def pick_changes(a: RunRow, b: RunRow) -> tuple[list[PickChange], str | None]:
+    """Return picks added, removed and moved from A to B, or a note when a side records none."""
+    for name, run in (("A", a), ("B", b)):
+        if not run.picks and (run.status == "replay" or run.settings.get("replay_of")):
+            return [], f"run {name} is a replay: it records no picks (a replay writes no digest)"
+    pa = {p["arxiv_id"]: p for p in a.picks}
+    pb = {p["arxiv_id"]: p for p in b.picks}
+    out = []
+    for pid in [*pa, *(p for p in pb if p not in pa)]:
+        x, y = pa.get(pid), pb.get(pid)
+        if x and y and (x.get("rank"), x.get("tier")) == (y.get("rank"), y.get("tier")):
+            continue
+        change: Literal["added", "removed", "moved"] = "moved" if x and y else ("added" if y else "removed")
+        out.append(
+            PickChange(
+                arxiv_id=pid,
+                title=(y or x or {}).get("title", ""),
+                change=change,
+                a_rank=(x or {}).get("rank"),
+                a_tier=(x or {}).get("tier"),
+                b_rank=(y or {}).get("rank"),
+                b_tier=(y or {}).get("tier"),
+            )
+        )
+    return out, None
+
+
+def usage(calls: Sequence[CallRow]) -> Usage:
+    """Return the totals of `calls` (cost by the ledger's rule: None when any is unknown)."""
+    tokens = add_tokens(calls)
+    cost, currency = add_costs((c.cost, c.currency) for c in calls)
+    return Usage(
+        calls=len(calls),
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
+        cached_tokens=tokens.cached_tokens,
+        cost=cost,
+        currency=currency,
+        latency_s=round(sum(c.latency_s for c in calls), 3),
+    )
+
+
+def delta(agent: str, a: Sequence[CallRow], b: Sequence[CallRow]) -> AgentDelta:
+    """Return the usage of `a` and of `b` and B minus A (cost None when either is unknown)."""
+    ua, ub = usage(a), usage(b)
+    minus_a = None if ua.cost is None else -ua.cost
+    cost, currency = add_costs([(ub.cost, ub.currency), (minus_a, ua.currency)])
+    d = Usage(
+        calls=ub.calls - ua.calls,
+        input_tokens=ub.input_tokens - ua.input_tokens,
+        output_tokens=ub.output_tokens - ua.output_tokens,
+        cached_tokens=ub.cached_tokens - ua.cached_tokens,
+        cost=None if cost is None else round(cost, 10),
+        currency=currency,
+        latency_s=round(ub.latency_s - ua.latency_s, 3),
+    )
+    return AgentDelta(agent=agent, a=ua, b=ub, delta=d)
+
+
+def agent_deltas(a: Sequence[CallRow], b: Sequence[CallRow]) -> tuple[list[AgentDelta], AgentDelta]:
+    """Return per-agent deltas (agents in order of first call, A's first) and the total."""
+    agents = list(dict.fromkeys([c.agent for c in a] + [c.agent for c in b]))
+    rows = [delta(g, [c for c in a if c.agent == g], [c for c in b if c.agent == g]) for g in agents]
+    return rows, delta("total", a, b)
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key putting ``triage 2/9`` before ``triage 10/9``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def call_nodes(a: Sequence[CallRow], b: Sequence[CallRow]) -> dict[int, str]:
+    """Return each call's node (by row id); a replay records its calls under the agent's name, so
+    such a call takes the node the other run made the same (agent, task) call in."""
+    known = {(c.agent, c.task): c.node for c in [*a, *b] if c.task_id is not None}
+    return {c.id: c.node if c.task_id is not None else known.get((c.agent, c.task), c.node) for c in [*a, *b]}
+
+
+def ordered(calls: Sequence[CallRow], nodes: Mapping[int, str]) -> list[CallRow]:
+    """Return calls in pipeline order: by node, then task label (parallel tasks finish in any order)."""
+
+    def key(c: CallRow) -> tuple[Any, ...]:
+        node = nodes[c.id]
+        return (NODES.index(node) if node in NODES else len(NODES), node, _natural(c.task), c.seq)
+
+    return sorted(calls, key=key)
+
+
+def reply_lines(raw: str) -> list[str]:
+    """Return a reply as lines to diff: JSON (a tool call's arguments) pretty-printed, else the text."""
+    try:
+        return json.dumps(json.loads(raw), ensure_ascii=False, indent=2, sort_keys=True).splitlines()
+    except ValueError:
+        return raw.splitlines()
+
+
+def text_diff(a: str, b: str, name_a: str, name_b: str) -> str:
+    """Return a unified line diff of two texts ('' when equal)."""
+    lines = difflib.unified_diff(a.splitlines(), b.splitlines(), name_a, name_b, n=CONTEXT_LINES, lineterm="")
+    return "\n".join(lines)
+
+
+def _call_side(call: CallRow, node: str) -> CallSide:
+    return CallSide(
+        seq=call.seq,
+        node=node,
+        model=call.model,
+        input_tokens=call.input_tokens,
+        output_tokens=call.output_tokens,
+        latency_s=call.latency_s,
+        cost=call.cost,
+        currency=call.currency,
+        error=call.error,
+    )
+
+
+def align_calls(a: Sequence[CallRow], b: Sequence[CallRow]) -> list[CallPair]:
+    """Align two runs' calls by (node, task): the longest common subsequence of the keys in pipeline
+    order; each aligned pair carries a line diff of its replies, each unmatched call stands alone."""
+    nodes = call_nodes(a, b)
+    xa, xb = ordered(a, nodes), ordered(b, nodes)
+    ka = [(nodes[c.id], c.task) for c in xa]
+    kb = [(nodes[c.id], c.task) for c in xb]
+    pairs: list[CallPair] = []
+
+    def alone(call: CallRow, which: Literal["a", "b"]) -> CallPair:
+        s = _call_side(call, nodes[call.id])
+        if which == "a":
+            return CallPair(node=s.node, task=call.task, agent=call.agent, status="only_a", a=s)
+        return CallPair(node=s.node, task=call.task, agent=call.agent, status="only_b", b=s)
+
+    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for x, y in zip(xa[i1:i2], xb[j1:j2], strict=True):
+                text = text_diff("\n".join(reply_lines(x.raw)), "\n".join(reply_lines(y.raw)),
+                                 f"A call {x.seq}", f"B call {y.seq}")  # fmt: skip
+                pairs.append(CallPair(node=nodes[x.id], task=x.task, agent=x.agent,
+                                      status="changed" if text else "same", a=_call_side(x, nodes[x.id]),
+                                      b=_call_side(y, nodes[y.id]), diff=text))  # fmt: skip
+        else:
+            pairs += [alone(x, "a") for x in xa[i1:i2]] + [alone(y, "b") for y in xb[j1:j2]]
+    return pairs
+
+
+def diff_runs(
+    a: RunRow, b: RunRow, calls_a: Sequence[CallRow], calls_b: Sequence[CallRow], texts: Mapping[str, str]
+) -> RunDiff:
+    """Return what differs from run A to run B; `texts` maps a prompt file's sha256 to its text.
+
+    When one run is a replay, only the replayed agent's prompt files, calls and usage are compared:
+    the replay ran no other agent.
+    """
+    agent, scope = replayed_agent(a, b), None
+    if agent:
+        replay, other = ("A", "B") if a.settings.get("replay_agent") else ("B", "A")
+        scope = (
+            f"run {replay} replays the {agent} of run {other}: only the {agent}'s prompts and calls compared"
+        )
+        calls_a = [c for c in calls_a if c.agent == agent]
+        calls_b = [c for c in calls_b if c.agent == agent]
+    picks, picks_note = pick_changes(a, b)
+    agents, total = agent_deltas(calls_a, calls_b)
+    return RunDiff(
+        a=side(a),
+        b=side(b),
+        settings=settings_changes(a.settings, b.settings),
+        scope=scope,
+        prompts=prompt_changes(a, b, texts),
+        picks=picks,
+        picks_note=picks_note,
+        agents=agents,
+        total=total,
+        calls=align_calls(calls_a, calls_b),
+    )
