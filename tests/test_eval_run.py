@@ -7,6 +7,7 @@ the bundled 2026-02-18 (180 papers) with its captured Hugging Face references.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -20,12 +21,15 @@ from ribao.errors import EvalError, ReplayError
 from ribao.evals import experiments
 from ribao.evals.judge import load_judgements, shown_swapped
 from ribao.evals.outputs import load_outputs
+from ribao.fulltext.reader import FulltextReader
 from ribao.runs.db import RunLog
 from ribao.settings_models import FulltextOptions
 from tests.support.eval_runs import store_references
 from tests.support.fakes import ScriptedChatModel, valid_args
 from tests.support.graph import models, run, sample_settings
+from tests.support.papers import paper
 from tests.support.prompt_judge import WORSE_SYSTEM, responder
+from tests.support.stub_openai import closed_port_url
 
 
 def _agents() -> dict:
@@ -165,3 +169,19 @@ def test_the_judge_scores_faithfulness_randomises_the_pair_order_and_never_count
     assert [p == 1.0 for p in judged.preference.values()] == swapped
     (score,) = score_runs(home, [replay])
     assert score.values()["judge_faithfulness"] == 4.0
+
+
+def test_a_replay_reads_full_text_from_the_cache_only_and_leaves_no_abstract_result_behind(
+    tmp_path: Path,
+) -> None:
+    day = dt.date(2026, 2, 18)
+    # Endpoints on a closed port: any request would fail with a connection error, not this message.
+    closed = closed_port_url()
+    options = FulltextOptions(
+        html_endpoint=f"{closed}/html/", pdf_endpoint=f"{closed}/pdf/", source_endpoint=f"{closed}/e-print/"
+    )
+    reader = FulltextReader(options, tmp_path, day, cache_only=True)
+    read = reader.read(paper(1))
+    assert read.used == "abstract"
+    assert {f.error for f in read.fallbacks} == {"not in the full-text cache (replays do not ask arXiv)"}
+    assert reader.cache.result(reader.cache.stem(paper(1).arxiv_id, paper(1).version)) is None

@@ -119,6 +119,8 @@ class FulltextReader:
             return result
         result = PaperText(arxiv_id=paper.arxiv_id, version=paper.version, fallbacks=fallbacks)
         say(f"{paper.arxiv_id}: no full text; the writer uses the abstract")
-        if not transient:  # a source that was only down is asked again by the next run
+        # A source that was only down is asked again by the next run; a replay's cache-only miss
+        # must not hide the paper's full text from later runs either.
+        if not transient and not self.cache_only:
             self.cache.put_result(stem, result)
         return result
