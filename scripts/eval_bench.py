@@ -1,7 +1,7 @@
 """Benchmark `ribao eval run`: the four bundled February days replayed with two screener prompt sets.
 
     .venv/bin/python scripts/eval_bench.py [--days 2026-02-17..2026-02-20] [--ttft 0.8] [--rate 60]
-    .venv/bin/python scripts/eval_bench.py --llm local --days 2026-02-18   # SmolLM2, no simulator
+    .venv/bin/python scripts/eval_bench.py --llm local --days 2026-02-18 --order default,worse,default-again
 
 Records one base run per day (`ribao run`, real processes) against the simulated provider
 (scripts/sim_provider.py, 0.8 s to first token + 60 tok/s, ±15 % jitter) answered by the scripted
@@ -10,7 +10,8 @@ Hugging Face references from a loopback server replaying the captured days; then
 experiments replaying the screener and everything after it: the packaged prompts twice and a
 deliberately worse screener system prompt once. Prints each experiment's wall time against the
 critical path of its replays (the replays run at once, so: the longest replay's own critical
-path), and `ribao eval compare` of default vs default and default vs worse. Asserts nothing.
+path), and `ribao eval compare` of default vs each later experiment. `--llm local` answers with
+SmolLM2 (`ribao demo`'s views) instead of the simulator and the scripted judge. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--rate", type=float, default=60.0)
     p.add_argument("--jitter", type=float, default=0.15)
     p.add_argument("--llm", choices=["sim", "local"], default="sim")
+    p.add_argument("--order", default="default,default-again,worse", help="experiments in the order they run")
     opts = p.parse_args(argv)
     days = _days(opts.days)
     tmp = Path(tempfile.mkdtemp(prefix="ribao-evalbench-"))
@@ -118,7 +120,10 @@ def main(argv: list[str]) -> int:
             'model = "sim-chat"\n'
         )
     else:
-        provider = 'llm = "local"\n'
+        # The demo's views (`ribao demo`): SmolLM2 on 2 cores reads short abstracts, one critic round.
+        provider = (
+            'llm = "local"\ntriage_abstract_words = 12\nscreener_abstract_words = 30\nmax_critic_rounds = 1\n'
+        )
     config = (
         provider + '[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n[delivery]\nenabled = false\n'
     )
@@ -127,10 +132,12 @@ def main(argv: list[str]) -> int:
     for day in days:
         wall, _ = ribao(home, "run", "--source", str(_listing(day, opts.data)), "--quiet", "--out",
                         str(tmp / "out"), env=env)  # fmt: skip
-        print(f"base run {day}: {wall:.1f} s")
+        print(f"base run {day}: {wall:.1f} s", flush=True)
     ribao(home, "eval", "refs", "fetch", "--from", days[0], "--to", days[-1], env=env)
     span = f"{days[0]}..{days[-1]}"
-    for name, extra in (("default", []), ("default-again", []), ("worse", ["--prompts-dir", str(worse)])):
+    plans = {"default": [], "default-again": [], "worse": ["--prompts-dir", str(worse)]}
+    for name in opts.order.split(","):
+        extra = plans[name]
         if model is not None:
             model.served.clear()
         wall, out = ribao(home, "eval", "run", "--agent", "screener", "--days", span, "--name", name,
@@ -146,11 +153,14 @@ def main(argv: list[str]) -> int:
                 + f"), wall/critical {wall / cp:.2f}, replays/critical {replayed / cp:.2f}"
                 + f", {len(model.served)} requests"
             )
-        print(line)
-    for base, new in (("default", "default-again"), ("default", "worse")):
-        started = time.monotonic()
-        _, out = ribao(home, "eval", "compare", base, new, "--fail-on-regression", env=env, check=True)
-        print(f"\n$ ribao eval compare {base} {new}   ({time.monotonic() - started:.1f} s)\n{out}")
+        print(line, flush=True)
+        if name != "default":  # each comparison as soon as it can be made
+            started = time.monotonic()
+            _, out = ribao(home, "eval", "compare", "default", name, "--fail-on-regression", env=env)
+            print(
+                f"\n$ ribao eval compare default {name}   ({time.monotonic() - started:.1f} s)\n{out}",
+                flush=True,
+            )
     return 0
 
 
