@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ribao.app.evals import compare_versions, run_outputs, score_runs
-from ribao.app.experiment import parse_days, run_experiment
+from ribao.app.experiment import compose_settings, parse_days, run_experiment
 from ribao.app.services import Services
 from ribao.errors import EvalError, ReplayError
 from ribao.evals import experiments
@@ -185,3 +185,11 @@ def test_a_replay_reads_full_text_from_the_cache_only_and_leaves_no_abstract_res
     assert read.used == "abstract"
     assert {f.error for f in read.fallbacks} == {"not in the full-text cache (replays do not ask arXiv)"}
     assert reader.cache.result(reader.cache.stem(paper(1).arxiv_id, paper(1).version)) is None
+
+
+def test_model_replaces_the_model_of_the_replayed_agents_only(tmp_path: Path) -> None:
+    settings = sample_settings(tmp_path, llm="deepseek")
+    changed = compose_settings(settings, ["writer", "editor"], "deepseek-reasoner")
+    assert changed.model_for("writer").model == changed.model_for("editor").model == "deepseek-reasoner"
+    assert changed.model_for("screener").model == settings.model_for("screener").model == "deepseek-chat"
+    assert compose_settings(settings, ["writer"], None) is settings
