@@ -99,6 +99,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--rate", type=float, default=60.0)
     p.add_argument("--jitter", type=float, default=0.15)
     p.add_argument("--llm", choices=["sim", "local"], default="sim")
+    p.add_argument("--must-read", type=int, default=3, help="[local] must-reads per day")
+    p.add_argument("--notable", type=int, default=10, help="[local] notables per day")
     p.add_argument("--order", default="default,default-again,worse", help="experiments in the order they run")
     opts = p.parse_args(argv)
     days = _days(opts.days)
@@ -123,6 +125,7 @@ def main(argv: list[str]) -> int:
         # The demo's views (`ribao demo`): SmolLM2 on 2 cores reads short abstracts, one critic round.
         provider = (
             'llm = "local"\ntriage_abstract_words = 12\nscreener_abstract_words = 30\nmax_critic_rounds = 1\n'
+            f"must_read = {opts.must_read}\nnotable = {opts.notable}\n"
         )
     config = (
         provider + '[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n[delivery]\nenabled = false\n'
