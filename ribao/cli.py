@@ -13,6 +13,7 @@ from ribao.commands import command_group  # noqa: E402
 from ribao.commands.calendar import calendar  # noqa: E402
 from ribao.commands.config import config_app, graph  # noqa: E402
 from ribao.commands.eval import eval_app  # noqa: E402
+from ribao.commands.eval_run import eval_run  # noqa: E402
 from ribao.commands.feedback import feedback_app  # noqa: E402
 from ribao.commands.init import init_app  # noqa: E402
 from ribao.commands.memory import memory_app  # noqa: E402
@@ -47,6 +48,7 @@ app.command("graph")(graph)
 app.command()(calendar)
 app.command()(push)
 app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
+eval_app.command("run")(eval_run)
 app.add_typer(eval_app, name="eval", help="Measure picks and summaries: references, scores, comparisons.")
 app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
 app.add_typer(profile_app, name="profile", help="The reader profiles: list them, show what one resolves to.")

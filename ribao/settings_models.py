@@ -295,6 +295,9 @@ class EvalSettings(BaseModel):
     hf_endpoint: str = Field(
         default="https://huggingface.co/api/daily_papers", description="Hugging Face Daily Papers API"
     )
+    judge: str = Field(
+        default="", description="LLM judge of `ribao eval run`: PROVIDER or PROVIDER:MODEL (empty: none)"
+    )
 
 
 class TracingSettings(BaseModel):

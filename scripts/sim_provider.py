@@ -114,6 +114,7 @@ class Served:
     tokens_out: int
     cached: int = 0
     at: float = field(default_factory=time.monotonic)  # when the reply left
+    thread: str = ""  # which of several concurrent runs sent it (`LatencyModel.thread_of`)
 
 
 class LatencyModel:
@@ -123,6 +124,10 @@ class LatencyModel:
         self, ttft: float = 0.8, tokens_per_s: float = 60.0, jitter: float = 0.15, counting: str = "tokenizer"
     ) -> None:
         self.ttft, self.rate, self.jitter, self.counting = ttft, tokens_per_s, jitter, counting
+        #: body -> tool arguments (default: the scripted agents of tests/support/fakes.py)
+        self.answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        #: body -> the run it belongs to, for `critical_paths` of concurrent runs
+        self.thread_of: Callable[[dict[str, Any]], str] | None = None
         self.served: list[Served] = []
         self.lock = threading.Lock()
         self._seq_stage = 0
@@ -141,7 +146,11 @@ class LatencyModel:
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         arrived = time.monotonic()
         fn = body["tools"][0]["function"]
-        args = default_responder(fn["name"], fn["parameters"], []) or valid_args(fn["parameters"])
+        if self.answer is not None:
+            args = self.answer(body)
+        else:
+            args = default_responder(fn["name"], fn["parameters"], []) or valid_args(fn["parameters"])
+        thread = self.thread_of(body) if self.thread_of else ""
         text = "\n".join(rendered_prompt(body))
         tokens_in = prompt_tokens(body, self.counting)
         cached = min(self._cached(text, arrived), tokens_in)
@@ -159,7 +168,8 @@ class LatencyModel:
             if not stage:
                 self._seq_stage += 1
                 stage = f"{fn['name']}#{self._seq_stage}"
-            self.served.append(Served(stage, fn["name"], arrived, seconds, tokens_in, tokens_out, cached))
+            served = Served(stage, fn["name"], arrived, seconds, tokens_in, tokens_out, cached, thread=thread)
+            self.served.append(served)
         usage = {"prompt_tokens": tokens_in, "completion_tokens": tokens_out, "cached_tokens": cached}
         return {"tool": fn["name"], "args": args, "usage": usage}
 
@@ -174,6 +184,14 @@ class LatencyModel:
         for s in self.served:
             stages[s.stage] = max(stages.get(s.stage, 0.0), s.seconds)
         return sum(stages.values())
+
+    def critical_paths(self) -> dict[str, float]:
+        """`critical_path` of each thread (`thread_of`) on its own: concurrent runs, each its own path."""
+        stages: dict[str, dict[str, float]] = {}
+        for s in self.served:
+            mine = stages.setdefault(s.thread, {})
+            mine[s.stage] = max(mine.get(s.stage, 0.0), s.seconds)
+        return {thread: sum(mine.values()) for thread, mine in stages.items()}
 
     def late(self) -> float:
         """Seconds by which replies left later than their simulated service time (the simulator's own

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ribao.errors import EvalError, EvalNotFound, RunNotFound
 from ribao.evals import experiments
 from ribao.evals.compare import Comparison, compare
+from ribao.evals.judge import judge_metrics, load_judgements
 from ribao.evals.metrics import Reference, Tally, cost_metrics, pick_metrics, summary_metrics
 from ribao.evals.outputs import RunOutputs, load_outputs, save_outputs
 from ribao.evals.refs import hf_reference, labels_reference
@@ -20,6 +22,9 @@ from ribao.files import write_file
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunRow
 from ribao.schemas import Paper, PaperText
+
+if TYPE_CHECKING:
+    from ribao.settings import Settings
 
 RefKind = Literal["hf", "labels", "feedback"]
 
@@ -95,7 +100,6 @@ async def _final_state(home: Path, run_id: str) -> dict[str, Any]:
 
 def outputs_from_checkpoints(home: Path, row: RunRow) -> RunOutputs:
     """Read run `row`'s outputs from its checkpoints' final state; raises `EvalError` when there are none."""
-    from ribao.agents.screener import shortlist  # the agents' imports: only when outputs are not cached
     from ribao.app.services import settings_of_run
 
     state = asyncio.run(_final_state(home, row.run_id))
@@ -104,17 +108,27 @@ def outputs_from_checkpoints(home: Path, row: RunRow) -> RunOutputs:
             f"run {row.run_id} has no outputs on record (no checkpoints with picks in {home}); "
             "a replay's outputs are kept by `ribao eval run`"
         )
+    return outputs_of_state(row.run_id, row.date, settings_of_run(row.settings), state)
+
+
+def outputs_of_state(
+    run_id: str, date: dt.date | None, settings: Settings, state: Mapping[str, Any]
+) -> RunOutputs:
+    """Return a run's outputs from its graph state (a recorded run's final checkpoint, or a replay's
+    state); `settings` rebuild its shortlist, `date` stands in when the state has none."""
+    from ribao.agents.screener import shortlist  # the agents' imports: only when outputs are not cached
+
     gone = {e.arxiv_id for e in state.get("excluded", [])}
     papers = [p for p in state.get("candidates", []) if p.arxiv_id not in gone]
     scores = state.get("triage_scores", {})
-    listed = shortlist(papers, scores, state, settings_of_run(row.settings)) if scores else []  # type: ignore[arg-type]
+    listed = shortlist(papers, scores, state, settings) if scores else []  # type: ignore[arg-type]
     by_id = {p.arxiv_id: p for p in papers}
     fulltexts = state.get("fulltexts", {})
     picks = state["picks"]
     shown = [p.arxiv_id for p in listed] + [p.arxiv_id for p in picks]
     return RunOutputs(
-        run_id=row.run_id,
-        date=state.get("date", row.date),
+        run_id=run_id,
+        date=state.get("date", date),
         candidates=[p.arxiv_id for p in papers],
         triage_scores=dict(scores),
         shortlist=[p.arxiv_id for p in listed],
@@ -203,6 +217,7 @@ def score_run(
         usage = {**{a: u for a, u in log.usage_by_agent(base.run_id).items() if a not in replayed}, **usage}
         calls = [c for c in log.calls(base.run_id) if c.agent not in replayed] + calls
     tallies = {**pick_metrics(outputs, ref), **summary_metrics(outputs), **cost_metrics(usage, calls)}
+    tallies.update(judge_metrics(load_judgements(home, row.run_id)))
     day_str = outputs.date.isoformat() if outputs.date else None
     score = RunScore(row.run_id, base.run_id, day_str, tallies, {p.arxiv_id for p in outputs.picks}, info)
     return score, outputs

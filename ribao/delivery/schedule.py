@@ -26,13 +26,16 @@ def workflow_text() -> str:
     )
 
 
-def write_workflow(root: Path, *, force: bool = False) -> Path:
-    """Write `<root>/.github/workflows/ribao.yml`; raises `ConfigError` if it exists (unless `force`)."""
-    path = root / WORKFLOW_PATH
+def write_workflow(
+    root: Path, *, force: bool = False, rel: Path = WORKFLOW_PATH, text: str | None = None
+) -> Path:
+    """Write the workflow `text` (default: the scheduled run's) to `<root>/<rel>` (default
+    `.github/workflows/ribao.yml`); raises `ConfigError` if it exists (unless `force`)."""
+    path = root / rel
     if path.exists() and not force:
         raise ConfigError(f"{path} exists (use --force to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(workflow_text(), encoding="utf-8")
+    path.write_text(workflow_text() if text is None else text, encoding="utf-8")
     return path
 
 

@@ -18,8 +18,12 @@ from ribao.evals.metrics import Tally, pick_overlap, spread
 
 #: Metrics where more is better, and where less is (per-agent cost rows end in these names).
 HIGHER = ("must_read_hits", "ndcg", "shortlist_survival", "liked_share", "numbers_supported",
-          "fields_complete", "chinese_share", "pick_jaccard")  # fmt: skip
-LOWER = ("calls", "input_tokens", "output_tokens", "cached_tokens", "cost", "latency_s")
+          "fields_complete", "chinese_share", "pick_jaccard", "judge_faithfulness",
+          "judge_preference")  # fmt: skip
+# Latency and cached tokens have no direction: summed call latency follows the machine's and the
+# provider's load (two runs of one prompt differ by seconds, every day the same way), and more
+# cached tokens is cheaper, not worse.
+LOWER = ("calls", "input_tokens", "output_tokens", "cost")
 #: The metrics whose spread over repeats is reported.
 STABILITY = ("must_read_hits", "ndcg", "shortlist_survival", "numbers_supported", "fields_complete")
 

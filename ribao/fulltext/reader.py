@@ -24,7 +24,8 @@ class FulltextReader:
 
     `read(paper)` never raises for a bad source: each failure is a `Fallback` in the result and a
     line through `say`; a paper whose every source fails comes back with ``used == "abstract"``.
-    A result already in the day's cache is returned without any request or extraction.
+    A result already in the day's cache is returned without any request or extraction; with
+    `cache_only` (an experiment's replays) nothing is downloaded: a source not in the cache fails.
     """
 
     def __init__(
@@ -34,8 +35,10 @@ class FulltextReader:
         day: dt.date,
         *,
         extract: Callable[..., Any] = extract_in_subprocess,
+        cache_only: bool = False,
     ) -> None:
         self.options = options
+        self.cache_only = cache_only
         self.extract = extract
         self.cache = FulltextCache(cache_root, day)
         self._session: FulltextSession | None = None
@@ -54,6 +57,8 @@ class FulltextReader:
         refused = self.cache.missing(stem, kind)
         if refused is not None:
             raise SourceMissing(f"{refused} (cached)")
+        if self.cache_only:
+            raise SourceMissing("not in the full-text cache (replays do not ask arXiv)")
         try:
             data = self.session.download(kind, url)
         except SourceMissing as exc:
@@ -114,6 +119,8 @@ class FulltextReader:
             return result
         result = PaperText(arxiv_id=paper.arxiv_id, version=paper.version, fallbacks=fallbacks)
         say(f"{paper.arxiv_id}: no full text; the writer uses the abstract")
-        if not transient:  # a source that was only down is asked again by the next run
+        # A source that was only down is asked again by the next run; a replay's cache-only miss
+        # must not hide the paper's full text from later runs either.
+        if not transient and not self.cache_only:
             self.cache.put_result(stem, result)
         return result

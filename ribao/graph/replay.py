@@ -108,3 +108,63 @@ async def replay_agent(agent: str, run_id: str, ctx: RunContext) -> ReplayOutcom
     return ReplayOutcome(
         agent, {spec.output: recorded_output}, {spec.output: new_output}, recorded_calls, new_calls
     )
+
+
+#: Where an experiment's replay stops: before the GitHub stars, the digest files, the memory and push.
+EXPERIMENT_STOP = "fetch_stars"
+
+
+@dataclass
+class DownstreamOutcome:
+    """A replay from the first chosen agent to the end of the editor's lead: the state it ended in,
+    and the LLM calls the replay made (the recorded calls before its start are not among them)."""
+
+    values: dict[str, Any]
+    new_calls: list[LLMCall]
+
+
+def first_agent(agents: list[str]) -> str:
+    """Return the earliest of `agents` in pipeline order; raises `ReplayError` for an unknown one."""
+    for agent in agents:
+        spec_of(agent)
+    return min(agents, key=AGENTS.index)
+
+
+async def replay_downstream(
+    agents: list[str], run_id: str, ctx: RunContext, *, recursion_limit: int
+) -> DownstreamOutcome:
+    """Re-run the first of `agents` and everything after it on run `run_id`'s recorded inputs with `ctx`.
+
+    The graph continues from the recorded checkpoint where the first agent started (`ReplaySpec.start`)
+    in an in-memory copy, every later critic round included, and stops before `EXPERIMENT_STOP`:
+    no digest file, no memory, no push, no checkpoint. Raises `ReplayError` when the run has no
+    checkpoints (deleted) or never reached that agent.
+    """
+    spec = spec_of(first_agent(agents))
+    path = ctx.settings.home / "checkpoints.sqlite"
+    if not path.is_file():
+        raise ReplayError(f"run {run_id} has no checkpoints in {path}")
+    async with open_checkpointer(path) as saver:
+        recorded = await _history(compile_graph(checkpointer=saver), run_id)
+        if not recorded:
+            raise ReplayError(f"run {run_id} has no checkpoints in {path}")
+        start = next((s for s in recorded if set(spec.start) & set(s.next)), None)
+        if start is None:
+            raise ReplayError(f"run {run_id} never reached {spec.start[0]}")
+        checkpoint = await saver.aget_tuple(start.config)
+    assert checkpoint is not None  # the snapshot was just read from this saver
+    before = len(start.values.get("llm_calls", []))
+    fork = InMemorySaver(serde=serializer())
+    thread: RunnableConfig = {
+        "configurable": {"thread_id": ctx.run_id, "checkpoint_ns": ""},
+        "recursion_limit": recursion_limit,
+    }
+    saved = checkpoint.checkpoint
+    await fork.aput(thread, saved, checkpoint.metadata, saved["channel_versions"])
+    graph = compile_graph(checkpointer=fork)
+    # "exit": one checkpoint at the end, not one per step (the state, calls included, is re-serialised
+    # at each), so replays running side by side spend their CPU on the graph, not on copies of it.
+    await graph.ainvoke(None, thread, context=ctx, interrupt_before=[EXPERIMENT_STOP], durability="exit")
+    values = dict((await graph.aget_state(thread)).values)
+    # The calls are a list the nodes append to: the recorded ones before the start come first.
+    return DownstreamOutcome(values, list(values.get("llm_calls", []))[before:])
