@@ -146,3 +146,28 @@ def test_resume_of_a_day_run_keeps_the_finished_profile_and_pays_no_paper_twice(
     assert calls["ShortlistRanking"] == 1  # only b's run continued; a's was not run again
     after = json.loads(cli("runs", "list", "--json").output)
     assert sorted((r["run_id"], r["status"]) for r in after) == sorted((r["run_id"], "done") for r in before)
+
+
+def test_resume_of_one_profiles_run_writes_for_that_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with StubOpenAI() as stub:
+        home = two_profiles(tmp_path, stub, monkeypatch)
+
+        def fail_ranking(body: dict[str, Any]) -> dict[str, Any]:
+            if body["tools"][0]["function"]["name"] == "ShortlistRanking":
+                return {"status": 400}
+            return respond(body)
+
+        stub.responder = fail_ranking
+        res = run_cli("--date", DAY, "--no-push", "--no-fulltext", "--profile", "a", "-q")
+        assert res.exit_code != 0
+        stub.responder = respond
+        res = cli("runs", "resume", "latest", "-q")
+        assert res.exit_code == 0, res.output
+
+    assert (tmp_path / "digests" / "a" / f"{DAY}.md").exists()  # the reader's folder, not the default one
+    assert memory_ids(home, "a") == set(picks(tmp_path / "digests" / "a"))
+    assert memory_ids(home, "default") == set()
+    runs = json.loads(cli("runs", "list", "--json").output)
+    assert [(r["profile"], r["status"]) for r in runs] == [("a", "done")]

@@ -255,6 +255,8 @@ def compose(
             delivery=channels,
             refresh=refresh,
             profile=run_profile(settings, profile, models["screener"]) if profile else None,
+            # Recorded with the run, so `ribao runs resume` reopens this reader's memory and relevance.
+            labels={"profile": profile} if profile else {},
         )
 
 

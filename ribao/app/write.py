@@ -212,8 +212,13 @@ def run_day(
         return asyncio.run(write_day(services, date, tracer=tracer))
 
 
-def resume(settings: Settings, run_id: str, date: dt.date | None, *, tracer: Tracer) -> RunResult:
-    """Resume run `run_id` with its recorded `settings` and the real models (`ribao runs resume`)."""
+def resume(
+    settings: Settings, run_id: str, date: dt.date | None, *, tracer: Tracer, profile: str | None = None
+) -> RunResult:
+    """Resume run `run_id` with its recorded `settings` and the real models (`ribao runs resume`);
+    `profile` is the reader the run wrote for (its recorded label), whose memory and relevance apply."""
     check_out_dir(settings.out_dir)
-    with compose(absolute_out(settings)) as services:
+    profile = None if profile == DEFAULT_PROFILE else profile
+    push = settings.profiles[profile].push if profile and profile in settings.profiles else None
+    with compose(absolute_out(settings), profile=profile, push=push) as services:
         return asyncio.run(resume_run(services, run_id, date=date, tracer=tracer))

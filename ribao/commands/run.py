@@ -68,7 +68,7 @@ def run_and_report(
     tracer = Tracer(quiet=quiet)
     with cli_errors(interrupted, quiet=quiet):
         if run_id:
-            result = resume(settings, run_id, date, tracer=tracer)
+            result = resume(settings, run_id, date, tracer=tracer, profile=profile)
         else:
             result = run_day(settings, date, tracer=tracer, refresh=refresh, profile=profile)
     report(result, quiet=quiet, as_json=as_json)

@@ -234,7 +234,11 @@ def resume(
         raise typer.Exit(0)
     with cli_errors():
         settings = settings_of_run(row.settings)
-    run_and_report(settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id)
+    profile = row.settings.get("profile")  # the reader of a `run --profile NAME` run
+    run_and_report(
+        settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id,
+        profile=str(profile) if profile else None,
+    )  # fmt: skip
 
 
 @runs_app.command()
