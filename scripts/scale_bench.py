@@ -50,10 +50,10 @@ def _config(base_url: str, store: str, chroma: str, profiles: list[str]) -> str:
     readers = "".join(
         f'[profiles.{p}]\ninterests = "{INTERESTS[k % len(INTERESTS)]}"\n' for k, p in enumerate(profiles)
     )
-    return readers + (
+    return (
         f'llm = "sim"\nmax_critic_rounds = 1\n[providers.sim]\nbase_url = "{base_url}"\n'
         f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n[memory]\nembedder = "hash"\nurl = "{chroma}"\n'
-        f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n'
+        f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n{readers}'
     )
 
 
