@@ -23,7 +23,6 @@ import collections
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -39,12 +38,22 @@ import sim_provider  # noqa: E402
 
 from tests.support.servers import start_chroma, start_postgres  # noqa: E402
 
+#: Interests of the benchmark's reader profiles (p1, p2, …), cycled.
+INTERESTS = ("robot learning", "language models", "computer vision", "reinforcement learning", "databases")
 
-def _config(base_url: str, store: str, chroma: str) -> str:
+
+def _profiles(n: int) -> list[str]:
+    return [f"p{k}" for k in range(1, n + 1)]
+
+
+def _config(base_url: str, store: str, chroma: str, profiles: list[str]) -> str:
+    readers = "".join(
+        f'[profiles.{p}]\ninterests = "{INTERESTS[k % len(INTERESTS)]}"\n' for k, p in enumerate(profiles)
+    )
     return (
         f'llm = "sim"\nmax_critic_rounds = 1\n[providers.sim]\nbase_url = "{base_url}"\n'
         f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n[memory]\nembedder = "hash"\nurl = "{chroma}"\n'
-        f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n'
+        f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n{readers}'
     )
 
 
@@ -75,38 +84,51 @@ def _database(pg: Any, name: str) -> str:
     return str(pg.create_database(name))
 
 
-def _counts(home: Path) -> dict[str, int]:
-    """Run-log counts: runs by status, LLM calls, digests recorded; memory records (Chroma server)."""
-    with sqlite3.connect(home / "runs.sqlite") as db:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        out = {f"runs {s}": n for s, n in db.execute("SELECT status, count(*) FROM runs GROUP BY status")}
-        call_table = "llm_calls" if "llm_calls" in tables else "calls"
-        if call_table in tables:
-            out["LLM calls logged"] = db.execute(f"SELECT count(*) FROM {call_table}").fetchone()[0]
+def _counts(url: str) -> dict[str, int]:
+    """Run-log counts (the run log is on the queue's Postgres): runs by status, LLM calls logged."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        rows = db.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
+        out = {f"runs {s}": n for s, n in rows}
+        out["LLM calls logged"] = db.execute("SELECT count(*) FROM llm_calls").fetchone()[0]  # type: ignore[index]
     return out
 
 
-def _memory(chroma_url: str) -> int:
+def _memory(chroma_url: str, profiles: list[str]) -> int:
+    """Memory records over every profile's collection (and the default one)."""
     from ribao.memory import MemoryStore, make_embedder
 
-    with MemoryStore.open(None, url=chroma_url, embedder=make_embedder("hash")) as store:
-        return store.stats().count
+    total = 0
+    for profile in [None, *profiles]:
+        with MemoryStore.open(None, url=chroma_url, embedder=make_embedder("hash"), profile=profile) as store:
+            total += store.stats().count
+    return total
 
 
-def _per_day(model: Any, home: Path) -> dict[str, float]:
-    """Critical path of each day in the reference: the requests that arrived while its run ran."""
+def _per_run(model: Any, url: str) -> dict[str, float]:
+    """Critical path of each (day, profile) run in the reference: the requests that arrived while it ran
+    (the reference runs one job at a time)."""
     import datetime as dt
+    import json
+
+    import psycopg
 
     # The simulator stamps requests with time.monotonic(); the run log with UTC wall time.
     offset = time.time() - time.monotonic()
-    with sqlite3.connect(home / "runs.sqlite") as db:
+    with psycopg.connect(url) as db:
         rows = db.execute(
-            "SELECT date, started_at, finished_at FROM runs WHERE status = 'done' ORDER BY started_at"
+            "SELECT date, settings, started_at, finished_at FROM runs WHERE status = 'done'"
+            " ORDER BY started_at"
+        ).fetchall()
+    spans = [
+        (
+            f"{d} {json.loads(js).get('profile') or 'default'}",
+            dt.datetime.fromisoformat(a).timestamp(),
+            dt.datetime.fromisoformat(b).timestamp(),
         )
-        spans = [
-            (d, dt.datetime.fromisoformat(a).timestamp(), dt.datetime.fromisoformat(b).timestamp())
-            for d, a, b in rows.fetchall()
-        ]
+        for d, js, a, b in rows
+    ]
     days: dict[str, float] = {}
     for day, a, b in spans:
         stages: dict[str, float] = {}
@@ -126,11 +148,15 @@ def phase(
     home = tmp / f"{name}-home"
     home.mkdir()
     url = _database(pg, name)
-    (home / "config.toml").write_text(_config(stub.base_url, url, chroma.url), encoding="utf-8")
+    profiles = _profiles(opts.profiles)
+    (home / "config.toml").write_text(_config(stub.base_url, url, chroma.url, profiles), encoding="utf-8")
     env = {**os.environ, "RIBAO_HOME": str(home), "SIM_KEY": "sk-sim", "RIBAO_OUT_DIR": str(home / "digests")}
     env["PYTHONPATH"] = str(ROOT)
     try:
-        add = _ribao(env, "backfill", "--from", opts.start, "--to", opts.end, "--source", str(opts.listings))
+        named = [a for p in profiles for a in ("--profile", p)]
+        add = _ribao(
+            env, "backfill", "--from", opts.start, "--to", opts.end, "--source", str(opts.listings), *named
+        )
         print(f"[{name}] " + add.communicate()[0].strip().replace("\n", "\n[" + name + "] "))
         started = time.monotonic()
         args = ("worker", "--until-empty") if workers == 1 else ("worker",)
@@ -156,11 +182,11 @@ def phase(
                 p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 p.kill()
-        digests = sorted(p.name for p in (home / "digests").glob("*.md"))
+        digests = sorted(p.relative_to(home / "digests").as_posix() for p in (home / "digests").rglob("*.md"))
         tools = collections.Counter(s.tool for s in model.served)
         return {
             "wall": wall, "jobs": dict(_jobs(url)), "digests": digests, "tools": tools, "model": model,
-            "home": home, "counts": _counts(home), "memory": _memory(chroma.url),
+            "home": home, "url": url, "counts": _counts(url), "memory": _memory(chroma.url, profiles),
             "requests": len(model.served), "critical": model.critical_path(),
         }  # fmt: skip
     finally:
@@ -176,6 +202,7 @@ def main() -> int:
     p.add_argument("--ttft", type=float, default=0.8)
     p.add_argument("--rate", type=float, default=60.0)
     p.add_argument("--workers", type=int, default=3)
+    p.add_argument("--profiles", type=int, default=5, help="reader profiles p1…pN, one job per day each")
     p.add_argument("--kill-at", type=float, default=0.3, help="fraction of the reference's requests")
     opts = p.parse_args()
     if not opts.listings.is_dir():
@@ -185,7 +212,7 @@ def main() -> int:
     try:
         ref = phase("single", opts, pg, tmp, 1, None)
         many = phase("workers", opts, pg, tmp, opts.workers, int(ref["requests"] * opts.kill_at))
-        days = _per_day(ref["model"], ref["home"])
+        days = _per_run(ref["model"], ref["url"])
     finally:
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -194,15 +221,25 @@ def main() -> int:
     print(f"\nprovider   simulated {opts.ttft} s + {opts.rate} tok/s; {os.cpu_count()} CPUs, load {load:.1f}")
     for label, r in (("1 worker", ref), (f"{opts.workers} workers", many)):
         print(
-            f"{label:<10} wall {r['wall']:.1f} s, digests {len(r['digests'])} {r['digests']}, "
+            f"{label:<10} wall {r['wall']:.1f} s, digests {len(r['digests'])} (same as the reference: "
+            f"{r['digests'] == ref['digests']}), "
             f"jobs {r['jobs']}, "
             f"requests {r['requests']}, run log {r['counts']}, memory {r['memory']} records"
         )
-    print("critical   per day (reference): " + ", ".join(f"{d} {s:.1f} s" for d, s in days.items()))
+    per_day: dict[str, list[float]] = collections.defaultdict(list)
+    for key, secs in days.items():
+        per_day[key.split()[0]].append(secs)
     print(
-        f"ratio      {opts.workers} workers' wall / slowest day's critical path = "
-        f"{many['wall'] / slowest:.2f}; 1 worker's wall / sum of critical paths = "
-        f"{ref['wall'] / sum(days.values()):.2f}"
+        "critical   per run (reference), by day: "
+        + "; ".join(f"{d} " + "/".join(f"{x:.1f}" for x in xs) + " s" for d, xs in per_day.items())
+    )
+    slowest_day = max(sum(xs) for xs in per_day.values())
+    total = sum(days.values())
+    print(
+        f"ratio      {opts.workers} workers' wall / slowest run's critical path ({slowest:.1f} s) = "
+        f"{many['wall'] / slowest:.2f}; / slowest day's ({slowest_day:.1f} s, its {opts.profiles} runs) = "
+        f"{many['wall'] / slowest_day:.2f}; / (sum of critical paths / {opts.workers}) = "
+        f"{many['wall'] / (total / opts.workers):.2f}; 1 worker's wall / sum = {ref['wall'] / total:.2f}"
     )
     tokens: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
     for sv in ref["model"].served:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.support.http_run import respond
@@ -102,3 +103,32 @@ def test_an_unknown_profile_or_a_missing_store_is_one_line_before_anything_is_qu
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 1
         assert err.strip().splitlines()[-1].startswith("ribao: error: workers need a Postgres database")
+
+
+def test_a_profile_job_runs_as_ribao_run_with_that_profile(tmp_path: Path, postgres_url: str) -> None:
+    folder = listings_folder(tmp_path / "listings")
+    with StubOpenAI() as stub:
+        stub.responder = respond
+        alice = '[profiles.alice]\ninterests = "robot learning"\nmust_read = 2\n'
+        env = worker_home(tmp_path / "home", stub, postgres_url, alice, embedder="hash")
+        out = tmp_path / "digests"
+        env["RIBAO_OUT_DIR"] = str(out)
+        added = ribao_ok(
+            "enqueue", "run", "--date", "2026-02-18", "--profile", "alice", "--source", str(folder),
+            env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert added.strip() == "2026-02-18 alice: queued (job 1)"
+        ribao_ok("worker", "--until-empty", env=env, cwd=tmp_path)
+
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == ["alice/2026-02-18.md"]
+        digest = json.loads((out / "alice" / "2026-02-18.json").read_text(encoding="utf-8"))
+        assert digest["profile"] == "alice"
+        assert sum(p["tier"] == "must_read" for p in digest["picks"]) == 2, "alice's picks, not the default 3"
+        assert all("relevance" in p for p in digest["picks"]), "ranked for alice's interests"
+
+        mine = json.loads(ribao_ok("memory", "stats", "--profile", "alice", "--json", env=env, cwd=tmp_path))
+        default = json.loads(ribao_ok("memory", "stats", "--json", env=env, cwd=tmp_path))
+        assert mine["count"] == len(digest["picks"]) and default["count"] == 0
+
+        runs = json.loads(ribao_ok("runs", "list", "--json", env=env, cwd=tmp_path))
+        assert [(r["status"], r["profile"]) for r in runs] == [("done", "alice")]

@@ -21,11 +21,9 @@ from ribao.app.queue import (
     digest_written,
     enqueue,
     ensure_schema,
-    profile_settings,
     queue_url,
 )
-from ribao.app.services import absolute_out, compose
-from ribao.app.write import RunResult, preflight, resume_run, write_day
+from ribao.app.write import RunResult, open_run, reader_settings, resume_run, write_day
 from ribao.errors import LeaseLost
 from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
 from ribao.runs.db import RunNotFound
@@ -55,14 +53,13 @@ async def write_digest_job(
     (a retried job whose worker died); holds the job's lease and stops when the database is lost."""
     settings: Settings = context.additional_context["settings"]
     day = dt.date.fromisoformat(date)
-    run = await asyncio.to_thread(lambda: absolute_out(profile_settings(settings, profile)))
     if source is not None:
-        run = run.model_copy(update={"source": source})
-    if not force and await asyncio.to_thread(digest_written, run, day):
+        settings = settings.model_copy(update={"source": source})
+    if not force and await asyncio.to_thread(lambda: digest_written(reader_settings(settings, profile), day)):
         return f"{date} {profile or 'default'}: written already"
     assert context.job.id is not None
     async with hold(queue_url(settings), context.job.id) as lost:
-        work = asyncio.create_task(write_or_resume(run, day, run_id))
+        work = asyncio.create_task(write_or_resume(settings, day, run_id, profile))
         cut = asyncio.create_task(lost.wait())
         await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
         cut.cancel()
@@ -75,12 +72,14 @@ async def write_digest_job(
         return f"{date} run {run_id}: {result.digest_path}"
 
 
-async def write_or_resume(settings: Settings, day: dt.date, run_id: str) -> RunResult:
-    """Resume run `run_id` when it has a checkpoint, else start it; return where the digest went."""
-    await asyncio.to_thread(preflight, settings, day)
+async def write_or_resume(
+    settings: Settings, day: dt.date, run_id: str, profile: str | None = None
+) -> RunResult:
+    """Resume run `run_id` when it has a checkpoint, else start it, as `ribao run --date DAY --profile
+    PROFILE` would (`open_run`: the reader's folder, memory, push channels, relevance, run label)."""
     stack = contextlib.ExitStack()
-    # compose opens the memory and the models (file and network I/O): off the event loop.
-    services = await asyncio.to_thread(stack.enter_context, compose(settings))
+    # open_run checks the run, opens the memory and the models (file and network I/O): off the event loop.
+    services = await asyncio.to_thread(stack.enter_context, open_run(settings, day, profile=profile))
     try:
         tracer = Tracer(quiet=True)
         try:

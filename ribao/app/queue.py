@@ -16,6 +16,7 @@ from typing import Any, Literal
 import procrastinate
 from ulid import ULID
 
+from ribao.app.write import reader_settings
 from ribao.errors import BadFlag, ConfigError
 from ribao.runs.backend import is_postgres, libpq_url
 from ribao.settings import Settings
@@ -50,20 +51,6 @@ async def ensure_schema(app: procrastinate.App) -> None:
 def lock_key(profile: str | None, day: dt.date) -> str:
     """Return the lock of one digest: its profile (or the default) and day."""
     return f"{profile or '-'}/{day.isoformat()}"
-
-
-def profile_settings(settings: Settings, profile: str | None) -> Settings:
-    """Return the settings a job of `profile` runs with (None: the default profile).
-
-    The one call site for per-profile runs: the profile's output folder (`out_dir`, default
-    `<out_dir>/<name>`) is applied here; its reader fields are applied by the run use case once
-    per-profile runs (README "Reader profiles") are on main.
-    """
-    if profile is None:
-        return settings
-    p = settings.profiles[profile]
-    out = Path(p.out_dir) if p.out_dir else Path(settings.out_dir) / profile
-    return settings.model_copy(update={"out_dir": out.resolve()})
 
 
 def check_profiles(settings: Settings, profiles: list[str] | None) -> list[str | None]:
@@ -127,7 +114,7 @@ async def enqueue(
             if source is not None and listing is None:
                 done.append(Enqueued(day, profile, "no listing"))
                 continue
-            if not force and digest_written(profile_settings(settings, profile), day):
+            if not force and digest_written(reader_settings(settings, profile), day):
                 done.append(Enqueued(day, profile, "written"))
                 continue
             key = lock_key(profile, day)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +189,31 @@ def preflight(settings: Settings, date: dt.date | None) -> None:
         require_announcement_day(date, settings.holidays)
 
 
+def reader_settings(settings: Settings, profile: str | None) -> Settings:
+    """Return the settings of a run for reader `profile` (None: the default): its picks, categories and
+    output folder (default `<out_dir>/<name>`, made absolute)."""
+    return absolute_out(for_profile(settings, profile) if profile else settings)
+
+
+@contextlib.contextmanager
+def open_run(
+    settings: Settings, date: dt.date | None, *, profile: str | None = None, refresh: bool = False
+) -> Iterator[Services]:
+    """Check the run and read a committed `<home>/feedback.toml` (a malformed one fails before any model
+    call), then yield the services of a run for reader `profile` (None: the default): its settings, its
+    memory collection, its push channels, its relevance and its `profile` label. The local llama.cpp
+    server is stopped when the block ends (errors and Ctrl-C too). `ribao run`, `ribao demo`, workers."""
+    from ribao.app.feedback import sync_file
+
+    name = None if profile in (None, DEFAULT_PROFILE) else profile
+    run = reader_settings(settings, profile)
+    push = settings.profiles[name].push if name else None
+    preflight(run, date)
+    sync_file(run)
+    with compose(run, refresh=refresh, profile=name, push=push) as services:
+        yield replace(services, labels={"profile": name}) if name else services
+
+
 def run_day(
     settings: Settings,
     date: dt.date | None,
@@ -195,20 +222,9 @@ def run_day(
     refresh: bool = False,
     profile: str | None = None,
 ) -> RunResult:
-    """Write a day's digest with the real models: check, compose the services (the local llama.cpp
-    server is stopped when this returns or raises, Ctrl-C included), run. `ribao run` and `ribao demo`;
-    `profile` names the reader (its picks, categories, output folder and push channels apply).
-    A committed `<home>/feedback.toml` is read first (a malformed one fails before any model call)."""
-    push = None
-    if profile is not None:
-        settings = for_profile(settings, profile)
-        profile = None if profile == DEFAULT_PROFILE else profile
-        push = settings.profiles[profile].push if profile else None
-    preflight(settings, date)
-    from ribao.app.feedback import sync_file
-
-    sync_file(settings)
-    with compose(absolute_out(settings), refresh=refresh, profile=profile, push=push) as services:
+    """Write a day's digest with the real models for reader `profile` (None: the default; its picks,
+    categories, output folder, memory and push channels apply). `ribao run` and `ribao demo`."""
+    with open_run(settings, date, profile=profile, refresh=refresh) as services:
         return asyncio.run(write_day(services, date, tracer=tracer))
 
 

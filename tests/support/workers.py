@@ -15,13 +15,16 @@ from tests.support.stub_openai import StubOpenAI
 TESTS_DATA = Path(__file__).resolve().parent.parent / "data"
 
 
-def worker_home(home: Path, stub: StubOpenAI, store_url: str, extra: str = "") -> dict[str, str]:
-    """Write `home`'s config (the stub provider, the queue at `store_url`, memory off) and return the
-    environment of a `ribao` process using it."""
+def worker_home(
+    home: Path, stub: StubOpenAI, store_url: str, extra: str = "", *, embedder: str | None = None
+) -> dict[str, str]:
+    """Write `home`'s config (the stub provider, the queue at `store_url`, memory off unless `embedder`
+    names one) and return the environment of a `ribao` process using it."""
     home.mkdir(parents=True)
+    memory = f'embedder = "{embedder}"' if embedder else "enabled = false"
     (home / "config.toml").write_text(
         f'llm = "stub"\nmax_critic_rounds = 1\n[providers.stub]\nbase_url = "{stub.base_url}"\n'
-        f'api_key_env = "STUB_API_KEY"\nmodel = "stub-chat"\n[memory]\nenabled = false\n'
+        f'api_key_env = "STUB_API_KEY"\nmodel = "stub-chat"\n[memory]\n{memory}\n'
         f'[store]\nurl = "{store_url}"\n{extra}',
         encoding="utf-8",
     )
