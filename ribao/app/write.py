@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +210,8 @@ def open_run(
     push = settings.profiles[name].push if name else None
     preflight(run, date)
     sync_file(run)
-    with compose(run, refresh=refresh, profile=name, push=push) as services:
-        yield replace(services, labels={"profile": name}) if name else services
+    with compose(run, refresh=refresh, profile=name, push=push) as services:  # compose labels the profile
+        yield services
 
 
 def run_day(
