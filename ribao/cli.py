@@ -8,59 +8,102 @@ import os
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-import ribao.commands.runs_view  # noqa: E402, F401  (adds runs why and runs view to runs_app)
 from ribao.commands import command_group  # noqa: E402
-from ribao.commands.calendar import calendar  # noqa: E402
-from ribao.commands.config import config_app, graph  # noqa: E402
-from ribao.commands.eval import eval_app  # noqa: E402
-from ribao.commands.eval_run import eval_run  # noqa: E402
-from ribao.commands.feedback import feedback_app  # noqa: E402
-from ribao.commands.init import init_app  # noqa: E402
-from ribao.commands.memory import memory_app  # noqa: E402
-from ribao.commands.profile import profile_app  # noqa: E402
-from ribao.commands.prompts import prompts_app  # noqa: E402
-from ribao.commands.push import push  # noqa: E402
-from ribao.commands.replay import replay  # noqa: E402
-from ribao.commands.run import demo, fetch, run  # noqa: E402
-from ribao.commands.runs import runs_app  # noqa: E402
-from ribao.commands.site import site_app  # noqa: E402
-from ribao.commands.store import db_app, store_app  # noqa: E402
-from ribao.commands.worker import backfill, enqueue_app, worker  # noqa: E402
+from ribao.commands.lazy import Lazy, LazyGroup  # noqa: E402
 
 __all__ = ["app", "main"]
 
+
+class RibaoGroup(LazyGroup):
+    """Every `ribao` command, in ``--help``'s order; each module is imported only when its command runs."""
+
+    table = {
+        "run": Lazy(
+            "ribao.commands.run:run",
+            "Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text.",
+        ),
+        "demo": Lazy(
+            "ribao.commands.run:demo",
+            "Run offline on the bundled real day (2026-02-18, 180 papers) with the local model.",
+        ),
+        "fetch": Lazy(
+            "ribao.commands.run:fetch",
+            "Print the normalised listing of one announcement day (what the screener would read).",
+        ),
+        "replay": Lazy(
+            "ribao.commands.replay:replay",
+            "Re-run one agent on the exact inputs recorded in a run and show the new output beside the old.",
+        ),
+        "graph": Lazy(
+            "ribao.commands.config:graph",
+            "Print the compiled LangGraph as Mermaid (paste into a Markdown file or mermaid.live).",
+        ),
+        "calendar": Lazy(
+            "ribao.commands.calendar:calendar",
+            "Show each listing day with the submission window it covers and when it is announced.",
+        ),
+        "push": Lazy(
+            "ribao.commands.push:push",
+            "(Re)send a written digest to every configured push channel, or only those named by --to.",
+        ),
+        "worker": Lazy(
+            "ribao.commands.worker:worker",
+            "Write the digests queued at [store] url, one job at a time, until stopped (Ctrl-C, SIGTERM).",
+        ),
+        "backfill": Lazy(
+            "ribao.commands.worker:backfill",
+            "Queue the digest of every listing day from --from to --to (weekends and holidays left out).",
+        ),
+        "runs": Lazy(
+            "ribao.commands.runs:runs_app",
+            "Every run on record: list, show, trace, resume, diff, export, why, view.",
+            ("ribao.commands.runs_view",),
+        ),
+        "prompts": Lazy(
+            "ribao.commands.prompts:prompts_app", "List, show, edit, diff, reset and check the prompt files."
+        ),
+        "config": Lazy(
+            "ribao.commands.config:config_app", "Show the effective settings and where each came from."
+        ),
+        "site": Lazy("ribao.commands.site:site_app", "The static archive of every digest (GitHub Pages)."),
+        "eval": Lazy(
+            "ribao.commands.eval:eval_app",
+            "Measure picks and summaries: references, scores, comparisons.",
+            ("ribao.commands.eval_run",),
+        ),
+        "init": Lazy("ribao.commands.init:init_app", "Write a scheduled-run workflow (GitHub Actions)."),
+        "profile": Lazy(
+            "ribao.commands.profile:profile_app", "The reader profiles: list them, show what one resolves to."
+        ),
+        "feedback": Lazy(
+            "ribao.commands.feedback:feedback_app",
+            "Like, dislike or mark papers not interesting, per profile.",
+        ),
+        "memory": Lazy(
+            "ribao.commands.memory:memory_app", "The memory of featured papers: stats, list, search, forget."
+        ),
+        "db": Lazy(
+            "ribao.commands.store:db_app", "The run log's database: upgrade it to this ribao's schema."
+        ),
+        "store": Lazy(
+            "ribao.commands.store:store_app", "Copy a home's runs, checkpoints and memory to servers."
+        ),
+        "enqueue": Lazy("ribao.commands.worker:enqueue_app", "Add jobs to the queue at [store] url."),
+    }
+
+
 app = command_group(
+    cls=RibaoGroup,
     help="ArXiv AI 日报: screen one arXiv announcement day with four LLM agents and write a Chinese digest.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command()(run)
-app.command()(demo)
-app.command()(fetch)
-app.add_typer(
-    runs_app, name="runs", help="Every run on record: list, show, trace, resume, diff, export, why, view."
-)
-app.command()(replay)
-app.add_typer(prompts_app, name="prompts", help="List, show, edit, diff, reset and check the prompt files.")
-app.add_typer(config_app, name="config", help="Show the effective settings and where each came from.")
-app.command("graph")(graph)
-app.command()(calendar)
-app.command()(push)
-app.add_typer(site_app, name="site", help="The static archive of every digest (GitHub Pages).")
-eval_app.command("run")(eval_run)
-app.add_typer(eval_app, name="eval", help="Measure picks and summaries: references, scores, comparisons.")
-app.add_typer(init_app, name="init", help="Write a scheduled-run workflow (GitHub Actions).")
-app.add_typer(profile_app, name="profile", help="The reader profiles: list them, show what one resolves to.")
-app.add_typer(
-    feedback_app, name="feedback", help="Like, dislike or mark papers not interesting, per profile."
-)
-app.add_typer(memory_app, name="memory", help="The memory of featured papers: stats, list, search, forget.")
-app.add_typer(db_app, name="db", help="The run log's database: upgrade it to this ribao's schema.")
-app.add_typer(store_app, name="store", help="Copy a home's runs, checkpoints and memory to servers.")
-app.command()(worker)
-app.add_typer(enqueue_app, name="enqueue", help="Add jobs to the queue at [store] url.")
-app.command()(backfill)
+
+
+@app.callback()
+def _root() -> None:
+    """Run one of the commands (the callback makes typer build a group with no command registered)."""
 
 
 def main() -> None:

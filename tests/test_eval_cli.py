@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 from ribao.app.evals import run_outputs
 from ribao.cli import app
 from ribao.runs.db import RunLog
+from ribao.settings_models import StoreSettings
 from tests.support.eval_runs import experiment, fake_replay, featured, recorded_home, store_references
+from tests.support.graph import models, run, sample_settings
 from tests.support.hf_daily import HFDaily
 
 runner = CliRunner()
@@ -158,3 +160,23 @@ def test_a_readers_feedback_is_a_reference_for_a_profile(home: tuple[Path, str])
     assert score["hits@13"] == 3 and score["reference"]["papers"] == 3
     code, out = invoke("eval", "score", run_id, "--profile", "nosuch")
     assert code == 2 and "unknown profile 'nosuch'" in out
+
+
+def test_score_reads_a_run_recorded_on_the_store_database(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = sample_settings(tmp_path, store=StoreSettings(url=postgres_url))
+    run_id = run(settings, None, models()).run_id
+    assert (
+        not (settings.home / "runs.sqlite").exists() and not (settings.home / "checkpoints.sqlite").exists()
+    )
+    store_references(settings.home)
+    monkeypatch.setenv("RIBAO_HOME", str(settings.home))
+    monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)
+    code, out = invoke("eval", "score", run_id, "--json")
+    assert code == 0, out
+    (score,) = json.loads(out)
+    assert score["run_id"] == run_id and score["date"] == "2026-02-18"
+    assert score["reference"]["papers"] == 12 and "hits@13" in score and score["calls"] == 26
+    code, out = invoke("eval", "baseline", "pin", run_id, "--json")
+    assert code == 0 and run_id in out, out

@@ -41,11 +41,12 @@ def list_experiments(*, home: Path | None = None) -> tuple[list[experiments.Expe
 def pin_baseline(refs: list[str], *, home: Path | None = None) -> experiments.Experiment:
     """Pin the experiment one ref names as the baseline, or else make an experiment of the runs `refs`
     name as they ran (no replays) and pin that; return it. Raises `EvalNotFound` naming the ref."""
-    home = _home(home)
+    settings = load_settings()
+    home = home or settings.home
     if len(refs) == 1:
         with contextlib.suppress(EvalNotFound):
             return experiments.pin_baseline(home, refs[0])
-    with RunLog.open(home) as log:
+    with RunLog.open(home, url=settings.store.url) as log:
         rows = []
         for ref in refs:
             try:

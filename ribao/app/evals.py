@@ -19,6 +19,7 @@ from ribao.evals.outputs import RunOutputs, load_outputs, save_outputs
 from ribao.evals.refs import hf_reference, labels_reference
 from ribao.evals.report import render_report
 from ribao.files import write_file
+from ribao.runs.backend import checkpoint_target, shown
 from ribao.runs.db import RunLog
 from ribao.runs.rows import RunRow
 from ribao.schemas import Paper, PaperText
@@ -87,25 +88,27 @@ def _text_of(paper: Paper, fulltext: PaperText | None) -> str:
     return " ".join([paper.title, paper.abstract, paper.comment or "", sections])
 
 
-async def _final_state(home: Path, run_id: str) -> dict[str, Any]:
+async def _final_state(home: Path, run_id: str, url: str | None) -> dict[str, Any]:
     from ribao.graph.checkpoint import open_checkpointer  # langgraph: only when outputs are not cached
 
-    path = home / "checkpoints.sqlite"
-    if not path.is_file():
+    target = checkpoint_target(home, url)
+    if isinstance(target, Path) and not target.is_file():
         return {}
-    async with open_checkpointer(path) as saver:
+    async with open_checkpointer(target) as saver:
         found = await saver.aget_tuple({"configurable": {"thread_id": run_id, "checkpoint_ns": ""}})
     return dict(found.checkpoint["channel_values"]) if found else {}
 
 
-def outputs_from_checkpoints(home: Path, row: RunRow) -> RunOutputs:
-    """Read run `row`'s outputs from its checkpoints' final state; raises `EvalError` when there are none."""
+def outputs_from_checkpoints(home: Path, row: RunRow, *, url: str | None = None) -> RunOutputs:
+    """Read run `row`'s outputs from its checkpoints' final state (at `url`, the store's Postgres,
+    else under `home`); raises `EvalError` when there are none."""
     from ribao.app.services import settings_of_run
 
-    state = asyncio.run(_final_state(home, row.run_id))
+    state = asyncio.run(_final_state(home, row.run_id, url))
     if not state.get("picks"):
+        where = shown(url) if url else home
         raise EvalError(
-            f"run {row.run_id} has no outputs on record (no checkpoints with picks in {home}); "
+            f"run {row.run_id} has no outputs on record (no checkpoints with picks in {where}); "
             "a replay's outputs are kept by `ribao eval run`"
         )
     return outputs_of_state(row.run_id, row.date, settings_of_run(row.settings), state)
@@ -143,13 +146,14 @@ def outputs_of_state(
     )
 
 
-def run_outputs(home: Path, row: RunRow) -> RunOutputs:
+def run_outputs(home: Path, row: RunRow, *, url: str | None = None) -> RunOutputs:
     """Return a run's outputs: those saved under `<home>/evals/outputs`, else read from its
-    checkpoints once and saved there (so recomputing the metrics reads one small file per run)."""
+    checkpoints (at store `url` when set) once and saved there (so recomputing the metrics reads one
+    small file per run)."""
     saved = load_outputs(home, row.run_id)
     if saved is not None:
         return saved
-    outputs = outputs_from_checkpoints(home, row)
+    outputs = outputs_from_checkpoints(home, row, url=url)
     with contextlib.suppress(OSError):  # a read-only home still scores, only slower next time
         save_outputs(home, outputs)
     return outputs
@@ -201,11 +205,11 @@ class References:
 
 
 def score_run(
-    log: RunLog, home: Path, row: RunRow, base: RunRow, refs: References
+    log: RunLog, home: Path, row: RunRow, base: RunRow, refs: References, *, url: str | None = None
 ) -> tuple[RunScore, RunOutputs]:
     """Return one run's metrics against the reference of its day; a replay's cost counts the base run's
     calls of the agents it did not replay."""
-    outputs = run_outputs(home, row)
+    outputs = run_outputs(home, row, url=url)
     ref, info = refs.of(outputs.date or row.date)
     relevant = {pid for pid, gain in ref.gains.items() if gain > 0}
     day = set(outputs.candidates)
@@ -245,21 +249,34 @@ def resolve(home: Path, log: RunLog, ref: str) -> Version:
 
 
 def score_runs(
-    home: Path, refs: list[str], *, kind: RefKind = "hf", profile: str | None = None
+    home: Path,
+    refs: list[str],
+    *,
+    kind: RefKind = "hf",
+    profile: str | None = None,
+    url: str | None = None,
 ) -> list[RunScore]:
-    """Return the metrics of each run `refs` names (ids, prefixes, ``latest``), in that order."""
+    """Return the metrics of each run `refs` names (ids, prefixes, ``latest``), in that order; runs and
+    checkpoints are read at the store's Postgres `url` when set, else under `home`."""
     references = References(home, kind, profile)
-    with RunLog.open(home) as log:
+    with RunLog.open(home, url=url) as log:
         rows = [log.get_run(ref) for ref in refs]
-        return [score_run(log, home, row, log.get_run(base_of(row)), references)[0] for row in rows]
+        return [score_run(log, home, row, log.get_run(base_of(row)), references, url=url)[0] for row in rows]
 
 
 def compare_versions(
-    home: Path, base_ref: str, new_ref: str, *, kind: RefKind = "hf", profile: str | None = None
+    home: Path,
+    base_ref: str,
+    new_ref: str,
+    *,
+    kind: RefKind = "hf",
+    profile: str | None = None,
+    url: str | None = None,
 ) -> ComparisonReport:
-    """Compare two versions (experiments, ``baseline`` or run ids) over the base runs they share."""
+    """Compare two versions (experiments, ``baseline`` or run ids) over the base runs they share; runs
+    and checkpoints are read at the store's Postgres `url` when set, else under `home`."""
     references = References(home, kind, profile)
-    with RunLog.open(home) as log:
+    with RunLog.open(home, url=url) as log:
         base, new = resolve(home, log, base_ref), resolve(home, log, new_ref)
         shared = sorted(set(base.runs) & set(new.runs))
         if not shared:
@@ -272,7 +289,7 @@ def compare_versions(
             for base_id in shared:
                 base_row = log.get_run(base_id)
                 for run_id in version.runs[base_id]:
-                    score, outputs = score_run(log, home, log.get_run(run_id), base_row, references)
+                    score, outputs = score_run(log, home, log.get_run(run_id), base_row, references, url=url)
                     report.scores[run_id], report.outputs[run_id] = score, outputs
                     metrics.setdefault(base_id, []).append(score.tallies)
                     picks.setdefault(base_id, []).append(score.picks)

@@ -172,7 +172,7 @@ def run_experiment(
     home = services.settings.home
     exp = experiments.Experiment(name=name, agents=agents, model=model, prompts_dir=prompts_dir)
     labels = {"replay_agent": ",".join(agents), "experiment": exp.id}
-    with RunLog.open(home) as log:
+    with services.run_log() as log:
         rows, missing = base_runs(log, runs, days)
         if not rows:
             raise EvalError("no recorded run to replay" + (f" on {', '.join(missing)}" if missing else ""))
@@ -190,7 +190,7 @@ def run_experiment(
             if (out := _finish(log, r, outcome, report))
         ]
         if judge is not None and done:
-            _judge(log, home, judge, exp.id, done, report)
+            _judge(log, home, judge, exp.id, done, report, url=services.settings.store.url)
     if not exp.runs:
         why = "; ".join(f"{k}: {v}" for k, v in {**report.skipped, **report.failed}.items())
         raise EvalError(f"no run could be replayed ({why})")
@@ -208,9 +208,12 @@ def _judge(
     seed: str,
     done: list[tuple[_Replay, RunOutputs]],
     report: ExperimentReport,
+    *,
+    url: str | None = None,
 ) -> None:
-    """Judge the successful replays against their base runs; save each run's judgements."""
-    bases = {r.row.run_id: run_outputs(home, r.row) for r, _ in done}
+    """Judge the successful replays against their base runs (checkpoints at store `url` when set);
+    save each run's judgements."""
+    bases = {r.row.run_id: run_outputs(home, r.row, url=url) for r, _ in done}
     judged = asyncio.run(judge_all(judge, seed, [(out, bases[r.row.run_id]) for r, out in done]))
     for j in judged:
         save_judgements(home, j)

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ribao.arxiv_ids import canonical_id
 from ribao.errors import BadFlag
 from ribao.registry import NODES
 from ribao.runs.db import RunLog
-from ribao.runs.page import RunRecord, render_run_page
-from ribao.runs.page_graph import GraphShape
 from ribao.runs.why import PaperPath, path_of
 from ribao.settings import Settings
+
+if TYPE_CHECKING:  # the page's modules load only for `runs view`, so `runs why` starts faster
+    from ribao.runs.page import RunRecord
+    from ribao.runs.page_graph import GraphShape
 
 
 def explain_paper(settings: Settings, ref: str, arxiv_id: str) -> PaperPath:
@@ -31,6 +34,7 @@ def explain_paper(settings: Settings, ref: str, arxiv_id: str) -> PaperPath:
 def graph_shape() -> GraphShape:
     """Return the compiled graph's nodes (pipeline order) and edges, as the run page draws them."""
     from ribao.graph.builder import compile_graph
+    from ribao.runs.page_graph import GraphShape
 
     drawn = compile_graph().get_graph()
     edges = tuple((e.source, e.target, bool(e.conditional)) for e in drawn.edges)
@@ -39,6 +43,8 @@ def graph_shape() -> GraphShape:
 
 def run_record(log: RunLog, ref: str) -> RunRecord:
     """Read what the run page shows of run `ref` (id, prefix or ``latest``); raises `RunNotFound`."""
+    from ribao.runs.page import RunRecord
+
     run = log.get_run(ref)
     return RunRecord(run, log.nodes(run.run_id), log.calls(run.run_id), log.deliveries(run.run_id))
 
@@ -48,6 +54,8 @@ def view_run(settings: Settings, ref: str, out: Path | None = None) -> Path:
 
     Raises `RunNotFound` for an unknown run.
     """
+    from ribao.runs.page import render_run_page
+
     with RunLog.open(settings.home, url=settings.store.url) as log:
         record = run_record(log, ref)
         secrets = sorted(log.secrets)

@@ -110,7 +110,8 @@ def score(
     from ribao.settings import load_settings
 
     with cli_errors():
-        scores = score_runs(load_settings().home, runs, kind=refs.value, profile=profile)
+        settings = load_settings()
+        scores = score_runs(settings.home, runs, kind=refs.value, profile=profile, url=settings.store.url)
     if as_json:
         _echo_json([s.as_json() for s in scores])
         return
@@ -153,7 +154,10 @@ def compare(
     from ribao.settings import load_settings
 
     with cli_errors():
-        report = compare_versions(load_settings().home, base, new, kind=refs.value, profile=profile)
+        settings = load_settings()
+        report = compare_versions(
+            settings.home, base, new, kind=refs.value, profile=profile, url=settings.store.url
+        )
         if html is not None:
             write_report(report, html)
     rows = report.table.regressions if regressions_only else report.table.rows

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ribao.commands import cli_errors
+from ribao.commands.eval import eval_app
 from ribao.errors import BadFlag, ConfigError
 from ribao.registry import AGENTS_TEXT, Agent
 
@@ -21,6 +22,7 @@ def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
+@eval_app.command("run")
 def eval_run(
     agent: Annotated[
         list[Agent], typer.Option("--agent", help=f"Agent to replay, repeatable: {AGENTS_TEXT}")
