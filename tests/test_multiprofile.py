@@ -104,14 +104,15 @@ def test_rubric_scores_are_asked_once_per_paper_for_readers_with_different_inter
         rankings = [user_text(r) for r in stub.chat_requests if r.body and r.body["tools"][0]["function"]
                     ["name"] == "ShortlistRanking"]  # fmt: skip
         critiques = [user_text(r) for r in stub.chat_requests if r.body and r.body["tools"][0]["function"]
-                     ["name"] == "CriticVerdicts"]  # fmt: skip
+                     ["name"] in ("CriticVerdicts", "PickReasons")]  # fmt: skip
 
     asked = [re.findall(r"^\[P\d{3}\] (.+) \(", text, flags=re.M) for text in rankings]
     titles = [t for batch in asked for t in batch]
     assert len(titles) == len(set(titles))  # no paper's rubric was paid twice
     assert 26 <= len(titles) < 2 * 26  # a's shortlist of 26, then only what b's adds
     assert not any("写给读者" in text for text in rankings)  # the rubric is general quality
-    assert [("「a」" in t, "「b」" in t) for t in critiques] == [(True, False), (False, True)]  # per reader
+    readers = [("「a」" in t, "「b」" in t) for t in critiques]  # reasons and critique: per reader
+    assert readers == [(True, False)] * 2 + [(False, True)] * 2
     assert picks(tmp_path / "digests" / "a") != picks(tmp_path / "digests" / "b")
 
 

@@ -78,10 +78,19 @@ async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dic
     keys = candidate_keys(papers)
     by_id = {p.arxiv_id: p for p in papers}
     words = ctx.settings.screener_abstract_words
+    rel = ctx.profile.relevance([by_id[r.arxiv_id] for r in ranking]) if ctx.profile else {}
     prompt = ctx.prompts.render(
         "screener",
         "reasons",
-        candidates=[{**view(by_id[r.arxiv_id], keys[r.arxiv_id], words), "tier": r.tier} for r in ranking],
+        candidates=[
+            {
+                **view(by_id[r.arxiv_id], keys[r.arxiv_id], words),
+                **relevance_view(rel, r.arxiv_id),
+                "tier": r.tier,
+            }
+            for r in ranking
+        ],
+        profile=ctx.profile.prompt_view() if ctx.profile else None,
     )
     system = ctx.prompts.render("screener", "system")
     schema = reasons_schema([keys[r.arxiv_id] for r in ranking])
