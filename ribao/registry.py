@@ -104,7 +104,7 @@ REGISTRY: dict[AgentName, AgentSpec] = {
             (
                 # agents/screener.py
                 _prompt("screener", "rank", "round must_read notable candidates critique flags profile"),
-                _prompt("screener", "reasons", "candidates"),
+                _prompt("screener", "reasons", "candidates profile"),
                 _prompt("screener", "system"),
                 _prompt("screener", "triage", "batch_index batch_count candidates"),  # agents/triage.py
                 _prompt("screener", "triage_rules"),  # agents/triage.py: appended to the system prompt

@@ -32,6 +32,7 @@ and wall per count, and the tokens as a multiple of one profile's (README "Sever
 
 from __future__ import annotations
 
+import collections
 import os
 import resource
 import subprocess
@@ -186,6 +187,10 @@ def profiles(argv: list[str]) -> int:
         triage = sum(1 for s in served if s.tool == "TriageScores")
         writers = sum(1 for s in served if s.tool in ("MustReadOutput", "NotableOutput"))
         rows.append((n, code, len(served), triage, writers, tokens, wall))
+        by_tool = collections.Counter[str]()
+        for s in served:
+            by_tool[s.tool] += s.tokens_in + s.tokens_out
+        print(f"{n} profiles, tokens by call: " + ", ".join(f"{t} {v:,}" for t, v in by_tool.most_common()))
     one = rows[0][5] or 1
     print("\nprofiles  exit  requests  triage  writer  tokens       x one   wall")
     for n, code, requests, triage, writers, tokens, wall in rows:

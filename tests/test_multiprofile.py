@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,8 @@ def test_two_profiles_share_triage_and_summaries_but_not_digest_folder_or_memory
     assert len(a) == 13 and a == b
     assert calls["TriageScores"] == TRIAGE_BATCHES  # b's triage scores all came from a's run
     assert sum(calls[w] for w in WRITERS) == 13  # b's summaries too: each paper written once
-    for per_profile in ("ShortlistRanking", "CriticVerdicts", "LeadOutput"):
+    assert calls["ShortlistRanking"] == 1  # b's rubric scores came from a's run too
+    for per_profile in ("PickReasons", "CriticVerdicts", "LeadOutput"):
         assert calls[per_profile] == 2
     assert not (tmp_path / "digests" / f"{DAY}.md").exists()  # no default digest was asked for
     assert memory_ids(home, "a") == memory_ids(home, "b") == set(a)
@@ -82,6 +84,36 @@ def test_two_profiles_share_triage_and_summaries_but_not_digest_folder_or_memory
     assert f"a of day run {runs[0]['day_run']}" in cli("runs", "list").output
     shown = json.loads(cli("runs", "show", runs[0]["day_run"], "--json").output)
     assert [r["run_id"] for r in shown["runs"]] == [runs[0]["run_id"], runs[1]["run_id"]]
+
+
+def user_text(request: Any) -> str:
+    return str(request.body["messages"][-1]["content"])
+
+
+def test_rubric_scores_are_asked_once_per_paper_for_readers_with_different_interests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with StubOpenAI() as stub:
+        home = configure_home(tmp_path, stub, monkeypatch)
+        with (home / "config.toml").open("a", encoding="utf-8") as f:
+            f.write('[profiles.a]\ninterests = "language model agents"\n')
+            f.write('[profiles.b]\ninterests = "image generation with diffusion"\n')
+        monkeypatch.chdir(tmp_path)
+        res = run_cli("--date", DAY, "--no-push", "--no-fulltext", "--all-profiles", "--quiet")
+        assert res.exit_code == 0, res.output
+        rankings = [user_text(r) for r in stub.chat_requests if r.body and r.body["tools"][0]["function"]
+                    ["name"] == "ShortlistRanking"]  # fmt: skip
+        critiques = [user_text(r) for r in stub.chat_requests if r.body and r.body["tools"][0]["function"]
+                     ["name"] in ("CriticVerdicts", "PickReasons")]  # fmt: skip
+
+    asked = [re.findall(r"^\[P\d{3}\] (.+) \(", text, flags=re.M) for text in rankings]
+    titles = [t for batch in asked for t in batch]
+    assert len(titles) == len(set(titles))  # no paper's rubric was paid twice
+    assert 26 <= len(titles) < 2 * 26  # a's shortlist of 26, then only what b's adds
+    assert not any("写给读者" in text for text in rankings)  # the rubric is general quality
+    readers = [("「a」" in t, "「b」" in t) for t in critiques]  # reasons and critique: per reader
+    assert readers == [(True, False)] * 2 + [(False, True)] * 2
+    assert picks(tmp_path / "digests" / "a") != picks(tmp_path / "digests" / "b")
 
 
 def test_a_paper_featured_for_a_stays_eligible_for_b(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,17 +149,17 @@ def test_resume_of_a_day_run_keeps_the_finished_profile_and_pays_no_paper_twice(
 ) -> None:
     with StubOpenAI() as stub:
         two_profiles(tmp_path, stub, monkeypatch)
-        rankings = 0
+        reasons = 0
 
-        def fail_b_ranking(body: dict[str, Any]) -> dict[str, Any]:
-            nonlocal rankings
-            if body["tools"][0]["function"]["name"] == "ShortlistRanking":
-                rankings += 1
-                if rankings == 2:  # profile b's first ranking: a status not worth retrying
+        def fail_b_reasons(body: dict[str, Any]) -> dict[str, Any]:
+            nonlocal reasons
+            if body["tools"][0]["function"]["name"] == "PickReasons":
+                reasons += 1
+                if reasons == 2:  # profile b's first reasons: a status not worth retrying
                     return {"status": 400}
             return respond(body)
 
-        stub.responder = fail_b_ranking
+        stub.responder = fail_b_reasons
         res = run_cli("--date", DAY, "--no-push", "--no-fulltext", "--all-profiles", "-q")
         assert res.exit_code != 0
         assert (tmp_path / "digests" / "a" / f"{DAY}.md").exists()
@@ -143,7 +175,8 @@ def test_resume_of_a_day_run_keeps_the_finished_profile_and_pays_no_paper_twice(
 
     assert picks(tmp_path / "digests" / "b") == picks(tmp_path / "digests" / "a")
     assert calls["TriageScores"] == 0 and not WRITERS & set(calls)  # checkpointed or shared
-    assert calls["ShortlistRanking"] == 1  # only b's run continued; a's was not run again
+    assert calls["ShortlistRanking"] == 0  # b's ranking is checkpointed, its rubric was a's
+    assert calls["PickReasons"] == 1  # only b's run continued; a's was not run again
     after = json.loads(cli("runs", "list", "--json").output)
     assert sorted((r["run_id"], r["status"]) for r in after) == sorted((r["run_id"], "done") for r in before)
 

@@ -56,6 +56,8 @@ def test_the_picks_follow_the_profile_and_say_why(tmp_path: Path) -> None:
     prompts = [str(m) for r in agents["screener"].requests for m in r["messages"]]
     rank = next(p for p in prompts if "第 1 轮排序" in p)
     assert "本期日报写给读者「robots」" in rank and "robot learning" in rank and "[相关度 " in rank
+    reasons = next(p for p in prompts if "推荐理由" in p and "入选" in p)
+    assert "本期日报写给读者「robots」" in reasons and "[相关度 " in reasons  # this reader's reasons
     critic = [str(m) for r in agents["critic"].requests for m in r["messages"]]
     assert any("本期写给读者「robots」" in c and "[相关度 " in c for c in critic)
 

@@ -125,7 +125,8 @@ def sample_variables() -> dict[str, dict[str, Any]]:
             "profile": profile,
         },
         "screener/reasons.md.j2": {
-            "candidates": [{**base[p.arxiv_id], "tier": p.tier} for p in picks],
+            "candidates": [{**views[p.arxiv_id], "tier": p.tier} for p in picks],
+            "profile": profile,
         },
         "critic/system.md.j2": {},
         "critic/user.md.j2": {

@@ -12,16 +12,18 @@ from ribao.agents.ask import ask
 from ribao.agents.candidates import candidate_keys, flag_views, view
 from ribao.agents.outputs import (
     LOCAL_REASON_CHARS,
+    RankEntry,
     compact_rank_schema,
     digit_free,
     rank_entries,
     rank_schema,
     reasons_schema,
 )
+from ribao.agents.rubric import shared_rubric
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
-from ribao.profiles.run import RunProfile, relevance_view, rubric_quality, triage_quality
+from ribao.profiles.run import Relevance, RunProfile, relevance_view, rubric_quality, triage_quality
 from ribao.schemas import Paper, Pick, Ranked, RubricScores, Shortlisted
 from ribao.state import DigestState, eligible
 
@@ -76,10 +78,19 @@ async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dic
     keys = candidate_keys(papers)
     by_id = {p.arxiv_id: p for p in papers}
     words = ctx.settings.screener_abstract_words
+    rel = ctx.profile.relevance([by_id[r.arxiv_id] for r in ranking]) if ctx.profile else {}
     prompt = ctx.prompts.render(
         "screener",
         "reasons",
-        candidates=[{**view(by_id[r.arxiv_id], keys[r.arxiv_id], words), "tier": r.tier} for r in ranking],
+        candidates=[
+            {
+                **view(by_id[r.arxiv_id], keys[r.arxiv_id], words),
+                **relevance_view(rel, r.arxiv_id),
+                "tier": r.tier,
+            }
+            for r in ranking
+        ],
+        profile=ctx.profile.prompt_view() if ctx.profile else None,
     )
     system = ctx.prompts.render("screener", "system")
     schema = reasons_schema([keys[r.arxiv_id] for r in ranking])
@@ -172,32 +183,14 @@ async def _rank(
         for c in last
         for d in c.decisions
     ]
-    user = ctx.prompts.render(
-        "screener",
-        "rank",
-        round=round_no,
-        must_read=s.must_read,
-        notable=s.notable,
-        candidates=[
-            {**view(p, skeys[p.arxiv_id], s.screener_abstract_words), **relevance_view(rel, p.arxiv_id)}
-            for p in shortlist
-        ],
-        critique=critique,
-        flags=flag_views(state.get("memory_flags", []), skeys),
-        profile=profile.prompt_view() if profile else None,
-    )
-    system = ctx.prompts.render("screener", "system")
-    rank_form = compact_rank_schema if ctx.constrained("screener") else rank_schema
-    out, calls = await ask(
-        ctx,
-        "screener",
-        rank_form(list(skeys.values())),
-        [SystemMessage(system), HumanMessage(user)],
-        task=f"rank round {round_no}",
-    )
+    if ctx.shared is not None and not critique:
+        # A day run's first round: the rubric is general quality, paid once per paper for every
+        # profile; this reader's relevance enters through the blend below (README "Several profiles").
+        entries, calls = await shared_rubric(ctx, shortlist, skeys, state.get("memory_flags", []))
+    else:
+        entries, calls = await _ask_rubric(ctx, shortlist, skeys, rel, critique, state, round_no)
     position = {p.arxiv_id: i for i, p in enumerate(shortlist)}
-    by_key = rank_entries(out, list(skeys.values()))
-    entries = {pid: by_key[key] for pid, key in skeys.items()}
+    entries = {p.arxiv_id: entries[p.arxiv_id] for p in shortlist}  # shortlist order, as asked
 
     def order(pid: str) -> tuple[float, int, int]:
         e = entries[pid]
@@ -224,3 +217,42 @@ async def _rank(
         pid: RubricScores(novelty=e.novelty, impact=e.impact, rigor=e.rigor) for pid, e in entries.items()
     }
     return ranking, rubric, calls
+
+
+async def _ask_rubric(
+    ctx: RunContext,
+    shortlist: list[Paper],
+    skeys: dict[str, str],
+    rel: Mapping[str, Relevance],
+    critique: list[dict[str, Any]],
+    state: DigestState,
+    round_no: int,
+) -> tuple[dict[str, RankEntry], list[LLMCall]]:
+    """Ask for the shortlist's rubric with this reader's profile, relevance and the critic's notes."""
+    s = ctx.settings
+    profile = ctx.profile
+    user = ctx.prompts.render(
+        "screener",
+        "rank",
+        round=round_no,
+        must_read=s.must_read,
+        notable=s.notable,
+        candidates=[
+            {**view(p, skeys[p.arxiv_id], s.screener_abstract_words), **relevance_view(rel, p.arxiv_id)}
+            for p in shortlist
+        ],
+        critique=critique,
+        flags=flag_views(state.get("memory_flags", []), skeys),
+        profile=profile.prompt_view() if profile else None,
+    )
+    system = ctx.prompts.render("screener", "system")
+    rank_form = compact_rank_schema if ctx.constrained("screener") else rank_schema
+    out, calls = await ask(
+        ctx,
+        "screener",
+        rank_form(list(skeys.values())),
+        [SystemMessage(system), HumanMessage(user)],
+        task=f"rank round {round_no}",
+    )
+    by_key = rank_entries(out, list(skeys.values()))
+    return {pid: by_key[key] for pid, key in skeys.items()}, calls
