@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ribao.errors import BadFlag, RibaoError
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.graph.checkpoint_copy import CheckpointCount, copy_checkpoints
-from ribao.memory.copy import CollectionCount, copy_memory
+from ribao.memory.transfer import CollectionCount, copy_memory
 from ribao.runs.backend import CHECKPOINTS_FILE, check_reachable, checkpoint_target, is_postgres, shown
 from ribao.runs.copy import TableCount, copy_run_log
 from ribao.runs.db import FILENAME, RunLog, open_engine
