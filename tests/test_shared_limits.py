@@ -75,3 +75,21 @@ def _most_in_flight(shared_url: str | None) -> int:
 def test_max_concurrency_holds_across_workers_when_the_budget_is_in_postgres(postgres_url: str) -> None:
     assert _most_in_flight(None) == 4, "without the shared budget each worker has its own 2"
     assert _most_in_flight(postgres_url) == 2
+
+
+def test_a_run_loop_that_ends_gives_its_slots_back(postgres_url: str) -> None:
+    import psycopg
+
+    with StubOpenAI() as stub:
+        stub.responder = lambda body: {"text": "ok"}
+        for _ in range(3):  # three jobs of one worker, each in its own event loop
+            codes: list[int] = []
+            _worker(stub.base_url, _limits(postgres_url), codes)
+            assert codes == [200] * 4
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        held = conn.execute("SELECT count(*) FROM ribao_provider_slots").fetchone()
+        budgets = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert held == (0,), "a slot stays held until its lease expires: the next job waits for it"
+    assert budgets == (0,), "each job's budget connection stays open"
