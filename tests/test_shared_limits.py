@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 
 from ribao.llm.limits import GatedTransport, Limits
+from tests.support.http_run import configure_home, run_cli
 from tests.support.stub_openai import StubOpenAI
 
 BODY = {"model": "stub-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
@@ -77,19 +80,20 @@ def test_max_concurrency_holds_across_workers_when_the_budget_is_in_postgres(pos
     assert _most_in_flight(postgres_url) == 2
 
 
-def test_a_run_loop_that_ends_gives_its_slots_back(postgres_url: str) -> None:
+def test_a_run_on_postgres_leaves_no_connection_open(
+    tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """A worker runs job after job in one process: each run's shared budget (and every other database
+    handle) must be closed when the run ends, or the connections pile up."""
     import psycopg
 
-    with StubOpenAI() as stub:
-        stub.responder = lambda body: {"text": "ok"}
-        for _ in range(3):  # three jobs of one worker, each in its own event loop
-            codes: list[int] = []
-            _worker(stub.base_url, _limits(postgres_url), codes)
-            assert codes == [200] * 4
+    configure_home(tmp_path, openai_stub, monkeypatch)
+    monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)
+    assert run_cli("--date", "2026-02-18", "--no-push", "--no-fulltext", "-q").exit_code == 0
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        held = conn.execute("SELECT count(*) FROM ribao_provider_slots").fetchone()
-        budgets = conn.execute(
+        others = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
+        held = conn.execute("SELECT count(*) FROM ribao_provider_slots").fetchone()
     assert held == (0,), "a slot stays held until its lease expires: the next job waits for it"
-    assert budgets == (0,), "each job's budget connection stays open"
+    assert others == (0,), "the run left database connections open"
