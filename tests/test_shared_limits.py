@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 
 from ribao.llm.limits import GatedTransport, Limits
+from tests.support.http_run import configure_home, run_cli
 from tests.support.stub_openai import StubOpenAI
 
 BODY = {"model": "stub-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
@@ -75,3 +78,22 @@ def _most_in_flight(shared_url: str | None) -> int:
 def test_max_concurrency_holds_across_workers_when_the_budget_is_in_postgres(postgres_url: str) -> None:
     assert _most_in_flight(None) == 4, "without the shared budget each worker has its own 2"
     assert _most_in_flight(postgres_url) == 2
+
+
+def test_a_run_on_postgres_leaves_no_connection_open(
+    tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """A worker runs job after job in one process: each run's shared budget (and every other database
+    handle) must be closed when the run ends, or the connections pile up."""
+    import psycopg
+
+    configure_home(tmp_path, openai_stub, monkeypatch)
+    monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)
+    assert run_cli("--date", "2026-02-18", "--no-push", "--no-fulltext", "-q").exit_code == 0
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        others = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+        held = conn.execute("SELECT count(*) FROM ribao_provider_slots").fetchone()
+    assert held == (0,), "a slot stays held until its lease expires: the next job waits for it"
+    assert others == (0,), "the run left database connections open"

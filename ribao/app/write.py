@@ -20,6 +20,7 @@ from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
+from ribao.llm.limits import settle_gates
 from ribao.profiles.build import for_profile
 from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.backend import check_reachable
@@ -120,6 +121,7 @@ async def _stream(
             await asyncio.to_thread(export_after_run, settings, log, run_id)
         finally:
             await asyncio.to_thread(log.close)
+            await settle_gates()
     return _result(ctx, state, seconds=services.clock() - started)
 
 

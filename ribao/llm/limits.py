@@ -219,6 +219,13 @@ class ProviderGate:
             f"(retry_seconds = {limits.retry_seconds:g})"
         )
 
+    async def settle(self) -> None:
+        """Wait for the slots being given back, then close the shared budget's connection."""
+        if self._giving_back:
+            await asyncio.gather(*list(self._giving_back), return_exceptions=True)
+        if self._shared is not None:
+            await self._shared.aclose()
+
     async def _attempt(
         self, request: httpx.Request, inner: httpx.AsyncBaseTransport, tokens: int, tries: _Tries
     ) -> httpx.Response:
@@ -328,6 +335,15 @@ class GatedTransport(httpx.AsyncBaseTransport):
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ProviderGate]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+async def settle_gates() -> None:
+    """End the running loop's gates: wait for the shared slots being given back, then close their
+    shared budgets' connections. A run calls it as it ends: a worker runs many jobs, each in its own
+    event loop, and a give-back still pending when `asyncio.run` ends would be cancelled (the slot held
+    until its lease expires) and the budget's connection left open."""
+    for g in list(_gates.pop(asyncio.get_running_loop(), {}).values()):
+        await g.settle()
 
 
 def gate(name: str, limits: Limits) -> ProviderGate:

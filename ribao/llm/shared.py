@@ -138,3 +138,4 @@ class SharedBudget:
         """Close the connection (the slots it holds are freed by the caller first)."""
         if self._conn is not None:
             await self._conn.close()
+            self._conn = None
