@@ -92,7 +92,8 @@ def test_a_run_on_postgres_leaves_no_connection_open(
     assert run_cli("--date", "2026-02-18", "--no-push", "--no-fulltext", "-q").exit_code == 0
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         others = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
         held = conn.execute("SELECT count(*) FROM ribao_provider_slots").fetchone()
     assert held == (0,), "a slot stays held until its lease expires: the next job waits for it"

@@ -27,7 +27,7 @@ from ribao.app.write import RunResult, open_run, reader_settings, resume_run, wr
 from ribao.errors import LeaseLost
 from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
 from ribao.runs.db import RunNotFound
-from ribao.runs.lease import hold, orphaned
+from ribao.runs.lease import WATCH_SECONDS, hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
 from ribao.sources.calendar import latest_announcement_day
@@ -62,8 +62,13 @@ async def write_digest_job(
         work = asyncio.create_task(write_or_resume(settings, day, run_id, profile))
         cut = asyncio.create_task(lost.wait())
         await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
+        if work.done() and not work.cancelled() and work.exception() is not None and not lost.is_set():
+            # A run that failed on the dropped connection itself can end before the watch's next look:
+            # let it look once more, so a lost database is retried (resumed), not reported as failed.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), 2 * WATCH_SECONDS)
         cut.cancel()
-        if not work.done():
+        if not work.done() or lost.is_set():
             work.cancel()
             with contextlib.suppress(BaseException):
                 await work
