@@ -143,7 +143,7 @@ async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver
             yield saver
         return
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(target)) as conn:
+    async with aiosqlite.connect(str(target), timeout=30) as conn:
         # The saver turns WAL on; with WAL, NORMAL loses nothing on a process crash (kill -9 included)
         # and at most the last steps on a power cut, as in the run log. FULL paid an fsync per step
         # and per finished task (~64 a run, ~5 ms each here) while the next step waited.
