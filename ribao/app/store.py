@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from ribao.copy_count import CopyCount
 from ribao.errors import BadFlag, RibaoError
 from ribao.graph.checkpoint import open_checkpointer
-from ribao.graph.checkpoint_copy import CheckpointCount, copy_checkpoints
-from ribao.memory.transfer import CollectionCount, copy_memory
+from ribao.graph.checkpoint_copy import copy_checkpoints
+from ribao.memory.transfer import copy_memory
 from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy, legacy_rows
 from ribao.runs.backend import CHECKPOINTS_FILE, check_reachable, checkpoint_target, is_postgres, shown
-from ribao.runs.copy import TableCount, copy_feedback, copy_run_log, feedback_rows
+from ribao.runs.copy import copy_feedback, copy_run_log, feedback_rows
 from ribao.runs.db import FILENAME, RunLog, open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
@@ -54,26 +55,17 @@ def upgrade_store(settings: Settings) -> Upgraded:
 
 @dataclass
 class Migrated:
-    """What `migrate_store` copied, with the counts it checked."""
+    """What `migrate_store` copied, with the counts it checked (source/target, in the order copied)."""
 
     to: str
     memory_url: str | None
     runs_present: int = 0
-    tables: list[TableCount] = field(default_factory=list)
-    feedback: TableCount | None = None
-    checkpoints: CheckpointCount | None = None
-    collections: list[CollectionCount] = field(default_factory=list)
+    counts: list[CopyCount] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when every count matched."""
-        counts: list[TableCount | CheckpointCount | CollectionCount | None] = [
-            *self.tables,
-            self.feedback,
-            self.checkpoints,
-            *self.collections,
-        ]
-        return all(c.ok for c in counts if c is not None)
+        return all(c.ok for c in self.counts)
 
 
 def migrate_store(settings: Settings, to: str, memory_url: str | None = None) -> Migrated:
@@ -91,15 +83,18 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     legacy = home / LEGACY_FILE  # feedback an older ribao kept in a file of its own
     if (home / FILENAME).exists() or legacy.exists():
         with RunLog.open(home, secrets=()) as source, RunLog.open(home, url=to, secrets=()) as target:
-            done.tables, done.runs_present = copy_run_log(source, target)
+            tables, done.runs_present = copy_run_log(source, target)
+            done.counts += tables
             events = feedback_rows(source.engine) + (legacy_rows(legacy) if legacy.exists() else [])
             if events:
-                done.feedback = copy_feedback(events, target.engine)
+                done.counts.append(copy_feedback(events, target.engine))
     if (home / CHECKPOINTS_FILE).exists():
-        done.checkpoints = asyncio.run(copy_checkpoints(home / CHECKPOINTS_FILE, to))
+        done.counts += asyncio.run(copy_checkpoints(home / CHECKPOINTS_FILE, to))
     memory = home / "memory"
     if memory_url and memory.is_dir():
-        done.collections = copy_memory(memory, memory_url)
+        done.counts += [
+            CopyCount(f"memory {c.name}", c.source, c.target) for c in copy_memory(memory, memory_url)
+        ]
     if not done.ok:
         raise RibaoError(f"the copy to {done.to} lost rows: {describe(done)}")
     return done
@@ -107,11 +102,4 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
 
 def describe(done: Migrated) -> str:
     """Return the copy's counts on one line: ``runs 3/3, llm_calls 11/11, …`` (source/target)."""
-    parts = [f"{t.table} {t.source}/{t.target}" for t in [*done.tables, *filter(None, [done.feedback])]]
-    if done.checkpoints:
-        c = done.checkpoints
-        parts.append(
-            f"checkpoints {c.source[0]}/{c.target[0]}, checkpoint writes {c.source[1]}/{c.target[1]}"
-        )
-    parts += [f"memory {m.name} {m.source}/{m.target}" for m in done.collections]
-    return ", ".join(parts) or "nothing to copy"
+    return ", ".join(map(str, done.counts)) or "nothing to copy"

@@ -5,33 +5,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from ribao.copy_count import CopyCount
 from ribao.runs.db import RunLog
 from ribao.runs.schema import TABLES, feedback, runs
 
 BATCH = 500
 
 
-@dataclass(frozen=True)
-class TableCount:
-    """One table of a copy: rows of the copied runs in the source, the same in the target afterwards."""
-
-    table: str
-    source: int
-    target: int
-
-    @property
-    def ok(self) -> bool:
-        """True when the target holds every row of the source."""
-        return self.source == self.target
-
-
-def copy_run_log(source: RunLog, target: RunLog) -> tuple[list[TableCount], int]:
+def copy_run_log(source: RunLog, target: RunLog) -> tuple[list[CopyCount], int]:
     """Copy every run of `source` the `target` lacks, with its calls, node tasks and deliveries; return
     per table the rows of the copied runs in each, and how many runs the target had already.
 
@@ -59,7 +45,7 @@ def copy_run_log(source: RunLog, target: RunLog) -> tuple[list[TableCount], int]
     return [_count(source, target, table.name, todo) for table in TABLES], len(present)
 
 
-def _count(source: RunLog, target: RunLog, name: str, ids: list[str]) -> TableCount:
+def _count(source: RunLog, target: RunLog, name: str, ids: list[str]) -> CopyCount:
     table = next(t for t in TABLES if t.name == name)
     counted = []
     for log in (source, target):
@@ -69,7 +55,7 @@ def _count(source: RunLog, target: RunLog, name: str, ids: list[str]) -> TableCo
                 chunk = ids[start : start + BATCH]
                 total += conn.execute(select(func.count()).where(table.c.run_id.in_(chunk))).scalar() or 0
         counted.append(total)
-    return TableCount(name, counted[0], counted[1])
+    return CopyCount(name, counted[0], counted[1])
 
 
 def feedback_rows(engine: Engine) -> list[dict[str, Any]]:
@@ -83,7 +69,7 @@ def _event(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[c] for c in ("profile", "verb", "arxiv_id", "at", "origin"))
 
 
-def copy_feedback(events: Sequence[dict[str, Any]], target: Engine) -> TableCount:
+def copy_feedback(events: Sequence[dict[str, Any]], target: Engine) -> CopyCount:
     """Add to `target` the feedback `events` (see `feedback_rows`) it lacks, in their order; return how
     many events there are and how many of them the target holds afterwards.
 
@@ -103,4 +89,4 @@ def copy_feedback(events: Sequence[dict[str, Any]], target: Engine) -> TableCoun
             conn.execute(feedback.insert(), todo)
     wanted = Counter(_event(r) for r in events)
     held = Counter(_event(r) for r in feedback_rows(target))
-    return TableCount(feedback.name, len(events), sum(min(n, held[k]) for k, n in wanted.items()))
+    return CopyCount(feedback.name, len(events), sum(min(n, held[k]) for k, n in wanted.items()))
