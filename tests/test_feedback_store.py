@@ -127,6 +127,14 @@ def test_an_old_homes_feedback_file_is_moved_into_the_run_log_once(ribao_home: P
         assert [p.arxiv_id for p in store.signals("default").disliked] == ["2602.15100"]
 
 
+def test_store_migrate_copies_an_old_homes_feedback_file(ribao_home: Path, postgres_url: str) -> None:
+    _old_home(ribao_home)  # never opened by this ribao: the events are still in feedback.sqlite
+    moved = cli("store", "migrate", "--to", postgres_url)
+    assert moved.exit_code == 0 and "feedback 3/3" in moved.output, moved.output
+    with FeedbackStore.open(ribao_home, postgres_url) as store:
+        assert [(e.verb, e.arxiv_id) for e in store.entries()] == [(r[1], r[2]) for r in _OLD_ROWS]
+
+
 def _open(home: str, barrier: Any) -> int:
     barrier.wait()
     with FeedbackStore.open(Path(home)) as store:

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection, Engine
 
 from ribao.copy_count import CopyCount
 from ribao.runs.db import RunLog
@@ -61,8 +61,12 @@ def _count(source: RunLog, target: RunLog, name: str, ids: list[str]) -> CopyCou
 def feedback_rows(engine: Engine) -> list[dict[str, Any]]:
     """Return the feedback events at `engine`, oldest first, without their ids (each database has its own)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(feedback).order_by(feedback.c.id))
-        return [{k: v for k, v in r._mapping.items() if k != "id"} for r in rows]
+        return _rows(conn)
+
+
+def _rows(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(feedback).order_by(feedback.c.id))
+    return [{k: v for k, v in r._mapping.items() if k != "id"} for r in rows]
 
 
 def _event(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -76,16 +80,18 @@ def copy_feedback(events: Sequence[dict[str, Any]], target: Engine) -> CopyCount
     An event is who said what of which paper, when, from where: a second copy adds nothing, and the
     target's own events (another machine's readers) stay. One transaction, like `copy_run_log`.
     """
-    have = Counter(_event(r) for r in feedback_rows(target))
-    todo = []
-    for row in events:
-        key = _event(row)
-        if have[key]:
-            have[key] -= 1
-        else:
-            todo.append(row)
-    if todo:
-        with target.begin() as conn:
+    with target.begin() as conn:
+        if conn.dialect.name == "postgresql":  # two copies at once: the second reads what the first added
+            conn.execute(text("LOCK TABLE feedback IN SHARE ROW EXCLUSIVE MODE"))
+        have = Counter(_event(r) for r in _rows(conn))
+        todo = []
+        for row in events:
+            key = _event(row)
+            if have[key]:
+                have[key] -= 1
+            else:
+                todo.append(row)
+        if todo:
             conn.execute(feedback.insert(), todo)
     wanted = Counter(_event(r) for r in events)
     held = Counter(_event(r) for r in feedback_rows(target))
