@@ -15,6 +15,7 @@ from ribao.runs.copy import TableCount, copy_run_log
 from ribao.runs.db import FILENAME, RunLog, open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
+from ribao.settings_models import check_memory_url
 
 
 @dataclass
@@ -73,8 +74,11 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     count differs after the copy."""
     if not is_postgres(to):
         raise BadFlag(f"--to must be a postgresql:// URL, not {to!r}")
-    if memory_url is not None and not memory_url.startswith(("http://", "https://")):
-        raise BadFlag(f"--memory-url must look like http://host:port, not {memory_url!r}")
+    if memory_url is not None:
+        try:
+            check_memory_url(memory_url)
+        except ValueError as exc:
+            raise BadFlag(f"--memory-url: {exc}") from None
     check_reachable(to)
     home = settings.home
     done = Migrated(shown(to), memory_url)
