@@ -18,7 +18,8 @@ from ulid import ULID
 
 from ribao.app.write import reader_settings
 from ribao.errors import BadFlag, ConfigError
-from ribao.runs.backend import is_postgres, libpq_url
+from ribao.runs.backend import check_reachable, is_postgres, libpq_url
+from ribao.runs.db import RunLog
 from ribao.settings import Settings
 from ribao.sources.calendar import calendar_days
 
@@ -36,6 +37,16 @@ def queue_url(settings: Settings) -> str:
     if not is_postgres(url):
         raise ConfigError('workers need a Postgres database: set [store] url = "postgresql://…"')
     return libpq_url(str(url))
+
+
+def check_store(settings: Settings) -> str:
+    """Return the queue's database once it answers and its run log is one this ribao can write; raises
+    `StoreUnreachable` or `RunLogError` (a database from a newer ribao) in one line, before any job is
+    added or taken (a worker would otherwise fail each job it takes)."""
+    url = queue_url(settings)
+    check_reachable(url)
+    RunLog.open(settings.home, url=url, secrets=()).close()
+    return url
 
 
 async def ensure_schema(app: procrastinate.App) -> None:
