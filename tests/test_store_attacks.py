@@ -155,3 +155,43 @@ def test_a_ctrl_c_lets_a_waiting_worker_stop_cleanly(tmp_path: Path, postgres_ur
         proc.send_signal(__import__("signal").SIGINT)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err and "ribao: error" not in err, err
+
+
+def test_backfill_refuses_bad_listings_and_says_when_a_range_has_no_listing_day(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    folder = listings_folder(tmp_path / "listings")
+    day18 = str(folder / "2026-02-18.cs.jsonl")
+    with StubOpenAI() as stub:
+        env = worker_home(tmp_path / "home", stub, postgres_url)
+
+        def fails(*args: str) -> tuple[int, str]:
+            proc = ribao_proc(*args, env=env, cwd=tmp_path)
+            _, err = proc.communicate(timeout=120)
+            assert "Traceback" not in err
+            return proc.returncode, err.strip().splitlines()[-1]
+
+        # A weekend (and days to come) is a day without announcement: status 3, not a silent success.
+        assert fails("backfill", "--from", "2026-02-21", "--to", "2026-02-22", "--source", str(folder)) == (
+            3,
+            "ribao: no announcement: no listing day from 2026-02-21 to 2026-02-22 (weekends, holidays and "
+            "days not announced yet)",
+        )
+        # One day's file for two days was queued as two jobs, the second failing in the worker.
+        code, line = fails("backfill", "--from", "2026-02-18", "--to", "2026-02-19", "--source", day18)
+        assert code == 1 and line == (
+            f"ribao: error: {day18} is the listing of 2026-02-18, not of 2026-02-19; for several days give "
+            "a folder of listings named by date"
+        )
+        # A malformed listing in the folder is named before anything is queued.
+        (folder / "2026-02-20.cs.jsonl").write_text('{"id": "2602.00001", "title": 5}\n', encoding="utf-8")
+        code, line = fails("backfill", "--from", "2026-02-18", "--to", "2026-02-20", "--source", str(folder))
+        assert code == 1 and line.startswith(f"ribao: error: {folder / '2026-02-20.cs.jsonl'}:1: field")
+        code, line = fails("enqueue", "run", "--date", "2026-02-18", "--source", str(tmp_path / "nope"))
+        assert (code, line) == (2, f"ribao: error: --source {tmp_path / 'nope'}: no such file or folder")
+        assert not _queue_exists(postgres_url) or jobs(postgres_url) == []
+
+
+def _queue_exists(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return bool(conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0])  # type: ignore[index]
