@@ -195,3 +195,22 @@ def test_backfill_refuses_bad_listings_and_says_when_a_range_has_no_listing_day(
 def _queue_exists(url: str) -> bool:
     with psycopg.connect(url) as conn:
         return bool(conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0])  # type: ignore[index]
+
+
+def test_db_upgrade_by_a_role_without_rights_is_one_line(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS reader")  # roles are per cluster; each test's database is new
+        conn.execute("CREATE ROLE reader LOGIN")
+    as_reader = postgres_url.replace("postgresql://postgres@", f"postgresql://reader:{SECRET}@")
+    monkeypatch.setenv("RIBAO_STORE__URL", as_reader)
+    for _ in ("a fresh database (no right to create the tables)", "a database upgraded by its owner"):
+        result = cli("db", "upgrade")
+        assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+        [line] = result.output.strip().splitlines()  # type: ignore[attr-defined]
+        assert line.startswith("ribao: error: cannot use the run log postgresql://reader:***@")
+        assert "permission denied" in line
+        monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)
+        assert cli("db", "upgrade").exit_code == 0  # type: ignore[attr-defined]
+        monkeypatch.setenv("RIBAO_STORE__URL", as_reader)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from ribao.errors import BadFlag, RibaoError
+import sqlalchemy as sa
+
+from ribao.errors import BadFlag, RibaoError, RunLogError
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.graph.checkpoint_copy import CheckpointCount, copy_checkpoints
 from ribao.memory.transfer import CollectionCount, copy_memory
@@ -37,6 +39,8 @@ def upgrade_store(settings: Settings) -> Upgraded:
     engine, where = open_engine(settings.home, url)
     try:
         applied = upgrade(engine)
+    except sa.exc.DatabaseError as exc:  # e.g. a role without the right to create or read the tables
+        raise RunLogError(f"cannot use the run log {where}: {' '.join(str(exc.orig).split())}") from exc
     finally:
         engine.dispose()
 
