@@ -214,3 +214,17 @@ def test_db_upgrade_by_a_role_without_rights_is_one_line(
         monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)
         assert cli("db", "upgrade").exit_code == 0  # type: ignore[attr-defined]
         monkeypatch.setenv("RIBAO_STORE__URL", as_reader)
+
+
+@pytest.mark.parametrize("given", [{}, {"date": "2026-02-31"}, {"date": 20260218}])
+def test_the_api_graph_names_a_missing_or_malformed_date(given: dict[str, object]) -> None:
+    import asyncio
+
+    from ribao.app.api import graph
+    from ribao.errors import BadFlag
+
+    with pytest.raises(BadFlag) as raised:  # was KeyError 'date', "day is out of range for month", TypeError
+        asyncio.run(graph.ainvoke(given))
+    assert (
+        str(raised.value) == f"input 'date' must be an announcement day YYYY-MM-DD, got {given.get('date')!r}"
+    )
