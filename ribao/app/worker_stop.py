@@ -22,8 +22,8 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 async def run_until_stopped(
     app: procrastinate.App, settings: Settings, *, until_empty: bool, concurrency: int = 1
 ) -> None:
-    """Run the worker on the digest queue until a signal (the running job finishes first; a second
-    signal stops at once) or, with `until_empty`, until no job waits. Raises `StoreUnreachable` when it
+    """Run the worker on the digest queue until a signal (the running job finishes first) or, with
+    `until_empty`, until no job waits. Raises `StoreUnreachable` when it
     stops by itself: its jobs stay on the queue for the next worker (a supervisor restarts it)."""
     loop = asyncio.get_running_loop()
     asked = asyncio.Event()
@@ -38,7 +38,7 @@ async def run_until_stopped(
     )
 
     def stop() -> None:
-        for sig in SIGNALS:  # a second signal: the default handlers (Ctrl-C, kill) stop at once
+        for sig in SIGNALS:  # a second signal meets the default handlers again
             loop.remove_signal_handler(sig)
         asked.set()
         worker.cancel()  # procrastinate lets the running job finish, then ends the worker
