@@ -29,6 +29,7 @@ from ribao.settings_models import (
     PushChannel,
     StoreSettings,
     TracingSettings,
+    check_memory_url,
 )
 
 #: What a [profiles.NAME] may be called (it names a memory collection and a folder).
@@ -108,6 +109,11 @@ class MemorySettings(BaseModel):
     embedder: str = Field(default="minilm", description="minilm (offline all-MiniLM-L6-v2) or hash")
     near_duplicate_threshold: float = Field(default=0.85, description="Cosine similarity in [-1, 1]")
     enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, url: str | None) -> str | None:
+        return check_memory_url(url) if url else None  # "" (e.g. from the environment): embedded
 
 
 class LocalSettings(BaseModel):

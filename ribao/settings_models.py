@@ -279,12 +279,47 @@ class ProfileSettings(BaseModel):
     )
 
 
+#: The URL schemes of a Postgres database (`store.url`, `ribao store migrate --to`).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def _without_password(url: str) -> str:
+    """Return `url` with the password of ``user:password@`` masked, for messages."""
+    from ribao.masking import scrub
+
+    return scrub(url)
+
+
 class StoreSettings(BaseModel):
     """Where checkpoints and the run log live: SQLite under the home folder, or a database URL."""
 
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, description="postgresql://… ; default: SQLite files in the home")
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        # Checked when the settings load: any other scheme would reach psycopg as a libpq string.
+        if not url:
+            return None  # "" (e.g. from the environment): the SQLite default
+        if not url.startswith(POSTGRES_SCHEMES):
+            raise ValueError(f"{_without_password(url)!r} is not a postgresql://user@host:port/db URL")
+        return url
+
+
+def check_memory_url(url: str) -> str:
+    """Return `url` when it is an http(s) URL with a host (and a valid port); raises ValueError."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"memory URL must look like http://host:port, got {_without_password(url)!r}")
+    return url
 
 
 class EvalSettings(BaseModel):

@@ -19,6 +19,7 @@ from ulid import ULID
 # Imported now, as the server loads the graph: importing inside the node would read files on the loop.
 from ribao.app.jobs import write_or_resume
 from ribao.app.services import absolute_out
+from ribao.errors import BadFlag
 from ribao.settings import load_settings
 
 
@@ -44,12 +45,22 @@ class DayState(DayInput, DayOutput, total=False):
     """Input and output of the API graph in one state."""
 
 
+def input_day(state: DayInput) -> dt.date:
+    """Return the input's day; raises `BadFlag` naming the input when it is missing or not YYYY-MM-DD
+    (the API client sees the message, not a bare KeyError or "day is out of range")."""
+    value = state.get("date")
+    try:
+        return dt.date.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise BadFlag(f"input 'date' must be an announcement day YYYY-MM-DD, got {value!r}") from None
+
+
 async def write_digest(state: DayInput) -> dict[str, Any]:
     """Write the digest of the state's day (the whole ribao graph, checkpointed in the store)."""
     flags = {"source": state["source"]} if state.get("source") else {}
     # load_settings reads config.toml: file I/O, so off the server's event loop.
     settings = await asyncio.to_thread(lambda: absolute_out(load_settings(**flags)))
-    result = await write_or_resume(settings, dt.date.fromisoformat(state["date"]), str(ULID()))
+    result = await write_or_resume(settings, input_day(state), str(ULID()))
     return {
         "run_id": result.run_id,
         "date": result.date.isoformat(),

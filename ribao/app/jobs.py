@@ -18,11 +18,13 @@ from ribao.app.queue import (
     TASK,
     Enqueued,
     check_profiles,
+    check_store,
     digest_written,
     enqueue,
     ensure_schema,
     queue_url,
 )
+from ribao.app.worker_stop import run_until_stopped
 from ribao.app.write import RunResult, open_run, reader_settings, resume_run, write_day
 from ribao.errors import LeaseLost
 from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
@@ -149,19 +151,14 @@ async def work(settings: Settings, *, until_empty: bool = False, concurrency: in
     """Run a worker on the digest queue: until stopped (Ctrl-C, SIGTERM), or with `until_empty` until
     no job waits. Jobs left running by dead workers are queued again first, and then every
     `REAP_EVERY_S` seconds while it waits."""
-    url = queue_url(settings)
+    url = await asyncio.to_thread(check_store, settings)
     app = queue_app(url)
     async with app.open_async():
         await ensure_schema(app)
         await requeue_orphans(app, url)
         reaper = None if until_empty else asyncio.create_task(_reap(app, url))
         try:
-            await app.run_worker_async(
-                queues=[QUEUE],
-                wait=not until_empty,
-                concurrency=concurrency,
-                additional_context={"settings": settings},
-            )
+            await run_until_stopped(app, settings, until_empty=until_empty, concurrency=concurrency)
         finally:
             if reaper is not None:
                 reaper.cancel()
@@ -193,8 +190,7 @@ def add_jobs(
     at `store.url`: `ribao enqueue run` and `ribao backfill`. Raises `BadFlag` for an unknown profile
     and `StoreUnreachable` when the database cannot be reached, before anything is queued."""
     names = check_profiles(settings, profiles)
-    url = queue_url(settings)
-    check_reachable(url)
+    url = check_store(settings)
 
     async def go() -> list[Enqueued]:
         app = queue_app(url)

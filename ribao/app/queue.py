@@ -8,6 +8,7 @@ that run from its last checkpoint instead of starting again.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,13 @@ import procrastinate
 from ulid import ULID
 
 from ribao.app.write import reader_settings
-from ribao.errors import BadFlag, ConfigError
-from ribao.runs.backend import is_postgres, libpq_url
+from ribao.errors import BadFlag, ConfigError, ListingError, NoAnnouncement
+from ribao.runs.backend import check_reachable, is_postgres, libpq_url
+from ribao.runs.db import RunLog
 from ribao.settings import Settings
+from ribao.sources import API_SOURCE
 from ribao.sources.calendar import calendar_days
+from ribao.sources.files import read_file
 
 QUEUE = "digests"
 TASK = "ribao.write_digest"
@@ -36,6 +40,16 @@ def queue_url(settings: Settings) -> str:
     if not is_postgres(url):
         raise ConfigError('workers need a Postgres database: set [store] url = "postgresql://…"')
     return libpq_url(str(url))
+
+
+def check_store(settings: Settings) -> str:
+    """Return the queue's database once it answers and its run log is one this ribao can write; raises
+    `StoreUnreachable` or `RunLogError` (a database from a newer ribao) in one line, before any job is
+    added or taken (a worker would otherwise fail each job it takes)."""
+    url = queue_url(settings)
+    check_reachable(url)
+    RunLog.open(settings.home, url=url, secrets=()).close()
+    return url
 
 
 async def ensure_schema(app: procrastinate.App) -> None:
@@ -71,13 +85,24 @@ def digest_written(settings: Settings, day: dt.date) -> bool:
 
 def day_source(source: str | None, day: dt.date) -> str | None:
     """Return the listing of `day` in `source` when it is a folder of listings named by date
-    (``2026-02-18.cs.jsonl``), else `source` itself (a file, ``arxiv`` or None: the settings')."""
-    if source is None or not Path(source).is_dir():
+    (``2026-02-18.cs.jsonl``; None when it has none), else `source` itself (a file, ``arxiv`` or None:
+    the settings'). A listing file is read now: raises `ListingError` when it is malformed or states
+    another day, so that no job is queued only to fail when a worker takes it."""
+    if source is None or source == API_SOURCE:
         return source
-    found = sorted(Path(source).glob(f"{day.isoformat()}*.jsonl")) or sorted(
-        Path(source).glob(f"{day.isoformat()}*")
-    )
-    return str(found[0].resolve()) if found else None
+    path = Path(source)
+    if path.is_dir():
+        found = sorted(path.glob(f"{day.isoformat()}*.jsonl")) or sorted(path.glob(f"{day.isoformat()}*"))
+        if not found:
+            return None
+        path = found[0].resolve()
+    stated = read_file(path, []).announced
+    if stated is not None and stated != day:
+        raise ListingError(
+            f"{source} is the listing of {stated}, not of {day}; for several days give a folder of "
+            "listings named by date"
+        )
+    return str(path)
 
 
 Outcome = Literal["queued", "already queued", "written", "no listing"]
@@ -107,10 +132,12 @@ async def enqueue(
     from procrastinate.exceptions import AlreadyEnqueued
 
     task = app.tasks[TASK]
+    # Every day's listing is found and checked before the first job is added (file reads: off the loop).
+    listings = await asyncio.to_thread(lambda: {day: day_source(source, day) for day in days})
     done: list[Enqueued] = []
     for profile in profiles:
         for day in days:
-            listing = day_source(source, day)
+            listing = listings[day]
             if source is not None and listing is None:
                 done.append(Enqueued(day, profile, "no listing"))
                 continue
@@ -130,6 +157,12 @@ async def enqueue(
 
 
 def listing_days(settings: Settings, start: dt.date, end: dt.date, now: dt.datetime) -> list[dt.date]:
-    """Return the calendar's listing days from `start` to `end` (weekends, holidays, future days out)."""
+    """Return the calendar's listing days from `start` to `end` (weekends, holidays, future days out);
+    raises `NoAnnouncement` when there is none."""
     days = calendar_days(start, end, now=now, holidays=settings.holidays)
-    return [d.date for d in days if d.status == "listing"]
+    listing = [d.date for d in days if d.status == "listing"]
+    if not listing:  # a weekend, holidays or days to come: said, not an empty success
+        raise NoAnnouncement(
+            f"no listing day from {start} to {end} (weekends, holidays and days not announced yet)"
+        )
+    return listing

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
 from ribao.copy_count import CopyCount
-from ribao.errors import BadFlag, RibaoError
+from ribao.errors import BadFlag, RibaoError, RunLogError
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.graph.checkpoint_copy import copy_checkpoints
 from ribao.memory.transfer import copy_memory
@@ -18,6 +20,7 @@ from ribao.runs.copy import copy_feedback, copy_run_log, feedback_rows
 from ribao.runs.db import FILENAME, RunLog, open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
+from ribao.settings_models import check_memory_url
 
 
 @dataclass
@@ -42,6 +45,8 @@ def upgrade_store(settings: Settings) -> Upgraded:
         applied = upgrade(engine)
         if not url:
             import_legacy(engine, settings.home)
+    except sa.exc.DatabaseError as exc:  # e.g. a role without the right to create or read the tables
+        raise RunLogError(f"cannot use the run log {where}: {' '.join(str(exc.orig).split())}") from exc
     finally:
         engine.dispose()
 
@@ -75,8 +80,11 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     before copying anything), and `RibaoError` when a count differs after the copy."""
     if not is_postgres(to):
         raise BadFlag(f"--to must be a postgresql:// URL, not {to!r}")
-    if memory_url is not None and not memory_url.startswith(("http://", "https://")):
-        raise BadFlag(f"--memory-url must look like http://host:port, not {memory_url!r}")
+    if memory_url is not None:
+        try:
+            check_memory_url(memory_url)
+        except ValueError as exc:
+            raise BadFlag(f"--memory-url: {exc}") from None
     check_reachable(to)
     home = settings.home
     done = Migrated(shown(to), memory_url)

@@ -13,6 +13,7 @@ from typing import Literal, overload
 import typer
 
 from ribao.errors import BadFlag, NoAnnouncement, RibaoError
+from ribao.masking import scrub
 
 
 def command_group(**kwargs: object) -> typer.Typer:
@@ -35,7 +36,8 @@ def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) 
             typer.echo(f"ribao: no announcement: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except RibaoError as exc:
-        typer.echo(f"ribao: error: {exc}", err=True)
+        # One last guard for every message: a database or server URL is shown without its password.
+        typer.echo(f"ribao: error: {scrub(str(exc))}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo(interrupted, err=True)

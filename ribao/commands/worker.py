@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ribao.commands import cli_errors, command_group, parse_date, require_folder
+from ribao.commands import cli_errors, command_group, parse_date
 
 if TYPE_CHECKING:
     from ribao.app.queue import Enqueued
@@ -52,11 +52,20 @@ def _report(added: list[Enqueued]) -> None:
         typer.echo(f"{a.day} {a.profile or 'default'}: {a.outcome}{job}")
 
 
+def _check_source(source: str | None) -> None:
+    """Raise `BadFlag` (exit status 2) for a --source path that does not exist."""
+    from ribao.errors import BadFlag
+
+    if source not in (None, "arxiv") and not Path(str(source)).exists():
+        raise BadFlag(f"--source {source}: no such file or folder")
+
+
 def _queue(days: list[dt.date], profile: list[str] | None, source: str | None, force: bool) -> None:
     from ribao.app.jobs import add_jobs
     from ribao.settings import load_settings
 
     with cli_errors():
+        _check_source(source)
         _report(add_jobs(load_settings(), days, profile, source=source, force=force))
 
 
@@ -88,7 +97,6 @@ def backfill(
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
     with cli_errors():
-        if source not in (None, "arxiv") and not Path(str(source)).exists():
-            require_folder(source, "--source")
+        _check_source(source)
         days = listing_days(load_settings(), first, last, dt.datetime.now(dt.UTC))
     _queue(days, profile, source, force)

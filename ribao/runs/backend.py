@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ribao.errors import StoreUnreachable
+from ribao.settings_models import POSTGRES_SCHEMES
 
 RUNS_FILE = "runs.sqlite"
 CHECKPOINTS_FILE = "checkpoints.sqlite"
-POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 CONNECT_TIMEOUT_S = 5
 
 
