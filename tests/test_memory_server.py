@@ -31,6 +31,10 @@ from tests.support.stub_openai import StubOpenAI
 MEMORY_NODES = (nodes.recall_memory, nodes.flag_near_duplicates, nodes.remember_digest)
 
 
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the run used Chroma's sync HTTP client")
+
+
 def cli(*args: str) -> Any:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
@@ -46,11 +50,7 @@ def test_a_run_remembers_on_the_server_through_the_async_client_alone(
     configure_home(tmp_path, openai_stub, monkeypatch)
     monkeypatch.setenv("RIBAO_MEMORY__URL", chroma_server.url)
     with monkeypatch.context() as sync_off:
-
-        def refuse(*args: object, **kwargs: object) -> None:
-            raise AssertionError("the run used Chroma's sync HTTP client")
-
-        sync_off.setattr(FastAPI, "_make_request", refuse)
+        sync_off.setattr(FastAPI, "_make_request", _refuse)
         result = run_cli("--out", str(tmp_path / "out"), "--quiet", "--json")
     assert result.exit_code == 0, result.output
     run_id = json.loads(result.output)["run_id"]
@@ -72,6 +72,25 @@ def test_a_run_remembers_on_the_server_through_the_async_client_alone(
     forgot = cli("memory", "forget", picked[0])
     assert forgot.exit_code == 0, forgot.output
     assert server.get_collection("featured_papers").get(ids=[picked[0]])["ids"] == []
+
+
+def test_a_day_run_remembers_each_profile_in_its_own_collection_on_the_server(
+    tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch, chroma_server: ChromaServer
+) -> None:
+    home = configure_home(tmp_path, openai_stub, monkeypatch)
+    with (home / "config.toml").open("a", encoding="utf-8") as f:
+        f.write("[profiles.srv_a]\n[profiles.srv_b]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RIBAO_MEMORY__URL", chroma_server.url)
+    with monkeypatch.context() as sync_off:
+        sync_off.setattr(FastAPI, "_make_request", _refuse)
+        result = run_cli("--no-push", "--no-fulltext", "--all-profiles", "--quiet")
+    assert result.exit_code == 0, result.output
+    server = chromadb.HttpClient(host="127.0.0.1", port=chroma_server.port)
+    for name in ("srv_a", "srv_b"):
+        digest = json.loads((tmp_path / "digests" / name / "2026-02-18.json").read_text(encoding="utf-8"))
+        remembered = server.get_collection(f"featured_papers__{name}").get()["ids"]
+        assert sorted(remembered) == sorted(p["arxiv_id"] for p in digest["picks"]) and len(remembered) == 13
 
 
 def test_an_unreachable_memory_server_fails_in_one_line_before_any_model_call(
