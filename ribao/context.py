@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ribao.delivery.delivery import Delivery
     from ribao.fulltext.reader import FulltextReader
     from ribao.fulltext.tokens import TokenBudget
-    from ribao.memory import MemoryStore
+    from ribao.memory.aio import AsyncMemory
     from ribao.profiles.run import RunProfile
     from ribao.settings import Settings
     from ribao.sources.stars import StarsResult
@@ -78,7 +78,7 @@ class RunContext:
     prompts: Prompts
     read_listing: Callable[[dt.date | None], Listing]
     run_id: str
-    memory: MemoryStore | None = None
+    memory: AsyncMemory | None = None
     local_agents: frozenset[str] = frozenset()
     price: Callable[[LLMCall], Cost] = field(default=lambda call: (None, None))
     stars: StarsClient | None = None

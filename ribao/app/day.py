@@ -18,10 +18,9 @@ from typing import Any
 
 from ulid import ULID
 
-from ribao.app.services import Services, absolute_out, compose, delivery_for, settings_of_run
+from ribao.app.services import Services, absolute_out, compose, delivery_for, open_run_memory, settings_of_run
 from ribao.app.write import RunResult, preflight, resume_run, write_day
 from ribao.errors import RibaoError
-from ribao.memory import MemoryStore
 from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE, check_profile
 from ribao.runs.db import RunNotFound
@@ -73,12 +72,7 @@ def profile_services(services: Services, name: str, day_run: str, names: list[st
     memory = services.memory
     with contextlib.ExitStack() as stack:
         if memory is not None and name != DEFAULT_PROFILE:
-            memory = stack.enter_context(
-                MemoryStore.open(
-                    base.home / "memory", url=base.memory.url, embedder=memory.embedder, profile=name,
-                    vectors_dir=base.home / "cache" / "embeddings",
-                )
-            )  # fmt: skip
+            memory = stack.enter_context(open_run_memory(base, name, memory.embedder))
         delivery = services.delivery
         if delivery is not None and name != DEFAULT_PROFILE:
             wanted = profile_settings(base, name).push or base.delivery.only or None

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ribao.app.services import open_memory
+from ribao.app.memory_open import open_memory
 from ribao.arxiv_ids import parse_id
 from ribao.errors import BadFlag, ConfigError, NoMemory
 from ribao.memory.records import MemoryHit, MemoryStats

@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from ribao.app.memory_open import open_run_memory
 from ribao.context import RunContext, Shared, StarsClient
 from ribao.delivery.delivery import Delivery
 from ribao.fulltext.reader import FulltextReader
@@ -22,6 +23,7 @@ from ribao.llm.pricing import make_pricing, unpriced
 from ribao.llm.structured import model_name
 from ribao.llm.usage import Price
 from ribao.memory import MemoryStore
+from ribao.memory.aio import AsyncMemory
 from ribao.profiles.run import RunProfile
 from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS
@@ -50,7 +52,7 @@ class Services:
     settings: Settings
     models: dict[str, BaseChatModel]
     configs: dict[str, ModelConfig] | None = None
-    memory: MemoryStore | None = None
+    memory: AsyncMemory | MemoryStore | None = None
     delivery: Delivery | None = None
     prompts: PromptLibrary | None = None
     clock: Callable[[], float] = time.perf_counter
@@ -90,7 +92,7 @@ class Services:
             prompts=self.prompt_library(),
             read_listing=self.read_day,
             run_id=run_id,
-            memory=self.memory,
+            memory=None if self.memory is None else AsyncMemory.of(self.memory),
             local_agents=frozenset(agent for agent, cfg in (configs or {}).items() if cfg.local),
             price=make_pricing(configs, prices, settings.currency) if configs else unpriced,
             stars=github_stars(settings),
@@ -196,31 +198,6 @@ def model_configs(settings: Settings) -> Iterator[dict[str, ModelConfig]]:
 
 
 @contextlib.contextmanager
-def open_memory(settings: Settings, profile: str | None = None) -> Iterator[MemoryStore | None]:
-    """Open the Chroma memory in `<home>/memory` (or at `memory.url`) for the block; None when disabled.
-
-    `profile` names the reader whose memory it is (None: the default profile's).
-
-    The day's embeddings are kept in `<home>/cache/embeddings`; the embedder's model starts loading
-    in the background now, while the listing is read, and that load is ended when the block is left
-    (an error, exit 3, Ctrl-C or success alike): onnxruntime aborts a process that exits mid-load."""
-    if not settings.memory.enabled:
-        yield None
-        return
-    from ribao.memory import make_embedder
-
-    with MemoryStore.open(
-        settings.home / "memory",
-        url=settings.memory.url,
-        embedder=make_embedder(settings.memory.embedder),
-        profile=profile,
-        vectors_dir=settings.home / "cache" / "embeddings",
-    ) as store:
-        store.preload()
-        yield store
-
-
-@contextlib.contextmanager
 def compose(
     settings: Settings,
     *,
@@ -243,7 +220,7 @@ def compose(
     on = delivery and settings.delivery.enabled
     channels = delivery_for(settings, push or settings.delivery.only or None) if on else None
     with (
-        open_memory(settings, profile) if memory else contextlib.nullcontext() as store,
+        open_run_memory(settings, profile) if memory else contextlib.nullcontext() as store,
         model_configs(settings) as configs,
     ):
         models: dict[str, BaseChatModel] = {agent: make_chat_model(cfg) for agent, cfg in configs.items()}

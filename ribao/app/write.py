@@ -93,6 +93,8 @@ async def _stream(
     started = services.clock()
     # Building the context reads the prompt files: off the event loop, as every file access here.
     ctx = await asyncio.to_thread(services.context, run_id)
+    if ctx.memory is not None:
+        await ctx.memory.connect()  # a memory server that cannot be reached fails here, before any record
     await asyncio.to_thread(settings.home.mkdir, parents=True, exist_ok=True)
     tracer.line(f"[bold]ribao[/bold] {'resuming run' if inputs is None else 'run'} {run_id}")
     # The run log is SQLite with a busy timeout: every write goes through a worker thread, never

@@ -1,12 +1,14 @@
 """The graph's non-agent nodes: read the listing, consult the memory, look up stars, remember the digest,
 deliver it.
 
-All are sync: their blocking I/O (HTTP, `time.sleep`, Chroma, MiniLM, Apprise) runs in LangGraph's
-thread pool, never on the event loop.
+The memory nodes are async (the memory is `AsyncMemory`: a Chroma server's async client, or the
+embedded store and the embedder in worker threads); the others are sync: their blocking I/O (HTTP,
+`time.sleep`, MiniLM, Apprise) runs in LangGraph's thread pool, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,18 +36,19 @@ def fetch_listing(state: DigestState, runtime: Runtime[RunContext]) -> dict[str,
     return {"date": listing.date, "candidates": listing.papers, "listing_origin": listing.origin}
 
 
-def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Exclude papers featured on another day (by canonical id: a lookup, no embedding); returns
     `excluded`, and as `triage_scores` the scores the day's other profiles already paid for (so only
     the papers none of them triaged are sent to `triage_batch`)."""
     ctx = runtime.context
     memory = ctx.memory
     ids = [p.arxiv_id for p in state["candidates"]]
-    excluded = [] if memory is None else memory.featured_before(ids, state["date"])
+    excluded = [] if memory is None else await memory.featured_before(ids, state["date"])
     if ctx.shared is None:
         return {"excluded": excluded}
     gone = {e.arxiv_id for e in excluded}
-    scores = shared_scores(ctx, [p for p in state["candidates"] if p.arxiv_id not in gone])
+    unseen = [p for p in state["candidates"] if p.arxiv_id not in gone]
+    scores = await asyncio.to_thread(shared_scores, ctx, unseen)  # SQLite
     if scores:
         runtime.stream_writer({"node": "recall_memory", "message": f"{len(scores)} triage scores shared"})
     return {"excluded": excluded, "triage_scores": scores}
@@ -66,7 +69,7 @@ def shown_candidates(
     return list({p.arxiv_id: p for p in [*listed, *best]}.values())
 
 
-def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Flag near-duplicates of past featured papers among the candidates the screener and the critic
     will see (`shown_candidates`: about 40 of a day's hundreds, so only those are embedded); returns
     `memory_flags`. Runs before every screening round, so a replacement the critic suggests is checked.
@@ -76,7 +79,7 @@ def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext]) -> di
     if memory is None or not shown:
         return {"memory_flags": []}
     threshold = runtime.context.settings.memory.near_duplicate_threshold
-    return {"memory_flags": memory.near_duplicates(shown, state["date"], threshold=threshold)}
+    return {"memory_flags": await memory.near_duplicates(shown, state["date"], threshold=threshold)}
 
 
 def fetch_fulltext(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -121,7 +124,7 @@ def fetch_stars(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, A
     return {"stars": result.stars}
 
 
-def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Store the featured papers under the digest's date (replacing that date), after the files exist."""
     memory = runtime.context.memory
     if memory is None:
@@ -139,7 +142,7 @@ def remember_digest(state: DigestState, runtime: Runtime[RunContext]) -> dict[st
         )
         for p in state["picks"]
     ]
-    memory.remember(state["date"], featured)
+    await memory.remember(state["date"], featured)
     return {"remembered": len(featured)}
 
 

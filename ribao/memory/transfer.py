@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ribao.memory.store import _chroma, _client
+from ribao.memory.store import _client, chroma_errors
 
 PAGE = 1000
 
@@ -31,17 +31,17 @@ def copy_memory(folder: Path, url: str) -> list[CollectionCount]:
     source, where = _client(folder, None)
     target, there = _client(None, url)
     counts = []
-    with _chroma("listing collections", where):
+    with chroma_errors("listing collections", where):
         names = sorted(c.name for c in source.list_collections())
     for name in names:
-        with _chroma(f"reading collection {name!r}", where):
+        with chroma_errors(f"reading collection {name!r}", where):
             col = source.get_collection(name, embedding_function=None)
             total = col.count()
             pages = [
                 col.get(include=["embeddings", "documents", "metadatas"], limit=PAGE, offset=start)
                 for start in range(0, total, PAGE)
             ]
-        with _chroma(f"writing collection {name!r}", there):
+        with chroma_errors(f"writing collection {name!r}", there):
             out = target.get_or_create_collection(
                 name,
                 embedding_function=None,
