@@ -180,3 +180,10 @@ def test_score_reads_a_run_recorded_on_the_store_database(
     assert score["reference"]["papers"] == 12 and "hits@13" in score and score["calls"] == 26
     code, out = invoke("eval", "baseline", "pin", run_id, "--json")
     assert code == 0 and run_id in out, out
+
+
+def test_eval_list_in_a_home_without_experiments_says_how_to_record_one(ribao_home: Path) -> None:
+    code, out = invoke("eval", "list")
+    assert code == 0
+    assert out.strip() == "no experiments yet: `ribao eval run` or `ribao eval baseline pin RUN…` records one"
+    assert invoke("eval", "list", "--json") == (0, "[]\n")

@@ -58,7 +58,7 @@ def test_bad_profile_or_id_is_a_usage_error_and_records_nothing(ribao_home: Path
     profiles_config(ribao_home)
     res = cli("feedback", "like", "2602.15067", "--profile", "alcie")
     assert res.exit_code == 2
-    assert "unknown profile 'alcie' (did you mean 'alice'?); known: default, alice" in res.output
+    assert "unknown profile 'alcie' (did you mean 'alice'?); known: default, alice, example" in res.output
     res = cli("feedback", "like", "2602.15067", "not-an-id")
     assert res.exit_code == 2
     assert "'not-an-id' is not an arXiv id" in res.output
@@ -102,7 +102,7 @@ def test_feedback_file_is_read_once_per_change(ribao_home: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[bob]\nlike = ["2602.15067"]\n', "unknown profile 'bob'; known: default"),
+        ('[bob]\nlike = ["2602.15067"]\n', "unknown profile 'bob'; known: default, example"),
         ('[default]\nlove = ["2602.15067"]\n', "[default] unknown verb 'love'"),
         ('[default]\nlike = ["x"]\n', "[default] like: 'x' is not an arXiv id"),
         ("[default\n", "feedback.toml: "),

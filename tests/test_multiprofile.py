@@ -204,3 +204,17 @@ def test_resume_of_one_profiles_run_writes_for_that_reader(
     assert memory_ids(home, "default") == set()
     runs = json.loads(cli("runs", "list", "--json").output)
     assert [(r["profile"], r["status"]) for r in runs] == [("a", "done")]
+
+
+def test_a_single_profile_run_names_its_reader_in_runs_list_and_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run for one profile (`--profile a`, or the demo's `example`) says whose it is, as a day run does."""
+    with StubOpenAI() as stub:
+        two_profiles(tmp_path, stub, monkeypatch)
+        res = run_cli("--date", DAY, "--no-push", "--no-fulltext", "--profile", "a", "--quiet")
+        assert res.exit_code == 0, res.output
+    monkeypatch.setenv("COLUMNS", "200")  # the table's whole rows
+    listed = cli("runs", "list").output.splitlines()
+    assert listed[0].split()[-1] == "profile" and listed[1].split()[-1] == "a"
+    assert "  profile a\n" in cli("runs", "show", "latest").output

@@ -62,7 +62,8 @@ def test_profile_show_prints_what_the_profile_resolves_to(home: Path) -> None:
 def test_an_unknown_profile_lists_the_known_ones(home: Path, argv: list[str]) -> None:
     out = CliRunner().invoke(app, [*argv, *(["--source", str(sample_listing())] if argv[0] == "run" else [])])
     assert out.exit_code == 2
-    assert out.output.strip() == "ribao: error: unknown profile 'nobody'; known: default, robots, speech"
+    known = "default, robots, speech, example"
+    assert out.output.strip() == f"ribao: error: unknown profile 'nobody'; known: {known}"
 
 
 def test_a_broken_library_stops_the_run_before_it_starts(home: Path) -> None:
@@ -88,3 +89,25 @@ def test_profile_show_counts_the_feedback_relevance_reads(home: Path) -> None:
         assert given.exit_code == 0, given.output
     out = CliRunner().invoke(app, ["profile", "show", "robots"])
     assert "feedback: 1 liked, 2 disliked or not interested" in out.output
+
+
+def test_the_demos_reader_is_known_without_configuring_it(ribao_home: Path) -> None:
+    """After `ribao demo` a newcomer can look into the reader it wrote for; looking creates nothing."""
+    out = CliRunner().invoke(app, ["profile", "show", "example"])
+    assert out.exit_code == 0, out.output
+    assert "keywords (set in the profile): robot learning" in out.output
+    assert "seed papers: 4 found of 4" in out.output
+    assert list(ribao_home.iterdir()) == []  # no feedback.sqlite for a read
+    listed = CliRunner().invoke(app, ["profile", "list"])
+    assert "`ribao profile show example` shows the demo's bundled reader" in listed.output
+    given = CliRunner().invoke(app, ["feedback", "like", "2602.15827", "--profile", "example"])
+    assert given.exit_code == 0, given.output
+    shown = CliRunner().invoke(app, ["feedback", "list", "--profile", "example", "--json"])
+    assert "2602.15827" in shown.output
+
+
+def test_a_configured_example_profile_replaces_the_bundled_one(ribao_home: Path) -> None:
+    (ribao_home / "config.toml").write_text('[profiles.example]\ninterests = "speech"\n', encoding="utf-8")
+    out = CliRunner().invoke(app, ["profile", "show", "example"])
+    assert out.exit_code == 0 and "interests: speech" in out.output
+    assert "seed papers: 0 found of 0" in out.output

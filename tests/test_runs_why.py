@@ -182,4 +182,4 @@ def test_relevance_and_evidence_are_read_from_the_ranking_when_the_run_had_a_pro
     )  # a run from before the shortlist was recorded
     lines = path_lines(p)
     assert "relevance to the reader: 0.82 (与你收藏的《X》相近)" in lines
-    assert lines[-1] == "final: not in the last picks (the run ended before its digest)"
+    assert lines[-1] == "final: not in the last picks (this run has written no digest)"

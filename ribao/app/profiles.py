@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ribao.app.feedback import open_feedback
+from ribao.app.feedback import any_feedback, open_feedback
 from ribao.memory.embedders import make_embedder
 from ribao.memory.vectors import DayVectors
 from ribao.profiles.build import Resolution, profile_settings, resolve_profile
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 def feedback_papers(settings: Settings, name: str) -> tuple[list[ProfilePaper], list[ProfilePaper]]:
     """Return the papers profile `name` currently likes and dislikes (not interested counts as dislike),
     with their text; a paper given by id alone is looked up like a seed (disk first, then the API)."""
+    if not any_feedback(settings):  # reading none creates none (`profile show` in a fresh home)
+        return [], []
     with open_feedback(settings) as store:
         signals = store.signals(name)
     bare = [p.arxiv_id for p in (*signals.liked, *signals.disliked) if not (p.title and p.abstract)]

@@ -21,7 +21,7 @@ from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
 from ribao.llm.limits import settle_gates
-from ribao.profiles.build import for_profile
+from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.backend import check_reachable
 from ribao.runs.db import RunNotFound
@@ -211,7 +211,7 @@ def open_run(
 
     name = None if profile in (None, DEFAULT_PROFILE) else profile
     run = reader_settings(settings, profile)
-    push = settings.profiles[name].push if name else None
+    push = profile_settings(settings, name).push if name else None
     preflight(run, date)
     sync_file(run)
     with compose(run, refresh=refresh, profile=name, push=push) as services:  # compose labels the profile

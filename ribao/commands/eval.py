@@ -226,6 +226,8 @@ def list_(as_json: JsonOpt = False) -> None:
     if as_json:
         _echo_json([_experiment_json(e, pinned) for e in found])
         return
+    if not found:
+        typer.echo("no experiments yet: `ribao eval run` or `ribao eval baseline pin RUN…` records one")
     for e in found:
         mark = "*" if e.id == pinned else " "
         typer.echo(f"{mark} {e.id}  {e.created_at:%Y-%m-%d %H:%M}  {e.name or '-'}  {len(e.runs)} run(s)")

@@ -29,7 +29,8 @@ def list_() -> None:
         lines = list_profiles(load_settings())
     if not lines:
         typer.echo(
-            "no profiles: runs pick for the default editorial stance (add [profiles.NAME] to config.toml)"
+            "no profiles: runs pick for the default editorial stance (add [profiles.NAME] to config.toml;"
+            " `ribao profile show example` shows the demo's bundled reader)"
         )
         return
     for line in lines:

@@ -257,7 +257,8 @@ def demo(
     the bundled example reader (robot learning; ribao/data/profiles/example.toml) unless --plain
     (sized for the model: 12-word triage abstracts, 30 words when ranking, one critic round, no full
     text, no push; config.toml can set each)."""
-    from ribao.profiles.build import EXAMPLE_PROFILE, with_example
+    from ribao.profiles.build import with_example
+    from ribao.profiles.names import EXAMPLE_PROFILE
 
     with cli_errors():
         settings = demo_settings(

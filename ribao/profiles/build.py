@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ribao.profiles.keywords import cached_keywords, derive_keywords, needs_model, split_keywords
 from ribao.profiles.library import read_library
-from ribao.profiles.names import DEFAULT_PROFILE, check_profile
+from ribao.profiles.names import DEFAULT_PROFILE, EXAMPLE_PROFILE, check_profile
 from ribao.profiles.resolve import ProfilePaper, ResolvedProfile
 from ribao.profiles.seeds import SeedLookup, resolve_seeds
 from ribao.settings_models import ProfileSettings
@@ -32,9 +32,6 @@ class Resolution:
     seeds: SeedLookup
 
 
-EXAMPLE_PROFILE = "example"
-
-
 def example_profile() -> ProfileSettings:
     """Return the bundled example reader (`ribao/data/profiles/example.toml`) the demo writes for."""
     text = (resources.files("ribao") / "data" / "profiles" / "example.toml").read_text(encoding="utf-8")
@@ -51,10 +48,15 @@ def with_example(settings: Settings, out_dir: Path) -> Settings:
 
 
 def profile_settings(settings: Settings, name: str) -> ProfileSettings:
-    """Return `[profiles.NAME]` (the default profile: no interests, today's editorial stance); raises
-    `BadFlag` (exit 2) listing the known names (`ribao.profiles.names.check_profile`)."""
+    """Return `[profiles.NAME]` (the default profile: no interests, today's editorial stance; `example`
+    unless configured: the bundled reader); raises `BadFlag` (exit 2) listing the known names
+    (`ribao.profiles.names.check_profile`)."""
     check_profile(settings, name)
-    return settings.profiles.get(name, ProfileSettings()) if name != DEFAULT_PROFILE else ProfileSettings()
+    if name == DEFAULT_PROFILE:
+        return ProfileSettings()
+    if name in settings.profiles:
+        return settings.profiles[name]
+    return example_profile()
 
 
 def library_path(settings: Settings, library: str) -> Path:

@@ -1,4 +1,5 @@
-"""Which reader profiles exist: the default one (the editorial stance) and every [profiles.NAME]."""
+"""Which reader profiles exist: the default one (the editorial stance), every [profiles.NAME], and the
+bundled example reader the demo writes for."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ if TYPE_CHECKING:
 
 #: The profile of a run that names none: the editorial stance of the packaged prompts.
 DEFAULT_PROFILE = "default"
+#: The bundled reader `ribao demo` writes for (`ribao/data/profiles/example.toml`), unless config.toml
+#: has its own `[profiles.example]`; known everywhere so the demo's memory and feedback can be looked into.
+EXAMPLE_PROFILE = "example"
 
 
 def profile_names(settings: Settings) -> list[str]:
-    """Return the known profile names: `default` first, then the configured ones in file order."""
-    return list(dict.fromkeys([DEFAULT_PROFILE, *settings.profiles]))
+    """Return the known profile names: `default` first, the configured ones in file order, then `example`."""
+    return list(dict.fromkeys([DEFAULT_PROFILE, *settings.profiles, EXAMPLE_PROFILE]))
 
 
 def check_profile(settings: Settings, name: str | None) -> str:

@@ -75,9 +75,10 @@ def runs_table(runs: Sequence[RunRow]) -> Table:
 
 
 def profile_text(run: RunRow) -> str:
-    """Return a profile run's ``NAME of day run ID`` ("" for a run of one profile)."""
+    """Return the run's reader: ``NAME of day run ID`` in a day run, ``NAME`` alone (the demo's `example`,
+    one `--profile`), "" for the default profile."""
     name, day = run.settings.get("profile"), run.settings.get("day_run")
-    return f"{name} of day run {day}" if day else ""
+    return f"{name} of day run {day}" if day else str(name or "")
 
 
 def settings_summary(settings: dict[str, Any]) -> list[str]:

@@ -74,10 +74,10 @@ def path_lines(p: PaperPath) -> list[str]:
 
 def _outcome(p: PaperPath) -> str:
     if p.final_tier:
-        where = "in the digest" if p.final_known else "in the last picks (the run ended before its digest)"
+        where = "in the digest" if p.final_known else "in the last picks (this run has written no digest)"
         return f"final: {TIERS.get(p.final_tier, p.final_tier)}, rank {p.final_rank}, {where}"
     if not p.final_known:
-        return "final: not in the last picks (the run ended before its digest)"
+        return "final: not in the last picks (this run has written no digest)"
     replaced = next((s for s in reversed(p.rounds) if s.decision == "replace"), None)
     if replaced:
         return f"final: not in the digest — replaced by the critic in round {replaced.round}"
