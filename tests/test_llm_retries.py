@@ -109,9 +109,9 @@ def test_a_retry_after_http_date_is_honoured(openai_stub: StubOpenAI) -> None:
     reply = asyncio.run(make_chat_model(_cfg(openai_stub.base_url)).ainvoke("hi"))
     assert reply.content == "ok"
     _, second = openai_stub.chat_requests
-    # Not sent before the date the server named (the 0.5 s backoff would retry at once). Measured from
-    # the first request instead, this failed on a loaded machine: the date is whole seconds, so it can
-    # be barely a second after the first request was sent.
+    # Not sent before the date the server named (the 0.5 s backoff would send it a second or more
+    # earlier). Measured from the first request instead, this failed on a loaded machine: the date is
+    # in whole seconds, so it can fall less than a second after the first request.
     assert second.at >= date_at
 
 
