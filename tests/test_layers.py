@@ -2,7 +2,8 @@
 
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.record, ribao.calls, ribao.files, ribao.ledger, ribao.state,
-            ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup
+            ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup,
+            ribao.copy_count
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs,
             ribao.profiles
   agents    ribao.agents, ribao.evals
@@ -44,6 +45,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.arxiv_ids",
             "ribao.http_faults",
             "ribao.startup",
+            "ribao.copy_count",
         ),
     ),
     (

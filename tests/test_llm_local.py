@@ -201,6 +201,12 @@ def test_threads_default_to_the_idle_cpus_and_flash_attention_is_on() -> None:
     assert given[given.index("--flash_attn") + 1] == "false"
 
 
+def test_openmp_threads_wait_passively_unless_the_user_chose_otherwise() -> None:
+    assert local.server_env({"PATH": "/bin"}) == {"PATH": "/bin", "OMP_WAIT_POLICY": "PASSIVE"}
+    assert local.server_env({"OMP_WAIT_POLICY": ""})["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert local.server_env({"OMP_WAIT_POLICY": "ACTIVE"})["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
 # --- slow: the real server ---------------------------------------------------------------------
 
 
@@ -213,6 +219,9 @@ def test_structured_output_with_smollm2_then_the_server_is_gone(tmp_path: Path) 
         ready = time.monotonic() - started
         assert server.process is not None
         pid = server.process.pid
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        expected = os.environ.get("OMP_WAIT_POLICY") or "PASSIVE"
+        assert f"OMP_WAIT_POLICY={expected}".encode() in environ  # OpenMP threads sleep, not spin
         cfg = server.model_config(max_tokens=256)
         assert cfg.local and cfg.base_url == server.base_url
         model = make_chat_model(cfg).with_structured_output(

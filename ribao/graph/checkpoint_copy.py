@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ribao.copy_count import CopyCount
 from ribao.graph.checkpoint import open_checkpointer
 
 
-@dataclass(frozen=True)
-class CheckpointCount:
-    """Checkpoints and pending writes of the copied threads, in the source and then in the target."""
-
-    threads: int
-    source: tuple[int, int]
-    target: tuple[int, int]
-
-    @property
-    def ok(self) -> bool:
-        """True when the target holds every checkpoint and write of the source."""
-        return self.source == self.target
-
-
-async def copy_checkpoints(source: Path, target: str) -> CheckpointCount:
+async def copy_checkpoints(source: Path, target: str) -> list[CopyCount]:
     """Copy every thread of the SQLite checkpoints at `source` into the Postgres database `target`,
     oldest checkpoint first so each keeps its parent; a checkpoint already there is written again
-    unchanged (the saver upserts), so a copy can be repeated."""
+    unchanged (the saver upserts), so a copy can be repeated. Returns the checkpoints and the pending
+    writes of the copied threads, counted in the source and then in the target."""
     async with open_checkpointer(source) as src, open_checkpointer(target) as dst:
         tuples = [t async for t in src.alist(None)]
         threads: dict[str, list[Any]] = defaultdict(list)
@@ -47,11 +34,14 @@ async def copy_checkpoints(source: Path, target: str) -> CheckpointCount:
                 for task_id, writes in by_task.items():
                     await dst.aput_writes(stored, writes, task_id)
         target_tuples = [t for thread in threads for t in [x async for x in dst.alist(_thread(thread))]]
-    return CheckpointCount(
-        threads=len(threads),
-        source=(len(tuples), sum(len(t.pending_writes or []) for t in tuples)),
-        target=(len(target_tuples), sum(len(t.pending_writes or []) for t in target_tuples)),
-    )
+    return [
+        CopyCount("checkpoints", len(tuples), len(target_tuples)),
+        CopyCount("checkpoint writes", _writes(tuples), _writes(target_tuples)),
+    ]
+
+
+def _writes(tuples: list[Any]) -> int:
+    return sum(len(t.pending_writes or []) for t in tuples)
 
 
 def _thread(thread_id: str) -> Any:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -109,6 +109,19 @@ def idle_from(allowed: int, busy: float, own: float, elapsed: float) -> int:
     a CPU counted from a quarter of a core; at least 1."""
     others = max(0.0, busy - own) / max(elapsed, 1e-6)
     return max(1, min(allowed, allowed - int(others + 0.75)))
+
+
+def server_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Return the llama.cpp server's environment: `environ` with OpenMP's threads told to sleep, not
+    spin, while they wait for each other (`OMP_WAIT_POLICY=PASSIVE`, unless `environ` sets it).
+
+    llama.cpp's wheel is built with OpenMP, whose spinning threads collapse when other processes
+    want the same cores: on 2 CPUs at load 16-22, a 1,205-token prompt and 46 tokens took 197 s and
+    45 CPU-s on 2 spinning threads, 33-47 s and 13-14 CPU-s on 2 passive ones, 57 s on 1 thread
+    (`scripts/omp_bench.py`); a demo on a machine that got busy after it started failed on a 600 s
+    timeout before this.
+    """
+    return {**environ, "OMP_WAIT_POLICY": environ.get("OMP_WAIT_POLICY") or "PASSIVE"}
 
 
 def _free_port() -> int:
@@ -259,6 +272,7 @@ class LocalLlamaServer:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
+                env=server_env(os.environ),
                 # Not from a worker thread: the death signal fires when that *thread* ends.
                 preexec_fn=_die_with_parent if main_thread and sys.platform == "linux" else None,
             )
