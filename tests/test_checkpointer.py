@@ -1,8 +1,10 @@
-"""The checkpoint database: WAL, and commits that survive a process crash without an fsync each."""
+"""The checkpoint database: WAL, commits that survive a process crash without an fsync each, and no
+write left behind when a failed run closes it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -26,6 +28,28 @@ def test_checkpoints_are_written_in_wal_mode_without_an_fsync_per_commit(tmp_pat
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 1
+
+
+def test_a_write_submitted_as_the_run_ends_is_committed_before_the_database_closes(tmp_path: Path) -> None:
+    """LangGraph submits the error write of a task it cancelled (a sibling of a failed task) while the
+    run's error is already on its way out, and does not wait for it. Closing the connection under that
+    write left it failed or half done, its transaction holding the database's write lock on a closed
+    connection: the resume that followed in the same process failed with "database is locked"."""
+    path = tmp_path / "checkpoints.sqlite"
+    config = {"configurable": {"thread_id": "run", "checkpoint_ns": ""}}
+
+    async def fail_with_a_late_write() -> asyncio.Task[None]:
+        async with open_checkpointer(path) as saver:
+            stored = await saver.aput(config, empty_checkpoint(), {}, {})
+            late = saver.aput_writes(stored, [("__error__", "cancelled")], "sibling")
+            return asyncio.ensure_future(late)  # as LangGraph's background executor runs it
+
+    late = asyncio.run(fail_with_a_late_write())
+    assert late.done() and late.exception() is None
+    with contextlib.closing(sqlite3.connect(path, timeout=0)) as conn:
+        conn.execute("BEGIN IMMEDIATE")  # "database is locked" at once if a write is still open
+        assert conn.execute("SELECT task_id FROM writes").fetchall() == [("sibling",)]
+        conn.rollback()
 
 
 def test_postgres_checkpoints_outlive_the_connection_and_concurrent_setups_agree(postgres_url: str) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import socket
+import time
 from typing import Any
 
 import httpx2 as httpx
@@ -98,14 +99,20 @@ def test_one_request_refused_five_times_in_a_row_heals(openai_stub: StubOpenAI) 
 
 
 def test_a_retry_after_http_date_is_honoured(openai_stub: StubOpenAI) -> None:
-    when = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2), usegmt=True)
-    openai_stub.script({"status": 503, "headers": {"Retry-After": when}}, "ok")
+    date = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=2)
+    openai_stub.script(
+        {"status": 503, "headers": {"Retry-After": email.utils.format_datetime(date, True)}}, "ok"
+    )
+    # The date on the stub's clock (monotonic): read in this order, a pause between the two reads
+    # can only move it earlier, never make the check stricter.
+    date_at = time.monotonic() + (date.timestamp() - time.time())
     reply = asyncio.run(make_chat_model(_cfg(openai_stub.base_url)).ainvoke("hi"))
     assert reply.content == "ok"
-    first, second = openai_stub.chat_requests
-    # The date is whole seconds, so the wait is 1-2 s; the 0.5 s backoff would retry before 1 s.
-    # A lower bound only: a slow machine cannot fail it.
-    assert second.at - first.at >= 0.95
+    _, second = openai_stub.chat_requests
+    # Not sent before the date the server named (the 0.5 s backoff would send it a second or more
+    # earlier). Measured from the first request instead, this failed on a loaded machine: the date is
+    # in whole seconds, so it can fall less than a second after the first request.
+    assert second.at >= date_at
 
 
 def test_a_retry_after_beyond_the_budget_gives_up_at_once(openai_stub: StubOpenAI) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from langchain_core.runnables import RunnableConfig
@@ -47,51 +48,52 @@ def serializer() -> JsonPlusSerializer:
 
 
 class TaskWrites:
-    """A checkpointer mixin able to wait until a finished task's writes are committed (`saved`).
+    """A checkpointer mixin that tracks every task write from submission to commit.
 
     LangGraph emits a task's result on the "tasks" stream as soon as it has *submitted* the task's
     writes to the checkpointer, before they are committed; a kill -9 in between loses the task
     although its result was shown. Waiting in `saved` before showing or recording a result closes
-    that window.
+    that window. `settle` waits for every write, for the owner to call before closing the connection.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_flight: dict[str, list[asyncio.Event]] = {}
+        self._in_flight: dict[str, set[asyncio.Future[None]]] = {}
 
     def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> Coroutine[Any, Any, None]:
-        """Register the task's write as in flight now, and return the coroutine that commits it."""
-        # Not `async def`: LangGraph calls this before it emits the task's result and awaits the
-        # coroutine later, so the registration must happen in the call itself.
-        committed = asyncio.Event()
-        self._in_flight.setdefault(task_id, []).append(committed)
-        return self._commit(config, writes, task_id, task_path, committed)
+        """Start committing the task's write now, and return the coroutine that waits for the commit."""
+        # Not `async def`, and started here: LangGraph calls this before it emits the task's result and
+        # awaits the coroutine later; as a run fails it also submits the error writes of the tasks it
+        # cancelled without waiting for them. Shielded: a write cancelled between its INSERT and its
+        # COMMIT keeps the database's write lock on a connection that is closing.
+        write = asyncio.ensure_future(super().aput_writes(config, writes, task_id, task_path))  # type: ignore[misc]
+        self._in_flight.setdefault(task_id, set()).add(write)
+        write.add_done_callback(functools.partial(self._settled, task_id))
+        return self._commit(write)
 
-    async def _commit(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str,
-        committed: asyncio.Event,
-    ) -> None:
-        """Commit one write of a task, then mark it settled (also when it fails: LangGraph raises that)."""
-        try:
-            await super().aput_writes(config, writes, task_id, task_path)  # type: ignore[misc]
-        finally:
-            committed.set()
-            events = self._in_flight.get(task_id, [])
-            if committed in events:
-                events.remove(committed)
-            if not events:
-                self._in_flight.pop(task_id, None)
+    @staticmethod
+    async def _commit(write: asyncio.Future[None]) -> None:
+        """Wait for one write's commit, raising its error; a cancel stops the wait, not the write."""
+        await asyncio.shield(write)
+
+    def _settled(self, task_id: str, write: asyncio.Future[None]) -> None:
+        """Forget a committed (or failed) write."""
+        writes = self._in_flight.get(task_id, set())
+        writes.discard(write)
+        if not writes:
+            self._in_flight.pop(task_id, None)
 
     async def saved(self, task_id: str) -> None:
         """Wait until every write submitted for `task_id` is committed (or has failed)."""
-        for committed in list(self._in_flight.get(task_id, [])):
-            await committed.wait()
+        if writes := self._in_flight.get(task_id):
+            await asyncio.wait(list(writes))
+
+    async def settle(self) -> None:
+        """Wait until every write submitted so far is committed (or has failed)."""
+        while writes := [w for ws in self._in_flight.values() for w in ws]:
+            await asyncio.wait(writes)
 
 
 class TaskWritesSaver(TaskWrites, AsyncSqliteSaver):
@@ -101,6 +103,8 @@ class TaskWritesSaver(TaskWrites, AsyncSqliteSaver):
 class PostgresTaskWritesSaver(TaskWrites, AsyncPostgresSaver):
     """The Postgres checkpointer (langgraph-checkpoint-postgres) with `TaskWrites.saved`."""
 
+
+_Saver = TypeVar("_Saver", TaskWritesSaver, PostgresTaskWritesSaver)
 
 # One key for the advisory lock under which the saver's tables are set up: its `setup()` run by two
 # processes at once on a fresh database collide (both create the same tables).
@@ -148,7 +152,8 @@ async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver
         # and at most the last steps on a power cut, as in the run log. FULL paid an fsync per step
         # and per finished task (~64 a run, ~5 ms each here) while the next step waited.
         await conn.execute("PRAGMA synchronous = NORMAL")
-        yield TaskWritesSaver(conn, serde=serializer())
+        async with _settled(TaskWritesSaver(conn, serde=serializer())) as saver:
+            yield saver
 
 
 @contextlib.asynccontextmanager
@@ -163,7 +168,18 @@ async def _open_postgres(url: str) -> AsyncIterator[PostgresTaskWritesSaver]:
         libpq_url(url), autocommit=True, prepare_threshold=0, row_factory=dict_row,
         connect_timeout=CONNECT_TIMEOUT_S,
     )  # fmt: skip
-    async with conn:
-        saver = PostgresTaskWritesSaver(conn, serde=serializer())
+    async with conn, _settled(PostgresTaskWritesSaver(conn, serde=serializer())) as saver:
         await setup_postgres(saver)
         yield saver
+
+
+@contextlib.asynccontextmanager
+async def _settled(saver: _Saver) -> AsyncIterator[_Saver]:
+    """Yield `saver`, and wait for all its writes when the block ends, before its connection closes."""
+    # A failed run's last writes are not awaited by LangGraph (see `TaskWrites.aput_writes`); closed
+    # under one, the connection is left holding that write's lock (a resume then finds the database
+    # locked) and the write is lost.
+    try:
+        yield saver
+    finally:
+        await saver.settle()
