@@ -20,6 +20,9 @@ POLL_SECONDS = 0.25
 #: Pays for the answers of some names: returns {name: JSON} and the calls made.
 Pay = Callable[[list[str]], Awaitable[tuple[dict[str, str], list[LLMCall]]]]
 
+# Shares or releases of requests their run stopped waiting for, kept referenced until they end.
+_settling: set[asyncio.Future[None]] = set()
+
 
 def work_key(ctx: RunContext, agent: str, *parts: Any) -> str:
     """Return the sha256 of `agent`'s model name and `parts` (rendered prompts, a paper's view): equal
@@ -65,17 +68,39 @@ async def _pay_claimed(
 ) -> tuple[dict[str, str], list[LLMCall]]:
     """Pay for the claimed `keys`, renewing the claims meanwhile; share the answers or release the claims."""
     renewing = asyncio.create_task(_renew(shared, kind, keys, owner))
+    asking = asyncio.ensure_future(pay(list(keys)))
     try:
-        paid, made = await pay(list(keys))
+        paid, made = await asyncio.shield(asking)
         await asyncio.to_thread(shared.put_many, kind, {keys[n]: v for n, v in paid.items()})
+    except asyncio.CancelledError:
+        # The run stops (a sibling task failed), but this request is on the wire and will be paid for:
+        # let it finish and share its answer while the loop lives on (a worker, a day's other runs).
+        asking.add_done_callback(lambda done: _settle(shared, kind, keys, owner, done))
+        raise
     except BaseException:
-        # Shielded: a cancelled run still hands its claims back rather than leaving them to expire.
-        with contextlib.suppress(Exception):
-            await asyncio.shield(asyncio.to_thread(shared.release, kind, keys, owner))
+        await _release(shared, kind, keys, owner)
         raise
     finally:
         renewing.cancel()
     return paid, made
+
+
+def _settle(shared: Shared, kind: str, keys: dict[str, str], owner: str, done: asyncio.Future[Any]) -> None:
+    """Share the answer of a request its run stopped waiting for, or release its claims."""
+    if not done.cancelled() and done.exception() is None:
+        paid, _ = done.result()
+        settle = asyncio.to_thread(shared.put_many, kind, {keys[n]: v for n, v in paid.items()})
+    else:
+        settle = _release(shared, kind, keys, owner)
+    task = asyncio.ensure_future(settle)
+    _settling.add(task)
+    task.add_done_callback(_settling.discard)
+
+
+async def _release(shared: Shared, kind: str, keys: dict[str, str], owner: str) -> None:
+    """Hand `owner`'s claims on `keys` back (shielded: a cancelled run still releases them)."""
+    with contextlib.suppress(Exception):
+        await asyncio.shield(asyncio.to_thread(shared.release, kind, keys, owner))
 
 
 async def _renew(shared: Shared, kind: str, keys: dict[str, str], owner: str) -> None:

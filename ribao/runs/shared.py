@@ -27,6 +27,10 @@ from ribao.runs.schema import shared_work as table
 CLAIM_NS = 0x7269_7368
 
 
+#: One stored row of a key: (value, owner, lease_until).
+Row = tuple[str | None, str | None, float | None]
+
+
 class SharedWork:
     """The shared answers of scope `scope`; a claim lasts `lease_s` unless renewed. Blocking: async
     callers use `asyncio.to_thread`."""
@@ -58,14 +62,7 @@ class SharedWork:
 
     def get_many(self, kind: str, keys: Mapping[str, str]) -> dict[str, str]:
         """Return {name: value} for the `keys` ({name: key}) answered already under `kind`."""
-        if not keys:
-            return {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(table.c.key, table.c.value).where(self._of(kind, keys), table.c.value.is_not(None))
-            ).all()
-        found = {key: value for key, value in rows}
-        return {name: found[key] for name, key in keys.items() if key in found}
+        return self._split(keys, self._rows(self.engine, kind, keys), owner="")[0] if keys else {}
 
     def claim(self, kind: str, keys: Mapping[str, str], owner: str) -> tuple[dict[str, str], list[str]]:
         """Return the answers {name: value} of `keys` found and the names `owner` now holds a claim on
@@ -75,6 +72,12 @@ class SharedWork:
             return {}, []
         now = time.time()
         until = now + self.lease_s
+        seen = self._rows(self.engine, kind, keys)
+        if len(seen) == len(set(keys.values())) and all(
+            value is not None or (who != owner and lease is not None and lease >= now)
+            for value, who, lease in seen.values()
+        ):  # all answered or held by live others: nothing to take, so no write lock (waiters poll here)
+            return self._split(keys, seen, owner)
         with self._write() as conn, conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(
@@ -92,15 +95,31 @@ class SharedWork:
                 .where(self._of(kind, keys), table.c.value.is_(None), table.c.lease_until < now)
                 .values(owner=owner, lease_until=until)
             )
-            got = conn.execute(
-                sa.select(table.c.key, table.c.value, table.c.owner).where(self._of(kind, keys))
-            ).all()
-        found = {key: value for key, value, _ in got if value is not None}
-        held = {key for key, value, who in got if value is None and who == owner}
-        return (
-            {name: found[key] for name, key in keys.items() if key in found},
-            [name for name, key in keys.items() if key in held],
+            got = self._rows(conn, kind, keys)
+        return self._split(keys, got, owner)
+
+    def _rows(self, db: Engine | Connection, kind: str, keys: Mapping[str, str]) -> dict[str, Row]:
+        """Return {key: (value, owner, lease_until)} of the rows of `keys` (on `db`, or a new connection)."""
+        query = sa.select(table.c.key, table.c.value, table.c.owner, table.c.lease_until).where(
+            self._of(kind, keys)
         )
+        if isinstance(db, Engine):
+            with db.connect() as conn:
+                return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(query)}
+        return {r[0]: (r[1], r[2], r[3]) for r in db.execute(query)}
+
+    @staticmethod
+    def _split(keys: Mapping[str, str], rows: dict[str, Row], owner: str) -> tuple[dict[str, str], list[str]]:
+        """Return the answers {name: value} among `rows` and the names `owner` holds unanswered."""
+        found: dict[str, str] = {}
+        held: list[str] = []
+        for name, key in keys.items():
+            value, who, _ = rows.get(key, (None, None, None))
+            if value is not None:
+                found[name] = value
+            elif who == owner:
+                held.append(name)
+        return found, held
 
     def renew(self, kind: str, keys: Mapping[str, str], owner: str) -> None:
         """Extend `owner`'s claims on `keys` by a lease (it is still paying)."""
