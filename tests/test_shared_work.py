@@ -141,3 +141,20 @@ def test_a_failing_claim_owner_is_taken_over_and_its_resume_repays_nothing(
     assert not SHARED_TOOLS & set(again)  # the resume repaid no paper-level answer
     assert again["LeadOutput"] == 1  # only its own reader-level work
     assert (tmp_path / "digests" / failed[0] / f"{DAY}.md").exists()
+
+
+def test_a_claim_is_taken_over_once_its_lease_ran_out_and_not_before(tmp_path: Path) -> None:
+    keys = {"p1": "k1", "p2": "k2"}
+    dead = SharedWork.open(tmp_path, None, SCOPE, lease_s=-1)  # its claims have expired already
+    live = SharedWork.open(tmp_path, None, SCOPE, lease_s=3600)
+    try:
+        assert dead.claim("triage", keys, "run-dead") == ({}, ["p1", "p2"])
+        assert live.claim("triage", {"p1": "k1"}, "run-live") == ({}, ["p1"])  # taken over
+        assert dead.claim("triage", keys, "run-other") == ({}, ["p2"])  # p1's lease is live now
+        live.release("triage", {"p1": "k1"}, "run-live")
+        dead.put_many("triage", {"k2": "7"})
+        assert live.claim("triage", keys, "run-live") == ({"p2": "7"}, ["p1"])  # released: claimable again
+        assert live.claim("triage", keys, "run-live") == ({"p2": "7"}, ["p1"])  # a resume keeps its own
+    finally:
+        dead.close()
+        live.close()
