@@ -16,7 +16,6 @@ import pytest
 
 from ribao.app.jobs import write_or_resume
 from ribao.app.write import RunResult
-from ribao.profiles.feedback import FeedbackStore
 from ribao.runs.shared import SharedWork
 from ribao.settings import load_settings
 from tests.support.http_run import configure_home, respond, write_config
@@ -65,9 +64,6 @@ def home_with_profiles(
         f.write("[profiles.a]\n[profiles.b]\n")
     if store is not None:
         monkeypatch.setenv("RIBAO_STORE__URL", store)
-        # As a deployment before its workers start: two first openings of the feedback table at once
-        # collide on Postgres (CREATE TABLE IF NOT EXISTS is not atomic there).
-        FeedbackStore.open(home, store).close()
     monkeypatch.setenv("RIBAO_OUT_DIR", str(tmp_path / "digests"))
     monkeypatch.setenv("RIBAO_SOURCE", str(sample_listing()))
     # Off: two embedded Chroma stores opened at once in one process fail in chromadb's bindings.

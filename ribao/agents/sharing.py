@@ -51,7 +51,7 @@ async def once(
     calls: list[LLMCall] = []
     todo = dict(keys)
     while todo:
-        found, mine = await asyncio.to_thread(shared.claim, kind, todo, ctx.run_id)
+        found, mine = await _claim(shared, kind, todo, ctx.run_id)
         answers.update(found)
         if mine:
             paid, made = await _pay_claimed(shared, kind, {n: todo[n] for n in mine}, ctx.run_id, pay)
@@ -61,6 +61,33 @@ async def once(
         if todo and not mine:
             await asyncio.sleep(POLL_SECONDS)
     return answers, calls
+
+
+async def _claim(
+    shared: Shared, kind: str, keys: dict[str, str], owner: str
+) -> tuple[dict[str, str], list[str]]:
+    """`shared.claim` in a thread; a run cancelled meanwhile releases what the claim took once it ends."""
+    claiming = asyncio.ensure_future(asyncio.to_thread(shared.claim, kind, keys, owner))
+    try:
+        return await asyncio.shield(claiming)
+    except asyncio.CancelledError:
+        _keep(_release_after(claiming, shared, kind, keys, owner))
+        raise
+
+
+async def _release_after(
+    claiming: asyncio.Future[Any], shared: Shared, kind: str, keys: dict[str, str], owner: str
+) -> None:
+    with contextlib.suppress(Exception):
+        await claiming
+    await _release(shared, kind, keys, owner)
+
+
+def _keep(work: Awaitable[None]) -> None:
+    """Run `work` in the background, referenced until it ends."""
+    task = asyncio.ensure_future(work)
+    _settling.add(task)
+    task.add_done_callback(_settling.discard)
 
 
 async def _pay_claimed(
@@ -92,9 +119,7 @@ def _settle(shared: Shared, kind: str, keys: dict[str, str], owner: str, done: a
         settle = asyncio.to_thread(shared.put_many, kind, {keys[n]: v for n, v in paid.items()})
     else:
         settle = _release(shared, kind, keys, owner)
-    task = asyncio.ensure_future(settle)
-    _settling.add(task)
-    task.add_done_callback(_settling.discard)
+    _keep(settle)
 
 
 async def _release(shared: Shared, kind: str, keys: dict[str, str], owner: str) -> None:

@@ -1,5 +1,6 @@
 """Where runs, checkpoints and memory live: upgrade the databases (`ribao db upgrade`); copy a home's run
-log, checkpoints and memory to a Postgres database and a Chroma server (`ribao store migrate`)."""
+log, readers' feedback, checkpoints and memory to a Postgres database and a Chroma server (`ribao store
+migrate`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from ribao.errors import BadFlag, RibaoError
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.graph.checkpoint_copy import CheckpointCount, copy_checkpoints
 from ribao.memory.transfer import CollectionCount, copy_memory
+from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy, legacy_rows
 from ribao.runs.backend import CHECKPOINTS_FILE, check_reachable, checkpoint_target, is_postgres, shown
-from ribao.runs.copy import TableCount, copy_run_log
+from ribao.runs.copy import TableCount, copy_feedback, copy_run_log, feedback_rows
 from ribao.runs.db import FILENAME, RunLog, open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
@@ -28,14 +30,17 @@ class Upgraded:
 
 def upgrade_store(settings: Settings) -> Upgraded:
     """Bring the run log (and, on Postgres, the checkpoint tables) to this ribao's schema; applying
-    nothing when current. Two at once apply each migration once. Raises `RunLogError` for a database
-    from a newer ribao, `StoreUnreachable` when `store.url` cannot be reached."""
+    nothing when current; on SQLite an older home's `feedback.sqlite` is moved into the run log. Two at
+    once apply each migration once. Raises `RunLogError` for a database from a newer ribao,
+    `StoreUnreachable` when `store.url` cannot be reached."""
     url = settings.store.url
     if url:
         check_reachable(url)
     engine, where = open_engine(settings.home, url)
     try:
         applied = upgrade(engine)
+        if not url:
+            import_legacy(engine, settings.home)
     finally:
         engine.dispose()
 
@@ -55,22 +60,27 @@ class Migrated:
     memory_url: str | None
     runs_present: int = 0
     tables: list[TableCount] = field(default_factory=list)
+    feedback: TableCount | None = None
     checkpoints: CheckpointCount | None = None
     collections: list[CollectionCount] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when every count matched."""
-        counts: list[TableCount | CheckpointCount | CollectionCount] = [*self.tables, *self.collections]
-        return all(c.ok for c in [*counts, *([self.checkpoints] if self.checkpoints else [])])
+        counts: list[TableCount | CheckpointCount | CollectionCount | None] = [
+            *self.tables,
+            self.feedback,
+            self.checkpoints,
+            *self.collections,
+        ]
+        return all(c.ok for c in counts if c is not None)
 
 
 def migrate_store(settings: Settings, to: str, memory_url: str | None = None) -> Migrated:
-    """Copy the home's SQLite run log and checkpoints into the Postgres database `to`, and its embedded
-    memory to the Chroma server `memory_url` when given; the home is only read. Raises
+    """Copy the home's SQLite run log, readers' feedback and checkpoints into the Postgres database `to`,
+    and its embedded memory to the Chroma server `memory_url` when given; the home is only read. Raises
     `BadFlag` for a URL of the wrong kind, `StoreUnreachable` for one that cannot be reached (both
-    before copying anything), and `RibaoError` when a
-    count differs after the copy."""
+    before copying anything), and `RibaoError` when a count differs after the copy."""
     if not is_postgres(to):
         raise BadFlag(f"--to must be a postgresql:// URL, not {to!r}")
     if memory_url is not None and not memory_url.startswith(("http://", "https://")):
@@ -78,9 +88,13 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     check_reachable(to)
     home = settings.home
     done = Migrated(shown(to), memory_url)
-    if (home / FILENAME).exists():
+    legacy = home / LEGACY_FILE  # feedback an older ribao kept in a file of its own
+    if (home / FILENAME).exists() or legacy.exists():
         with RunLog.open(home, secrets=()) as source, RunLog.open(home, url=to, secrets=()) as target:
             done.tables, done.runs_present = copy_run_log(source, target)
+            events = feedback_rows(source.engine) + (legacy_rows(legacy) if legacy.exists() else [])
+            if events:
+                done.feedback = copy_feedback(events, target.engine)
     if (home / CHECKPOINTS_FILE).exists():
         done.checkpoints = asyncio.run(copy_checkpoints(home / CHECKPOINTS_FILE, to))
     memory = home / "memory"
@@ -93,7 +107,7 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
 
 def describe(done: Migrated) -> str:
     """Return the copy's counts on one line: ``runs 3/3, llm_calls 11/11, …`` (source/target)."""
-    parts = [f"{t.table} {t.source}/{t.target}" for t in done.tables]
+    parts = [f"{t.table} {t.source}/{t.target}" for t in [*done.tables, *filter(None, [done.feedback])]]
     if done.checkpoints:
         c = done.checkpoints
         parts.append(

@@ -1,18 +1,21 @@
 """A reader's feedback on papers — like, dislike, not interested — kept per profile with its date.
 
-Stored in `<home>/feedback.sqlite` (or the database of `[store] url`, so a team's machines share it)
-through SQLAlchemy Core. Each command adds events; a paper's current verdict for a profile is its
-newest event. The relevance of a profile (`ribao.profiles.relevance`) reads `signals()`: liked papers
-pull alike papers up, disliked and not-interested ones push alike papers down, within the bound that
-module states. A `feedback.toml` committed beside the config (the GitHub Actions recipe) is read on
-each run by `sync_file`: its entries replace the file's earlier ones, so reading it twice counts once.
+Stored in the run log's database — `<home>/runs.sqlite`, or the database of `[store] url` so a team's
+machines share it — in the table `ribao.runs.schema.feedback`, created by its Alembic revision like every
+other table (an older home's `feedback.sqlite` is moved in once, see `feedback_legacy`). Each command adds
+events; a paper's current verdict for a profile is its newest event. The relevance of a profile
+(`ribao.profiles.relevance`) reads `signals()`: liked papers pull alike papers up, disliked and not-
+interested ones push alike papers down, within the bound that module states. A `feedback.toml` committed
+beside the config (the GitHub Actions recipe) is read on each run by `sync_file`: its entries replace the
+file's earlier ones, so reading it twice counts once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -21,28 +24,16 @@ import sqlalchemy as sa
 
 from ribao.arxiv_ids import parse_id
 from ribao.errors import ConfigError, FeedbackStoreError
+from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy
+from ribao.runs.backend import RUNS_FILE
+from ribao.runs.db import open_current
+from ribao.runs.schema import feedback
 
 Verb = Literal["like", "dislike", "not-interested"]
 VERBS: tuple[Verb, ...] = get_args(Verb)
 #: Verbs that lower the relevance of alike papers.
 NEGATIVE: frozenset[str] = frozenset({"dislike", "not-interested"})
 FILE_NAME = "feedback.toml"
-DB_FILE = "feedback.sqlite"
-
-_meta = sa.MetaData()
-feedback = sa.Table(
-    "feedback",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("profile", sa.String(64), nullable=False),
-    sa.Column("verb", sa.String(16), nullable=False),
-    sa.Column("arxiv_id", sa.String(64), nullable=False),
-    sa.Column("title", sa.Text),
-    sa.Column("abstract", sa.Text),
-    sa.Column("at", sa.String(32), nullable=False),  # ISO 8601, UTC
-    sa.Column("origin", sa.String(16), nullable=False),  # cli | file
-    sa.Index("feedback_profile", "profile", "id"),
-)
 
 
 @dataclass(frozen=True)
@@ -86,19 +77,6 @@ class FileSync:
     profiles: tuple[str, ...]
 
 
-def database_url(home: Path, store_url: str | None) -> str:
-    """Return the feedback database: `[store] url` when set, else `<home>/feedback.sqlite`."""
-    return store_url or f"sqlite:///{home / DB_FILE}"
-
-
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-    # First: switching a new file to WAL takes a lock another process may hold at that moment.
-    cur.execute("PRAGMA busy_timeout=30000")  # two writers at once: the second waits, nothing is lost
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
-    cur.close()
-
-
 class FeedbackStore:
     """The feedback of every profile in one table; safe for several processes at once."""
 
@@ -107,33 +85,35 @@ class FeedbackStore:
 
     @classmethod
     def exists(cls, home: Path, store_url: str | None = None) -> bool:
-        """Return whether there may be feedback to read: a database server, or the home's file."""
-        return bool(store_url) or (home / DB_FILE).exists()
+        """Return whether there may be feedback to read: a database server, or the home's run log."""
+        return bool(store_url) or (home / RUNS_FILE).exists() or (home / LEGACY_FILE).exists()
 
     @classmethod
     def open(cls, home: Path, store_url: str | None = None) -> FeedbackStore:
-        """Open (creating when missing) the feedback table of `home` or of the `store_url` database.
+        """Open the feedback table of the run log's database (`<home>/runs.sqlite`, or the `store_url`
+        database), migrated to this ribao's schema; on SQLite an older `feedback.sqlite` is moved in.
 
-        Raises `FeedbackStoreError` naming the database when it cannot be opened (a read-only home)."""
-        url = database_url(home, store_url)
-        engine = sa.create_engine(url)
+        Raises `FeedbackStoreError` for a home that cannot be created, `RunLogError` for a database
+        that cannot be used or is from a newer ribao, `StoreUnreachable` for a server out of reach."""
         try:
-            if url.startswith("sqlite"):
-                home.mkdir(parents=True, exist_ok=True)
-            if engine.dialect.name == "sqlite":
-                sa.event.listen(engine, "connect", _sqlite_pragmas)
-            # IF NOT EXISTS in one transaction: two processes giving their first feedback at once
-            # both get the table (create_all checks, then creates: the second one failed).
-            with engine.begin() as conn:
-                conn.execute(sa.schema.CreateTable(feedback, if_not_exists=True))
-                for index in feedback.indexes:
-                    conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
-        except (OSError, sa.exc.SQLAlchemyError) as exc:
-            engine.dispose()
-            where = home / DB_FILE if url.startswith("sqlite") else "[store] url"
-            reason = getattr(exc, "orig", None) or exc
-            raise FeedbackStoreError(f"cannot use the feedback database {where}: {reason}") from exc
+            engine, _ = open_current(home, store_url)
+        except OSError as exc:
+            raise FeedbackStoreError(f"cannot use the feedback database {home / RUNS_FILE}: {exc}") from exc
+        if store_url is None:
+            try:
+                import_legacy(engine, home)
+            except BaseException:
+                engine.dispose()
+                raise
         return cls(engine)
+
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """Yield a connection in one write transaction; on SQLite ``BEGIN IMMEDIATE``, so writers queue."""
+        with self.engine.connect() as conn:
+            conn.execution_options(ribao_write=True)
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
         """Release the database connections."""
@@ -166,7 +146,7 @@ class FeedbackStore:
         ]  # fmt: skip
         if not rows:
             return []
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             got = conn.execute(feedback.insert().returning(*feedback.c, sort_by_parameter_order=True), rows)
             return [_entry(r) for r in got]
 
@@ -195,7 +175,7 @@ class FeedbackStore:
     def undo(self, profile: str) -> FeedbackEntry | None:
         """Delete the newest command-line event of `profile` and return it (None when there is none).
         A feedback.toml's entries are undone by editing the file."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             row = conn.execute(
                 sa.select(feedback)
                 .where(feedback.c.profile == profile, feedback.c.origin == "cli")
@@ -209,7 +189,7 @@ class FeedbackStore:
 
     def reset(self, profile: str) -> int:
         """Delete every event of `profile`; return how many there were."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             return conn.execute(feedback.delete().where(feedback.c.profile == profile)).rowcount or 0
 
     def signals(self, profile: str) -> Signals:
@@ -226,7 +206,7 @@ class FeedbackStore:
         wanted = read_file(path, profiles)
         added = removed = 0
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             rows = conn.execute(sa.select(feedback).where(feedback.c.origin == "file")).all()
             have = {(r.profile, r.verb, r.arxiv_id): r.id for r in rows}
             gone = [rid for key, rid in have.items() if key not in wanted]

@@ -1,13 +1,18 @@
-"""Copy a run log into another (a home's SQLite log into Postgres), run by run, losing nothing."""
+"""Copy a run log into another (a home's SQLite log into Postgres), run by run, and the readers' feedback
+event by event, losing nothing."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from ribao.runs.db import RunLog
-from ribao.runs.schema import TABLES, runs
+from ribao.runs.schema import TABLES, feedback, runs
 
 BATCH = 500
 
@@ -65,3 +70,37 @@ def _count(source: RunLog, target: RunLog, name: str, ids: list[str]) -> TableCo
                 total += conn.execute(select(func.count()).where(table.c.run_id.in_(chunk))).scalar() or 0
         counted.append(total)
     return TableCount(name, counted[0], counted[1])
+
+
+def feedback_rows(engine: Engine) -> list[dict[str, Any]]:
+    """Return the feedback events at `engine`, oldest first, without their ids (each database has its own)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(feedback).order_by(feedback.c.id))
+        return [{k: v for k, v in r._mapping.items() if k != "id"} for r in rows]
+
+
+def _event(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c] for c in ("profile", "verb", "arxiv_id", "at", "origin"))
+
+
+def copy_feedback(events: Sequence[dict[str, Any]], target: Engine) -> TableCount:
+    """Add to `target` the feedback `events` (see `feedback_rows`) it lacks, in their order; return how
+    many events there are and how many of them the target holds afterwards.
+
+    An event is who said what of which paper, when, from where: a second copy adds nothing, and the
+    target's own events (another machine's readers) stay. One transaction, like `copy_run_log`.
+    """
+    have = Counter(_event(r) for r in feedback_rows(target))
+    todo = []
+    for row in events:
+        key = _event(row)
+        if have[key]:
+            have[key] -= 1
+        else:
+            todo.append(row)
+    if todo:
+        with target.begin() as conn:
+            conn.execute(feedback.insert(), todo)
+    wanted = Counter(_event(r) for r in events)
+    held = Counter(_event(r) for r in feedback_rows(target))
+    return TableCount(feedback.name, len(events), sum(min(n, held[k]) for k, n in wanted.items()))

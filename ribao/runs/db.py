@@ -83,6 +83,30 @@ def open_engine(home: Path, url: str | None) -> tuple[Engine, Path | str]:
     return engine, shown(url)
 
 
+def open_current(home: Path, url: str | None) -> tuple[Engine, Path | str]:
+    """Return `open_engine`'s engine and name, the database migrated to this ribao's schema.
+
+    Raises `RunLogError` when the file is not a SQLite database or is from a newer ribao, and
+    `StoreUnreachable` when the Postgres database cannot be reached.
+    """
+    engine, path = open_engine(home, url)
+    try:
+        upgrade(engine)
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        if url is not None:
+            reason = " ".join(str(exc.orig).split())
+            raise StoreUnreachable(f"cannot reach the database {path}: {reason}") from exc
+        raise RunLogError(f"cannot use the run log {path}: {exc.orig}") from exc
+    except sa.exc.DatabaseError as exc:
+        engine.dispose()
+        raise RunLogError(f"cannot use the run log {path}: {exc.orig}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine, path
+
+
 class RunLog:
     """Read and write the run log; safe beside other processes (and, on Postgres, other machines).
 
@@ -105,21 +129,7 @@ class RunLog:
         Raises `RunLogError` when the file is not a SQLite database or is from a newer ribao, and
         `StoreUnreachable` when the Postgres database cannot be reached.
         """
-        engine, path = open_engine(home, url)
-        try:
-            upgrade(engine)
-        except sa.exc.OperationalError as exc:
-            engine.dispose()
-            if url is not None:
-                reason = " ".join(str(exc.orig).split())
-                raise StoreUnreachable(f"cannot reach the database {path}: {reason}") from exc
-            raise RunLogError(f"cannot use the run log {path}: {exc.orig}") from exc
-        except sa.exc.DatabaseError as exc:
-            engine.dispose()
-            raise RunLogError(f"cannot use the run log {path}: {exc.orig}") from exc
-        except BaseException:
-            engine.dispose()
-            raise
+        engine, path = open_current(home, url)
         return cls(engine, path, known_secrets() if secrets is None else secrets)
 
     def close(self) -> None:

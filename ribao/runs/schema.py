@@ -7,7 +7,18 @@ Alembic revision in `ribao/runs/alembic/versions/`.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -105,6 +116,22 @@ deliveries = Table(
     Column("error", Text),  # secrets masked
     Column("created_at", Text, nullable=False),
     Index("deliveries_run", "run_id", "id"),
+)
+
+# A reader's feedback (`ribao.profiles.feedback`): events, the newest per (profile, paper) its verdict.
+# Not part of a run, so copied by its own rule (`ribao.runs.copy.copy_feedback`), not with `TABLES`.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("profile", String(64), nullable=False),
+    Column("verb", String(16), nullable=False),  # like | dislike | not-interested
+    Column("arxiv_id", String(64), nullable=False),  # canonical, no version
+    Column("title", Text),
+    Column("abstract", Text),
+    Column("at", String(32), nullable=False),  # ISO 8601, UTC
+    Column("origin", String(16), nullable=False),  # cli | file
+    Index("feedback_profile", "profile", "id"),
 )
 
 shared_work = Table(
