@@ -30,6 +30,7 @@ from ribao.runs.db import RunNotFound
 from ribao.runs.lease import WATCH_SECONDS, hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
+from ribao.settings_models import ModelConfig
 from ribao.sources.calendar import latest_announcement_day
 
 log = logging.getLogger("ribao.worker")
@@ -37,7 +38,10 @@ log = logging.getLogger("ribao.worker")
 # A job is only judged orphaned this long after it started: its worker takes the lease right after
 # fetching it, and a job caught in between must not be handed to a second worker.
 LEASE_GRACE_S = 5
-REAP_EVERY_S = 10  # how often a waiting worker looks for jobs of dead workers
+REAP_EVERY_S = 2  # how often a waiting worker looks for jobs of dead workers (one query per look)
+# Jobs a worker runs at once by default: a job waits on the provider most of the time, but each one
+# holds its memory and models open, so at most this many even when the provider allows more.
+MAX_DEFAULT_JOBS = 8
 
 
 async def write_digest_job(
@@ -143,6 +147,17 @@ async def _reap(app: procrastinate.App, url: str) -> None:
         await asyncio.sleep(REAP_EVERY_S)
         with contextlib.suppress(Exception):
             await requeue_orphans(app, url)
+
+
+def default_concurrency(settings: Settings) -> int:
+    """Return how many jobs a worker runs at once: the provider's max_concurrency, at most 8 (1 for the
+    local model, which serves one request at a time)."""
+    if settings.llm == "local":
+        return 1
+    allowed = settings.provider(settings.llm).max_concurrency
+    if allowed is None:
+        allowed = ModelConfig.model_fields["max_concurrency"].default
+    return max(1, min(MAX_DEFAULT_JOBS, allowed))
 
 
 async def work(settings: Settings, *, until_empty: bool = False, concurrency: int = 1) -> None:
