@@ -41,9 +41,18 @@ class Prompts(Protocol):
 
 
 class Shared(Protocol):
-    """Paper-level work shared by the profiles of one day's run (`ribao.runs.shared.SharedWork`); blocking."""
+    """Paper-level work shared by the runs of one scope, with claims (`ribao.runs.shared.SharedWork`);
+    blocking."""
+
+    lease_s: float
 
     def get_many(self, kind: str, keys: Mapping[str, str]) -> dict[str, str]: ...
+
+    def claim(self, kind: str, keys: Mapping[str, str], owner: str) -> tuple[dict[str, str], list[str]]: ...
+
+    def renew(self, kind: str, keys: Mapping[str, str], owner: str) -> None: ...
+
+    def release(self, kind: str, keys: Mapping[str, str], owner: str) -> None: ...
 
     def put_many(self, kind: str, values: Mapping[str, str]) -> None: ...
 

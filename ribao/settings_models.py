@@ -285,6 +285,12 @@ class StoreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, description="postgresql://… ; default: SQLite files in the home")
+    claim_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="shared work: a run's claim on an answer it pays for, renewed every third of this; "
+        "a claim not renewed (its run died) is taken over after it",
+    )
 
 
 class EvalSettings(BaseModel):

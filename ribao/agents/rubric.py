@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from ribao.agents.ask import ask
 from ribao.agents.candidates import flag_views, view
 from ribao.agents.outputs import RankEntry, compact_rank_schema, rank_entries, rank_schema
-from ribao.agents.sharing import recall, share, work_key
+from ribao.agents.sharing import once, work_key
 from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.schemas import MemoryFlag, Paper
@@ -46,28 +46,26 @@ def rubric_key(ctx: RunContext, paper: Paper, flags: Sequence[MemoryFlag]) -> st
 async def shared_rubric(
     ctx: RunContext, shortlist: Sequence[Paper], keys: dict[str, str], flags: Sequence[MemoryFlag]
 ) -> tuple[dict[str, RankEntry], list[LLMCall]]:
-    """Return every shortlisted paper's rubric (by arXiv id) and the calls made: papers another profile
-    of the day already had scored are recalled, the rest are asked in one call without the reader."""
+    """Return every shortlisted paper's rubric (by arXiv id) and the calls made: papers another run of
+    the scope scored (or is scoring) are reused, the rest are asked in one call without the reader."""
     paper_keys = {p.arxiv_id: rubric_key(ctx, p, flags) for p in shortlist}
-    known = {
-        pid: RankEntry.model_validate_json(v) for pid, v in (await recall(ctx, "rubric", paper_keys)).items()
-    }
-    missing = [p for p in shortlist if p.arxiv_id not in known]
-    if not missing:
-        return known, []
-    mkeys = {p.arxiv_id: keys[p.arxiv_id] for p in missing}
     rank_form = compact_rank_schema if ctx.constrained("screener") else rank_schema
-    out, calls = await ask(
-        ctx,
-        "screener",
-        rank_form(list(mkeys.values())),
-        [
-            SystemMessage(ctx.prompts.render("screener", "system")),
-            HumanMessage(_render(ctx, missing, mkeys, flags)),
-        ],
-        task=f"rubric of {len(missing)} papers (shared)",
-    )
-    by_key = rank_entries(out, list(mkeys.values()))
-    asked = {pid: by_key[k] for pid, k in mkeys.items()}
-    await share(ctx, "rubric", {paper_keys[pid]: e.model_dump_json() for pid, e in asked.items()})
-    return {**known, **asked}, calls
+
+    async def pay(ids: list[str]) -> tuple[dict[str, str], list[LLMCall]]:
+        missing = [p for p in shortlist if p.arxiv_id in set(ids)]
+        mkeys = {p.arxiv_id: keys[p.arxiv_id] for p in missing}
+        out, calls = await ask(
+            ctx,
+            "screener",
+            rank_form(list(mkeys.values())),
+            [
+                SystemMessage(ctx.prompts.render("screener", "system")),
+                HumanMessage(_render(ctx, missing, mkeys, flags)),
+            ],
+            task=f"rubric of {len(missing)} papers (shared)",
+        )
+        by_key = rank_entries(out, list(mkeys.values()))
+        return {pid: by_key[k].model_dump_json() for pid, k in mkeys.items()}, calls
+
+    answers, calls = await once(ctx, "rubric", paper_keys, pay)
+    return {pid: RankEntry.model_validate_json(v) for pid, v in answers.items()}, calls

@@ -22,7 +22,8 @@ from langgraph.runtime import Runtime
 from ribao.agents.ask import ask
 from ribao.agents.candidates import trim_words
 from ribao.agents.outputs import compact_triage_schema, triage_schema, triage_scores
-from ribao.agents.sharing import share, work_key
+from ribao.agents.sharing import once, work_key
+from ribao.calls import LLMCall
 from ribao.context import Prompts, RunContext
 from ribao.schemas import Paper
 from ribao.state import TriageTask
@@ -83,23 +84,30 @@ def triage_messages(
 async def triage_batch(task: TriageTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Score the candidates of one batch; returns `triage_scores` (arXiv id → 1..10) and `llm_calls`.
 
+    With shared work, scores another run of the scope paid for (or is paying for) are reused.
+
     Each batch is its own task, so batches run concurrently (under the provider's limits) and a
     finished batch is checkpointed: a resumed run repays none. Raises `LLMOutputError` via the call.
     """
     ctx = runtime.context
     s = ctx.settings
     n, count, papers = task["batch_index"], task["batch_count"], task["papers"]
-    keys = batch_keys(papers, s.screener_batch_size)
-    messages = triage_messages(
-        ctx.prompts, papers, keys,
-        batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
-    )  # fmt: skip
-    local_keys = list(keys.values())
     schema = compact_triage_schema if ctx.constrained("screener") else triage_schema
-    out, calls = await ask(ctx, "screener", schema(local_keys), messages, task=f"triage {n}/{count}")
-    by_key = triage_scores(out, local_keys)
-    scores = {p.arxiv_id: by_key[keys[p.arxiv_id]] for p in papers}
-    await share(ctx, "triage", {paper_key(ctx, p): json.dumps(scores[p.arxiv_id]) for p in papers})
+
+    async def pay(ids: list[str]) -> tuple[dict[str, str], list[LLMCall]]:
+        asked = [p for p in papers if p.arxiv_id in set(ids)]  # the whole batch unless another run holds some
+        keys = batch_keys(asked, s.screener_batch_size)
+        messages = triage_messages(
+            ctx.prompts, asked, keys,
+            batch_index=n, batch_count=count, abstract_words=s.triage_abstract_words,
+        )  # fmt: skip
+        local_keys = list(keys.values())
+        out, calls = await ask(ctx, "screener", schema(local_keys), messages, task=f"triage {n}/{count}")
+        by_key = triage_scores(out, local_keys)
+        return {p.arxiv_id: json.dumps(by_key[keys[p.arxiv_id]]) for p in asked}, calls
+
+    answers, calls = await once(ctx, "triage", {p.arxiv_id: paper_key(ctx, p) for p in papers}, pay)
+    scores = {p.arxiv_id: int(json.loads(answers[p.arxiv_id])) for p in papers}
     runtime.stream_writer(
         {"node": "triage_batch", "message": f"triage batch {n}/{count}: {len(scores)} scored"}
     )

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from ribao.agents.ask import ask
 from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
-from ribao.agents.sharing import recall, share, work_key
+from ribao.agents.sharing import once, work_key
+from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.fulltext.budget import Excerpt, fit_excerpt
 from ribao.fulltext.document import PaperText
@@ -104,18 +105,22 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
     shown = excerpt.text if excerpt is not None and excerpt.text else None
     user = ctx.prompts.render("writer", template, paper=paper, fulltext=shown) if shown else bare
     key = work_key(ctx, "writer", schema.__name__, system, user)
-    if hit := (await recall(ctx, "summary", {paper.arxiv_id: key})).get(paper.arxiv_id):
+
+    async def pay(_: list[str]) -> tuple[dict[str, str], list[LLMCall]]:
+        out, calls = await ask(
+            ctx,
+            "writer",
+            schema,
+            [SystemMessage(system), HumanMessage(user)],
+            task=paper.arxiv_id,
+            check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
+        )
+        fields = {k: v.strip() for k, v in out.model_dump().items()}
+        made = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, source=source, **fields)
+        return {paper.arxiv_id: made.model_dump_json()}, calls
+
+    answers, calls = await once(ctx, "summary", {paper.arxiv_id: key}, pay)
+    summary = Summary.model_validate_json(answers[paper.arxiv_id])
+    if not calls:
         runtime.stream_writer({"node": "write_summary", "message": f"{paper.arxiv_id}: summary shared"})
-        return {"summaries": {paper.arxiv_id: Summary.model_validate_json(hit)}, "llm_calls": []}
-    out, calls = await ask(
-        ctx,
-        "writer",
-        schema,
-        [SystemMessage(system), HumanMessage(user)],
-        task=paper.arxiv_id,
-        check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
-    )
-    fields = {k: v.strip() for k, v in out.model_dump().items()}
-    summary = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, source=source, **fields)
-    await share(ctx, "summary", {key: summary.model_dump_json()})
     return {"summaries": {paper.arxiv_id: summary}, "llm_calls": calls}

@@ -2,7 +2,7 @@
 
 The day's run is an id (a ULID, `day_run`) grouping one ordinary run per profile. The profiles run one
 after another; the first pays for the triage of the day's papers and the summaries of its picks, and
-every later profile reuses them from `SharedWork` (scoped to the day's run, so a resume finds them too).
+every later profile reuses them from `SharedWork` (scoped to the day's run id, so a resume finds them too).
 Ranking, critique, the lead, the digest, the memory and the push are each profile's own.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from ulid import ULID
 
-from ribao.app.services import Services, absolute_out, compose, delivery_for, settings_of_run
+from ribao.app.services import Services, absolute_out, compose, delivery_for, settings_of_run, sharing
 from ribao.app.write import RunResult, preflight, resume_run, write_day
 from ribao.errors import RibaoError
 from ribao.memory import MemoryStore
@@ -26,7 +26,6 @@ from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE, check_profile
 from ribao.runs.db import RunNotFound
 from ribao.runs.rows import RunRow
-from ribao.runs.shared import SharedWork
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
 
@@ -59,11 +58,6 @@ def settings_for(base: Settings, name: str) -> Settings:
     return base if name == DEFAULT_PROFILE else for_profile(base, name)
 
 
-def shared_work(settings: Settings, day_run: str) -> SharedWork:
-    """Return the paper-level work of day run `day_run` (`<home>/cache/shared.sqlite`)."""
-    return SharedWork(settings.home / "cache" / "shared.sqlite", day_run)
-
-
 @contextlib.contextmanager
 def profile_services(services: Services, name: str, day_run: str, names: list[str]) -> Iterator[Services]:
     """Yield the services of profile `name`'s run in day run `day_run`: its settings, its own memory
@@ -94,10 +88,10 @@ def profile_services(services: Services, name: str, day_run: str, names: list[st
             "day_profiles": names,
             "day_base": base.model_dump(mode="json", include=set(BASE_KEYS)),
         }
-        yield replace(
-            services, settings=settings, memory=memory, delivery=delivery, profile=profile,
-            shared=shared_work(base, day_run), labels=labels,
-        )  # fmt: skip
+        mine = replace(
+            services, settings=settings, memory=memory, delivery=delivery, profile=profile, labels=labels
+        )
+        yield stack.enter_context(sharing(mine, day_run))
 
 
 async def write_profiles(

@@ -52,9 +52,11 @@ async def write_digest_job(
     profile: str | None = None,
     source: str | None = None,
     force: bool = False,
+    scope: str | None = None,
 ) -> str:
     """Write the digest of (`profile`, `date`) as run `run_id`, or resume that run from its checkpoint
-    (a retried job whose worker died); holds the job's lease and stops when the database is lost."""
+    (a retried job whose worker died), sharing paper-level work with the jobs of `scope`; holds the
+    job's lease and stops when the database is lost."""
     settings: Settings = context.additional_context["settings"]
     day = dt.date.fromisoformat(date)
     if source is not None:
@@ -63,7 +65,7 @@ async def write_digest_job(
         return f"{date} {profile or 'default'}: written already"
     assert context.job.id is not None
     async with hold(queue_url(settings), context.job.id) as lost:
-        work = asyncio.create_task(write_or_resume(settings, day, run_id, profile))
+        work = asyncio.create_task(write_or_resume(settings, day, run_id, profile, scope))
         cut = asyncio.create_task(lost.wait())
         await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
         if work.done() and not work.cancelled() and work.exception() is not None and not lost.is_set():
@@ -82,13 +84,15 @@ async def write_digest_job(
 
 
 async def write_or_resume(
-    settings: Settings, day: dt.date, run_id: str, profile: str | None = None
+    settings: Settings, day: dt.date, run_id: str, profile: str | None = None, scope: str | None = None
 ) -> RunResult:
     """Resume run `run_id` when it has a checkpoint, else start it, as `ribao run --date DAY --profile
-    PROFILE` would (`open_run`: the reader's folder, memory, push channels, relevance, run label)."""
+    PROFILE` would (`open_run`: the reader's folder, memory, push channels, relevance, run label), sharing
+    paper-level work with the runs of `scope` (None: none)."""
     stack = contextlib.ExitStack()
     # open_run checks the run, opens the memory and the models (file and network I/O): off the event loop.
-    services = await asyncio.to_thread(stack.enter_context, open_run(settings, day, profile=profile))
+    opened = open_run(settings, day, profile=profile, scope=scope)
+    services = await asyncio.to_thread(stack.enter_context, opened)
     try:
         tracer = Tracer(quiet=True)
         try:

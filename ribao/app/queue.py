@@ -3,7 +3,8 @@
 One job writes one (profile, day) digest. Its `queueing_lock` keeps one such job waiting at a time
 and its `lock` lets one worker at a time run it, so two workers never write the same digest. The
 job carries its run id (= the LangGraph thread id): a job retried after its worker died resumes
-that run from its last checkpoint instead of starting again.
+that run from its last checkpoint instead of starting again. It also carries its `scope` (the day and
+the batch of jobs queued together): the jobs of a scope pay each paper-level answer once.
 """
 
 from __future__ import annotations
@@ -103,10 +104,12 @@ async def enqueue(
     force: bool = False,
 ) -> list[Enqueued]:
     """Add one job per (profile, day): skipped when the digest is written (unless `force`), when such a
-    job waits already, or when a folder `source` has no listing of that day."""
+    job waits already, or when a folder `source` has no listing of that day. The jobs of one day added
+    by one call share paper-level work: their `scope` is the day and this call's batch id."""
     from procrastinate.exceptions import AlreadyEnqueued
 
     task = app.tasks[TASK]
+    batch = str(ULID())
     done: list[Enqueued] = []
     for profile in profiles:
         for day in days:
@@ -120,8 +123,9 @@ async def enqueue(
             key = lock_key(profile, day)
             try:
                 job_id = await task.configure(lock=key, queueing_lock=key).defer_async(
-                    date=day.isoformat(), profile=profile, source=listing, force=force, run_id=str(ULID())
-                )
+                    date=day.isoformat(), profile=profile, source=listing, force=force, run_id=str(ULID()),
+                    scope=f"{day.isoformat()}/{batch}",
+                )  # fmt: skip
             except AlreadyEnqueued:
                 done.append(Enqueued(day, profile, "already queued"))
                 continue

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from ribao.prompts import PromptLibrary
 from ribao.registry import AGENTS
 from ribao.runs.backend import checkpoint_target
 from ribao.runs.db import RunLog
+from ribao.runs.shared import SharedWork
 from ribao.schemas import Listing
 from ribao.settings import Settings
 from ribao.sources import ListingOptions, StarsResult, fetch_stars, read_listing
@@ -43,8 +44,8 @@ class Services:
     (`graph_steps(settings)`); `refresh` re-reads the day's listing from arXiv; `fulltext` makes the
     full-text reader of a day (default: one over `settings.fulltext` and `<home>/cache/fulltext`);
     `profile` is the reader the run writes for (None: the editorial stance); `shared` the paper-level
-    work of the day's other profiles (None: nothing shared); `labels` go into the run's record
-    (a profile run's ``profile``, ``day_run``, ``day_profiles`` and ``day_base``).
+    work of the other runs of its scope (None: nothing shared; see `sharing`); `labels` go into the run's
+    record (a profile run's ``profile``, ``day_run``, ``day_profiles`` and ``day_base``).
     """
 
     settings: Settings
@@ -258,6 +259,21 @@ def compose(
             # Recorded with the run, so `ribao runs resume` reopens this reader's memory and relevance.
             labels={"profile": profile} if profile else {},
         )
+
+
+@contextlib.contextmanager
+def sharing(services: Services, scope: str | None) -> Iterator[Services]:
+    """Yield `services` sharing paper-level work with the other runs of `scope` (None: `services` as
+    they are); the scope is recorded with the run (``shared_scope``) so a resume shares it again."""
+    if scope is None:
+        yield services
+        return
+    s = services.settings
+    work = SharedWork.open(s.home, s.store.url, scope, lease_s=s.store.claim_lease_seconds)
+    try:
+        yield replace(services, shared=work, labels={**services.labels, "shared_scope": scope})
+    finally:
+        work.close()
 
 
 def settings_of_run(row_settings: Mapping[str, Any]) -> Settings:

@@ -13,7 +13,7 @@ from typing import Any
 from langgraph.errors import GraphRecursionError
 from ulid import ULID
 
-from ribao.app.services import Services, absolute_out, compose
+from ribao.app.services import Services, absolute_out, compose, sharing
 from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
 from ribao.errors import RibaoError, RunTooLong
@@ -199,12 +199,18 @@ def reader_settings(settings: Settings, profile: str | None) -> Settings:
 
 @contextlib.contextmanager
 def open_run(
-    settings: Settings, date: dt.date | None, *, profile: str | None = None, refresh: bool = False
+    settings: Settings,
+    date: dt.date | None,
+    *,
+    profile: str | None = None,
+    refresh: bool = False,
+    scope: str | None = None,
 ) -> Iterator[Services]:
     """Check the run and read a committed `<home>/feedback.toml` (a malformed one fails before any model
     call), then yield the services of a run for reader `profile` (None: the default): its settings, its
     memory collection, its push channels, its relevance and its `profile` label. The local llama.cpp
-    server is stopped when the block ends (errors and Ctrl-C too). `ribao run`, `ribao demo`, workers."""
+    server is stopped when the block ends (errors and Ctrl-C too). `scope` names the runs it shares
+    paper-level work with (None: none). `ribao run`, `ribao demo`, workers."""
     from ribao.app.feedback import sync_file
 
     name = None if profile in (None, DEFAULT_PROFILE) else profile
@@ -212,8 +218,11 @@ def open_run(
     push = settings.profiles[name].push if name else None
     preflight(run, date)
     sync_file(run)
-    with compose(run, refresh=refresh, profile=name, push=push) as services:  # compose labels the profile
-        yield services
+    with (
+        compose(run, refresh=refresh, profile=name, push=push) as services,  # compose labels the profile
+        sharing(services, scope) as shared,
+    ):
+        yield shared
 
 
 def run_day(
@@ -231,12 +240,22 @@ def run_day(
 
 
 def resume(
-    settings: Settings, run_id: str, date: dt.date | None, *, tracer: Tracer, profile: str | None = None
+    settings: Settings,
+    run_id: str,
+    date: dt.date | None,
+    *,
+    tracer: Tracer,
+    profile: str | None = None,
+    scope: str | None = None,
 ) -> RunResult:
     """Resume run `run_id` with its recorded `settings` and the real models (`ribao runs resume`);
-    `profile` is the reader the run wrote for (its recorded label), whose memory and relevance apply."""
+    `profile` is the reader the run wrote for (its recorded label), whose memory and relevance apply;
+    `scope` the runs it shared paper-level work with (its recorded ``shared_scope``)."""
     check_out_dir(settings.out_dir)
     profile = None if profile == DEFAULT_PROFILE else profile
     push = settings.profiles[profile].push if profile and profile in settings.profiles else None
-    with compose(absolute_out(settings), profile=profile, push=push) as services:
+    with (
+        compose(absolute_out(settings), profile=profile, push=push) as composed,
+        sharing(composed, scope) as services,
+    ):
         return asyncio.run(resume_run(services, run_id, date=date, tracer=tracer))

@@ -57,8 +57,10 @@ def run_and_report(
     refresh: bool = False,
     run_id: str | None = None,
     profile: str | None = None,
+    scope: str | None = None,
 ) -> None:
-    """Write the day's digest (or, given `run_id`, resume that run) and report the outcome."""
+    """Write the day's digest (or, given `run_id`, resume that run, sharing work with `scope`) and report
+    the outcome."""
     from ribao.app.write import resume, run_day
     from ribao.runs.trace import Tracer
 
@@ -68,7 +70,7 @@ def run_and_report(
     tracer = Tracer(quiet=quiet)
     with cli_errors(interrupted, quiet=quiet):
         if run_id:
-            result = resume(settings, run_id, date, tracer=tracer, profile=profile)
+            result = resume(settings, run_id, date, tracer=tracer, profile=profile, scope=scope)
         else:
             result = run_day(settings, date, tracer=tracer, refresh=refresh, profile=profile)
     report(result, quiet=quiet, as_json=as_json)

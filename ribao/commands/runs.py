@@ -235,9 +235,10 @@ def resume(
     with cli_errors():
         settings = settings_of_run(row.settings)
     profile = row.settings.get("profile")  # the reader of a `run --profile NAME` run
+    scope = row.settings.get("shared_scope")  # a queue job's: the work its batch shares
     run_and_report(
         settings, date=row.date, quiet=quiet, as_json=False, run_id=row.run_id,
-        profile=str(profile) if profile else None,
+        profile=str(profile) if profile else None, scope=str(scope) if scope else None,
     )  # fmt: skip
 
 

@@ -107,5 +107,18 @@ deliveries = Table(
     Index("deliveries_run", "run_id", "id"),
 )
 
-#: Child tables first: the order to empty, and reversed the order to fill, a copy.
+shared_work = Table(
+    "shared_work",
+    metadata,
+    Column("scope", Text, primary_key=True),  # who shares: a day run's id, or a day + a batch of queue jobs
+    Column("kind", Text, primary_key=True),  # triage | rubric | summary
+    Column("key", Text, primary_key=True),  # sha256 of the model and the rendered per-paper request
+    Column("value", Text),  # the answer, JSON; NULL while a run is paying for it (a claim)
+    Column("owner", Text),  # the run id that claimed it (NULL once answered)
+    Column("lease_until", Float),  # epoch seconds: a claim not renewed by then is taken over
+    Column("created_at", Text, nullable=False),
+)
+
+#: The run log's tables (shared work is a cache, not copied). Child tables first: the order to empty,
+#: and reversed the order to fill, a copy.
 TABLES = (runs, llm_calls, node_events, deliveries)

@@ -1,61 +1,156 @@
-"""Paper-level work shared by the profiles of one day's run: triage scores and summaries, by content key."""
+"""Paper-level work shared by the runs of one scope (triage scores, rubric, summaries), by content key,
+in the run log's database (`<home>/runs.sqlite`, or the Postgres at `store.url`).
+
+Single flight: the first run that needs a missing answer claims its key (a row with no value, an owner
+and a lease expiry) and pays; a run that finds the key claimed by a live owner waits for the answer; a
+claim released (its request failed) or not renewed in time (its owner died) is taken over. Plain SQL:
+each claim is one short transaction (SQLite's write lock, or a Postgres advisory lock per scope).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Iterator, Mapping
+import time
+import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
-_SCHEMA = """CREATE TABLE IF NOT EXISTS shared (
-    scope TEXT NOT NULL,    -- the day's run id: work is shared among its profiles only
-    kind TEXT NOT NULL,     -- triage | summary
-    key TEXT NOT NULL,      -- sha256 of what the answer depends on (paper, prompt files, model)
-    value TEXT NOT NULL,    -- JSON
-    PRIMARY KEY (scope, kind, key)
-)"""
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from ribao.runs.db import open_engine
+from ribao.runs.migrations import upgrade
+from ribao.runs.rows import iso_utc
+from ribao.runs.schema import shared_work as table
+
+# The first key of the Postgres advisory lock a claim takes ("ribao shared"); the second is the scope's.
+CLAIM_NS = 0x7269_7368
+
+
+#: One stored row of a key: (value, owner, lease_until).
+Row = tuple[str | None, str | None, float | None]
 
 
 class SharedWork:
-    """A key-value store in `<home>/cache/shared.sqlite`, scoped to one day's run (`scope`).
+    """The shared answers of scope `scope`; a claim lasts `lease_s` unless renewed. Blocking: async
+    callers use `asyncio.to_thread`."""
 
-    Blocking (SQLite): async nodes call it through `asyncio.to_thread`. Each call opens its own
-    connection, so concurrent tasks and processes need no lock beyond SQLite's own.
-    """
-
-    def __init__(self, path: Path, scope: str) -> None:
-        self.path = path
+    def __init__(self, engine: Engine, scope: str, *, lease_s: float) -> None:
+        self.engine = engine
         self.scope = scope
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._conn() as conn:
-            conn.execute(_SCHEMA)
+        self.lease_s = lease_s
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    @classmethod
+    def open(cls, home: Path, url: str | None, scope: str, *, lease_s: float) -> SharedWork:
+        """Open the shared work of `scope` in the run log's database (migrated first); `close` it."""
+        engine, _ = open_engine(home, url)
+        upgrade(engine)
+        return cls(engine, scope, lease_s=lease_s)
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.engine.dispose()
+
+    def _write(self) -> Connection:
+        conn = self.engine.connect()
+        conn.execution_options(ribao_write=True)  # SQLite: BEGIN IMMEDIATE, writers queue
+        return conn
+
+    def _of(self, kind: str, keys: Mapping[str, str]) -> sa.ColumnElement[bool]:
+        return sa.and_(table.c.scope == self.scope, table.c.kind == kind, table.c.key.in_(set(keys.values())))
 
     def get_many(self, kind: str, keys: Mapping[str, str]) -> dict[str, str]:
-        """Return {name: value} for the `keys` ({name: key}) already stored under `kind`."""
+        """Return {name: value} for the `keys` ({name: key}) answered already under `kind`."""
+        return self._split(keys, self._rows(self.engine, kind, keys), owner="")[0] if keys else {}
+
+    def claim(self, kind: str, keys: Mapping[str, str], owner: str) -> tuple[dict[str, str], list[str]]:
+        """Return the answers {name: value} of `keys` found and the names `owner` now holds a claim on
+        (missing keys, keys whose lease expired, and keys it claimed before: a resumed run); the rest
+        are being paid for by another live run."""
         if not keys:
-            return {}
-        with self._conn() as conn:
-            rows = conn.execute(
-                f"SELECT key, value FROM shared WHERE scope = ? AND kind = ? AND key IN"
-                f" ({','.join('?' * len(keys))})",
-                [self.scope, kind, *keys.values()],
-            ).fetchall()
-        found = dict(rows)
-        return {name: found[key] for name, key in keys.items() if key in found}
+            return {}, []
+        now = time.time()
+        until = now + self.lease_s
+        seen = self._rows(self.engine, kind, keys)
+        if len(seen) == len(set(keys.values())) and all(
+            value is not None or (who != owner and lease is not None and lease >= now)
+            for value, who, lease in seen.values()
+        ):  # all answered or held by live others: nothing to take, so no write lock (waiters poll here)
+            return self._split(keys, seen, owner)
+        with self._write() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:ns, :scope)"),
+                    {"ns": CLAIM_NS, "scope": zlib.crc32(self.scope.encode()) - 2**31},
+                )
+            rows = [
+                {"scope": self.scope, "kind": kind, "key": k, "owner": owner, "lease_until": until,
+                 "created_at": iso_utc()}
+                for k in sorted(set(keys.values()))
+            ]  # fmt: skip
+            conn.execute(self._insert(table).values(rows).on_conflict_do_nothing())
+            conn.execute(
+                table.update()
+                .where(self._of(kind, keys), table.c.value.is_(None), table.c.lease_until < now)
+                .values(owner=owner, lease_until=until)
+            )
+            got = self._rows(conn, kind, keys)
+        return self._split(keys, got, owner)
+
+    def _rows(self, db: Engine | Connection, kind: str, keys: Mapping[str, str]) -> dict[str, Row]:
+        """Return {key: (value, owner, lease_until)} of the rows of `keys` (on `db`, or a new connection)."""
+        query = sa.select(table.c.key, table.c.value, table.c.owner, table.c.lease_until).where(
+            self._of(kind, keys)
+        )
+        if isinstance(db, Engine):
+            with db.connect() as conn:
+                return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(query)}
+        return {r[0]: (r[1], r[2], r[3]) for r in db.execute(query)}
+
+    @staticmethod
+    def _split(keys: Mapping[str, str], rows: dict[str, Row], owner: str) -> tuple[dict[str, str], list[str]]:
+        """Return the answers {name: value} among `rows` and the names `owner` holds unanswered."""
+        found: dict[str, str] = {}
+        held: list[str] = []
+        for name, key in keys.items():
+            value, who, _ = rows.get(key, (None, None, None))
+            if value is not None:
+                found[name] = value
+            elif who == owner:
+                held.append(name)
+        return found, held
+
+    def renew(self, kind: str, keys: Mapping[str, str], owner: str) -> None:
+        """Extend `owner`'s claims on `keys` by a lease (it is still paying)."""
+        with self._write() as conn, conn.begin():
+            conn.execute(
+                table.update()
+                .where(self._of(kind, keys), table.c.value.is_(None), table.c.owner == owner)
+                .values(lease_until=time.time() + self.lease_s)
+            )
+
+    def release(self, kind: str, keys: Mapping[str, str], owner: str) -> None:
+        """Drop `owner`'s unanswered claims on `keys` (its request failed): the next run to ask pays."""
+        with self._write() as conn, conn.begin():
+            conn.execute(
+                table.delete().where(self._of(kind, keys), table.c.value.is_(None), table.c.owner == owner)
+            )
 
     def put_many(self, kind: str, values: Mapping[str, str]) -> None:
-        """Store {key: value} under `kind` (a key already stored keeps its first value)."""
-        with self._conn() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO shared (scope, kind, key, value) VALUES (?, ?, ?, ?)",
-                [(self.scope, kind, k, v) for k, v in values.items()],
-            )
+        """Store answers {key: value} under `kind`, ending their claims (an answered key keeps its first)."""
+        if not values:
+            return
+        rows = [
+            {"scope": self.scope, "kind": kind, "key": k, "value": v, "owner": None, "lease_until": None,
+             "created_at": iso_utc()}
+            for k, v in sorted(values.items())
+        ]  # fmt: skip
+        stmt = self._insert(table).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.scope, table.c.kind, table.c.key],
+            set_={"value": stmt.excluded.value, "owner": None, "lease_until": None},
+            where=table.c.value.is_(None),
+        )
+        with self._write() as conn, conn.begin():
+            conn.execute(stmt)
