@@ -53,7 +53,7 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # One line per model request would grow the log with the calls, not the jobs (a reader that drains
     # the log slower than that, e.g. an unread pipe, stalls the worker on its next write).
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
         logging.getLogger(name).setLevel(logging.WARNING)
     with cli_errors("ribao: worker stopped"):
         settings = load_settings()
