@@ -145,6 +145,19 @@ async def _running(app: procrastinate.App, *, older_than: float = 0) -> list[int
         return [row[0] for row in await cur.fetchall()]
 
 
+async def _waiting(app: procrastinate.App) -> bool:
+    """Return True when a job of the digest queue waits and may start now."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = %s"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now()))",
+            (QUEUE,),
+        )
+        row = await cur.fetchone()
+        return bool(row[0])
+
+
 async def _reap(app: procrastinate.App, url: str) -> None:
     """Requeue the jobs of dead workers every `REAP_EVERY_S` seconds (a waiting worker's side task)."""
     while True:
@@ -175,12 +188,18 @@ async def work(settings: Settings, *, until_empty: bool = False, concurrency: in
         await requeue_orphans(app, url)
         reaper = None if until_empty else asyncio.create_task(_reap(app, url))
         try:
-            await app.run_worker_async(
-                queues=[QUEUE],
-                wait=not until_empty,
-                concurrency=concurrency,
-                additional_context={"settings": settings},
-            )
+            while True:
+                await app.run_worker_async(
+                    queues=[QUEUE],
+                    wait=not until_empty,
+                    concurrency=concurrency,
+                    additional_context={"settings": settings},
+                )
+                # With wait=False procrastinate stops fetching at the first look that finds no job, even
+                # while other jobs of this worker still run: a job queued again meanwhile (a retry after
+                # a lost database) would be left waiting. Look again once they have all ended.
+                if not until_empty or not await _waiting(app):
+                    break
         finally:
             if reaper is not None:
                 reaper.cancel()
