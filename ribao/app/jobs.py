@@ -12,9 +12,11 @@ from typing import Any
 
 import procrastinate
 
+from ribao.app.feedback import open_feedback
 from ribao.app.queue import (
     DAILY_CRON,
     QUEUE,
+    SCHEMA_LOCK,
     TASK,
     Enqueued,
     check_profiles,
@@ -166,6 +168,15 @@ async def _reap(app: procrastinate.App, url: str) -> None:
             await requeue_orphans(app, url)
 
 
+async def prepare_feedback(app: procrastinate.App, settings: Settings) -> None:
+    """Create the feedback store's tables before any job runs, one worker at a time: the first jobs of
+    workers started at once each created them and all but one failed (a unique violation in pg_type)."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        await asyncio.to_thread(lambda: open_feedback(settings).close())
+
+
 def default_concurrency(settings: Settings) -> int:
     """Return how many jobs a worker runs at once: the provider's max_concurrency, at most 8 (1 for the
     local model, which serves one request at a time)."""
@@ -185,6 +196,7 @@ async def work(settings: Settings, *, until_empty: bool = False, concurrency: in
     app = queue_app(url)
     async with app.open_async():
         await ensure_schema(app)
+        await prepare_feedback(app, settings)
         await requeue_orphans(app, url)
         reaper = None if until_empty else asyncio.create_task(_reap(app, url))
         try:
