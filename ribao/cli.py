@@ -48,7 +48,7 @@ class RibaoGroup(LazyGroup):
         ),
         "worker": Lazy(
             "ribao.commands.worker:worker",
-            "Write the digests queued at [store] url, one job at a time, until stopped (Ctrl-C, SIGTERM).",
+            "Write the digests queued at [store] url, several jobs at once, until stopped (Ctrl-C, SIGTERM).",
         ),
         "backfill": Lazy(
             "ribao.commands.worker:backfill",

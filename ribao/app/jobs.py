@@ -12,9 +12,11 @@ from typing import Any
 
 import procrastinate
 
+from ribao.app.feedback import open_feedback
 from ribao.app.queue import (
     DAILY_CRON,
     QUEUE,
+    SCHEMA_LOCK,
     TASK,
     Enqueued,
     check_profiles,
@@ -32,6 +34,7 @@ from ribao.runs.db import RunNotFound
 from ribao.runs.lease import WATCH_SECONDS, hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
+from ribao.settings_models import ModelConfig
 from ribao.sources.calendar import latest_announcement_day
 
 log = logging.getLogger("ribao.worker")
@@ -39,7 +42,10 @@ log = logging.getLogger("ribao.worker")
 # A job is only judged orphaned this long after it started: its worker takes the lease right after
 # fetching it, and a job caught in between must not be handed to a second worker.
 LEASE_GRACE_S = 5
-REAP_EVERY_S = 10  # how often a waiting worker looks for jobs of dead workers
+REAP_EVERY_S = 2  # how often a waiting worker looks for jobs of dead workers (one query per look)
+# Jobs a worker runs at once by default: a job waits on the provider most of the time, but each one
+# holds its memory and models open, so at most this many even when the provider allows more.
+MAX_DEFAULT_JOBS = 8
 
 
 async def write_digest_job(
@@ -143,12 +149,45 @@ async def _running(app: procrastinate.App, *, older_than: float = 0) -> list[int
         return [row[0] for row in await cur.fetchall()]
 
 
+async def _waiting(app: procrastinate.App) -> bool:
+    """Return True when a job of the digest queue waits and may start now."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = %s"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now()))",
+            (QUEUE,),
+        )
+        row = await cur.fetchone()
+        return bool(row[0])
+
+
 async def _reap(app: procrastinate.App, url: str) -> None:
     """Requeue the jobs of dead workers every `REAP_EVERY_S` seconds (a waiting worker's side task)."""
     while True:
         await asyncio.sleep(REAP_EVERY_S)
         with contextlib.suppress(Exception):
             await requeue_orphans(app, url)
+
+
+async def prepare_feedback(app: procrastinate.App, settings: Settings) -> None:
+    """Create the feedback store's tables before any job runs, one worker at a time: the first jobs of
+    workers started at once each created them and all but one failed (a unique violation in pg_type)."""
+    connector: Any = app.connector
+    async with connector.pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        await asyncio.to_thread(lambda: open_feedback(settings).close())
+
+
+def default_concurrency(settings: Settings) -> int:
+    """Return how many jobs a worker runs at once: the provider's max_concurrency, at most 8 (1 for the
+    local model, which serves one request at a time)."""
+    if settings.llm == "local":
+        return 1
+    allowed = settings.provider(settings.llm).max_concurrency
+    if allowed is None:
+        allowed = ModelConfig.model_fields["max_concurrency"].default
+    return max(1, min(MAX_DEFAULT_JOBS, allowed))
 
 
 async def work(settings: Settings, *, until_empty: bool = False, concurrency: int = 1) -> None:
@@ -159,10 +198,19 @@ async def work(settings: Settings, *, until_empty: bool = False, concurrency: in
     app = queue_app(url)
     async with app.open_async():
         await ensure_schema(app)
+        await prepare_feedback(app, settings)
         await requeue_orphans(app, url)
         reaper = None if until_empty else asyncio.create_task(_reap(app, url))
         try:
-            await run_until_stopped(app, settings, until_empty=until_empty, concurrency=concurrency)
+            while True:
+                stopped = await run_until_stopped(
+                    app, settings, until_empty=until_empty, concurrency=concurrency
+                )
+                # With until_empty procrastinate stops fetching at the first look that finds no job, even
+                # while other jobs of this worker still run: a job queued again meanwhile (a retry after
+                # a lost database) would be left waiting. Look again once they have all ended.
+                if stopped or not until_empty or not await _waiting(app):
+                    break
         finally:
             if reaper is not None:
                 reaper.cancel()

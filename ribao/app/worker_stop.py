@@ -21,9 +21,9 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 async def run_until_stopped(
     app: procrastinate.App, settings: Settings, *, until_empty: bool, concurrency: int = 1
-) -> None:
+) -> bool:
     """Run the worker on the digest queue until a signal (the running job finishes first) or, with
-    `until_empty`, until no job waits. Raises `StoreUnreachable` when it
+    `until_empty`, until no job waits; return True when a signal stopped it. Raises `StoreUnreachable` when it
     stops by itself: its jobs stay on the queue for the next worker (a supervisor restarts it)."""
     loop = asyncio.get_running_loop()
     asked = asyncio.Event()
@@ -62,3 +62,4 @@ async def run_until_stopped(
                 loop.remove_signal_handler(sig)
     if not until_empty and not asked.is_set():
         raise lost
+    return asked.is_set()

@@ -30,20 +30,35 @@ def worker(
     until_empty: Annotated[
         bool, typer.Option("--until-empty", help="Stop once no job waits (default: run until stopped)")
     ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            metavar="N",
+            help="Jobs run at once [default: the provider's max_concurrency, at most 8]",
+        ),
+    ] = None,
 ) -> None:
-    """Write the digests queued at [store] url, one job at a time, until stopped (Ctrl-C, SIGTERM).
+    """Write the digests queued at [store] url, several jobs at once, until stopped (Ctrl-C, SIGTERM).
 
     Jobs left running by a worker that died are queued again and resume from their last checkpoint;
     the daily job (05:30 UTC Mon-Fri) queues the latest announcement day for every profile."""
     import asyncio
     import logging
 
-    from ribao.app.jobs import work
+    from ribao.app.jobs import default_concurrency, work
     from ribao.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # One line per model request would grow the log with the calls, not the jobs (a reader that drains
+    # the log slower than that, e.g. an unread pipe, stalls the worker on its next write).
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     with cli_errors("ribao: worker stopped"):
-        asyncio.run(work(load_settings(), until_empty=until_empty))
+        settings = load_settings()
+        jobs = concurrency or default_concurrency(settings)
+        asyncio.run(work(settings, until_empty=until_empty, concurrency=jobs))
 
 
 def _report(added: list[Enqueued]) -> None:
