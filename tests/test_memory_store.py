@@ -278,3 +278,35 @@ def test_a_broken_vector_file_is_embedded_again_and_old_days_are_dropped(tmp_pat
     for day in (1, 2, 3):
         cache.embed(dt.date(2026, 3, day), ["a text"], lambda texts: HashEmbedder().embed(texts))
     assert sorted(p.name for p in cache.folder.iterdir()) == ["2026-03-02.npz", "2026-03-03.npz"]
+
+
+def test_runs_of_one_day_started_at_once_embed_the_day_once(tmp_path: Path) -> None:
+    import threading
+
+    import numpy as np
+
+    from ribao.memory.vectors import DayVectors
+
+    texts = [f"abstract {i}" for i in range(30)]
+    embedded: list[str] = []
+    start = threading.Barrier(3)
+
+    def slow_embed(batch: Sequence[str]) -> np.ndarray:
+        embedded.extend(batch)
+        time.sleep(0.5)  # the other runs reach the cache while this one embeds
+        return np.array([[float(len(t)), 1.0] for t in batch])
+
+    results: list[np.ndarray] = []
+
+    def run() -> None:
+        cache = DayVectors(tmp_path / "vectors", "minilm")  # each run has its own cache object
+        start.wait()
+        results.append(cache.embed(dt.date(2026, 2, 17), texts, slow_embed))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(embedded) == sorted(texts)  # each text embedded once, by whichever run came first
+    assert len(results) == 3 and all(np.array_equal(r, results[0]) for r in results)
