@@ -5,8 +5,6 @@ Screenshots are kept in tests/artifacts/ (ignored by git)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,26 +12,10 @@ import pytest
 
 from ribao.delivery.site import build_site
 from ribao.runs.digests import written_digests
+from tests.support.browser import ARTIFACTS, no_overflow, open_page
 from tests.support.digests import papers, write_day
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 DAYS = [dt.date(2026, 2, 17), dt.date(2026, 2, 18), dt.date(2026, 2, 19)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"no chromium at {CHROMIUM} (.ci/run installs Debian's chromium; apt-get install chromium)"
-        )
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +30,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ).out
 
 
-def open_page(browser: Any, url: str, width: int) -> tuple[Any, list[str]]:
-    page = browser.new_page(viewport={"width": width, "height": 800})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))  # an injected alert() would show here
-    page.goto(url)
-    return page, errors
-
-
-def no_overflow(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
 @pytest.mark.parametrize("width", [375, 1280])
-def test_day_page_reads_at_phone_and_desktop_width(browser: Any, site: Path, width: int) -> None:
+def test_day_page_reads_at_phone_and_desktop_width(chromium: Any, site: Path, width: int) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page, errors = open_page(browser, (site / "2026-02-19.html").as_uri(), width)
+    page, errors = open_page(chromium, (site / "2026-02-19.html").as_uri(), width)
     entries = page.locator("article.entry")
     assert entries.count() == 13 and all(entries.nth(i).is_visible() for i in range(13))
     assert no_overflow(page), "horizontal overflow"
@@ -79,8 +47,8 @@ def test_day_page_reads_at_phone_and_desktop_width(browser: Any, site: Path, wid
 
 
 @pytest.mark.parametrize("width", [375, 1280])
-def test_site_lists_the_days_and_search_finds_a_paper(browser: Any, site: Path, width: int) -> None:
-    page, errors = open_page(browser, (site / "index.html").as_uri(), width)
+def test_site_lists_the_days_and_search_finds_a_paper(chromium: Any, site: Path, width: int) -> None:
+    page, errors = open_page(chromium, (site / "index.html").as_uri(), width)
     assert page.locator("#days li").count() == 3 and no_overflow(page)
     word = papers()[5].title_display.split()[0:3]
     page.fill("#q", " ".join(word))

@@ -10,7 +10,7 @@ import pytest
 
 from ribao.app.evals import compare_versions, run_outputs, write_report
 from ribao.runs.db import RunLog
-from tests.support.browser import open_page
+from tests.support.browser import no_overflow, open_page
 from tests.support.eval_runs import experiment, fake_replay, featured, recorded_home, store_references
 
 
@@ -46,7 +46,7 @@ def test_the_report_reads_in_a_browser(report: tuple[Path, int], chromium: Any, 
     sides = [[papers.nth(i).locator("td").nth(j).inner_text() for j in (0, 1)] for i in range(picked)]
     assert sum("not picked" in new for _, new in sides) == picked - 13  # base picks the new one dropped
     assert sum("not picked" in base for base, _ in sides) == picked - 13
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert no_overflow(page)
     assert page.locator("script").count() == 0
     assert errors == []
     page.close()

@@ -18,7 +18,7 @@ from ribao.cli import app
 from ribao.registry import NODES
 from ribao.runs import RunLog
 from tests.support.big_listing import write_listing
-from tests.support.chromium import ARTIFACTS, chromium, no_overflow, open_page
+from tests.support.browser import ARTIFACTS, launch_chromium, no_overflow, open_page
 from tests.support.http_run import SECRET, respond, write_config
 from tests.support.stub_openai import StubOpenAI
 
@@ -88,7 +88,7 @@ def test_page_is_self_contained_small_and_masked(pages: Pages) -> None:
 def test_done_run_page_in_chromium(pages: Pages, width: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     print(f"screenshots in {SHOTS}")
-    with chromium() as browser:
+    with launch_chromium() as browser:
         page, errors = open_page(browser, pages.done.as_uri(), width)
         assert page.locator("#graph svg g.box").count() == len(NODES)
         assert page.locator("#graph svg g.box.failed").count() == 0
@@ -118,7 +118,7 @@ def test_done_run_page_in_chromium(pages: Pages, width: int) -> None:
 @pytest.mark.parametrize("width", [375, 1280])
 def test_failed_run_page_in_chromium(pages: Pages, width: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium() as browser:
+    with launch_chromium() as browser:
         page, errors = open_page(browser, pages.failed.as_uri(), width)
         assert "LLMOutputError" in page.locator("#failure").inner_text()
         assert page.locator("#graph svg g.box.failed").count() >= 1

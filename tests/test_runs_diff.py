@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ribao.calls import LLMCall
 from ribao.cli import app
 from ribao.runs import RunLog
-from tests.support.chromium import ARTIFACTS, chromium, no_overflow, open_page
+from tests.support.browser import ARTIFACTS, launch_chromium, no_overflow, open_page
 from tests.support.http_run import respond, write_config
 from tests.support.runs import PICKS, PROMPTS, RUN_A, RUN_B, SETTINGS, populate
 from tests.support.samples import sample_listing
@@ -177,7 +177,7 @@ def test_html_page_opens_in_chromium(
     html = page_file.read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html.replace(recorded.home.as_uri(), "")
     ARTIFACTS.mkdir(exist_ok=True)
-    with chromium() as browser:
+    with launch_chromium() as browser:
         for width in (375, 1280):
             page, errors = open_page(browser, page_file.as_uri(), width)
             assert page.locator("details.call").count() == 13
