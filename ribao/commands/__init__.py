@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import typer
 
@@ -42,6 +43,11 @@ def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) 
     except KeyboardInterrupt:
         typer.echo(interrupted, err=True)
         raise typer.Exit(130) from None
+
+
+def echo_json(value: Any) -> None:
+    """Print `value` as indented JSON, non-ASCII as written (dates and paths as strings)."""
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 def require_folder(path: str | Path | None, flag: str) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, parse_date
+from ribao.commands import cli_errors, echo_json, parse_date
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="First date YYYY-MM-DD [default: 7 days ago]")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last date YYYY-MM-DD [default: 7 days ahead]")]
@@ -77,7 +76,7 @@ def calendar(start: FromOpt = None, end: ToOpt = None, as_json: JsonOpt = False)
     with cli_errors():
         days = calendar_days(first, last, now=dt.datetime.now(dt.UTC), holidays=_holidays())
     if as_json:
-        typer.echo(json.dumps([_as_json(d) for d in days], ensure_ascii=False, indent=2))
+        echo_json([_as_json(d) for d in days])
         return
     for day in days:
         typer.echo(_line(day))

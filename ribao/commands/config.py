@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, command_group
+from ribao.commands import cli_errors, command_group, echo_json
 
 config_app = command_group(
     help="Settings: flag > RIBAO_* env > <home>/config.toml > default.", no_args_is_help=True
@@ -71,7 +71,7 @@ def show(
         check_keys(flags)
         rows = explain_settings(flags)
     if as_json:
-        typer.echo(json.dumps([{**asdict(r), "label": r.label} for r in rows], ensure_ascii=False, indent=2))
+        echo_json([{**asdict(r), "label": r.label} for r in rows])
         return
     key_width = max(len(r.key) for r in rows)
     values = [json.dumps(r.value, ensure_ascii=False) for r in rows]

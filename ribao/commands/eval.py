@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, command_group, parse_date
+from ribao.commands import cli_errors, command_group, echo_json, parse_date
 
 if TYPE_CHECKING:
     from ribao.app.evals import ComparisonReport
@@ -52,10 +51,6 @@ def _console() -> Any:
     return Console(highlight=False, width=max(Console().width, 120))
 
 
-def _echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
 def _fmt(value: float | None) -> str:
     from ribao.evals.report import fmt
 
@@ -75,7 +70,7 @@ def refs_fetch(
     with cli_errors():
         days = fetch_references(first, last)
     if as_json:
-        _echo_json([{"date": d.date, "papers": len(d.papers), "read_at": d.read_at} for d in days])
+        echo_json([{"date": d.date, "papers": len(d.papers), "read_at": d.read_at} for d in days])
         return
     for d in days:
         typer.echo(f"{d.date}  {len(d.papers):3d} featured paper(s), read {d.read_at:%Y-%m-%d %H:%M} UTC")
@@ -93,7 +88,7 @@ def refs_import(
         grades = import_references(file)
     relevant = sum(1 for g in grades.values() if g >= 1)
     if as_json:
-        _echo_json({"imported": len(grades), "relevant": relevant})
+        echo_json({"imported": len(grades), "relevant": relevant})
         return
     typer.echo(f"imported {len(grades)} grade(s), {relevant} relevant")
 
@@ -113,7 +108,7 @@ def score(
         settings = load_settings()
         scores = score_runs(settings.home, runs, kind=refs.value, profile=profile, url=settings.store.url)
     if as_json:
-        _echo_json([s.as_json() for s in scores])
+        echo_json([s.as_json() for s in scores])
         return
     from rich.table import Table
 
@@ -162,7 +157,7 @@ def compare(
             write_report(report, html)
     rows = report.table.regressions if regressions_only else report.table.rows
     if as_json:
-        _echo_json(_comparison_json(report, rows))
+        echo_json(_comparison_json(report, rows))
     else:
         _show_comparison(report, rows)
     if fail_on_regression and report.table.regressions:
@@ -224,7 +219,7 @@ def list_(as_json: JsonOpt = False) -> None:
     with cli_errors():
         found, pinned = list_experiments()
     if as_json:
-        _echo_json([_experiment_json(e, pinned) for e in found])
+        echo_json([_experiment_json(e, pinned) for e in found])
         return
     if not found:
         typer.echo("no experiments yet: `ribao eval run` or `ribao eval baseline pin RUN…` records one")
@@ -244,7 +239,7 @@ def baseline_pin(
     with cli_errors():
         exp = pin_baseline(refs)
     if as_json:
-        _echo_json(_experiment_json(exp, exp.id))
+        echo_json(_experiment_json(exp, exp.id))
         return
     typer.echo(f"baseline: {exp.label}")
 
@@ -257,6 +252,6 @@ def baseline_show(as_json: JsonOpt = False) -> None:
     with cli_errors():
         exp = show_baseline()
     if as_json:
-        _echo_json(_experiment_json(exp, exp.id))
+        echo_json(_experiment_json(exp, exp.id))
         return
     typer.echo(f"baseline: {exp.label}, created {exp.created_at:%Y-%m-%d %H:%M}, {len(exp.runs)} run(s)")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, echo_json
 from ribao.commands.eval import eval_app
 from ribao.errors import BadFlag, ConfigError
 from ribao.registry import AGENTS_TEXT, Agent
@@ -83,7 +82,7 @@ def eval_run(
             judge=judge,
         )  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        echo_json(report.as_json())
         return
     _show(report)
 

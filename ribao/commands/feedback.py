@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, command_group
+from ribao.commands import cli_errors, command_group, echo_json
 
 feedback_app = command_group(no_args_is_help=True)
 
@@ -68,7 +67,7 @@ def list_(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
         for e in got
     ]  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     if not rows:
         typer.echo("no feedback yet: ribao feedback like ID… (or commit a feedback.toml, see README)")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, command_group
+from ribao.commands import cli_errors, command_group, echo_json
 
 memory_app = command_group(no_args_is_help=True)
 
@@ -15,8 +15,15 @@ ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="Reader 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-def _echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+def _show(rows: Sequence[Any], as_json: bool, empty: str, line: Callable[[Any], str]) -> None:
+    """Print `rows` (pydantic models) as a JSON list, or one `line` each, or `empty` when there are none."""
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        typer.echo(empty)
+    for r in rows:
+        typer.echo(line(r))
 
 
 @memory_app.command()
@@ -28,7 +35,7 @@ def stats(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     with cli_errors():
         got = memory_view.stats(load_settings(), profile)
     if as_json:
-        _echo_json(got.model_dump(mode="json"))
+        echo_json(got.model_dump(mode="json"))
         return
     days = f"{got.dates[0]} … {got.dates[-1]} ({len(got.dates)} days)" if got.dates else "none"
     typer.echo(f"memory     {got.location} (collection {got.collection})")
@@ -49,13 +56,12 @@ def list_(
 
     with cli_errors():
         got = memory_view.papers(load_settings(), profile, limit)
-    if as_json:
-        _echo_json([p.model_dump(mode="json") for p in got])
-        return
-    if not got:
-        typer.echo("the memory is empty: papers are remembered once a digest featuring them is written")
-    for p in got:
-        typer.echo(f"{p.date}  {p.tier:<9} #{p.rank:<2} {p.arxiv_id:<12} {p.title}")
+    _show(
+        got,
+        as_json,
+        "the memory is empty: papers are remembered once a digest featuring them is written",
+        lambda p: f"{p.date}  {p.tier:<9} #{p.rank:<2} {p.arxiv_id:<12} {p.title}",
+    )
 
 
 @memory_app.command()
@@ -71,13 +77,12 @@ def search(
 
     with cli_errors():
         hits = memory_view.search(load_settings(), text, profile, k)
-    if as_json:
-        _echo_json([h.model_dump(mode="json") for h in hits])
-        return
-    if not hits:
-        typer.echo("the memory is empty: nothing to search")
-    for h in hits:
-        typer.echo(f"{h.similarity:5.2f}  {h.paper.date}  {h.paper.arxiv_id:<12} {h.paper.title}")
+    _show(
+        hits,
+        as_json,
+        "the memory is empty: nothing to search",
+        lambda h: f"{h.similarity:5.2f}  {h.paper.date}  {h.paper.arxiv_id:<12} {h.paper.title}",
+    )
 
 
 @memory_app.command()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, command_group
+from ribao.commands import cli_errors, command_group, echo_json
 from ribao.registry import Agent
 
 if TYPE_CHECKING:
@@ -86,10 +85,6 @@ def _console() -> Any:
     return Console(highlight=False, soft_wrap=False, width=400 if piped else None)
 
 
-def _echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
 @runs_app.command("list")
 def list_(
     status: Annotated[Status | None, typer.Option(help="Only runs with this status")] = None,
@@ -111,7 +106,7 @@ def list_(
             runs = log.list_runs(status=status.value if status else None, limit=limit)
     if as_json:
         heavy = {"settings", "prompts", "picks", "critiques"}
-        _echo_json(
+        echo_json(
             [
                 {**r.model_dump(mode="json", exclude=heavy), "picks": len(r.picks),
                  "profile": r.settings.get("profile"), "day_run": r.settings.get("day_run")}
@@ -153,7 +148,7 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
         if day is not None and day.startswith(run_id.strip()):  # the day run itself, not one of its runs
             runs = log.profile_runs(day)
             if as_json:
-                _echo_json({"day_run": day, "runs": [r.model_dump(mode="json") for r in runs]})
+                echo_json({"day_run": day, "runs": [r.model_dump(mode="json") for r in runs]})
                 return
             _console().print(f"day run {day}: {len(runs)} profile runs", markup=False)
             _console().print(runs_table(runs))
@@ -163,7 +158,7 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
         pushes = log.deliveries(run.run_id)
     if as_json:
         by_agent = {agent: u.model_dump(mode="json") for agent, u in usage.items()}
-        _echo_json({**run.model_dump(mode="json"), "by_agent": by_agent, "deliveries": pushes})
+        echo_json({**run.model_dump(mode="json"), "by_agent": by_agent, "deliveries": pushes})
     else:
         show_run(_console(), run, usage, pushes)
 
@@ -187,7 +182,7 @@ def trace(
     if agent:
         nodes = [n for n in nodes if calls_of(n, calls)]
     if as_json:
-        _echo_json({"run_id": run.run_id, "status": run.status,
+        echo_json({"run_id": run.run_id, "status": run.status,
                     "nodes": [n.model_dump(mode="json") for n in nodes],
                     "calls": [c.model_dump(mode="json") for c in calls]})  # fmt: skip
         return
@@ -270,7 +265,7 @@ def diff(
         require_run_log()
         result = diff_recorded(load_settings(), run_a, run_b)
     if as_json:
-        _echo_json(result.model_dump(mode="json"))
+        echo_json(result.model_dump(mode="json"))
     elif html:
         from ribao.errors import OutputError
         from ribao.runs.diff_page import render_page

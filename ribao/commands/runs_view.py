@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ribao.commands import cli_errors
+from ribao.commands import cli_errors, echo_json
 from ribao.commands.runs import IdArg, JsonOpt, require_run_log, runs_app
 
 
@@ -27,7 +26,7 @@ def why(
         require_run_log()
         path = explain_paper(load_settings(), run_id, arxiv_id)
     if as_json:
-        typer.echo(json.dumps(path.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        echo_json(path.model_dump(mode="json"))
         return
     from ribao.runs.why_text import path_lines
 
