@@ -18,12 +18,11 @@ provider (scripts/sim_provider.py, instant replies) in a fresh home, then prints
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
+import sim_home  # noqa: E402
 import sim_provider  # noqa: E402
 
 from ribao.app.runview import graph_shape, run_record  # noqa: E402
@@ -40,18 +40,9 @@ from ribao.runs.page import render_run_page  # noqa: E402
 from ribao.runs.why import path_of  # noqa: E402
 from tests.support.big_listing import write_listing  # noqa: E402
 
+ENV = {"PYTHONPATH": str(ROOT)}  # on top of the home and the key
+ribao = functools.partial(sim_home.ribao, env=ENV)
 REAL_471 = Path("../shared/data/arxiv/2026-02-17.cs.jsonl")  # from the project folder, as DESIGN.md says
-
-
-def ribao(home: Path, *args: str) -> tuple[float, str]:
-    """Run `ribao ARGS` with `home`; return its wall seconds and stdout (raise on failure)."""
-    env = {**os.environ, "RIBAO_HOME": str(home), "SIM_KEY": "sk-sim", "PYTHONPATH": str(ROOT)}
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "ribao", *args], env=env, capture_output=True, text=True)
-    wall = time.monotonic() - started
-    if done.returncode:
-        raise SystemExit(f"ribao {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
-    return wall, done.stdout
 
 
 def timed(fn: object, n: int) -> float:
@@ -82,12 +73,7 @@ def main(argv: list[str]) -> int:
     big = opts.listing.resolve() if opts.listing.is_file() else write_listing(tmp / "padded-471.jsonl", 471)
     stub, _ = sim_provider.start(ttft=0.0, rate=0.0, jitter=0.0)
     try:
-        (home / "config.toml").write_text(
-            f'llm = "sim"\n[providers.sim]\nbase_url = "{stub.base_url}"\napi_key_env = "SIM_KEY"\n'
-            'model = "sim-chat"\n[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n'
-            '[prices."sim-chat"]\ninput = 2.0\noutput = 8.0\ncurrency = "CNY"\n',
-            encoding="utf-8",
-        )
+        sim_home.write_config(home, stub.base_url)
         ribao(home, "run", "--source", str(ROOT / "ribao" / "data" / "2026-02-18.cs.jsonl"), "--quiet")
         day_run, day_picks = last_run(home)
         ribao(home, "run", "--source", str(big), "--quiet", "--out", str(tmp / "out471"))

@@ -13,31 +13,21 @@ answers every prompt alike: the replies do not change, the tokens do.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+import sim_home  # noqa: E402
 import sim_provider  # noqa: E402
 
+ENV = {"COLUMNS": "160"}  # on top of the home and the key
+ribao = functools.partial(sim_home.ribao, env=ENV)
 EDITED = "用一句话介绍这篇论文：{{ paper.title }}\n"
-
-
-def ribao(home: Path, *args: str) -> tuple[float, str]:
-    """Run `ribao ARGS` in `home`; return its wall seconds and stdout (raise on failure)."""
-    env = {**os.environ, "RIBAO_HOME": str(home), "SIM_KEY": "sk-sim", "COLUMNS": "160"}
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "ribao", *args], env=env, capture_output=True, text=True)
-    wall = time.monotonic() - started
-    if done.returncode:
-        raise SystemExit(f"ribao {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
-    return wall, done.stdout
 
 
 def main(argv: list[str]) -> int:
@@ -52,12 +42,7 @@ def main(argv: list[str]) -> int:
     (tmp / "edited" / "writer" / "notable.md.j2").write_text(EDITED, encoding="utf-8")
     stub, _ = sim_provider.start(ttft=0.0, rate=0.0, jitter=0.0)
     try:
-        (home / "config.toml").write_text(
-            f'llm = "sim"\n[providers.sim]\nbase_url = "{stub.base_url}"\napi_key_env = "SIM_KEY"\n'
-            'model = "sim-chat"\n[memory]\nembedder = "hash"\n[fulltext]\nenabled = false\n'
-            '[prices."sim-chat"]\ninput = 2.0\noutput = 8.0\ncurrency = "CNY"\n',
-            encoding="utf-8",
-        )
+        sim_home.write_config(home, stub.base_url)
         source = str(ROOT / "ribao" / "data" / "2026-02-18.cs.jsonl")
         ribao(home, "run", "--source", source, "--out", str(tmp / "out"), "--quiet")
         ribao(home, "replay", "latest", "--agent", "writer", "--prompts-dir", str(tmp / "edited"))
