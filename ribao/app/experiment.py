@@ -22,8 +22,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from ulid import ULID
 
-from ribao.app.evals import outputs_of_state, run_outputs
 from ribao.app.judge import judge_all, judge_config
+from ribao.app.run_outputs import outputs_of_state, run_outputs
 from ribao.app.services import Services, settings_of_run
 from ribao.app.write import graph_steps
 from ribao.errors import EvalError, ReplayError, RibaoError
