@@ -98,7 +98,8 @@ def main() -> None:
 async def fail_fast(calls: int) -> tuple[float, str]:
     """Send `calls` requests at once to a refused port with the default settings; time the failure."""
     from ribao.llm.config import ModelConfig
-    from ribao.llm.limits import Limits, gate
+    from ribao.llm.gates import gate
+    from ribao.llm.limits import Limits
     from ribao.llm.models import make_chat_model
 
     cfg = ModelConfig(model="stub-chat", base_url=closed_port_url(), api_key_env=None)

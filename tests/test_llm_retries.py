@@ -20,7 +20,8 @@ import requests
 from ribao.errors import ProviderDown, ProviderError
 from ribao.http_faults import retry_after_seconds, unreachable
 from ribao.llm.config import ModelConfig
-from ribao.llm.limits import Limits, gate
+from ribao.llm.gates import gate
+from ribao.llm.limits import Limits
 from ribao.llm.models import make_chat_model
 from tests.support.stub_openai import Burst, StubOpenAI, closed_port_url
 

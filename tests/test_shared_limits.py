@@ -12,7 +12,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from ribao.llm.limits import GatedTransport, Limits
+from ribao.llm.gates import GatedTransport
+from ribao.llm.limits import Limits
 from tests.support.http_run import configure_home, run_cli
 from tests.support.stub_openai import StubOpenAI
 

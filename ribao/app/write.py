@@ -20,7 +20,7 @@ from ribao.errors import RibaoError, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
-from ribao.llm.limits import settle_gates
+from ribao.llm.gates import settle_gates
 from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.backend import check_reachable

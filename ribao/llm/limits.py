@@ -17,19 +17,15 @@ the HTTP transport of its chat models, so the limits hold however many graph tas
   connect (refused, unknown host, TLS: that does not heal within a run), or once no attempt of any
   task has succeeded for `retry_seconds` (429 is "slow down", not "down").
 
-Gates live per event loop (asyncio primitives are bound to the loop that uses them).
+Gates live per event loop (asyncio primitives are bound to the loop that uses them): see `ribao.llm.gates`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
-import weakref
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx2 as httpx
 from aiolimiter import AsyncLimiter
@@ -39,6 +35,7 @@ from tenacity.stop import stop_base
 from ribao.errors import ProviderDown, ProviderError
 from ribao.http_faults import RETRY_STATUSES, retry_after_seconds, unreachable
 from ribao.llm.config import ModelConfig
+from ribao.llm.gate_io import Releasing, error_said, max_tokens
 from ribao.llm.shared import SharedBudget
 
 
@@ -187,7 +184,7 @@ class ProviderGate:
         Raises `ProviderDown` when the breaker is open, `ProviderError` when the request's own
         retry budget (or `max_retries`) ran out.
         """
-        tokens = len(request.content or b"") // 4 + _max_tokens(request)
+        tokens = len(request.content or b"") // 4 + max_tokens(request)
         tries = _Tries()
         retrying = AsyncRetrying(
             stop=_BudgetSpent(self, tries), retry=retry_if_exception_type(_Retry), reraise=True
@@ -267,7 +264,7 @@ class ProviderGate:
             if response.status_code in RETRY_STATUSES:
                 await response.aread()
                 await response.aclose()
-                why = f"HTTP {response.status_code}{_said(response)}"
+                why = f"HTTP {response.status_code}{error_said(response)}"
                 asked = retry_after_seconds(response)
                 tries.asked = asked
                 tries.not_before = time.monotonic() + (asked or 0.0)
@@ -275,80 +272,8 @@ class ProviderGate:
                 self._failed(tries, why, wait, cannot_connect=False, counts=response.status_code != 429)
                 raise _Retry(why)
             self._succeeded()
-            response.stream = _Releasing(response.stream, release)  # type: ignore[arg-type]
+            response.stream = Releasing(response.stream, release)  # type: ignore[arg-type]
             return response
         except BaseException:
             release()
             raise
-
-
-class _Releasing(httpx.AsyncByteStream):
-    """A response body that frees the gate's slot once it has been read or closed."""
-
-    def __init__(self, stream: Any, release: Any) -> None:
-        self._stream, self._release = stream, release
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            self._release()
-
-
-def _max_tokens(request: httpx.Request) -> int:
-    try:
-        body = json.loads(request.content or b"{}")
-    except ValueError:
-        return 0
-    extra = body.get("max_tokens") or body.get("max_completion_tokens") or 0
-    return int(extra) if isinstance(extra, int | float) else 0
-
-
-def _said(response: httpx.Response) -> str:
-    """Return ": <the provider's error message>" from an error body (OpenAI's shape or text), or ""."""
-    try:
-        body = response.json()
-        message = body["error"]["message"] if isinstance(body.get("error"), dict) else body.get("error")
-    except (ValueError, AttributeError, KeyError, TypeError):
-        message = response.text
-    text = " ".join(str(message or "").split())[:200]
-    return f": {text}" if text else ""
-
-
-class GatedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends every request through the gate of provider `name`."""
-
-    def __init__(self, name: str, limits: Limits, inner: httpx.AsyncBaseTransport) -> None:
-        self.name, self.limits, self.inner = name, limits, inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await gate(self.name, self.limits).send(request, self.inner)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ProviderGate]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-async def settle_gates() -> None:
-    """End the running loop's gates: wait for the shared slots being given back, then close their
-    shared budgets' connections. A run calls it as it ends: a worker runs many jobs, each in its own
-    event loop, and a give-back still pending when `asyncio.run` ends would be cancelled (the slot held
-    until its lease expires) and the budget's connection left open."""
-    for g in list(_gates.pop(asyncio.get_running_loop(), {}).values()):
-        await g.settle()
-
-
-def gate(name: str, limits: Limits) -> ProviderGate:
-    """Return the running loop's gate of provider `name` (created with `limits` on first use)."""
-    per_loop = _gates.setdefault(asyncio.get_running_loop(), {})
-    if name not in per_loop:
-        per_loop[name] = ProviderGate(name, limits)
-    return per_loop[name]

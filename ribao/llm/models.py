@@ -16,7 +16,8 @@ from pydantic import SecretStr
 
 from ribao.errors import ConfigError
 from ribao.llm.config import ModelConfig
-from ribao.llm.limits import GatedTransport, Limits
+from ribao.llm.gates import GatedTransport
+from ribao.llm.limits import Limits
 
 # Sent to endpoints that need no key (the local llama.cpp server, a keyless vLLM or Ollama); the
 # openai client refuses to start without some key.
