@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from ribao.errors import LocalModelError
 from ribao.llm import local
+from ribao.llm.idle import idle_cpus, idle_from
 from ribao.llm.local import LocalLlamaServer, check_gguf, default_gguf
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, make_chat_model
 from ribao.llm.usage import Usage
@@ -178,7 +179,7 @@ def test_server_arguments_parse_into_the_settings_llama_cpp_server_runs_with(tmp
 def test_idle_cpus_counts_the_cpus_other_processes_keep_busy(busy: float, own: float, idle: int) -> None:
     # Over 1 s on 4 CPUs: others' work is the system's minus this process's own (e.g. the embedder
     # loading in a thread); a CPU counts as busy from a quarter of a core.
-    assert local.idle_from(4, busy, own, 1.0) == idle
+    assert idle_from(4, busy, own, 1.0) == idle
 
 
 def test_idle_cpus_sees_a_busy_process_at_once_where_the_load_average_lags() -> None:
@@ -186,7 +187,7 @@ def test_idle_cpus_sees_a_busy_process_at_once_where_the_load_average_lags() -> 
     try:
         time.sleep(0.3)  # the child is running; the 1-minute load average has barely moved
         allowed = len(os.sched_getaffinity(0))
-        assert local.idle_cpus(interval=0.5) <= max(1, allowed - 1)
+        assert idle_cpus(interval=0.5) <= max(1, allowed - 1)
     finally:
         spin.kill()
         spin.wait()
