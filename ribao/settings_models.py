@@ -314,16 +314,21 @@ class StoreSettings(BaseModel):
         return url
 
 
-def check_memory_url(url: str) -> str:
-    """Return `url` when it is an http(s) URL with a host (and a valid port); raises ValueError."""
+def _is_http_url(url: str) -> bool:
+    """Return True when `url` is an http(s) URL with a host and, if given, a valid port."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
-        parts, port_ok = None, False
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port_ok
+
+
+def check_memory_url(url: str) -> str:
+    """Return `url` when it is an http(s) URL with a host (and a valid port); raises ValueError."""
+    if not _is_http_url(url):
         raise ValueError(f"memory URL must look like http://host:port, got {_without_password(url)!r}")
     return url
 
@@ -359,15 +364,8 @@ class TracingSettings(BaseModel):
 
 def check_otlp_endpoint(url: str) -> str:
     """Return `url` when it is an http(s) URL with a host (and a valid port); raises ValueError."""
-    from urllib.parse import urlsplit
-
     example = "e.g. http://127.0.0.1:4318/v1/traces"
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        parts, port_ok = None, False
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+    if not _is_http_url(url):
         raise ValueError(f"OTLP endpoint {url!r} is not an http(s) URL with a host ({example})")
     if any(c.isspace() for c in url):
         raise ValueError(f"OTLP endpoint {url!r} contains a space ({example})")

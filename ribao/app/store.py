@@ -100,9 +100,7 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
         done.counts += asyncio.run(copy_checkpoints(home / CHECKPOINTS_FILE, to))
     memory = home / "memory"
     if memory_url and memory.is_dir():
-        done.counts += [
-            CopyCount(f"memory {c.name}", c.source, c.target) for c in copy_memory(memory, memory_url)
-        ]
+        done.counts += copy_memory(memory, memory_url)
     if not done.ok:
         raise RibaoError(f"the copy to {done.to} lost rows: {describe(done)}")
     return done

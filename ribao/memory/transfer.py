@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from ribao.copy_count import CopyCount
 from ribao.memory.store import _client, chroma_errors
 
 PAGE = 1000
 
 
-@dataclass(frozen=True)
-class CollectionCount:
-    """One collection of a copy: its records in the folder, and on the server afterwards."""
-
-    name: str
-    source: int
-    target: int
-
-    @property
-    def ok(self) -> bool:
-        """True when the server holds every record of the folder (and no others)."""
-        return self.source == self.target
-
-
-def copy_memory(folder: Path, url: str) -> list[CollectionCount]:
+def copy_memory(folder: Path, url: str) -> list[CopyCount]:
     """Upsert every collection of the embedded store in `folder` into the server at `url`, with its
     metadata (embedder name and dimension) and cosine distance; the vectors are copied, not recomputed.
     Raises `MemoryStoreError` naming the side that failed."""
@@ -56,5 +42,5 @@ def copy_memory(folder: Path, url: str) -> list[CollectionCount]:
                         documents=page["documents"],
                         metadatas=page["metadatas"],  # type: ignore[arg-type]
                     )
-            counts.append(CollectionCount(name, total, out.count()))
+            counts.append(CopyCount(f"memory {name}", total, out.count()))
     return counts
