@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from ribao.calls import LLMCall
 from ribao.runs import HEAD, RunLog, RunLogError, RunNotFound
+from ribao.runs.db import sqlite_engine
 from ribao.runs.migrations import revision, revisions, upgrade
 from tests.support.runs import (
     CRITIQUES,
@@ -284,3 +286,21 @@ def test_two_processes_create_and_write_one_log(tmp_path: Path) -> None:
         assert len(log.list_runs(limit=100)) == 45
         with log.engine.connect() as conn:
             assert revision(conn) == HEAD
+
+
+def test_a_run_log_opened_while_another_connection_writes_the_new_file_waits_for_it(tmp_path: Path) -> None:
+    # Switching a new file to WAL needs it alone: SQLite said "database is locked" at once, without its
+    # busy handler, and one of two jobs opening a day's new run log together failed (CI, test_shared_work).
+    path = tmp_path / "runs.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE held (x)")
+    threading.Timer(0.3, other.execute, args=("COMMIT",)).start()
+    engine = sqlite_engine(path)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("SELECT count(*) FROM held").scalar() == 0
+    finally:
+        engine.dispose()
+        other.close()
