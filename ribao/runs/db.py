@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import socket
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-import tenacity
 from sqlalchemy import event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -38,6 +36,7 @@ from ribao.runs.rows import (
 )
 from ribao.runs.schema import deliveries as deliveries_table
 from ribao.runs.schema import llm_calls, node_events, runs
+from ribao.sqlite_wal import use_wal
 
 if TYPE_CHECKING:
     from ribao.calls import LLMCall
@@ -60,7 +59,7 @@ def sqlite_engine(path: Path) -> Engine:
     def _connect(dbapi: Any, _record: Any) -> None:
         dbapi.isolation_level = None  # transactions are begun below, not by the driver
         dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _use_wal(dbapi)
+        use_wal(dbapi, BUSY_TIMEOUT_MS / 1000)
         # With WAL, NORMAL loses nothing on a process crash and at most the last commits on a power cut.
         dbapi.execute("PRAGMA synchronous = NORMAL")
         dbapi.execute("PRAGMA foreign_keys = ON")
@@ -72,26 +71,6 @@ def sqlite_engine(path: Path) -> Engine:
         )
 
     return engine
-
-
-def _is_locked(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
-
-
-def _use_wal(dbapi: sqlite3.Connection) -> None:
-    """Put the file in WAL mode, once. Switching takes an exclusive lock and SQLite answers
-    "database is locked" at once, without its busy handler, when another connection holds the file
-    (two runs opening a new run log together): the switch is retried within the busy timeout."""
-    if dbapi.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-        return
-    for attempt in tenacity.Retrying(
-        retry=tenacity.retry_if_exception(_is_locked),
-        stop=tenacity.stop_after_delay(BUSY_TIMEOUT_MS / 1000),
-        wait=tenacity.wait_random(0.01, 0.1),
-        reraise=True,
-    ):
-        with attempt:
-            dbapi.execute("PRAGMA journal_mode = WAL")
 
 
 def open_engine(home: Path, url: str | None) -> tuple[Engine, Path | str]:
