@@ -30,6 +30,7 @@ class Recorded:
     home: Path
     run: str
     replay: str
+    same_replies: str
     day2: str
 
 
@@ -42,8 +43,9 @@ def writer_edited(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
-    """A home with a run of the bundled day, its writer replayed with an edited prompt, and a run of
-    2026-02-19, all against the loopback OpenAI stub."""
+    """A home with a run of the bundled day, its writer replayed with an edited prompt (answered with
+    other summaries, then again with the same ones), and a run of 2026-02-19, all against the
+    loopback OpenAI stub."""
     tmp = tmp_path_factory.mktemp("diff")
     home = tmp / "home"
     home.mkdir()
@@ -61,13 +63,18 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
             assert out.exit_code == 0, out.output
             if source == DAY2:
                 break
+            replay = ["replay", "latest", "--agent", "writer", "--prompts-dir", str(edited)]
             stub.responder = writer_edited
-            out = runner.invoke(app, ["replay", "latest", "--agent", "writer", "--prompts-dir", str(edited)])
+            out = runner.invoke(app, replay)
             assert out.exit_code == 0, out.output
             stub.responder = respond
+            with RunLog.open(home) as log:
+                first = log.list_runs()[1].run_id
+            out = runner.invoke(app, [*replay[:1], first, *replay[2:]])
+            assert out.exit_code == 0, out.output
     with RunLog.open(home) as log:
-        day2, replay, run = (r.run_id for r in log.list_runs())
-    yield Recorded(home, run, replay, day2)
+        day2, same_replies, replay, run = (r.run_id for r in log.list_runs())
+    yield Recorded(home, run, replay, same_replies, day2)
 
 
 def diff_cli(monkeypatch: pytest.MonkeyPatch, home: Path, *args: str) -> Any:
@@ -94,6 +101,30 @@ def test_a_run_and_its_replay_with_an_edited_prompt(
     assert (
         '-    "one_line": "这是一段用于测试的中文内容"' in out and f'+    "one_line": "{EDITED_LINE}"' in out
     )
+
+
+def test_a_replay_answered_alike_still_shows_each_call_s_prompt_change(
+    recorded: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model answers the edited prompt with the same summaries (as the simulated provider does):
+    the calls differ in what was sent, not in the reply, and the diff says so."""
+    result = diff_cli(monkeypatch, recorded.home, recorded.run, recorded.same_replies)
+    assert result.exit_code == 0, result.output
+    assert "(3 same, 10 changed, 0 only in A, 0 only in B)" in result.output
+    assert result.output.count("prompt changed, same reply") == 10
+    data = json.loads(
+        diff_cli(monkeypatch, recorded.home, recorded.run, recorded.same_replies, "--json").output
+    )
+    with RunLog.open(recorded.home) as log:
+        notable = {
+            p["arxiv_id"]: p["title"] for p in log.get_run(recorded.run).picks if p["tier"] == "notable"
+        }
+    changed = {p["task"]: p for p in data["calls"] if p["status"] == "changed"}
+    assert set(changed) == set(notable)
+    for pid, pair in changed.items():
+        # The prompt as rendered and sent: the packaged template's lines out, the edited line in.
+        assert pair["diff"] == "" and f"+用一句话介绍：{notable[pid]}" in pair["prompt_diff"].splitlines()
+        assert any(line.startswith("-标题：") for line in pair["prompt_diff"].splitlines())
 
 
 def test_json_schema(recorded: Recorded, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +165,7 @@ def test_json_schema(recorded: Recorded, monkeypatch: pytest.MonkeyPatch) -> Non
     assert data["total"]["b"]["cost"] == pytest.approx(13 * (1000 * 2 + 100 * 8) / 1e6)
     side = {"seq", "node", "model", "input_tokens", "output_tokens", "latency_s", "cost", "currency", "error"}
     for pair in data["calls"]:
-        assert set(pair) == {"node", "task", "agent", "status", "a", "b", "diff"}
+        assert set(pair) == {"node", "task", "agent", "status", "a", "b", "prompt_diff", "diff"}
         assert set(pair["a"]) == set(pair["b"]) == side
         # Aligned by node and task: the replay's calls (recorded under the agent) take the run's node.
         assert pair["node"] == pair["a"]["node"] == pair["b"]["node"] == "write_summary"
