@@ -14,7 +14,10 @@ from typer.testing import CliRunner
 
 from ribao.calls import LLMCall
 from ribao.cli import app
+from ribao.llm.local import LocalLlamaServer
+from ribao.registry import AGENTS
 from ribao.runs import RunLog
+from ribao.settings import load_settings
 from tests.support.browser import ARTIFACTS, launch_chromium, no_overflow, open_page
 from tests.support.http_run import respond, write_config
 from tests.support.runs import PICKS, PROMPTS, RUN_A, RUN_B, SETTINGS, populate
@@ -287,3 +290,49 @@ def test_a_failed_run_and_hostile_replies_on_the_page(
     assert diff_cli(monkeypatch, tmp_path, RUN_A, RUN_B, "--html", str(page)).exit_code == 0
     html = page.read_text(encoding="utf-8")
     assert "<script" not in html and "<img" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def record_models(home: Path, run_id: str, llm: str, local_port: int | None = None) -> None:
+    """Record a finished run whose agents' models resolve as `ribao run --llm LLM` resolves them (for
+    ``local``: the llama.cpp server's config at `local_port`, as if it had started there)."""
+    settings = load_settings(llm=llm)
+    local = None
+    if local_port is not None:
+        server = LocalLlamaServer()
+        server.port = local_port  # what `start` picks: a free loopback port, another each run
+        local = server.model_config(max_tokens=settings.local.max_tokens)
+    models = {agent: settings.model_for(agent, local) for agent in AGENTS}
+    with RunLog.open(home) as log:
+        log.start_run(run_id, settings=settings, date=None, models=models)
+        log.finish_run(run_id, status="done")
+
+
+def test_the_local_model_server_s_port_is_no_difference_a_user_s_base_url_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIBAO_HOME", str(tmp_path))
+    record_models(tmp_path, "01K2LOCAL1", "local", local_port=41209)
+    record_models(tmp_path, "01K2LOCAL2", "local", local_port=42797)
+    result = diff_cli(monkeypatch, tmp_path, "01K2LOCAL1", "01K2LOCAL2")
+    assert result.exit_code == 0, result.output
+    assert "Settings (0 differ)" in result.output and "127.0.0.1" not in result.output
+    # The user moves their own OpenAI-compatible server: that is a change, for every agent using it.
+    (tmp_path / "config.toml").write_text(
+        '[providers.lab]\nbase_url = "http://127.0.0.1:8001/v1"\napi_key_env = "LAB_KEY"\nmodel = "qwen"\n',
+        encoding="utf-8",
+    )
+    record_models(tmp_path, "01K2LAB1", "lab")
+    (tmp_path / "config.toml").write_text(
+        '[providers.lab]\nbase_url = "http://127.0.0.1:8002/v1"\napi_key_env = "LAB_KEY"\nmodel = "qwen"\n',
+        encoding="utf-8",
+    )
+    record_models(tmp_path, "01K2LAB2", "lab")
+    data = json.loads(diff_cli(monkeypatch, tmp_path, "01K2LAB1", "01K2LAB2", "--json").output)
+    moved = {s["key"]: (s["a"], s["b"]) for s in data["settings"]}
+    urls = ("http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1")
+    assert moved["providers.lab.base_url"] == urls
+    assert all(moved[f"models.{agent}.base_url"] == urls for agent in AGENTS)
+    # From the local server to the user's server: the base URL is a difference too.
+    data = json.loads(diff_cli(monkeypatch, tmp_path, "01K2LOCAL1", "01K2LAB1", "--json").output)
+    moved = {s["key"]: (s["a"], s["b"]) for s in data["settings"]}
+    assert moved["models.writer.base_url"] == ("http://127.0.0.1:41209/v1", urls[0])

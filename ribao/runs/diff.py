@@ -48,11 +48,25 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def per_process(key: str, fa: Mapping[str, Any], fb: Mapping[str, Any]) -> bool:
+    """True for a recorded setting that both runs' processes picked by themselves, not a choice: the
+    base URL of an agent's model on the bundled llama.cpp server (`--llm local` starts it on a free
+    port each run). A base URL of any other model is the user's and is compared."""
+    parts = key.split(".")
+    if len(parts) != 3 or parts[0] != "models" or parts[2] != "base_url":
+        return False
+    local = f"models.{parts[1]}.local"
+    return fa.get(local) is True and fb.get(local) is True
+
+
 def settings_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[SettingChange]:
-    """Return the settings that differ between two recorded (masked) settings, by dotted key."""
+    """Return the settings that differ between two recorded (masked) settings, by dotted key (the
+    `per_process` ones left out)."""
     fa, fb = flatten(a), flatten(b)
     changes = []
     for key in sorted(fa.keys() | fb.keys()):
+        if per_process(key, fa, fb):
+            continue
         if key not in fa:
             changes.append(SettingChange(key=key, b=fb[key], missing="a"))
         elif key not in fb:
