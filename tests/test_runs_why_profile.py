@@ -17,6 +17,7 @@ from ribao.app.write import write_day
 from ribao.graph.checkpoint import STATE_TYPES
 from ribao.profiles.run import RunProfile
 from ribao.runs import RunLog
+from ribao.runs.page import outcome
 from ribao.runs.why import PaperPath, path_of
 from ribao.runs.why_text import path_lines
 from ribao.settings import MemorySettings
@@ -77,6 +78,7 @@ def test_a_paper_under_the_floor_and_one_below_the_cut(recorded: tuple[Path, str
         f"round 1: left out for reader robots — its relevance {cut['relevance'][under]:.2f} is under the "
         "floor 0.3 (its triage score 5)"
     )
+    assert outcome(path) == ("cut", "under the relevance floor")  # its label in the run page's candidates
     below = [pid for pid in sorted(cut["blended"], key=cut["blended"].get) if pid not in cut["shortlist"]]
     path, lines = why(home, run_id, below[0])
     assert lines[4].startswith(
@@ -84,7 +86,7 @@ def test_a_paper_under_the_floor_and_one_below_the_cut(recorded: tuple[Path, str
         f"{cut['blended'][below[0]]:.2f} (triage 5/10, relevance {cut['relevance'][below[0]]:.2f}), "
     )
     cut_at = float(lines[4].split("the cut at ")[1].split(",")[0])
-    assert cut["blended"][below[0]] <= cut_at
+    assert cut["blended"][below[0]] <= cut_at and outcome(path) == ("cut", "below the cut")
     assert not any("the cut at triage score" in line for line in lines)
 
 
