@@ -33,6 +33,7 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Ranked,
     schemas.Pick,
     schemas.Shortlisted,
+    schemas.ReaderCut,
     schemas.RubricScores,
     schemas.Critique,
     schemas.CriticDecision,

@@ -75,6 +75,8 @@ def outcome(p: PaperPath) -> tuple[str, str]:
         return "replaced", "replaced by the critic"
     if any(s.shortlisted for s in p.rounds):
         return "short", "shortlisted"
+    if p.rounds and all(s.relevance is not None and s.blended is None for s in p.rounds):
+        return "cut", "under the relevance floor"  # the reader's floor, not the score cut, left it out
     return "cut", "below the cut" if p.rounds else "not ranked"
 
 
