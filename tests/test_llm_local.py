@@ -208,6 +208,18 @@ def test_openmp_threads_wait_passively_unless_the_user_chose_otherwise() -> None
     assert local.server_env({"OMP_WAIT_POLICY": "ACTIVE"})["OMP_WAIT_POLICY"] == "ACTIVE"
 
 
+def test_passive_threads_use_every_allowed_cpu_and_a_spinning_policy_only_the_idle_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(local, "idle_cpus", lambda: 1)  # a busy machine: one CPU idle
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    args = LocalLlamaServer().server_args(Path("m.gguf"))
+    assert args[args.index("--n_threads") + 1] == str(len(os.sched_getaffinity(0)))
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    args = LocalLlamaServer().server_args(Path("m.gguf"))
+    assert args[args.index("--n_threads") + 1] == args[args.index("--n_threads_batch") + 1] == "1"
+
+
 # --- slow: the real server ---------------------------------------------------------------------
 
 
