@@ -10,7 +10,8 @@ from ribao.arxiv_ids import parse_id
 from ribao.errors import BadFlag
 from ribao.profiles.feedback import FILE_NAME, VERBS, FeedbackEntry, FeedbackStore, FileSync, Verb
 from ribao.profiles.names import check_profile, profile_names
-from ribao.runs.db import FILENAME, RunLog
+from ribao.runs.db import RunLog
+from ribao.runs.engine import FILENAME
 from ribao.runs.papers import SeenPaper, seen_candidates
 
 if TYPE_CHECKING:

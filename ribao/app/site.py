@@ -7,8 +7,9 @@ from pathlib import Path
 from ribao.delivery.site import SiteResult, build_site
 from ribao.errors import RunNotFound
 from ribao.record import DigestRecord
-from ribao.runs.db import FILENAME, RunLog
+from ribao.runs.db import RunLog
 from ribao.runs.digests import written_digests
+from ribao.runs.engine import FILENAME
 from ribao.settings import Settings
 
 

@@ -17,7 +17,8 @@ from ribao.memory.transfer import copy_memory
 from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy, legacy_rows
 from ribao.runs.backend import CHECKPOINTS_FILE, check_reachable, checkpoint_target, is_postgres, shown
 from ribao.runs.copy import copy_feedback, copy_run_log, feedback_rows
-from ribao.runs.db import FILENAME, RunLog, open_engine
+from ribao.runs.db import RunLog
+from ribao.runs.engine import FILENAME, open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
 from ribao.settings_models import check_memory_url

@@ -38,7 +38,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tab
 def run_log_path() -> Path:
     """Return `<home>/runs.sqlite` of the effective settings (`load_settings`: home from `RIBAO_HOME`,
     config.toml checked); raises `ConfigError` on bad settings."""
-    from ribao.runs.db import FILENAME
+    from ribao.runs.engine import FILENAME
     from ribao.settings import load_settings
 
     return load_settings().home / FILENAME
@@ -46,7 +46,7 @@ def run_log_path() -> Path:
 
 def require_run_log() -> Path:
     """Return the run log's path; raises `RunNotFound` when no run was ever recorded (no file is created)."""
-    from ribao.runs.db import RunNotFound
+    from ribao.errors import RunNotFound
 
     path = run_log_path()
     if not path.exists():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ribao.errors import DigestNotFound
 from ribao.record import DigestPaths
-from ribao.runs.db import FILENAME, RunLog
+from ribao.runs.db import RunLog
+from ribao.runs.engine import FILENAME
 
 
 def folder_digests(folder: Path) -> dict[dt.date, Path]:
