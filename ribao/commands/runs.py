@@ -38,10 +38,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tab
 def run_log_path() -> Path:
     """Return `<home>/runs.sqlite` of the effective settings (`load_settings`: home from `RIBAO_HOME`,
     config.toml checked); raises `ConfigError` on bad settings."""
-    from ribao.runs.engine import FILENAME
+    from ribao.runs.backend import RUNS_FILE
     from ribao.settings import load_settings
 
-    return load_settings().home / FILENAME
+    return load_settings().home / RUNS_FILE
 
 
 def require_run_log() -> Path:

@@ -15,7 +15,6 @@ from ribao.runs.backend import CONNECT_TIMEOUT_S, RUNS_FILE, is_postgres, shown,
 from ribao.runs.migrations import RunLogError, upgrade
 from ribao.sqlite_wal import use_wal
 
-FILENAME = RUNS_FILE
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -48,7 +47,7 @@ def open_engine(home: Path, url: str | None) -> tuple[Engine, Path | str]:
     """Return the run log's engine and how to name it: Postgres at `url`, else `<home>/runs.sqlite`."""
     if url is None:
         home.mkdir(parents=True, exist_ok=True)
-        return sqlite_engine(home / FILENAME), home / FILENAME
+        return sqlite_engine(home / RUNS_FILE), home / RUNS_FILE
     if not is_postgres(url):
         raise StoreUnreachable(f"store.url must be a postgresql:// URL, not {url!r}")
     engine = sa.create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
