@@ -56,6 +56,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.settings_sources",
             "ribao.settings_check",
             "ribao.settings_models",
+            "ribao.settings_providers",
+            "ribao.settings_push",
             "ribao.llm",
             "ribao.sources",
             "ribao.memory",

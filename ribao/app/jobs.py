@@ -33,7 +33,7 @@ from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
 from ribao.runs.lease import WATCH_SECONDS, hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
-from ribao.settings_models import ModelConfig
+from ribao.settings_providers import ModelConfig
 from ribao.sources.calendar import latest_announcement_day
 
 log = logging.getLogger("ribao.worker")
