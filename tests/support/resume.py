@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from ribao.cli import app
 from ribao.runs.db import RunLog
 from tests.support.http_run import respond
+from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
 
 WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
@@ -143,3 +145,37 @@ class FailingWriters:
             if len(self.answered) == self.keep:
                 self.kept.set()
         return reply
+
+
+class Hanging:
+    """Answer like `respond`, but hang requests for `tool` until released (`hang` set False)."""
+
+    def __init__(self, tool: str) -> None:
+        self.tool, self.hang = tool, True
+        self.arrived = threading.Event()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] == self.tool and self.hang:
+            self.arrived.set()
+            return {"hang": 60}
+        return respond(body)
+
+
+def kill_at_then_resume(tmp_path: Path, tool: str) -> tuple[list[str], list[str]]:
+    """Run the sample day as a real process until it asks for `tool` (held unanswered), kill -9 it and
+    resume it; return the tools asked before the kill and those the resumed run asked."""
+    with StubOpenAI() as stub:
+        held = Hanging(tool)
+        stub.responder = held
+        env = configure(tmp_path / "home", stub)
+        out = str(tmp_path / "out")
+        proc = ribao("run", "--source", str(sample_listing()), "--out", out, "--quiet", env=env, cwd=tmp_path)
+        assert held.arrived.wait(300), f"the run never asked for {tool}"
+        killed = tools(stub)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        held.hang = False
+        before = len(stub.chat_requests)
+        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
+        return killed, tools(stub, before)
