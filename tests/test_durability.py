@@ -27,12 +27,12 @@ from tests.support.resume import (
     in_process,
     in_subprocess,
     kill_at_then_resume,
-    ribao,
     tools,
     use_home,
 )
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
+from tests.support.workers import ribao_proc
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -263,7 +263,7 @@ def test_kill_right_after_a_traced_writer_never_repays_it(tmp_path: Path) -> Non
         for _ in range(4):
             writers.restart()
             before = len(stub.chat_requests)
-            killed = _kill_after_first_writer(ribao(*command, env=env, cwd=tmp_path))
+            killed = _kill_after_first_writer(ribao_proc(*command, env=env, cwd=tmp_path))
             asked = _writers_asked(stub, before, titles)
             assert not traced & set(asked), f"asked again after its ✓ line: {sorted(traced & set(asked))}"
             traced |= killed
@@ -271,7 +271,7 @@ def test_kill_right_after_a_traced_writer_never_repays_it(tmp_path: Path) -> Non
         assert len(traced) >= 4
         writers.restart()
         before = len(stub.chat_requests)
-        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        resumed = ribao_proc("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
         assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
         asked = _writers_asked(stub, before, titles)
     assert not traced & set(asked), f"asked again after its ✓ line: {sorted(traced & set(asked))}"
