@@ -16,6 +16,7 @@ import pytest
 pytest_plugins = [
     "tests.support.loopback",  # first: the other plugins import it, and pytest rewrites only what it imports
     "tests.support.stub_openai",
+    "tests.support.arxiv",
     "tests.support.fulltext_server",
     "tests.support.servers",
     "tests.support.hf_daily",

@@ -20,12 +20,12 @@ from tests.support.resume import (
     assert_resumed_like,
     configure,
     in_process,
-    ribao,
     tools,
     use_home,
 )
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
+from tests.support.workers import ribao_proc
 
 
 def test_run_failed_in_the_writers_resumes_to_the_same_digest_without_repaying(
@@ -73,7 +73,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
     with StubOpenAI() as stub:
         stub.responder = respond
         env = configure(tmp_path / "ref-home", stub)
-        ref = ribao(
+        ref = ribao_proc(
             "run", "--source", source, "--out", str(tmp_path / "ref"), "--quiet", env=env, cwd=tmp_path
         )
         assert ref.wait(timeout=300) == 0, ref.stderr.read() if ref.stderr else ""
@@ -84,7 +84,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         stub.responder = slow
         env = configure(tmp_path / "home", stub)
         out = tmp_path / "out"
-        proc = ribao("run", "--source", source, "--out", str(out), "--quiet", env=env, cwd=tmp_path)
+        proc = ribao_proc("run", "--source", source, "--out", str(out), "--quiet", env=env, cwd=tmp_path)
         deadline = time.monotonic() + 300
         while slow.writers_answered < 4:
             assert proc.poll() is None and time.monotonic() < deadline, "the run ended before the kill"
@@ -97,7 +97,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         done_before = slow.writers_answered
         slow.slow = False  # the resumed run need not wait: what it repays is counted, not timed
 
-        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        resumed = ribao_proc("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
         assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
 
         after = tools(stub, before)

@@ -16,7 +16,7 @@ import pytest
 
 from ribao.calls import LLMCall
 from ribao.runs import HEAD, RunLog, RunLogError, RunNotFound
-from ribao.runs.db import sqlite_engine
+from ribao.runs.engine import sqlite_engine
 from ribao.runs.migrations import revision, revisions, upgrade
 from tests.support.runs import (
     CRITIQUES,

@@ -15,9 +15,17 @@ from ribao.graph.checkpoint import open_checkpointer
 from ribao.graph.checkpoint_copy import copy_checkpoints
 from ribao.memory.transfer import copy_memory
 from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy, legacy_rows
-from ribao.runs.backend import CHECKPOINTS_FILE, check_reachable, checkpoint_target, is_postgres, shown
+from ribao.runs.backend import (
+    CHECKPOINTS_FILE,
+    RUNS_FILE,
+    check_reachable,
+    checkpoint_target,
+    is_postgres,
+    shown,
+)
 from ribao.runs.copy import copy_feedback, copy_run_log, feedback_rows
-from ribao.runs.db import FILENAME, RunLog, open_engine
+from ribao.runs.db import RunLog
+from ribao.runs.engine import open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
 from ribao.settings_models import check_memory_url
@@ -89,7 +97,7 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     home = settings.home
     done = Migrated(shown(to), memory_url)
     legacy = home / LEGACY_FILE  # feedback an older ribao kept in a file of its own
-    if (home / FILENAME).exists() or legacy.exists():
+    if (home / RUNS_FILE).exists() or legacy.exists():
         with RunLog.open(home, secrets=()) as source, RunLog.open(home, url=to, secrets=()) as target:
             tables, done.runs_present = copy_run_log(source, target)
             done.counts += tables

@@ -16,7 +16,7 @@ from ulid import ULID
 from ribao.app.services import Services, absolute_out, compose, sharing
 from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
-from ribao.errors import RibaoError, RunTooLong
+from ribao.errors import RibaoError, RunNotFound, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
@@ -24,7 +24,6 @@ from ribao.llm.gates import settle_gates
 from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.backend import check_reachable
-from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ribao.runs.db import open_engine
+from ribao.runs.engine import open_engine
 from ribao.runs.migrations import upgrade
 from ribao.runs.rows import iso_utc
 from ribao.runs.schema import shared_work as table
