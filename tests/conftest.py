@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.stub_openai",
     "tests.support.fulltext_server",
     "tests.support.servers",
+    "tests.support.shared_home",
     "tests.support.hf_daily",
     "tests.support.browser",
 ]

@@ -22,8 +22,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from ribao.errors import RunNotFound, StoreUnreachable
 from ribao.ledger import add_costs, add_tokens
-from ribao.masking import mask_keys, scrub_value
+from ribao.masking import mask_keys
 from ribao.runs.backend import RUNS_FILE, is_postgres, shown, sqlalchemy_url
+from ribao.runs.call_rows import insert_calls, next_seq, scrubbed_json, scrubbed_text
 from ribao.runs.migrations import RunLogError, upgrade
 from ribao.runs.redact import known_secrets, safe_settings
 from ribao.runs.rows import (
@@ -165,12 +166,10 @@ class RunLog:
         self.close()
 
     def _json(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(scrub_value(jsonable(value), self.secrets), ensure_ascii=False)
+        return scrubbed_json(value, self.secrets)
 
     def _text(self, value: str | None) -> str | None:
-        return None if value is None else scrub_value(value, self.secrets)  # type: ignore[no-any-return]
+        return scrubbed_text(value, self.secrets)
 
     @contextmanager
     def _writing(self, run_id: str) -> Iterator[Connection]:
@@ -255,7 +254,7 @@ class RunLog:
             conn.execute(
                 node_events.insert().values(
                     run_id=run_id,
-                    seq=_next_seq(node_events, run_id),
+                    seq=next_seq(node_events, run_id),
                     node=node,
                     task_id=task_id,
                     started_at=iso_utc(started_at) if started_at else None,
@@ -278,29 +277,7 @@ class RunLog:
     ) -> None:
         """Record `calls` (in order) made by one task of `node`, each with the cost it was priced at."""
         with self._writing(run_id) as conn:
-            for c in calls:
-                conn.execute(
-                    llm_calls.insert().values(
-                        run_id=run_id,
-                        seq=_next_seq(llm_calls, run_id),
-                        node=node,
-                        task_id=task_id,
-                        agent=c.agent,
-                        model=c.model,
-                        task=self._text(c.task),
-                        messages=self._json(c.messages),
-                        raw=self._text(c.raw),
-                        parsed=self._json(c.parsed),
-                        input_tokens=c.input_tokens,
-                        output_tokens=c.output_tokens,
-                        cached_tokens=c.cached_tokens,
-                        latency_s=c.latency_s,
-                        cost=c.cost,
-                        currency=c.currency,
-                        error=self._text(c.error),
-                        created_at=iso_utc(),
-                    )  # fmt: skip
-                )
+            insert_calls(conn, run_id, node, calls, task_id=task_id, secrets=self.secrets)
 
     def finish_run(
         self,
@@ -510,10 +487,3 @@ class RunLog:
                 currency=currency,
             )
         return out
-
-
-def _next_seq(table: sa.Table, run_id: str) -> Any:
-    """Return the subquery giving a run's next `seq` in `table` (1 for its first row)."""
-    return (
-        select(func.coalesce(func.max(table.c.seq), 0) + 1).where(table.c.run_id == run_id).scalar_subquery()
-    )
