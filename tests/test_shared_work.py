@@ -5,7 +5,6 @@ taken over, and a resume repays nothing."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import datetime as dt
 import threading
 import time
