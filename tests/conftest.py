@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.support.arxiv",
     "tests.support.fulltext_server",
     "tests.support.servers",
+    "tests.support.shared_home",
     "tests.support.hf_daily",
     "tests.support.browser",
 ]

@@ -132,7 +132,8 @@ async def _run_graph(
     """Stream the graph on the context's thread with a durable checkpoint per step; return its final state.
 
     A finished task is traced and recorded only once its writes are committed, so a `✓` line is a task
-    a resume will not run again, even after a kill -9 right after it."""
+    a resume will not run again, even after a kill -9 right after it; its LLM calls are recorded before
+    that wait, so a kill in between leaves none off the run log."""
     limit = services.recursion_limit or graph_steps(services.settings)
     config: Any = {"configurable": {"thread_id": ctx.run_id}, "recursion_limit": limit}
     async with open_checkpointer(services.checkpoints()) as saver:
@@ -148,6 +149,8 @@ async def _run_graph(
                     tracer.progress(data)
                     continue
                 if "result" in data or "error" in data:
+                    # Its calls are paid already: on record now, even if a kill stops the commit below.
+                    await asyncio.to_thread(recorder.paid, data)
                     await saver.saved(str(data["id"]))
                 tracer.event(data)
                 await asyncio.to_thread(recorder.event, data)

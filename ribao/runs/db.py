@@ -19,13 +19,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ribao.errors import RunNotFound
-from ribao.masking import mask_keys, scrub_value
+from ribao.masking import mask_keys
+from ribao.runs.call_rows import insert_calls, next_seq, scrubbed_json, scrubbed_text
 from ribao.runs.engine import open_current
 from ribao.runs.log_reads import RunLogReads
 from ribao.runs.redact import known_secrets, safe_settings
 from ribao.runs.rows import STATUSES, iso_utc, jsonable, sum_usage
 from ribao.runs.schema import deliveries as deliveries_table
-from ribao.runs.schema import llm_calls, node_events, runs
+from ribao.runs.schema import node_events, runs
 
 if TYPE_CHECKING:
     from ribao.calls import LLMCall
@@ -69,12 +70,10 @@ class RunLog(RunLogReads):
         self.close()
 
     def _json(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(scrub_value(jsonable(value), self.secrets), ensure_ascii=False)
+        return scrubbed_json(value, self.secrets)
 
     def _text(self, value: str | None) -> str | None:
-        return None if value is None else scrub_value(value, self.secrets)  # type: ignore[no-any-return]
+        return scrubbed_text(value, self.secrets)
 
     @contextmanager
     def _writing(self, run_id: str) -> Iterator[Connection]:
@@ -154,7 +153,7 @@ class RunLog(RunLogReads):
             conn.execute(
                 node_events.insert().values(
                     run_id=run_id,
-                    seq=_next_seq(node_events, run_id),
+                    seq=next_seq(node_events, run_id),
                     node=node,
                     task_id=task_id,
                     started_at=iso_utc(started_at) if started_at else None,
@@ -177,29 +176,7 @@ class RunLog(RunLogReads):
     ) -> None:
         """Record `calls` (in order) made by one task of `node`, each with the cost it was priced at."""
         with self._writing(run_id) as conn:
-            for c in calls:
-                conn.execute(
-                    llm_calls.insert().values(
-                        run_id=run_id,
-                        seq=_next_seq(llm_calls, run_id),
-                        node=node,
-                        task_id=task_id,
-                        agent=c.agent,
-                        model=c.model,
-                        task=self._text(c.task),
-                        messages=self._json(c.messages),
-                        raw=self._text(c.raw),
-                        parsed=self._json(c.parsed),
-                        input_tokens=c.input_tokens,
-                        output_tokens=c.output_tokens,
-                        cached_tokens=c.cached_tokens,
-                        latency_s=c.latency_s,
-                        cost=c.cost,
-                        currency=c.currency,
-                        error=self._text(c.error),
-                        created_at=iso_utc(),
-                    )  # fmt: skip
-                )
+            insert_calls(conn, run_id, node, calls, task_id=task_id, secrets=self.secrets)
 
     def finish_run(
         self,
@@ -268,10 +245,3 @@ class RunLog(RunLogReads):
                   "attempts": d["attempts"], "error": self._text(d.get("error")), "created_at": iso_utc()}
                  for d in rows],
             )  # fmt: skip
-
-
-def _next_seq(table: sa.Table, run_id: str) -> Any:
-    """Return the subquery giving a run's next `seq` in `table` (1 for its first row)."""
-    return (
-        select(func.coalesce(func.max(table.c.seq), 0) + 1).where(table.c.run_id == run_id).scalar_subquery()
-    )
