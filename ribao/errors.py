@@ -176,6 +176,10 @@ class LeaseLost(RibaoError):
     """A worker's connection to the database ended while it ran a job: the job stays unfinished."""
 
 
+class WorkerStopped(RibaoError):
+    """The worker was asked to stop (Ctrl-C, SIGTERM) while it ran a job: the job is queued again."""
+
+
 class RunNotFound(RibaoError):
     """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
 

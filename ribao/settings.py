@@ -49,6 +49,9 @@ class MemorySettings(BaseModel):
     url: str | None = Field(default=None, description="Chroma server URL; default is the embedded store")
     embedder: str = Field(default="minilm", description="minilm (offline all-MiniLM-L6-v2) or hash")
     near_duplicate_threshold: float = Field(default=0.85, description="Cosine similarity in [-1, 1]")
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Limit for connecting and for each request to a Chroma server"
+    )
     enabled: bool = True
 
     @field_validator("url")

@@ -108,7 +108,7 @@ def test_the_memory_nodes_never_block_the_event_loop_on_a_server(
     from blockbuster import blockbuster_ctx
 
     settings = Settings(home=tmp_path / "home", memory={"embedder": "hash", "url": chroma_server.url})
-    memory = ServerMemory(chroma_server.url, embedder=HashEmbedder(), profile="noblock")
+    memory = ServerMemory(chroma_server.url, embedder=HashEmbedder(), timeout_s=30, profile="noblock")
     ctx = RunContext(
         settings=settings, models={}, prompts=None, read_listing=None, run_id="t-noblock", memory=memory
     )  # type: ignore[arg-type]

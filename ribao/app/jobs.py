@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
@@ -26,10 +25,11 @@ from ribao.app.queue import (
     ensure_schema,
     queue_url,
 )
-from ribao.app.worker_stop import run_until_stopped
+from ribao.app.worker_stop import DigestRetry, Stopped, requeued_on_stop, run_until_stopped
 from ribao.app.write import RunResult, open_run, reader_settings, resume_run, write_day
 from ribao.errors import LeaseLost, RunNotFound
-from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
+from ribao.llm.gates import settle_gates
+from ribao.runs.backend import CONNECT_TIMEOUT_S
 from ribao.runs.lease import WATCH_SECONDS, hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
@@ -67,10 +67,20 @@ async def write_digest_job(
     if not force and await asyncio.to_thread(lambda: digest_written(reader_settings(settings, profile), day)):
         return f"{date} {profile or 'default'}: written already"
     assert context.job.id is not None
-    async with hold(queue_url(settings), context.job.id) as lost:
+    async with (
+        hold(queue_url(settings), context.job.id) as lost,
+        requeued_on_stop(context, f"{date} {profile or 'default'}"),
+    ):
         work = asyncio.create_task(write_or_resume(settings, day, run_id, profile, scope))
         cut = asyncio.create_task(lost.wait())
-        await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({work, cut}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the worker stops: the run ends `interrupted`, resumable
+            cut.cancel()
+            work.cancel()
+            with contextlib.suppress(BaseException):
+                await work
+            raise
         if work.done() and not work.cancelled() and work.exception() is not None and not lost.is_set():
             # A run that failed on the dropped connection itself can end before the watch's next look:
             # let it look once more, so a lost database is retried (resumed), not reported as failed.
@@ -189,10 +199,10 @@ def default_concurrency(settings: Settings) -> int:
     return max(1, min(MAX_DEFAULT_JOBS, allowed))
 
 
-async def work(settings: Settings, *, until_empty: bool = False, concurrency: int = 1) -> None:
-    """Run a worker on the digest queue: until stopped (Ctrl-C, SIGTERM), or with `until_empty` until
-    no job waits. Jobs left running by dead workers are queued again first, and then every
-    `REAP_EVERY_S` seconds while it waits."""
+async def work(settings: Settings, *, until_empty: bool = False, concurrency: int = 1) -> Stopped | None:
+    """Run a worker on the digest queue: until stopped (Ctrl-C, SIGTERM: returns how), or with
+    `until_empty` until no job waits. Jobs left running by dead workers are queued again first, and
+    then every `REAP_EVERY_S` seconds while it waits."""
     url = await asyncio.to_thread(check_store, settings)
     app = queue_app(url)
     async with app.open_async():
@@ -208,8 +218,10 @@ async def work(settings: Settings, *, until_empty: bool = False, concurrency: in
                 # With until_empty procrastinate stops fetching at the first look that finds no job, even
                 # while other jobs of this worker still run: a job queued again meanwhile (a retry after
                 # a lost database) would be left waiting. Look again once they have all ended.
+                if stopped:  # the stopped runs' requests may have unwound after their runs ended
+                    await settle_gates()
                 if stopped or not until_empty or not await _waiting(app):
-                    break
+                    return stopped
         finally:
             if reaper is not None:
                 reaper.cancel()
@@ -220,9 +232,8 @@ def queue_app(url: str) -> procrastinate.App:
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=url, kwargs={"connect_timeout": CONNECT_TIMEOUT_S})
     )
-    # A job whose worker lost the database is tried again (resuming its run), up to twice.
-    retry = procrastinate.RetryStrategy(max_attempts=2, retry_exceptions={LeaseLost})
-    app.task(name=TASK, queue=QUEUE, pass_context=True, retry=retry)(write_digest_job)
+    # A job whose worker stopped or lost the database is tried again (resuming its run).
+    app.task(name=TASK, queue=QUEUE, pass_context=True, retry=DigestRetry())(write_digest_job)
     app.periodic(cron=DAILY_CRON, periodic_id="daily")(
         app.task(name="ribao.daily", queue=QUEUE, pass_context=True)(daily_job)
     )
@@ -250,38 +261,3 @@ def add_jobs(
             return await enqueue(app, settings, days, names, source=source, force=force)
 
     return asyncio.run(go())
-
-
-@dataclass(frozen=True)
-class QueuedJob:
-    """One digest job still on the queue: waiting (todo), running (doing) or failed."""
-
-    job_id: int
-    status: str
-    day: str
-    profile: str | None
-    attempts: int
-    run_id: str
-
-
-def queued_jobs(settings: Settings) -> list[QueuedJob]:
-    """Return the digest jobs waiting, running or failed on the queue at `store.url`, oldest first
-    (none when no store is set or the queue was never used); `ribao runs list`."""
-    if settings.store.url is None:
-        return []
-    url = queue_url(settings)
-    check_reachable(url)
-    import psycopg
-
-    with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
-        if not conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
-            return []
-        rows = conn.execute(
-            "SELECT id, status::text, args, attempts FROM procrastinate_jobs"
-            " WHERE task_name = %s AND status IN ('todo', 'doing', 'failed') ORDER BY id",
-            (TASK,),
-        ).fetchall()
-    return [
-        QueuedJob(r[0], r[1], r[2].get("date", ""), r[2].get("profile"), r[3], r[2].get("run_id", ""))
-        for r in rows
-    ]

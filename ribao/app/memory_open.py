@@ -72,7 +72,13 @@ def open_run_memory(
     embedder = embedder or make_embedder(settings.memory.embedder)
     vectors = DayVectors(_vectors_dir(settings), embedder.name)
     with contextlib.closing(
-        ServerMemory(settings.memory.url, embedder=embedder, profile=profile, vectors=vectors)
+        ServerMemory(
+            settings.memory.url,
+            embedder=embedder,
+            profile=profile,
+            vectors=vectors,
+            timeout_s=settings.memory.timeout_seconds,
+        )
     ) as memory:
         if fresh:
             memory.preload()

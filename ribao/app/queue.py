@@ -20,7 +20,7 @@ from ulid import ULID
 
 from ribao.app.write import reader_settings
 from ribao.errors import BadFlag, ConfigError, ListingError, NoAnnouncement
-from ribao.runs.backend import check_reachable, is_postgres, libpq_url
+from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable, is_postgres, libpq_url
 from ribao.runs.db import RunLog
 from ribao.settings import Settings
 from ribao.sources import API_SOURCE
@@ -170,3 +170,38 @@ def listing_days(settings: Settings, start: dt.date, end: dt.date, now: dt.datet
             f"no listing day from {start} to {end} (weekends, holidays and days not announced yet)"
         )
     return listing
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    """One digest job still on the queue: waiting (todo), running (doing) or failed."""
+
+    job_id: int
+    status: str
+    day: str
+    profile: str | None
+    attempts: int
+    run_id: str
+
+
+def queued_jobs(settings: Settings) -> list[QueuedJob]:
+    """Return the digest jobs waiting, running or failed on the queue at `store.url`, oldest first
+    (none when no store is set or the queue was never used); `ribao runs list`."""
+    if settings.store.url is None:
+        return []
+    url = queue_url(settings)
+    check_reachable(url)
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        if not conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+            return []
+        rows = conn.execute(
+            "SELECT id, status::text, args, attempts FROM procrastinate_jobs"
+            " WHERE task_name = %s AND status IN ('todo', 'doing', 'failed') ORDER BY id",
+            (TASK,),
+        ).fetchall()
+    return [
+        QueuedJob(r[0], r[1], r[2].get("date", ""), r[2].get("profile"), r[3], r[2].get("run_id", ""))
+        for r in rows
+    ]

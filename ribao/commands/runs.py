@@ -124,7 +124,7 @@ QUEUE_STATES = {"todo": "queued", "doing": "running", "failed": "failed"}
 
 def _show_queue() -> None:
     """Print the queue's unfinished digest jobs, when there is a queue and it holds any."""
-    from ribao.app.jobs import queued_jobs
+    from ribao.app.queue import queued_jobs
     from ribao.settings import load_settings
 
     jobs = queued_jobs(load_settings())

@@ -48,9 +48,12 @@ def worker(
     import logging
 
     from ribao.app.jobs import default_concurrency, work
+    from ribao.app.worker_stop import QuietStops
     from ribao.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(QuietStops())
     # One line per model request would grow the log with the calls, not the jobs (a reader that drains
     # the log slower than that, e.g. an unread pipe, stalls the worker on its next write).
     for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
@@ -58,7 +61,9 @@ def worker(
     with cli_errors("ribao: worker stopped"):
         settings = load_settings()
         jobs = concurrency or default_concurrency(settings)
-        asyncio.run(work(settings, until_empty=until_empty, concurrency=jobs))
+        stopped = asyncio.run(work(settings, until_empty=until_empty, concurrency=jobs))
+    if stopped is not None:
+        typer.echo(stopped.line(), err=True)
 
 
 def _report(added: list[Enqueued]) -> None:

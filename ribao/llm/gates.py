@@ -7,7 +7,7 @@ import weakref
 
 import httpx2 as httpx
 
-from ribao.llm.limits import Limits, ProviderGate
+from ribao.llm.limits import GIVING_BACK, Limits, ProviderGate
 
 
 class GatedTransport(httpx.AsyncBaseTransport):
@@ -33,8 +33,11 @@ async def settle_gates() -> None:
     shared budgets' connections. A run calls it as it ends: a worker runs many jobs, each in its own
     event loop, and a give-back still pending when `asyncio.run` ends would be cancelled (the slot held
     until its lease expires) and the budget's connection left open."""
-    for g in list(_gates.pop(asyncio.get_running_loop(), {}).values()):
+    loop = asyncio.get_running_loop()
+    for g in list(_gates.pop(loop, {}).values()):
         await g.settle()
+    late = [t for t in GIVING_BACK if t.get_loop() is loop]  # of gates settled before
+    await asyncio.gather(*late, return_exceptions=True)
 
 
 def gate(name: str, limits: Limits) -> ProviderGate:

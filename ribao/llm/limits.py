@@ -38,6 +38,11 @@ from ribao.llm.config import ModelConfig
 from ribao.llm.gate_io import Releasing, error_said, max_tokens
 from ribao.llm.shared import SharedBudget
 
+# Every give-back still running, held here too: a request cancelled with its run (a worker's stop) may
+# unwind after the run settled and dropped its gate, and a task only the dropped gate held would be
+# garbage collected mid-query ("Task was destroyed but it is pending", "Event loop is closed").
+GIVING_BACK: set[asyncio.Task[None]] = set()
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -241,8 +246,9 @@ class ProviderGate:
                 self._slots.release()
                 if self._shared is not None and slot is not None:
                     task = asyncio.ensure_future(self._shared.give_slot(slot))
-                    self._giving_back.add(task)
-                    task.add_done_callback(self._giving_back.discard)
+                    for pending in (self._giving_back, GIVING_BACK):
+                        pending.add(task)
+                        task.add_done_callback(pending.discard)
 
         try:
             await self._wait_turn(tokens)

@@ -8,10 +8,12 @@ the embedder (MiniLM is CPU-bound) and the day's vectors cache (files) run in wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ribao.errors import MemoryStoreError
 from ribao.memory import ops
 from ribao.memory.embedders import Embedder
 from ribao.memory.store import (
@@ -31,9 +33,6 @@ if TYPE_CHECKING:
     from chromadb.api.models.AsyncCollection import AsyncCollection
 
 T = TypeVar("T")
-
-#: How long connecting to a Chroma server may take (its HTTP client itself never times out).
-CONNECT_TIMEOUT_S = 30.0
 
 
 class AsyncMemory:
@@ -92,13 +91,21 @@ class ServerMemory(AsyncMemory, Preloading):
     """A collection on a Chroma server at `url`, reached through `chromadb.AsyncHttpClient`.
 
     Built off the event loop (it imports chromadb); `connect` then opens the collection from the
-    run's loop. Chroma's async client keeps one HTTP connection pool per event loop.
+    run's loop. Chroma's async client keeps one HTTP connection pool per event loop. Connecting and
+    each request are limited to `timeout_s` seconds (the client itself waits for ever).
     """
 
     def __init__(
-        self, url: str, *, embedder: Embedder, profile: str | None = None, vectors: DayVectors | None = None
+        self,
+        url: str,
+        *,
+        embedder: Embedder,
+        timeout_s: float,
+        profile: str | None = None,
+        vectors: DayVectors | None = None,
     ) -> None:
         self.address = server_address(url)
+        self.timeout_s = timeout_s
         self.location = url
         self.embedder = embedder
         self.collection = collection_for(profile)
@@ -116,14 +123,9 @@ class ServerMemory(AsyncMemory, Preloading):
         import chromadb
 
         host, port, ssl = self.address
-        with chroma_errors("connecting", self.location):
-            async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                client = await chromadb.AsyncHttpClient(
-                    host=host, port=port, ssl=ssl, settings=self._settings
-                )
-                col = await client.get_or_create_collection(
-                    self.collection, **collection_options(self.embedder)
-                )
+        async with self._bounded("connecting"):
+            client = await chromadb.AsyncHttpClient(host=host, port=port, ssl=ssl, settings=self._settings)
+            col = await client.get_or_create_collection(self.collection, **collection_options(self.embedder))
         check_collection(col, self.embedder, self.location)
         self._col = col
 
@@ -131,5 +133,16 @@ class ServerMemory(AsyncMemory, Preloading):
         if isinstance(step, ops.Embed):
             return await asyncio.to_thread(ops.embed, self.embedder, self.vectors, step)
         await self.connect()
-        with chroma_errors(step.action, self.location):
+        async with self._bounded(step.action):
             return await getattr(self._col, step.method)(**step.kwargs)
+
+    @contextlib.asynccontextmanager
+    async def _bounded(self, action: str) -> AsyncIterator[None]:
+        """Raise `MemoryStoreError` naming the endpoint when `action` fails or takes over `timeout_s`."""
+        with chroma_errors(action, self.location):
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    yield
+            except TimeoutError as exc:  # a server that accepts the request and never answers
+                failed = f"Chroma memory at {self.location}: {action} failed"
+                raise MemoryStoreError(f"{failed}: no answer within {self.timeout_s:g} s") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ T = TypeVar("T")
 DEFAULT_COLLECTION = "featured_papers"
 #: The profile whose memory is `DEFAULT_COLLECTION` (homes written before profiles keep theirs).
 DEFAULT_PROFILE = "default"  # = ribao.profiles.names.DEFAULT_PROFILE (a lower layer)
+DETAIL_CHARS = 160  # of a failure's text in its one line (a server's error page runs to pages)
 
 
 def collection_for(profile: str | None) -> str:
@@ -62,8 +64,22 @@ def chroma_errors(action: str, where: str) -> Iterator[None]:
     except MemoryStoreError:
         raise
     except Exception as exc:  # chromadb, httpx and the Rust bindings raise many unrelated types
-        msg = f"Chroma memory at {where}: {action} failed: {type(exc).__name__}: {exc}"
-        raise MemoryStoreError(msg) from exc
+        raise MemoryStoreError(f"Chroma memory at {where}: {action} failed: {_describe(exc)}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    """Return `exc` as a short line: the HTTP status a server answered with, its text without markup."""
+    text = " ".join(re.sub(r"<[^>]*>", " ", str(exc)).split())
+    if len(text) > DETAIL_CHARS:
+        text = text[:DETAIL_CHARS] + "…"
+    # Chroma raises a bare Exception(response text) for an error it does not know, while handling
+    # httpx's HTTPStatusError: the status is only on that.
+    response = getattr(exc.__context__, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int):
+        answered = f"HTTP {status} {getattr(response, 'reason_phrase', '')}".rstrip()
+        return f"{answered}: {text}" if text else answered
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def server_address(url: str) -> tuple[str, int, bool]:
