@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings
 from tests.support.fakes import ScriptedChatModel, default_responder
 from tests.support.graph import models, sample_settings
-from tests.support.profiles import bundled_day, embedder, is_robotics, robotics_profile
+from tests.support.profiles import MemoEmbedder, bundled_day, embedder, is_robotics, robotics_profile
 
 
 def tied_triage(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
@@ -80,3 +81,28 @@ def test_a_thin_day_is_not_padded_below_the_floor(tmp_path: Path) -> None:
     assert all(p["relevance"] >= 0.9 for p in data["picks"])
     assert "与「robots」相关的论文不足" in result.digest_path.read_text()
     assert "不用无关论文凑数" in result.digest_path.read_text()
+
+
+class LoopProbe:
+    """An embedder that notes, per call, whether it ran on the event loop's thread."""
+
+    def __init__(self, inner: MemoEmbedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.on_loop: list[bool] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        return self.inner.embed(texts)
+
+
+def test_the_reader_relevance_is_embedded_off_the_event_loop(tmp_path: Path) -> None:
+    # A worker runs several jobs on one loop: a day's embedding (or a wait on the day's vector lock) on
+    # it held every other job's requests for as long as it took (2026-02-17's 471 papers: minutes).
+    probe = LoopProbe(embedder())
+    result, _ = write(tmp_path, RunProfile(robotics_profile(), probe))
+    assert result.picks == 13
+    assert probe.on_loop and not any(probe.on_loop), probe.on_loop

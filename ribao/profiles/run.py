@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,15 @@ class RunProfile:
             embedder = _DayCached(self.embedder, self.vectors, day) if self.vectors and day else self.embedder
             self._scores.update(score_candidates(self.profile, missing, embedder))
         return {p.arxiv_id: self._scores[p.arxiv_id] for p in papers if p.arxiv_id in self._scores}
+
+    async def prepare(self, papers: Sequence[Paper]) -> None:
+        """Score the unscored `papers` in a worker thread, so a node's later `relevance` calls only read.
+
+        Scoring embeds (MiniLM: seconds of CPU for a day's hundreds of papers) and may wait on the day's
+        vector lock while another run embeds; on the event loop either would stall every job of a worker.
+        """
+        if any(p.arxiv_id not in self._scores for p in papers):
+            await asyncio.to_thread(self.relevance, papers)
 
     def blend(self, quality: float, relevance: Relevance | None) -> float:
         """Return `(1 - weight) × quality + weight × relevance` (quality alone without a relevance)."""
