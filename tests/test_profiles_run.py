@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,43 @@ def test_the_reader_relevance_is_embedded_off_the_event_loop(tmp_path: Path) -> 
     result, _ = write(tmp_path, RunProfile(robotics_profile(), probe))
     assert result.picks == 13
     assert probe.on_loop and not any(probe.on_loop), probe.on_loop
+
+
+class GatedEmbedder:
+    """The hash embedder, held at its first call until `go` is set (a run embedding a big day)."""
+
+    def __init__(self) -> None:
+        from ribao.memory import make_embedder
+
+        self.inner = make_embedder("hash")
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.go = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.go.wait()
+        return self.inner.embed(texts)
+
+
+def test_runs_waiting_for_the_day_vectors_leave_the_default_thread_pool_free(tmp_path: Path) -> None:
+    # One run of a worker embeds the day under the day's lock; the worker's other runs of that day wait for
+    # the lock. Waiting in asyncio's default pool (6 threads here) they held the threads every other job
+    # of the worker needs (run-log writes, sync nodes) until the embedding ended.
+    from ribao.memory.vectors import DayVectors
+
+    day = dt.date(2026, 2, 18)
+    papers = [p.model_copy(update={"announced": day}) for p in bundled_day()[:3]]
+    gated = GatedEmbedder()
+    runs = [RunProfile(robotics_profile(), gated, DayVectors(tmp_path, gated.name)) for _ in range(8)]
+
+    async def main() -> bool:
+        waiting = [asyncio.create_task(run.prepare(papers)) for run in runs]
+        await asyncio.sleep(0)  # every run has handed its scoring to a thread
+        try:
+            free = await asyncio.wait_for(asyncio.to_thread(lambda: True), 30)
+        finally:
+            gated.go.set()
+        await asyncio.gather(*waiting)
+        return free
+
+    assert asyncio.run(main())
+    assert all(run.relevance(papers) == runs[0].relevance(papers) for run in runs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,12 @@ from ribao.schemas import Paper
 if TYPE_CHECKING:
     from ribao.memory.embedders import Embedder
     from ribao.memory.vectors import DayVectors
+
+
+# Scoring threads of their own: a run waiting on the day's vector lock holds its thread for as long as
+# another run embeds, and in asyncio's default pool (6 threads on 2 cores) a worker's waiting runs would
+# hold the threads its other runs need for their run-log writes and sync nodes.
+_SCORING = ThreadPoolExecutor(max_workers=16, thread_name_prefix="relevance")
 
 
 def triage_quality(score: int) -> float:
@@ -70,7 +77,7 @@ class RunProfile:
         vector lock while another run embeds; on the event loop either would stall every job of a worker.
         """
         if any(p.arxiv_id not in self._scores for p in papers):
-            await asyncio.to_thread(self.relevance, papers)
+            await asyncio.get_running_loop().run_in_executor(_SCORING, self.relevance, papers)
 
     def blend(self, quality: float, relevance: Relevance | None) -> float:
         """Return `(1 - weight) × quality + weight × relevance` (quality alone without a relevance)."""
