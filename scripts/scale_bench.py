@@ -7,7 +7,8 @@ Starts a throwaway PostgreSQL cluster, a Chroma server per phase and the simulat
 1. one `ribao worker --until-empty --concurrency 1` (the single-process reference, one job at a time);
 2. three `ribao worker`s at once (their default concurrency), one of them killed with kill -9 once
    --kill-at of the reference's requests have been served; the survivors requeue its jobs, which
-   resume from their checkpoints.
+   resume from their checkpoints (`--kill-at 0`: no kill). With `--compare-kill` the three workers
+   run twice, without a kill and then with it, so the kill's cost is separate from the workers'.
 
 Workers log to files in the phase's home: a piped log nobody reads stalls a worker once the pipe's
 buffer (64 KiB) is full.
@@ -24,7 +25,7 @@ the reference, where days run one after another), requests per tool in both phas
 repaid), run-log and memory counts. Asserts nothing.
 
     .venv/bin/python scripts/scale_bench.py [--listings ../shared/data/arxiv] [--from 2026-02-17]
-        [--to 2026-02-20] [--ttft 0.8] [--rate 60] [--workers 3] [--kill-at 0.3]
+        [--to 2026-02-20] [--ttft 0.8] [--rate 60] [--workers 3] [--kill-at 0.3] [--compare-kill]
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=60.0)
     p.add_argument("--workers", type=int, default=3)
     p.add_argument("--profiles", type=int, default=5, help="reader profiles p1…pN, one job per day each")
-    p.add_argument("--kill-at", type=float, default=0.3, help="fraction of the reference's requests")
+    p.add_argument(
+        "--kill-at", type=float, default=0.3, help="fraction of the reference's requests (0: none)"
+    )
+    p.add_argument("--compare-kill", action="store_true", help="run the workers without a kill first too")
     opts = p.parse_args()
     if not opts.listings.is_dir():
         opts.listings = Path("/work/shared/data/arxiv")
@@ -187,6 +191,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ribao-scale-"))
     try:
         ref = phase("single", opts, pg, tmp, 1, None)
+        calm = phase("calm", opts, pg, tmp, opts.workers, None) if opts.compare_kill else None
         many = phase("workers", opts, pg, tmp, opts.workers, int(ref["requests"] * opts.kill_at))
         days = _per_run(ref["model"], ref["url"])
     finally:
@@ -195,7 +200,9 @@ def main() -> int:
     slowest = max(days.values()) if days else float("nan")
     load = os.getloadavg()[0]
     print(f"\nprovider   simulated {opts.ttft} s + {opts.rate} tok/s; {os.cpu_count()} CPUs, load {load:.1f}")
-    for label, r in (("1 worker", ref), (f"{opts.workers} workers", many)):
+    killed = f"{opts.workers} workers" + (", 1 killed" if opts.kill_at else "")
+    shown = [("1 worker", ref), *([(f"{opts.workers}, no kill", calm)] if calm else []), (killed, many)]
+    for label, r in shown:
         print(
             f"{label:<10} wall {r['wall']:.1f} s, digests {len(r['digests'])} (same as the reference: "
             f"{r['digests'] == ref['digests']}), "
@@ -218,6 +225,10 @@ def main() -> int:
         f"{opts.workers}) = {many['wall'] / (total / opts.workers):.2f}; 1 worker's wall / sum = "
         f"{ref['wall'] / total:.2f}"
     )
+    if calm:
+        print(
+            f"no kill    wall {calm['wall']:.1f} s = {calm['wall'] / slowest:.2f}x the slowest critical path"
+        )
     tokens: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
     for sv in ref["model"].served:
         tokens[sv.tool][0] += 1

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings
 from tests.support.fakes import ScriptedChatModel, default_responder
 from tests.support.graph import models, sample_settings
-from tests.support.profiles import bundled_day, embedder, is_robotics, robotics_profile
+from tests.support.profiles import MemoEmbedder, bundled_day, embedder, is_robotics, robotics_profile
 
 
 def tied_triage(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> dict[str, Any]:
@@ -80,3 +83,68 @@ def test_a_thin_day_is_not_padded_below_the_floor(tmp_path: Path) -> None:
     assert all(p["relevance"] >= 0.9 for p in data["picks"])
     assert "与「robots」相关的论文不足" in result.digest_path.read_text()
     assert "不用无关论文凑数" in result.digest_path.read_text()
+
+
+class LoopProbe:
+    """An embedder that notes, per call, whether it ran on the event loop's thread."""
+
+    def __init__(self, inner: MemoEmbedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.on_loop: list[bool] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        return self.inner.embed(texts)
+
+
+def test_the_reader_relevance_is_embedded_off_the_event_loop(tmp_path: Path) -> None:
+    # A worker runs several jobs on one loop: a day's embedding (or a wait on the day's vector lock) on
+    # it held every other job's requests for as long as it took (2026-02-17's 471 papers: minutes).
+    probe = LoopProbe(embedder())
+    result, _ = write(tmp_path, RunProfile(robotics_profile(), probe))
+    assert result.picks == 13
+    assert probe.on_loop and not any(probe.on_loop), probe.on_loop
+
+
+class GatedEmbedder:
+    """The hash embedder, held at its first call until `go` is set (a run embedding a big day)."""
+
+    def __init__(self) -> None:
+        from ribao.memory import make_embedder
+
+        self.inner = make_embedder("hash")
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.go = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.go.wait()
+        return self.inner.embed(texts)
+
+
+def test_runs_waiting_for_the_day_vectors_leave_the_default_thread_pool_free(tmp_path: Path) -> None:
+    # One run of a worker embeds the day under the day's lock; the worker's other runs of that day wait for
+    # the lock. Waiting in asyncio's default pool (6 threads here) they held the threads every other job
+    # of the worker needs (run-log writes, sync nodes) until the embedding ended.
+    from ribao.memory.vectors import DayVectors
+
+    day = dt.date(2026, 2, 18)
+    papers = [p.model_copy(update={"announced": day}) for p in bundled_day()[:3]]
+    gated = GatedEmbedder()
+    runs = [RunProfile(robotics_profile(), gated, DayVectors(tmp_path, gated.name)) for _ in range(8)]
+
+    async def main() -> bool:
+        waiting = [asyncio.create_task(run.prepare(papers)) for run in runs]
+        await asyncio.sleep(0)  # every run has handed its scoring to a thread
+        try:
+            free = await asyncio.wait_for(asyncio.to_thread(lambda: True), 30)
+        finally:
+            gated.go.set()
+        await asyncio.gather(*waiting)
+        return free
+
+    assert asyncio.run(main())
+    assert all(run.relevance(papers) == runs[0].relevance(papers) for run in runs)

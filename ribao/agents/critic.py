@@ -39,6 +39,7 @@ async def critique_picks(state: DigestState, runtime: Runtime[RunContext]) -> di
     scores = state.get("triage_scores", {})
     profile = ctx.profile
     if profile is not None:  # best for the reader first; papers under the reader's floor cannot come in
+        await profile.prepare(papers)
         in_play = for_reader(in_play, scores, profile)
     else:
         in_play = sorted(in_play, key=lambda p: -scores.get(p.arxiv_id, 0))

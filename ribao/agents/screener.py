@@ -49,6 +49,8 @@ async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[
     missing = [p.arxiv_id for p in papers if p.arxiv_id not in scores]
     if missing:  # the graph runs every triage batch first; this guards the wiring
         raise RibaoError(f"rank_papers: {len(missing)} candidates have no triage score, e.g. {missing[0]}")
+    if ctx.profile is not None:
+        await ctx.profile.prepare(papers)
     listed = shortlist(papers, scores, state, ctx.settings, ctx.profile)
     if not listed and ctx.profile is not None:
         raise NothingToScreen(
@@ -101,6 +103,8 @@ async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dic
     keys = candidate_keys(papers)
     by_id = {p.arxiv_id: p for p in papers}
     words = ctx.settings.screener_abstract_words
+    if ctx.profile is not None:
+        await ctx.profile.prepare(papers)
     rel = ctx.profile.relevance([by_id[r.arxiv_id] for r in ranking]) if ctx.profile else {}
     prompt = ctx.prompts.render(
         "screener",

@@ -74,8 +74,10 @@ async def flag_near_duplicates(state: DigestState, runtime: Runtime[RunContext])
     will see (`shown_candidates`: about 40 of a day's hundreds, so only those are embedded); returns
     `memory_flags`. Runs before every screening round, so a replacement the critic suggests is checked.
     """
-    memory = runtime.context.memory
-    shown = shown_candidates(state, runtime.context.settings, runtime.context.profile)
+    memory, profile = runtime.context.memory, runtime.context.profile
+    if profile is not None:
+        await profile.prepare(eligible(state))
+    shown = shown_candidates(state, runtime.context.settings, profile)
     if memory is None or not shown:
         return {"memory_flags": []}
     threshold = runtime.context.settings.memory.near_duplicate_threshold

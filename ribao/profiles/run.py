@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,12 @@ from ribao.schemas import Paper
 if TYPE_CHECKING:
     from ribao.memory.embedders import Embedder
     from ribao.memory.vectors import DayVectors
+
+
+# Scoring threads of their own: a run waiting on the day's vector lock holds its thread for as long as
+# another run embeds, and in asyncio's default pool (6 threads on 2 cores) a worker's waiting runs would
+# hold the threads its other runs need for their run-log writes and sync nodes.
+_SCORING = ThreadPoolExecutor(max_workers=16, thread_name_prefix="relevance")
 
 
 def triage_quality(score: int) -> float:
@@ -61,6 +69,15 @@ class RunProfile:
             embedder = _DayCached(self.embedder, self.vectors, day) if self.vectors and day else self.embedder
             self._scores.update(score_candidates(self.profile, missing, embedder))
         return {p.arxiv_id: self._scores[p.arxiv_id] for p in papers if p.arxiv_id in self._scores}
+
+    async def prepare(self, papers: Sequence[Paper]) -> None:
+        """Score the unscored `papers` in a worker thread, so a node's later `relevance` calls only read.
+
+        Scoring embeds (MiniLM: seconds of CPU for a day's hundreds of papers) and may wait on the day's
+        vector lock while another run embeds; on the event loop either would stall every job of a worker.
+        """
+        if any(p.arxiv_id not in self._scores for p in papers):
+            await asyncio.get_running_loop().run_in_executor(_SCORING, self.relevance, papers)
 
     def blend(self, quality: float, relevance: Relevance | None) -> float:
         """Return `(1 - weight) × quality + weight × relevance` (quality alone without a relevance)."""
