@@ -65,7 +65,8 @@ def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) 
         raise typer.Exit(exc.exit_code) from None
     except RibaoError as exc:
         # One last guard for every message: a database or server URL is shown without its password.
-        typer.echo(f"ribao: error: {scrub(str(exc))}", err=True)
+        then = f" (continue with: ribao runs resume {exc.resume_id})" if exc.resume_id else ""
+        typer.echo(f"ribao: error: {scrub(str(exc))}{then}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo(interrupted, err=True)
