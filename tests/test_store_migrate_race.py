@@ -1,5 +1,6 @@
 """`ribao store migrate` beside another copy of the same home into the same fresh Postgres: the run the
-other copy is adding is left to it (no primary-key violation), and nothing is copied twice."""
+other copy is adding is left to it (no primary-key violation), nothing is copied twice, and the
+readers' feedback keeps the source's order."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import psycopg
 from sqlalchemy import func, select
 
 from ribao.app.store import Migrated, migrate_store
+from ribao.profiles.feedback import FeedbackStore
 from ribao.runs.db import RunLog
-from ribao.runs.schema import TABLES
+from ribao.runs.schema import TABLES, feedback
 from tests.support.eval_runs import recorded_home
 from tests.support.graph import sample_settings
 
@@ -37,6 +39,9 @@ def test_a_run_another_migrate_is_adding_is_left_to_it(tmp_path: Path, postgres_
     home, run_id = recorded_home(tmp_path)
     settings = sample_settings(tmp_path)
     assert settings.home == home
+    with FeedbackStore.open(home, None) as store:  # events within one second: only their ids order them
+        for n, verb in enumerate(["like", "dislike", "like", "not-interested", "dislike"] * 4):
+            store.add("default" if n % 3 else "alice", verb, [f"2602.{15060 + n % 7}"])
     with RunLog.open(home, secrets=()) as source, RunLog.open(home, url=postgres_url, secrets=()) as other:
         wanted = _counts(source)
         # The other migrate has copied the run and its rows, and not committed yet.
@@ -67,3 +72,10 @@ def test_a_run_another_migrate_is_adding_is_left_to_it(tmp_path: Path, postgres_
         assert isinstance(result, Migrated), result
         assert result.ok and result.runs_present == 1, result.counts
         assert _counts(other) == wanted  # each row once
+        assert _feedback(other) == _feedback(source)  # the events in the source's order
+
+
+def _feedback(log: RunLog) -> list[tuple[object, ...]]:
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(feedback).order_by(feedback.c.id))
+        return [tuple(v for k, v in r._mapping.items() if k != "id") for r in rows]
