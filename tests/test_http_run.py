@@ -96,6 +96,6 @@ def test_provider_down_fails_cleanly_and_writes_nothing(
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith(f"ribao: error: provider stub ({openai_stub.base_url}): no attempt has succeeded")
-    assert line.endswith("last: HTTP 503: stub fault 503")
+    assert "last: HTTP 503: stub fault 503 (continue with: ribao runs resume " in line
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
