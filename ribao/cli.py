@@ -20,11 +20,13 @@ class RibaoGroup(LazyGroup):
     table = {
         "run": Lazy(
             "ribao.commands.run:run",
-            "Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text.",
+            "Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text → write"
+            " → digest, then push it to every configured push channel.",
         ),
         "demo": Lazy(
             "ribao.commands.demo:demo",
-            "Run offline on the bundled real day (2026-02-18, 180 papers) with the local model.",
+            "Run offline on the bundled real day (2026-02-18, 180 papers) with the local model, for the"
+            " example reader unless --plain.",
         ),
         "fetch": Lazy(
             "ribao.commands.run:fetch",
@@ -52,7 +54,8 @@ class RibaoGroup(LazyGroup):
         ),
         "backfill": Lazy(
             "ribao.commands.worker:backfill",
-            "Queue the digest of every listing day from --from to --to (weekends and holidays left out).",
+            "Queue the digest of every listing day from --from to --to (weekends, holidays and future days"
+            " left out); days already written are skipped unless --force.",
         ),
         "runs": Lazy(
             "ribao.commands.runs:runs_app",

@@ -9,6 +9,9 @@ class RibaoError(Exception):
     """Base class of every error ribao raises on purpose; the CLI prints it and exits non-zero."""
 
     exit_code = 1
+    #: The run (or day run) `ribao runs resume` continues after this error: set when the failed run
+    #: has a checkpoint past its start; None when there is nothing to continue (it failed before).
+    resume_id: str | None = None
 
 
 class ListingError(RibaoError):

@@ -15,6 +15,7 @@ from ribao.settings_models import StoreSettings
 from tests.support.eval_runs import experiment, fake_replay, featured, recorded_home, store_references
 from tests.support.graph import models, run, sample_settings
 from tests.support.hf_daily import HFDaily
+from tests.support.loopback import free_port
 
 runner = CliRunner()
 
@@ -187,3 +188,35 @@ def test_eval_list_in_a_home_without_experiments_says_how_to_record_one(ribao_ho
     assert code == 0
     assert out.strip() == "no experiments yet: `ribao eval run` or `ribao eval baseline pin RUN…` records one"
     assert invoke("eval", "list", "--json") == (0, "[]\n")
+
+
+def test_offline_the_saved_days_are_read_with_archive_and_score_as_the_api_does(
+    home: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, run_id = home
+    monkeypatch.setenv("RIBAO_EVAL__HF_ENDPOINT", f"http://127.0.0.1:{free_port()}/api/daily_papers")
+    day = ("--from", "2026-02-18", "--to", "2026-02-18")
+    code, out = invoke("eval", "refs", "fetch", *day)
+    assert code == 1 and "offline, read saved days with --archive DIR" in out
+    code, out = invoke("eval", "score", run_id)
+    assert code == 1 and "(offline: add --archive DIR, a folder of saved days)" in out
+
+    saved = Path(__file__).parent / "data" / "hf-daily"  # the bundled February days, as archived
+    code, out = invoke("eval", "refs", "fetch", *day, "--archive", str(saved), "--json")
+    assert code == 0, out
+    assert [(d["date"], d["papers"]) for d in json.loads(out)] == [("2026-02-18", 25)]  # 19th-23rd not saved
+    code, out = invoke("eval", "score", run_id, "--json")
+    assert code == 0, out
+    (score,) = json.loads(out)
+    assert score["reference"]["papers"] == 12 and score["reference"]["source"] == "hf 2026-02-18..2026-02-23"
+    assert score["reference"]["missing_days"] == [f"2026-02-{n}" for n in range(19, 24)]
+
+    code, out = invoke("eval", "refs", "fetch", *day, "--archive", str(tmp_path / "nosuch"))
+    assert code == 2 and "--archive" in out and "no such folder" in out
+    (tmp_path / "empty").mkdir()
+    code, out = invoke("eval", "refs", "fetch", *day, "--archive", str(tmp_path / "empty"))
+    assert code == 1 and out.strip().endswith("has no featured day 2026-02-18.json … 2026-02-23.json")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "2026-02-18.json").write_text('{"date": "2026-02-18"}', encoding="utf-8")
+    code, out = invoke("eval", "refs", "fetch", *day, "--archive", str(tmp_path / "bad"))
+    assert code == 1 and "2026-02-18.json: not a Daily Papers day" in out

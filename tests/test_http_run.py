@@ -81,7 +81,8 @@ def test_a_dead_provider_fails_in_one_line_naming_it(home: Path, tmp_path: Path)
     write_config(home, url)
     result = run_cli("--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == 1
-    assert result.stderr == f"ribao: error: provider stub ({url}): connection refused\n"
+    line = f"ribao: error: provider stub ({url}): connection refused (continue with: ribao runs resume "
+    assert result.stderr.startswith(line) and result.stderr.count("\n") == 1, result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -95,6 +96,6 @@ def test_provider_down_fails_cleanly_and_writes_nothing(
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith(f"ribao: error: provider stub ({openai_stub.base_url}): no attempt has succeeded")
-    assert line.endswith("last: HTTP 503: stub fault 503")
+    assert "last: HTTP 503: stub fault 503 (continue with: ribao runs resume " in line
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()

@@ -166,10 +166,12 @@ def test_resume_of_a_day_run_keeps_the_finished_profile_and_pays_no_paper_twice(
         assert not (tmp_path / "digests" / "b").exists()
         before = json.loads(cli("runs", "list", "--json").output)
         assert sorted((r["profile"], r["status"]) for r in before) == [("a", "done"), ("b", "failed")]
+        day_run = before[0]["day_run"]
+        assert res.stderr.strip().endswith(f"(continue with: ribao runs resume {day_run})"), res.stderr
 
         stub.requests.clear()
         stub.responder = respond
-        res = cli("runs", "resume", "latest", "-q")
+        res = cli("runs", "resume", day_run, "-q")
         assert res.exit_code == 0, res.output
         calls = calls_by_tool(stub)
 

@@ -61,6 +61,8 @@ def test_replay_writer_with_an_edited_prompt(
         runs = log.list_runs()
     assert [r.status for r in runs] == ["replay", "done"]
     assert runs[0].settings["replay_of"] == runs[1].run_id
+    header = f"replay of writer in run {runs[1].run_id} (recorded as {runs[0].run_id})"
+    assert header in result.output.splitlines()  # one line, not wrapped inside a run id at 80 columns
 
 
 @pytest.mark.parametrize("command", [["replay", "latest"], ["runs", "trace", "latest"]])

@@ -6,6 +6,7 @@ In process (the fast suite): some writers fail the step once others have answere
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.support.resume import (
     assert_resumed_like,
     configure,
     in_process,
+    in_process_result,
     tools,
     use_home,
 )
@@ -44,13 +46,18 @@ def test_run_failed_in_the_writers_resumes_to_the_same_digest_without_repaying(
         stub.responder = writers
         use_home(monkeypatch, configure(tmp_path / "home", stub))
         out = tmp_path / "out"
-        assert in_process("run", "--source", source, "--out", str(out), "--quiet") == 1
+        failed = in_process_result("run", "--source", source, "--out", str(out), "--quiet")
+        assert failed.exit_code == 1
         assert not out.exists() or not any(out.iterdir()), "a failed run must leave no digest"
         assert len(writers.answered) == 4
         before = len(stub.chat_requests)
         writers.fail = False
 
-        assert in_process("runs", "resume", "latest", "--quiet") == 0
+        # The one error line says how to continue: the exact command, with the failed run's id.
+        (line,) = failed.stderr.strip().splitlines()
+        hint = re.search(r"\(continue with: ribao (runs resume [0-9A-Z]{26})\)$", line)
+        assert line.startswith("ribao: error: ") and hint, line
+        assert in_process(*hint.group(1).split(), "--quiet") == 0
         after = tools(stub, before)
         assert not {"TriageScores", "ShortlistRanking", "PickReasons", "CriticVerdicts"} & set(after)
         assert set(after) <= WRITER_TOOLS | {"LeadOutput"}

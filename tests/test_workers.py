@@ -101,7 +101,13 @@ def test_an_unknown_profile_or_a_missing_store_is_one_line_before_anything_is_qu
         )
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 2
-        assert err.strip() == "ribao: error: --profile vision: no such profile (known: nlp)"
+        assert err.strip() == (
+            "ribao: error: unknown profile 'vision'; known: default, nlp, example"
+        )  # the names `ribao run --profile` knows: the bundled example reader too
+        for name in ("example", "default"):
+            args = ("enqueue", "run", "--date", "2026-02-18", "--profile", name)
+            queued = ribao_ok(*args, env=env, cwd=tmp_path)
+            assert queued.startswith(f"2026-02-18 {name}: queued (job "), queued
 
         env_no_store = worker_home(tmp_path / "home2", stub, postgres_url)
         (tmp_path / "home2" / "config.toml").write_text("max_critic_rounds = 1\n", encoding="utf-8")

@@ -112,8 +112,26 @@ async def write_profiles(
     """
     tracer = tracer or Tracer()
     result = DayResult(day_run or str(ULID()))
+    try:
+        await _write_each(services, date, names, tracer, result, done or {})
+    except RibaoError as exc:
+        if exc.resume_id or result.runs or result.done_before:  # the day run continues where it stopped
+            exc.resume_id = result.day_run
+        raise
+    return result
+
+
+async def _write_each(
+    services: Services,
+    date: dt.date | None,
+    names: list[str],
+    tracer: Tracer,
+    result: DayResult,
+    done: dict[str, RunRow],
+) -> None:
+    """Write (or resume) each profile of `names` in turn into `result`; see `write_profiles`."""
     for name in names:
-        row = (done or {}).get(name)
+        row = done.get(name)
         if row is not None and row.status == "done":
             result.done_before[name] = row.run_id
             continue
@@ -127,7 +145,6 @@ async def write_profiles(
                 result.runs[name] = await write_day(mine, date, tracer=tracer)
             else:
                 result.runs[name] = await resume_run(mine, row.run_id, date=date, tracer=tracer)
-    return result
 
 
 def run_profiles(

@@ -16,10 +16,13 @@ def _home(home: Path | None) -> Path:
     return home or load_settings().home
 
 
-def fetch_references(start: dt.date, end: dt.date, *, home: Path | None = None) -> list[refs.FeaturedDay]:
-    """Fetch and store the Hugging Face featured days of listing days `start`..`end` (`eval.hf_endpoint`)."""
+def fetch_references(
+    start: dt.date, end: dt.date, *, home: Path | None = None, archive: Path | None = None
+) -> list[refs.FeaturedDay]:
+    """Fetch and store the Hugging Face featured days of listing days `start`..`end` (`eval.hf_endpoint`,
+    or the saved days in folder `archive`)."""
     settings = load_settings()
-    return refs.fetch_refs(home or settings.home, settings.eval.hf_endpoint, start, end)
+    return refs.fetch_refs(home or settings.home, settings.eval.hf_endpoint, start, end, archive=archive)
 
 
 def import_references(path: Path, *, home: Path | None = None) -> dict[str, int]:

@@ -19,7 +19,8 @@ import procrastinate
 from ulid import ULID
 
 from ribao.app.write import reader_settings
-from ribao.errors import BadFlag, ConfigError, ListingError, NoAnnouncement
+from ribao.errors import ConfigError, ListingError, NoAnnouncement
+from ribao.profiles.names import DEFAULT_PROFILE, check_profile
 from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable, is_postgres, libpq_url
 from ribao.runs.db import RunLog
 from ribao.settings import Settings
@@ -69,14 +70,10 @@ def lock_key(profile: str | None, day: dt.date) -> str:
 
 
 def check_profiles(settings: Settings, profiles: list[str] | None) -> list[str | None]:
-    """Return the profiles to write (none given: the default); raises `BadFlag` for an unknown name."""
-    if not profiles:
-        return [None]
-    unknown = [p for p in profiles if p not in settings.profiles]
-    if unknown:
-        known = ", ".join(sorted(settings.profiles)) or "none configured"
-        raise BadFlag(f"--profile {unknown[0]}: no such profile (known: {known})")
-    return list(dict.fromkeys(profiles))
+    """Return the profiles to write (none given, or ``default``: None, the default profile), the names
+    `ribao run --profile` knows (`check_profile`); raises `BadFlag` listing them for an unknown name."""
+    names = [check_profile(settings, p) for p in profiles or [DEFAULT_PROFILE]]
+    return list(dict.fromkeys(None if n == DEFAULT_PROFILE else n for n in names))
 
 
 def digest_written(settings: Settings, day: dt.date) -> bool:

@@ -77,11 +77,27 @@ async def resume_run(
     """Continue run `run_id` from its last checkpoint: finished nodes and finished writer tasks are not
     run (or paid for) again. Raises `RunNotFound` when the run has no checkpoint, before its record
     is touched."""
+    if await checkpoint_step(services, run_id) is None:
+        raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
+    return await _stream(services, run_id, None, date=date, tracer=tracer or Tracer())
+
+
+async def checkpoint_step(services: Services, run_id: str) -> int | None:
+    """Return the step of run `run_id`'s last checkpoint (-1 and 0: its inputs only, no node finished), None
+    when it has none."""
     async with open_checkpointer(services.checkpoints()) as saver:
         config: Any = {"configurable": {"thread_id": run_id}}
-        if not (await compile_graph(checkpointer=saver).aget_state(config)).values:
-            raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
-    return await _stream(services, run_id, None, date=date, tracer=tracer or Tracer())
+        snapshot = await compile_graph(checkpointer=saver).aget_state(config)
+    return int(snapshot.metadata.get("step", -1)) if snapshot.values and snapshot.metadata else None
+
+
+async def _resumable(services: Services, run_id: str) -> str | None:
+    """Return `run_id` when a resume would continue past the run's start (some node finished), else None."""
+    try:
+        step = await checkpoint_step(services, run_id)
+    except Exception:  # only advice: a store that cannot answer now must not hide the run's error
+        return None
+    return run_id if step is not None and step >= 1 else None
 
 
 async def _stream(
@@ -113,6 +129,8 @@ async def _stream(
                 )
         except BaseException as exc:
             await asyncio.to_thread(recorder.finish, error=exc, prompts=ctx.prompts.used)
+            if isinstance(exc, RibaoError):
+                exc.resume_id = await _resumable(services, run_id)
             raise
         await asyncio.to_thread(recorder.finish, state=state, prompts=ctx.prompts.used)
         if state.get("deliveries"):

@@ -12,15 +12,42 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 import typer
+from typer.core import TyperGroup
 
 from ribao.errors import BadFlag, NoAnnouncement, RibaoError
 from ribao.masking import scrub
 
 
-def command_group(**kwargs: object) -> typer.Typer:
+def first_sentence(help_text: str) -> str:
+    """Return the first sentence of a command's help, whole (click cuts it at 45 characters or so)."""
+    words = help_text.split("\n\n")[0].split()
+    words = words[1:] if words[:1] == ["\b"] else words
+    end = next((i for i, w in enumerate(words) if w.endswith(".")), len(words) - 1)
+    return " ".join(words[: end + 1])
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose ``--help`` lists each command with the whole first sentence of its help,
+    wrapped to the terminal, never cut short with "..."."""
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:  # type: ignore[override]
+        """Write the commands section of ``--help``: name and first sentence of each visible command."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, first_sentence(cmd.short_help or cmd.help or "")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def command_group(**kwargs: Any) -> typer.Typer:
     """A `typer.Typer` whose help is printed as written: rich markup is off, because help texts name
-    ``[[push]]`` tables and ``[default: …]`` values that rich would swallow as style tags."""
-    return typer.Typer(rich_markup_mode=None, **kwargs)  # type: ignore[arg-type]
+    ``[[push]]`` tables and ``[default: …]`` values that rich would swallow as style tags; its command
+    list shows each command's whole first sentence (`HelpGroup`)."""
+    kwargs.setdefault("cls", HelpGroup)
+    return typer.Typer(rich_markup_mode=None, **kwargs)
 
 
 @contextlib.contextmanager
@@ -38,7 +65,8 @@ def cli_errors(interrupted: str = "ribao: interrupted", *, quiet: bool = False) 
         raise typer.Exit(exc.exit_code) from None
     except RibaoError as exc:
         # One last guard for every message: a database or server URL is shown without its password.
-        typer.echo(f"ribao: error: {scrub(str(exc))}", err=True)
+        then = f" (continue with: ribao runs resume {exc.resume_id})" if exc.resume_id else ""
+        typer.echo(f"ribao: error: {scrub(str(exc))}{then}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo(interrupted, err=True)

@@ -58,10 +58,12 @@ def demo(
     ] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model, picking for
-    the bundled example reader (robot learning; ribao/data/profiles/example.toml) unless --plain
-    (sized for the model: 12-word triage abstracts, 30 words when ranking, one critic round, no full
-    text, no push; config.toml can set each)."""
+    """Run offline on the bundled real day (2026-02-18, 180 papers) with the local model, for the
+    example reader unless --plain.
+
+    The example reader follows robot learning (ribao/data/profiles/example.toml). The run is sized for
+    the model: 12-word triage abstracts, 30 words when ranking, one critic round, no full text, no
+    push; config.toml can set each."""
     from ribao.profiles.build import with_example
     from ribao.profiles.names import EXAMPLE_PROFILE
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ribao.commands import cli_errors, command_group, echo_json, parse_date
+from ribao.commands import cli_errors, command_group, echo_json, parse_date, require_folder
 
 if TYPE_CHECKING:
     from ribao.app.evals import ComparisonReport
@@ -61,6 +61,14 @@ def _fmt(value: float | None) -> str:
 def refs_fetch(
     start: Annotated[str, typer.Option("--from", help="First listing day YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="Last listing day YYYY-MM-DD")],
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive",
+            metavar="DIR",
+            help="Read saved days (<featured day>.json, as archived by hf_bot) from DIR, not the network",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Read Hugging Face Daily Papers for the days these listing days' papers can be featured on."""
@@ -68,7 +76,8 @@ def refs_fetch(
 
     first, last = parse_date(start, flag="--from"), parse_date(end, flag="--to")
     with cli_errors():
-        days = fetch_references(first, last)
+        require_folder(archive, "--archive")
+        days = fetch_references(first, last, archive=archive)
     if as_json:
         echo_json([{"date": d.date, "papers": len(d.papers), "read_at": d.read_at} for d in days])
         return

@@ -10,13 +10,14 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from ribao.commands import command_group
+from ribao.commands import HelpGroup, command_group, first_sentence
 
 
 @dataclass(frozen=True)
 class Lazy:
     """One command: `target` (``module:attr``, a typer app or a command function), its one-line help
-    for ``ribao --help``, and `extra` modules that add commands to the target when imported."""
+    for ``ribao --help`` (a command function's first sentence, a group's help), and `extra` modules
+    that add commands to the target when imported."""
 
     target: str
     help: str
@@ -36,7 +37,7 @@ class Lazy:
         return typer.main.get_group(parent).commands[name]  # type: ignore[return-value]
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(HelpGroup):
     """A `TyperGroup` whose commands come from `table`, each imported on first use; its help lists them
     all from the table, importing none."""
 
@@ -54,10 +55,6 @@ class LazyGroup(TyperGroup):
 
     def format_commands(self, ctx: typer.Context, formatter: Any) -> None:  # type: ignore[override]
         """Write the commands section of ``--help`` from the table's help lines (no import)."""
-        from typer._click.utils import make_default_short_help
-
-        names = list(self.table)
-        limit = formatter.width - 6 - max(len(n) for n in names)
-        rows = [(n, make_default_short_help(self.table[n].help, limit)) for n in names]
+        rows = [(n, first_sentence(lazy.help)) for n, lazy in self.table.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)

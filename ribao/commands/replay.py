@@ -61,7 +61,8 @@ def _show(report: ReplayReport) -> None:
     outcome = report.outcome
     console = Console(highlight=False)
     console.print(
-        f"[bold]replay[/bold] of {outcome.agent} in run {report.run_id} (recorded as {report.replay_id})"
+        f"[bold]replay[/bold] of {outcome.agent} in run {report.run_id} (recorded as {report.replay_id})",
+        soft_wrap=True,  # one line however narrow the terminal: both run ids stay whole, to copy or grep
     )
     show = {"picks": _picks, "critiques": _critique, "summaries": _summaries, "lead": _lead}
     (output,) = outcome.recorded

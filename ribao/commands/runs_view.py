@@ -41,9 +41,11 @@ def view(
         typer.Option(help="Write the page here [default: <home>/runs/<run id>.html]", dir_okay=False),
     ] = None,
 ) -> None:
-    """Write one self-contained HTML page of a run: the graph with each node's status, a timeline of
-    every task and LLM call, usage per agent and node, picks with their paths, critic rounds,
-    deliveries, the failure, and every call's messages (collapsed); print its path."""
+    """Write one self-contained HTML page of a run and print its path.
+
+    The page shows the graph with each node's status, a timeline of every task and LLM call, usage per
+    agent and node, picks with their paths, critic rounds, deliveries, the failure, and every call's
+    messages (collapsed)."""
     from ribao.app.runview import view_run
     from ribao.settings import load_settings
 

@@ -63,6 +63,59 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (_Retryable, requests.ConnectionError, requests.Timeout))
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """True when the endpoint could not be reached at all (no network, unknown host, refused)."""
+    return isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout)
+
+
+class ArchivedPaper(BaseModel):
+    """One featured paper as the public archive keeps it (``paper_id``, ``upvotes``, ``fetched_at``)."""
+
+    paper_id: str
+    title: str = ""
+    upvotes: int = 0
+    fetched_at: dt.datetime
+
+
+class ArchivedDay(BaseModel):
+    """One featured day as the public archive keeps it (Misaki-Wang/hf_bot, `data/dates/<D>.json`)."""
+
+    date: dt.date
+    source: str = ""
+    papers: list[ArchivedPaper]
+
+
+def read_archived(folder: Path, day: dt.date) -> FeaturedDay | None:
+    """Return featured day `day` from `folder/<day>.json`, None when there is no such file.
+
+    The file is a day as the public archive keeps it (the shape of `ArchivedDay`, as in
+    `../shared/data/reference/hf-daily/`) or as ribao stores it (`FeaturedDay`, `<home>/evals/refs/hf/`).
+    Raises `EvalError` naming a file of neither shape.
+    """
+    path = folder / f"{day}.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise EvalError(f"cannot read {path}: {exc}") from exc
+    try:
+        archived = ArchivedDay.model_validate_json(text)
+    except ValidationError as exc:
+        try:
+            return FeaturedDay.model_validate_json(text)
+        except ValidationError:
+            raise EvalError(f"{path}: not a Daily Papers day: {str(exc).splitlines()[0]}") from None
+    papers = [
+        FeaturedPaper(
+            arxiv_id=canonical_id(p.paper_id), title=p.title, upvotes=p.upvotes, read_at=p.fetched_at
+        )
+        for p in archived.papers
+    ]
+    read_at = max((p.read_at for p in papers), default=dt.datetime.combine(day, dt.time(), dt.UTC))
+    return FeaturedDay(date=day, endpoint=str(path), read_at=read_at, papers=papers)
+
+
 def read_featured(endpoint: str, day: dt.date, *, timeout: float = 20.0, attempts: int = 3) -> FeaturedDay:
     """GET `endpoint?date=D` (retrying timeouts, refused connections and 429/5xx) and return the day.
 
@@ -85,7 +138,8 @@ def read_featured(endpoint: str, day: dt.date, *, timeout: float = 20.0, attempt
     try:
         response = retrying(get)
     except (requests.RequestException, _Retryable) as exc:
-        raise EvalError(f"{endpoint} failed for {day}: {exc}") from exc
+        offline = "; offline, read saved days with --archive DIR" if _unreachable(exc) else ""
+        raise EvalError(f"{endpoint} failed for {day}: {exc}{offline}") from exc
     read_at = dt.datetime.now(dt.UTC)
     if response.status_code != 200:
         raise EvalError(f"{endpoint} answered HTTP {response.status_code} for {day}")
@@ -106,10 +160,18 @@ def read_featured(endpoint: str, day: dt.date, *, timeout: float = 20.0, attempt
 
 
 def fetch_refs(
-    home: Path, endpoint: str, start: dt.date, end: dt.date, *, today: dt.date | None = None
+    home: Path,
+    endpoint: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    today: dt.date | None = None,
+    archive: Path | None = None,
 ) -> list[FeaturedDay]:
     """Read and store the featured days of the listing days `start`..`end` (days after `today` are
-    not asked: nothing is featured yet); return them in date order. Raises `EvalError`."""
+    not asked: nothing is featured yet); return them in date order. From `archive` (a folder of saved
+    days, `read_archived`) instead of `endpoint`, the days it lacks are left out. Raises `EvalError`,
+    also when `archive` has none of the days."""
     if end < start:
         raise EvalError(f"--to {end} is before --from {start}")
     today = today or dt.datetime.now(dt.UTC).date()
@@ -118,9 +180,13 @@ def fetch_refs(
     )
     found = []
     for day in (d for d in wanted if d <= today):
-        featured = read_featured(endpoint, day)
+        featured = read_featured(endpoint, day) if archive is None else read_archived(archive, day)
+        if featured is None:
+            continue
         write_file(refs_dir(home) / "hf" / f"{day}.json", featured.model_dump_json(indent=1) + "\n")
         found.append(featured)
+    if archive is not None and not found:
+        raise EvalError(f"{archive} has no featured day {wanted[0]}.json … {wanted[-1]}.json")
     return found
 
 
@@ -153,6 +219,7 @@ def hf_reference(home: Path, day: dt.date) -> tuple[Reference, list[dt.date]]:
     if len(missing) == HF_WINDOW_DAYS + 1:
         raise EvalError(
             f"no Hugging Face reference for {day}: run `ribao eval refs fetch --from {day} --to {day}`"
+            " (offline: add --archive DIR, a folder of saved days)"
         )
     gains = {pid: upvote_gain(n) for pid, n in upvotes.items()}
     return Reference(gains=gains, source=f"hf {day}..{featured_days(day)[-1]}"), missing

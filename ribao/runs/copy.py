@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text, tuple_
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ribao.copy_count import CopyCount
@@ -20,10 +20,13 @@ BATCH = 500
 
 def copy_run_log(source: RunLog, target: RunLog) -> tuple[list[CopyCount], int]:
     """Copy every run of `source` the `target` lacks, with its calls, node tasks and deliveries; return
-    per table the rows of the copied runs in each, and how many runs the target had already.
+    per table the rows of the runs this copy added, in each, and how many runs the target had already.
 
-    Row ids are the target's own (they order deliveries, which are copied in id order). The copy is
-    one transaction: stopped midway, it leaves the target as it was.
+    Row ids are the target's own, given in the source's order (they order calls and deliveries). The
+    copy is one transaction: stopped midway, it leaves the target as it was. A run another copy (a
+    second `ribao store migrate` at once) adds meanwhile is left to it: the run's row is inserted
+    with ON CONFLICT DO NOTHING, which waits for the other transaction, and its rows are copied only
+    when the insert added it.
     """
     with source.engine.connect() as src:
         ids = list(src.execute(select(runs.c.run_id).order_by(runs.c.started_at, runs.c.run_id)).scalars())
@@ -32,18 +35,34 @@ def copy_run_log(source: RunLog, target: RunLog) -> tuple[list[CopyCount], int]:
             set(dst.execute(select(runs.c.run_id).where(runs.c.run_id.in_(ids))).scalars()) if ids else set()
         )
     todo = [i for i in ids if i not in present]
+    added: list[str] = []
     with source.engine.connect() as src, target.engine.begin() as dst:
         for start in range(0, len(todo), BATCH):
             chunk = todo[start : start + BATCH]
+            inserted = _add_runs(src, dst, chunk)
+            mine = [i for i in chunk if i in inserted]
+            added += mine
             for table in TABLES:
+                if table is runs or not mine:
+                    continue
                 order = [table.c.id] if "id" in table.c else [table.c.run_id]
-                rows = [
-                    {k: v for k, v in r._mapping.items() if k != "id"}
-                    for r in src.execute(select(table).where(table.c.run_id.in_(chunk)).order_by(*order))
-                ]
+                picked = src.execute(select(table).where(table.c.run_id.in_(mine)).order_by(*order))
+                rows = [{k: v for k, v in r._mapping.items() if k != "id"} for r in picked]
                 if rows:
                     dst.execute(table.insert(), rows)
-    return [_count(source, target, table.name, todo) for table in TABLES], len(present)
+    counts = [_count(source, target, table.name, added) for table in TABLES]
+    return counts, len(ids) - len(added)
+
+
+def _add_runs(src: Connection, dst: Connection, chunk: list[str]) -> set[str]:
+    """Insert the `runs` rows of `chunk` the target lacks (in `chunk`'s order); return the ids inserted."""
+    by_id = {r.run_id: dict(r._mapping) for r in src.execute(select(runs).where(runs.c.run_id.in_(chunk)))}
+    rows = [by_id[i] for i in chunk if i in by_id]
+    if not rows:
+        return set()
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[dst.dialect.name]
+    statement = dialect.insert(runs).values(rows).on_conflict_do_nothing().returning(runs.c.run_id)
+    return set(dst.execute(statement).scalars())
 
 
 def _count(source: RunLog, target: RunLog, name: str, ids: list[str]) -> CopyCount:

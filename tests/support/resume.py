@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ribao.cli import app
 from ribao.runs.db import RunLog
@@ -103,7 +103,12 @@ def assert_resumed_like(reference: str, out: Path, home: Path) -> None:
 
 def in_process(*args: str) -> int:
     """Run `ribao *args` in this process (RIBAO_HOME and the key set by the caller); return its exit code."""
-    return CliRunner().invoke(app, list(args), catch_exceptions=False).exit_code
+    return in_process_result(*args).exit_code
+
+
+def in_process_result(*args: str) -> Result:
+    """Run `ribao *args` in this process (RIBAO_HOME and the key set by the caller); return the result."""
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
 def strip(md: str) -> str:
