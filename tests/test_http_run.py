@@ -10,7 +10,6 @@ import pytest
 from tests.support.http_run import (
     SECRET,
     configure_home,
-    respond,
     run_cli,
     write_config,
 )
