@@ -24,6 +24,18 @@ from tests.support.stub_openai import StubOpenAI
 WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
 
 
+def stored_writers(home: Path, url: str | None = None) -> int:
+    """Return how many writer tasks of `home`'s latest run its run log holds (on `url` when given):
+    a task is recorded only once its checkpoint is committed, so a resume does not ask it again."""
+    log = RunLog.open(home, url=url)
+    try:
+        newest = log.list_runs(limit=1)
+        nodes = log.nodes(newest[0].run_id) if newest else []
+        return sum(1 for n in nodes if n.node == "write_summary" and n.error is None)
+    finally:
+        log.close()
+
+
 class SlowWriters:
     """Answer like `respond`, but the n-th writer request waits n x 0.4 s: writers finish one by one
     (until `slow` is set False, e.g. for the resumed run)."""
