@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -30,3 +32,18 @@ class LLMCall(BaseModel):
     error: str | None = None
     cost: float | None = None
     currency: str | None = None
+    logged: bool = Field(
+        default=False,
+        exclude=True,
+        description="In the run log already, stored with the shared answer it paid for: not recorded again",
+    )
+
+
+@dataclass(frozen=True)
+class PaidCalls:
+    """The calls that paid for shared answers, as the run log records them: by run, node and task."""
+
+    run_id: str
+    node: str
+    task_id: str | None
+    calls: Sequence[LLMCall]

@@ -23,7 +23,7 @@ class RibaoGroup(LazyGroup):
             "Write the digest of one announcement day: fetch → memory → screen ⇄ critique → full text.",
         ),
         "demo": Lazy(
-            "ribao.commands.run:demo",
+            "ribao.commands.demo:demo",
             "Run offline on the bundled real day (2026-02-18, 180 papers) with the local model.",
         ),
         "fetch": Lazy(

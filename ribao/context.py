@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from ribao.calls import LLMCall
+from ribao.calls import LLMCall, PaidCalls
 from ribao.files import write_files
 from ribao.ledger import Cost, total_cost
 from ribao.schemas import Listing
@@ -54,7 +54,7 @@ class Shared(Protocol):
 
     def release(self, kind: str, keys: Mapping[str, str], owner: str) -> None: ...
 
-    def put_many(self, kind: str, values: Mapping[str, str]) -> None: ...
+    def put_many(self, kind: str, values: Mapping[str, str], paid: PaidCalls | None = None) -> None: ...
 
 
 #: Looks up GitHub stars of code links for an announcement day (`ribao.sources.stars.fetch_stars`

@@ -131,6 +131,20 @@ class Shortlisted(BaseModel):
     by_critic: bool = False
 
 
+class ReaderCut(BaseModel):
+    """How a screening round ordered the candidates for its reader profile (for `ribao runs why`).
+
+    `relevance` in [0, 1] of every eligible candidate; `blended`, the score the shortlist is cut by,
+    ``(1 - weight) × triage quality + weight × relevance``, of those at or over the `floor`.
+    """
+
+    profile: str
+    floor: float
+    weight: float
+    relevance: dict[str, float]
+    blended: dict[str, float]
+
+
 class Pick(Ranked):
     """A paper the screener chose for the digest: its ranking and `reason`, the Chinese 推荐理由."""
 

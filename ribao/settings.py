@@ -24,13 +24,13 @@ from ribao.settings_models import (
     ApiOptions,
     EvalSettings,
     FulltextOptions,
-    ModelConfig,
     ProfileSettings,
-    PushChannel,
     StoreSettings,
     TracingSettings,
     check_memory_url,
 )
+from ribao.settings_providers import PROVIDER_PRESETS, AgentSettings, ModelConfig, ProviderSettings
+from ribao.settings_push import PushChannel
 
 #: What a [profiles.NAME] may be called (it names a memory collection and a folder).
 # It names a Chroma collection (featured_papers__NAME), which must end in a letter or digit.
@@ -41,65 +41,6 @@ def default_home() -> Path:
     """Return the home folder: $RIBAO_HOME, else the platform's user data dir (e.g. ~/.local/share/ribao)."""
     env = os.environ.get("RIBAO_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("ribao"))
-
-
-class ProviderSettings(BaseModel):
-    """An OpenAI-compatible endpoint; the key is read from `api_key_env` at call time, never stored.
-
-    The limits (see `ribao.llm.limits`) hold for every agent using the endpoint; None keeps the
-    default stated on `ModelConfig`.
-    """
-
-    base_url: str | None = None
-    api_key_env: str | None = "OPENAI_API_KEY"
-    model: str = ""
-    max_concurrency: int | None = Field(default=None, ge=1, description="Requests in flight")
-    requests_per_minute: int | None = Field(default=None, ge=1)
-    tokens_per_minute: int | None = Field(default=None, ge=1)
-    timeout: float | None = Field(default=None, gt=0, description="Seconds per HTTP attempt")
-    retry_seconds: float | None = Field(default=None, ge=0, description="Retry budget after a first failure")
-    backoff_seconds: float | None = Field(default=None, ge=0, description="First wait without Retry-After")
-    max_retries: int | None = Field(default=None, ge=0, description="Optional cap on retries per request")
-    breaker_threshold: int | None = Field(default=None, ge=1, description="Refused connects in a row = down")
-
-    def limits(self) -> dict[str, Any]:
-        """Return the limit fields that are set, as `ModelConfig` keyword arguments."""
-        names = ("max_concurrency", "requests_per_minute", "tokens_per_minute", "timeout", "retry_seconds",
-                 "backoff_seconds", "max_retries", "breaker_threshold")  # fmt: skip
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-
-
-# Well-known OpenAI-compatible endpoints; a [providers.NAME] table in config.toml adds or overrides one.
-PROVIDER_PRESETS: dict[str, ProviderSettings] = {
-    "openai": ProviderSettings(base_url=None, api_key_env="OPENAI_API_KEY", model="gpt-4o-mini"),
-    "deepseek": ProviderSettings(
-        base_url="https://api.deepseek.com/v1", api_key_env="DEEPSEEK_API_KEY", model="deepseek-chat"
-    ),
-    "qwen": ProviderSettings(
-        base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
-        api_key_env="DASHSCOPE_API_KEY",
-        model="qwen-plus",
-    ),
-    "glm": ProviderSettings(
-        base_url="https://open.bigmodel.cn/api/paas/v4", api_key_env="ZHIPUAI_API_KEY", model="glm-4-flash"
-    ),
-    "kimi": ProviderSettings(
-        base_url="https://api.moonshot.cn/v1", api_key_env="MOONSHOT_API_KEY", model="moonshot-v1-32k"
-    ),
-    "doubao": ProviderSettings(
-        base_url="https://ark.cn-beijing.volces.com/api/v3", api_key_env="ARK_API_KEY", model=""
-    ),
-    "ollama": ProviderSettings(base_url="http://127.0.0.1:11434/v1", api_key_env=None, model=""),
-}
-
-
-class AgentSettings(BaseModel):
-    """Per-agent overrides of the run's provider: another provider, model or output cap."""
-
-    provider: str | None = None
-    model: str | None = None
-    max_tokens: int | None = None
-    temperature: float | None = None
 
 
 class MemorySettings(BaseModel):

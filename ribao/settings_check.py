@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ribao.errors import BadFlag, ConfigError, ListingError, OutputError
 from ribao.files import folder_problem
 from ribao.registry import AGENTS, AGENTS_TEXT
-from ribao.settings_models import select
+from ribao.settings_push import select
 
 if TYPE_CHECKING:
     from ribao.settings import Settings

@@ -1,4 +1,4 @@
-"""The config models `Settings` is made of: an agent's model, the arXiv client, full text, push channels.
+"""The config models `Settings` is made of: the arXiv client, full text, profiles, store, eval, tracing.
 
 They live beside `Settings` (services layer, no I/O on import) so that loading the settings loads no
 delivery, full-text or listing code; the subsystems import their model from here.
@@ -6,65 +6,7 @@ delivery, full-text or listing code; the subsystems import their model from here
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from ribao.errors import ConfigError
-
-
-class ModelConfig(BaseModel):
-    """Resolved model settings for one agent; the default of each limit is stated here, once.
-
-    `api_key_env` names the environment variable holding the key; the key itself is never stored
-    in settings, run records or traces. `local=True` marks the bundled llama.cpp server, which
-    needs `max_tokens` in `extra_body` and has no `json_schema` response format.
-    """
-
-    model: str = Field(description="Model name sent to the provider, e.g. deepseek-chat")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL ending in /v1")
-    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="Env var holding the API key")
-    temperature: float = 0.0
-    max_tokens: int = Field(default=2048, description="Cap on output tokens per call")
-    timeout: float = Field(default=60.0, gt=0, description="Seconds per HTTP attempt")
-    retry_seconds: float = Field(
-        default=60.0,
-        ge=0,
-        description="How long after a request's first failure it is retried (429, 5xx, timeouts)",
-    )
-    backoff_seconds: float = Field(
-        default=0.5, ge=0, description="First wait after a failure without Retry-After; doubles, up to 16x"
-    )
-    max_retries: int | None = Field(
-        default=None, ge=0, description="Optional cap on retries per request (default: what fits the budget)"
-    )
-    # 32: the 24 triage batches of a 471-paper day (batches of 20) go out in one wave, not two.
-    max_concurrency: int = Field(default=32, ge=1, description="Requests in flight to this provider")
-    requests_per_minute: int | None = Field(default=None, ge=1, description="Optional request rate cap")
-    tokens_per_minute: int | None = Field(default=None, ge=1, description="Optional token rate cap")
-    breaker_threshold: int = Field(
-        default=5,
-        ge=1,
-        description="Attempts in a row that cannot connect (refused, unknown host, TLS): down",
-    )
-    provider: str | None = Field(default=None, description="The provider's name in settings, for messages")
-    local: bool = False
-    shared_limits_url: str | None = Field(
-        default=None, description="postgresql:// URL holding these limits for every worker (store.url)"
-    )
-
-    @property
-    def provider_label(self) -> str:
-        """Name the provider for messages: `provider deepseek (https://api.deepseek.com/v1)`."""
-        url = self.base_url or "https://api.openai.com/v1"
-        return f"provider {self.provider} ({url})" if self.provider else f"provider at {url}"
-
-    @property
-    def provider_key(self) -> str:
-        """Name the provider's gate: agents on the same endpoint and key share their limits."""
-        return f"{self.base_url or 'https://api.openai.com/v1'} {self.api_key_env or ''}"
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ApiOptions(BaseModel):
@@ -92,7 +34,7 @@ class ApiOptions(BaseModel):
     )
 
 
-# Context windows in tokens of the provider presets' default models (ribao.settings.PROVIDER_PRESETS);
+# Context windows in tokens of the provider presets' default models (`settings_providers.PROVIDER_PRESETS`);
 # the local model's window is `local.n_ctx`. A model not listed gets `default_context_tokens`.
 DEFAULT_CONTEXT_TOKENS: dict[str, int] = {
     "gpt-4o-mini": 128_000,
@@ -147,109 +89,6 @@ class FulltextOptions(BaseModel):
         """Return the context window in tokens of `model` (settings first, then the presets' table)."""
         table = {**DEFAULT_CONTEXT_TOKENS, **self.context_tokens}
         return table.get(model, self.default_context_tokens)
-
-
-Format = Literal["markdown", "card", "text", "html"]
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_PLACEHOLDER = "0123456789abcdef0123456789abcdef"
-
-
-@dataclass(frozen=True)
-class ChannelSpec:
-    """What a scheme accepts: the default rendering, a size limit (`unit` bytes of UTF-8 or chars),
-    whether an over-long full digest is split into several messages (else shortened), and the
-    Apprise body format sent."""
-
-    format: Format
-    limit: int | None
-    unit: Literal["bytes", "chars"] = "bytes"
-    split: bool = False
-    apprise_format: Literal["markdown", "text", "html"] = "markdown"
-
-
-# Limits from the services' documentation and Apprise's own `body_maxlen` (whichever is smaller).
-SPECS: dict[str, ChannelSpec] = {
-    "schan": ChannelSpec("markdown", 32_000, split=True),  # ServerChan: desp up to 32 KB
-    "wxpusher": ChannelSpec("markdown", 40_000, unit="chars", split=True),
-    "pushplus": ChannelSpec("markdown", 20_000, unit="chars", split=True),
-    "wecombot": ChannelSpec("text", 2_048, apprise_format="text"),  # Apprise sends WeCom text messages
-    "feishu": ChannelSpec("card", 18_000),  # Feishu webhook bodies are capped at 20 KB
-    "lark": ChannelSpec("card", 18_000),
-    "dingtalk": ChannelSpec("card", 19_000),  # DingTalk: 20,000 bytes per message
-    "slack": ChannelSpec("card", 35_000, unit="chars"),
-    "tgram": ChannelSpec("card", 4_096, unit="chars"),
-    "discord": ChannelSpec("card", 2_000, unit="chars"),
-    "mailto": ChannelSpec("html", None, apprise_format="html"),
-    "mailtos": ChannelSpec("html", None, apprise_format="html"),
-}
-DEFAULT_SPEC = ChannelSpec("markdown", None)
-
-
-class PushChannel(BaseModel):
-    """One ``[[push]]`` table: a name, an Apprise URL (``${VAR}`` for secrets), an optional format."""
-
-    model_config = {"extra": "forbid"}
-
-    name: str = Field(min_length=1, description="How --push/--to and the run log name this channel")
-    url: str = Field(description="Apprise URL; ${VAR} is replaced by that env var at send time")
-    format: Format | None = Field(
-        default=None, description="markdown, card, text or html [default: per scheme]"
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _valid_url(cls, url: str) -> str:
-        check_url(url)
-        return url
-
-    @model_validator(mode="after")
-    def _html_only_email(self) -> PushChannel:
-        if self.format == "html" and self.scheme not in ("mailto", "mailtos", "json", "form"):
-            raise ValueError(f"push {self.name!r}: format html is for email and webhooks only")
-        return self
-
-    @property
-    def scheme(self) -> str:
-        """Return the URL's scheme, lower case (``schan``, ``mailto`` …)."""
-        return self.url.split("://", 1)[0].lower()
-
-    @property
-    def spec(self) -> ChannelSpec:
-        """Return what this channel's scheme accepts, with `format` overriding the rendering."""
-        spec = SPECS.get(self.scheme, DEFAULT_SPEC)
-        if self.format and self.format != spec.format:
-            body: Literal["markdown", "text", "html"] = (
-                "text" if self.format == "text" else "html" if self.format == "html" else "markdown"
-            )
-            return ChannelSpec(self.format, spec.limit, spec.unit, spec.split, body)
-        return spec
-
-
-def check_url(url: str) -> None:
-    """Raise `ValueError` unless `url` is an Apprise URL of a known scheme (placeholders filled in)."""
-    import apprise
-
-    if "://" not in url:
-        raise ValueError(f"not an Apprise URL (expected scheme://…): {url!r}")
-    filled = _VAR.sub(_PLACEHOLDER, url)
-    if "$" in filled:
-        raise ValueError(f"malformed variable in {url!r}: write ${{NAME}}")
-    if apprise.Apprise.instantiate(filled) is None:
-        raise ValueError(f"Apprise does not accept {url!r} (unknown scheme or malformed URL)")
-
-
-def select(channels: list[PushChannel], names: list[str] | None) -> list[PushChannel]:
-    """Return the channels named in `names` (all when None), each once; raises `ConfigError` for an
-    unknown name."""
-    if not names:
-        return list(channels)
-    known = {c.name: c for c in channels}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown push channel {', '.join(unknown)}; configured: {', '.join(known) or 'none'}"
-        )
-    return [known[n] for n in dict.fromkeys(names)]  # `--to a --to a` sends once
 
 
 class ProfileSettings(BaseModel):

@@ -16,6 +16,7 @@ from ribao.schemas import (
     PaperText,
     Pick,
     Ranked,
+    ReaderCut,
     Shortlisted,
     Summary,
 )
@@ -55,6 +56,7 @@ class DigestState(RunInput, total=False):
     # rank_papers (each screening round)
     ranking: list[Ranked]
     shortlist: list[Shortlisted]
+    reader_cut: ReaderCut | None
     screen_rounds: int
     # write_reasons (each screening round: the ranking with its reasons)
     picks: list[Pick]

@@ -24,7 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ribao.llm.local import default_gguf  # noqa: E402
+from ribao.llm.gguf import default_gguf  # noqa: E402
 
 PROMPT = "Summarize: " + "Large language models are trained on text. " * 150
 

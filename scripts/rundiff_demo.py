@@ -5,7 +5,7 @@ Runs the bundled day (ribao/data/2026-02-18.cs.jsonl) against the simulated prov
 fresh home, replays the writer with `writer/notable.md.j2` shortened to one line, then times
 `ribao runs diff` as text, --json and --html (each a fresh process, so Python's start and imports
 are included) and prints the text diff, the figures and the page's size. The simulated provider
-answers every prompt alike: the replies do not change, the tokens do.
+answers every prompt alike: the replies do not change; the prompts sent and the tokens do.
 
     .venv/bin/python scripts/rundiff_demo.py [--keep DIR]
 """

@@ -45,36 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import queue_home  # noqa: E402
 import sim_provider  # noqa: E402
 
 from tests.support.servers import start_chroma, start_postgres  # noqa: E402
-
-#: Interests of the benchmark's reader profiles (p1, p2, …), cycled.
-INTERESTS = ("robot learning", "language models", "computer vision", "reinforcement learning", "databases")
-
-
-def _profiles(n: int) -> list[str]:
-    return [f"p{k}" for k in range(1, n + 1)]
-
-
-def _config(base_url: str, store: str, chroma: str, profiles: list[str]) -> str:
-    readers = "".join(
-        f'[profiles.{p}]\ninterests = "{INTERESTS[k % len(INTERESTS)]}"\n' for k, p in enumerate(profiles)
-    )
-    return (
-        f'llm = "sim"\nmax_critic_rounds = 1\n[providers.sim]\nbase_url = "{base_url}"\n'
-        f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n[memory]\nembedder = "hash"\nurl = "{chroma}"\n'
-        f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n{readers}'
-    )
-
-
-def _ribao(env: dict[str, str], *args: str, log: Path | None = None) -> subprocess.Popen[str]:
-    """Start `ribao *args`: output piped (read it with communicate), or into the file `log`."""
-    out: Any = subprocess.PIPE if log is None else log.open("w", encoding="utf-8")
-    return subprocess.Popen(
-        [sys.executable, "-m", "ribao", *args], env=env, text=True, stdout=out,
-        stderr=subprocess.STDOUT if log is not None else subprocess.PIPE, cwd=env["RIBAO_HOME"],
-    )  # fmt: skip
 
 
 def _jobs(url: str) -> collections.Counter[str]:
@@ -85,16 +59,6 @@ def _jobs(url: str) -> collections.Counter[str]:
             "SELECT status::text FROM procrastinate_jobs WHERE task_name = 'ribao.write_digest'"
         )
         return collections.Counter(r[0] for r in rows.fetchall())
-
-
-def _database(pg: Any, name: str) -> str:
-    """Create database `name`, retrying while the fresh cluster still starts up."""
-    for _ in range(50):
-        try:
-            return str(pg.create_database(name))
-        except Exception:
-            time.sleep(0.2)
-    return str(pg.create_database(name))
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -160,20 +124,19 @@ def phase(
     chroma = start_chroma(tmp / f"{name}-chroma")
     home = tmp / f"{name}-home"
     home.mkdir()
-    url = _database(pg, name)
-    profiles = _profiles(opts.profiles)
-    (home / "config.toml").write_text(_config(stub.base_url, url, chroma.url, profiles), encoding="utf-8")
-    env = {**os.environ, "RIBAO_HOME": str(home), "SIM_KEY": "sk-sim", "RIBAO_OUT_DIR": str(home / "digests")}
-    env["PYTHONPATH"] = str(ROOT)
+    url = queue_home.database(pg, name)
+    profiles = queue_home.profiles(opts.profiles)
+    queue_home.write_config(home, stub.base_url, url, profiles, chroma.url)
+    env = queue_home.environment(home)
     try:
         named = [a for p in profiles for a in ("--profile", p)]
-        add = _ribao(
+        add = queue_home.ribao(
             env, "backfill", "--from", opts.start, "--to", opts.end, "--source", str(opts.listings), *named
         )
         print(f"[{name}] " + add.communicate()[0].strip().replace("\n", "\n[" + name + "] "))
         started = time.monotonic()
         args = ("worker", "--until-empty", "--concurrency", "1") if workers == 1 else ("worker",)
-        procs = [_ribao(env, *args, log=home / f"worker{k}.log") for k in range(workers)]
+        procs = [queue_home.ribao(env, *args, log=home / f"worker{k}.log") for k in range(workers)]
         killed = None
         while True:
             if kill_after and killed is None and len(model.served) >= kill_after:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,30 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import queue_home  # noqa: E402
 import sim_provider  # noqa: E402
 
 from tests.support.servers import start_postgres  # noqa: E402
 
-#: Interests of the benchmark's reader profiles (p1, p2, …), cycled.
-INTERESTS = ("robot learning", "language models", "computer vision", "reinforcement learning", "databases")
 SHARED = ("TriageScores", "ShortlistRanking", "MustReadOutput", "NotableOutput")
-
-
-def _database(pg: Any, name: str) -> str:
-    """Create database `name`, retrying while the fresh cluster still starts up."""
-    for _ in range(50):
-        try:
-            return str(pg.create_database(name))
-        except Exception:
-            time.sleep(0.2)
-    return str(pg.create_database(name))
-
-
-def _ribao(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ribao", *args], env=env, text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, cwd=env["RIBAO_HOME"],
-    )  # fmt: skip
 
 
 def phase(n: int, opts: argparse.Namespace, pg: Any, tmp: Path) -> dict[str, Any]:
@@ -58,19 +38,10 @@ def phase(n: int, opts: argparse.Namespace, pg: Any, tmp: Path) -> dict[str, Any
     stub, model = sim_provider.start(opts.ttft, opts.rate, 0.15)
     home = tmp / f"home-{n}"
     home.mkdir()
-    url = _database(pg, f"shared{n}")
-    profiles = [f"p{k}" for k in range(1, n + 1)]
-    readers = "".join(
-        f'[profiles.{p}]\ninterests = "{INTERESTS[k % len(INTERESTS)]}"\n' for k, p in enumerate(profiles)
-    )
-    (home / "config.toml").write_text(
-        f'llm = "sim"\nmax_critic_rounds = 1\n[providers.sim]\nbase_url = "{stub.base_url}"\n'
-        f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n[memory]\nenabled = false\n'
-        f'[fulltext]\nenabled = false\n[store]\nurl = "{url}"\n{readers}',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "RIBAO_HOME": str(home), "SIM_KEY": "sk-sim", "RIBAO_OUT_DIR": str(home / "digests")}
-    env["PYTHONPATH"] = str(ROOT)
+    url = queue_home.database(pg, f"shared{n}")
+    profiles = queue_home.profiles(n)
+    queue_home.write_config(home, stub.base_url, url, profiles)
+    env = queue_home.environment(home)
     try:
         named = [a for p in profiles for a in ("--profile", p)]
         backfill = (
@@ -84,10 +55,10 @@ def phase(n: int, opts: argparse.Namespace, pg: Any, tmp: Path) -> dict[str, Any
             *named,
         )
         for step in (("db", "upgrade"), backfill):
-            out, err = _ribao(env, *step).communicate()
+            out, err = queue_home.ribao(env, *step).communicate()
             print(f"[{n}] " + (out.strip() or err.strip()).replace("\n", f"\n[{n}] "))
         started = time.monotonic()
-        procs = [_ribao(env, "worker", "--until-empty") for _ in range(opts.workers)]
+        procs = [queue_home.ribao(env, "worker", "--until-empty") for _ in range(opts.workers)]
         for p in procs:
             p.communicate()
         wall = time.monotonic() - started

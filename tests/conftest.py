@@ -16,8 +16,10 @@ import pytest
 pytest_plugins = [
     "tests.support.loopback",  # first: the other plugins import it, and pytest rewrites only what it imports
     "tests.support.stub_openai",
+    "tests.support.arxiv",
     "tests.support.fulltext_server",
     "tests.support.servers",
+    "tests.support.shared_home",
     "tests.support.hf_daily",
     "tests.support.browser",
 ]

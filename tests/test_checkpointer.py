@@ -11,6 +11,7 @@ from pathlib import Path
 from langgraph.checkpoint.base import empty_checkpoint
 
 from ribao.graph.checkpoint import open_checkpointer
+from tests.support.sqlite_hold import held_new_file
 
 
 def test_checkpoints_are_written_in_wal_mode_without_an_fsync_per_commit(tmp_path: Path) -> None:
@@ -73,3 +74,17 @@ def test_postgres_checkpoints_outlive_the_connection_and_concurrent_setups_agree
 async def _open_once(url: str) -> None:
     async with open_checkpointer(url):
         pass
+
+
+def test_a_checkpoint_file_opened_while_another_connection_writes_it_waits_for_it(tmp_path: Path) -> None:
+    # As the run log: the saver's switch to WAL failed at once on a new file another run held.
+    path = tmp_path / "checkpoints.sqlite"
+
+    async def open_and_set_up() -> str:
+        async with open_checkpointer(path) as saver:
+            await saver.setup()
+            async with saver.conn.execute("PRAGMA journal_mode") as cur:
+                return str((await cur.fetchone())[0])
+
+    with held_new_file(path):
+        assert asyncio.run(open_and_set_up()) == "wal"

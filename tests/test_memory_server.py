@@ -22,7 +22,7 @@ from ribao.graph import nodes
 from ribao.memory import HashEmbedder
 from ribao.memory.aio import ServerMemory
 from ribao.settings import Settings
-from tests.support.http_run import configure_home, run_cli
+from tests.support.http_run import configure_home, one_line_failure, run_cli
 from tests.support.memory import PAPERS
 from tests.support.papers import pick
 from tests.support.servers import ChromaServer, free_port
@@ -96,14 +96,9 @@ def test_a_day_run_remembers_each_profile_in_its_own_collection_on_the_server(
 def test_an_unreachable_memory_server_fails_in_one_line_before_any_model_call(
     tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    configure_home(tmp_path, openai_stub, monkeypatch)
     url = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("RIBAO_MEMORY__URL", url)
-    result = run_cli("--out", str(tmp_path / "out"), "--quiet")
-    assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"ribao: error: Chroma memory at {url}: connecting failed")
-    assert openai_stub.chat_requests == []
+    line = one_line_failure(tmp_path, openai_stub, monkeypatch, "RIBAO_MEMORY__URL", url)
+    assert line.startswith(f"ribao: error: Chroma memory at {url}: connecting failed")
     assert json.loads(cli("runs", "list", "--json").output) == []  # no run was started
 
 

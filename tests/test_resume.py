@@ -20,13 +20,13 @@ from tests.support.resume import (
     assert_resumed_like,
     configure,
     in_process,
-    ribao,
     stored_writers,
     tools,
     use_home,
 )
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
+from tests.support.workers import ribao_proc
 
 
 def test_run_failed_in_the_writers_resumes_to_the_same_digest_without_repaying(
@@ -74,7 +74,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
     with StubOpenAI() as stub:
         stub.responder = respond
         env = configure(tmp_path / "ref-home", stub)
-        ref = ribao(
+        ref = ribao_proc(
             "run", "--source", source, "--out", str(tmp_path / "ref"), "--quiet", env=env, cwd=tmp_path
         )
         assert ref.wait(timeout=300) == 0, ref.stderr.read() if ref.stderr else ""
@@ -85,7 +85,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         stub.responder = slow
         env = configure(tmp_path / "home", stub)
         out = tmp_path / "out"
-        proc = ribao("run", "--source", source, "--out", str(out), "--quiet", env=env, cwd=tmp_path)
+        proc = ribao_proc("run", "--source", source, "--out", str(out), "--quiet", env=env, cwd=tmp_path)
         deadline = time.monotonic() + 300
         # Four writers stored (their checkpoints committed), not a pause after their answers: a busy
         # machine had not stored them 0.2 s after, and the resume asked them again.
@@ -100,7 +100,7 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         done_before = stored_writers(tmp_path / "home")
         slow.slow = False  # the resumed run need not wait: what it repays is counted, not timed
 
-        resumed = ribao("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        resumed = ribao_proc("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
         assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
 
         after = tools(stub, before)

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from ribao.calls import LLMCall
 from ribao.runs import HEAD, RunLog, RunLogError, RunNotFound
-from ribao.runs.db import sqlite_engine
+from ribao.runs.engine import sqlite_engine
 from ribao.runs.migrations import revision, revisions, upgrade
 from tests.support.runs import (
     CRITIQUES,
@@ -35,6 +34,7 @@ from tests.support.runs import (
     populate,
     price,
 )
+from tests.support.sqlite_hold import held_new_file
 
 
 def priced(c: LLMCall, cost: float | None) -> LLMCall:
@@ -292,15 +292,10 @@ def test_a_run_log_opened_while_another_connection_writes_the_new_file_waits_for
     # Switching a new file to WAL needs it alone: SQLite said "database is locked" at once, without its
     # busy handler, and one of two jobs opening a day's new run log together failed (CI, test_shared_work).
     path = tmp_path / "runs.sqlite"
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("CREATE TABLE held (x)")
-    threading.Timer(0.3, other.execute, args=("COMMIT",)).start()
     engine = sqlite_engine(path)
     try:
-        with engine.connect() as conn:
+        with held_new_file(path), engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("SELECT count(*) FROM held").scalar() == 0
     finally:
         engine.dispose()
-        other.close()

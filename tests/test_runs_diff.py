@@ -14,7 +14,10 @@ from typer.testing import CliRunner
 
 from ribao.calls import LLMCall
 from ribao.cli import app
+from ribao.llm.local import LocalLlamaServer
+from ribao.registry import AGENTS
 from ribao.runs import RunLog
+from ribao.settings import load_settings
 from tests.support.browser import ARTIFACTS, launch_chromium, no_overflow, open_page
 from tests.support.http_run import respond, write_config
 from tests.support.runs import PICKS, PROMPTS, RUN_A, RUN_B, SETTINGS, populate
@@ -30,6 +33,7 @@ class Recorded:
     home: Path
     run: str
     replay: str
+    same_replies: str
     day2: str
 
 
@@ -42,8 +46,9 @@ def writer_edited(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
-    """A home with a run of the bundled day, its writer replayed with an edited prompt, and a run of
-    2026-02-19, all against the loopback OpenAI stub."""
+    """A home with a run of the bundled day, its writer replayed with an edited prompt (answered with
+    other summaries, then again with the same ones), and a run of 2026-02-19, all against the
+    loopback OpenAI stub."""
     tmp = tmp_path_factory.mktemp("diff")
     home = tmp / "home"
     home.mkdir()
@@ -61,13 +66,18 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
             assert out.exit_code == 0, out.output
             if source == DAY2:
                 break
+            replay = ["replay", "latest", "--agent", "writer", "--prompts-dir", str(edited)]
             stub.responder = writer_edited
-            out = runner.invoke(app, ["replay", "latest", "--agent", "writer", "--prompts-dir", str(edited)])
+            out = runner.invoke(app, replay)
             assert out.exit_code == 0, out.output
             stub.responder = respond
+            with RunLog.open(home) as log:
+                first = log.list_runs()[1].run_id
+            out = runner.invoke(app, [*replay[:1], first, *replay[2:]])
+            assert out.exit_code == 0, out.output
     with RunLog.open(home) as log:
-        day2, replay, run = (r.run_id for r in log.list_runs())
-    yield Recorded(home, run, replay, day2)
+        day2, same_replies, replay, run = (r.run_id for r in log.list_runs())
+    yield Recorded(home, run, replay, same_replies, day2)
 
 
 def diff_cli(monkeypatch: pytest.MonkeyPatch, home: Path, *args: str) -> Any:
@@ -94,6 +104,30 @@ def test_a_run_and_its_replay_with_an_edited_prompt(
     assert (
         '-    "one_line": "这是一段用于测试的中文内容"' in out and f'+    "one_line": "{EDITED_LINE}"' in out
     )
+
+
+def test_a_replay_answered_alike_still_shows_each_call_s_prompt_change(
+    recorded: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model answers the edited prompt with the same summaries (as the simulated provider does):
+    the calls differ in what was sent, not in the reply, and the diff says so."""
+    result = diff_cli(monkeypatch, recorded.home, recorded.run, recorded.same_replies)
+    assert result.exit_code == 0, result.output
+    assert "(3 same, 10 changed, 0 only in A, 0 only in B)" in result.output
+    assert result.output.count("prompt changed, same reply") == 10
+    data = json.loads(
+        diff_cli(monkeypatch, recorded.home, recorded.run, recorded.same_replies, "--json").output
+    )
+    with RunLog.open(recorded.home) as log:
+        notable = {
+            p["arxiv_id"]: p["title"] for p in log.get_run(recorded.run).picks if p["tier"] == "notable"
+        }
+    changed = {p["task"]: p for p in data["calls"] if p["status"] == "changed"}
+    assert set(changed) == set(notable)
+    for pid, pair in changed.items():
+        # The prompt as rendered and sent: the packaged template's lines out, the edited line in.
+        assert pair["diff"] == "" and f"+用一句话介绍：{notable[pid]}" in pair["prompt_diff"].splitlines()
+        assert any(line.startswith("-标题：") for line in pair["prompt_diff"].splitlines())
 
 
 def test_json_schema(recorded: Recorded, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +168,7 @@ def test_json_schema(recorded: Recorded, monkeypatch: pytest.MonkeyPatch) -> Non
     assert data["total"]["b"]["cost"] == pytest.approx(13 * (1000 * 2 + 100 * 8) / 1e6)
     side = {"seq", "node", "model", "input_tokens", "output_tokens", "latency_s", "cost", "currency", "error"}
     for pair in data["calls"]:
-        assert set(pair) == {"node", "task", "agent", "status", "a", "b", "diff"}
+        assert set(pair) == {"node", "task", "agent", "status", "a", "b", "prompt_diff", "diff"}
         assert set(pair["a"]) == set(pair["b"]) == side
         # Aligned by node and task: the replay's calls (recorded under the agent) take the run's node.
         assert pair["node"] == pair["a"]["node"] == pair["b"]["node"] == "write_summary"
@@ -256,3 +290,49 @@ def test_a_failed_run_and_hostile_replies_on_the_page(
     assert diff_cli(monkeypatch, tmp_path, RUN_A, RUN_B, "--html", str(page)).exit_code == 0
     html = page.read_text(encoding="utf-8")
     assert "<script" not in html and "<img" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def record_models(home: Path, run_id: str, llm: str, local_port: int | None = None) -> None:
+    """Record a finished run whose agents' models resolve as `ribao run --llm LLM` resolves them (for
+    ``local``: the llama.cpp server's config at `local_port`, as if it had started there)."""
+    settings = load_settings(llm=llm)
+    local = None
+    if local_port is not None:
+        server = LocalLlamaServer()
+        server.port = local_port  # what `start` picks: a free loopback port, another each run
+        local = server.model_config(max_tokens=settings.local.max_tokens)
+    models = {agent: settings.model_for(agent, local) for agent in AGENTS}
+    with RunLog.open(home) as log:
+        log.start_run(run_id, settings=settings, date=None, models=models)
+        log.finish_run(run_id, status="done")
+
+
+def test_the_local_model_server_s_port_is_no_difference_a_user_s_base_url_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIBAO_HOME", str(tmp_path))
+    record_models(tmp_path, "01K2LOCAL1", "local", local_port=41209)
+    record_models(tmp_path, "01K2LOCAL2", "local", local_port=42797)
+    result = diff_cli(monkeypatch, tmp_path, "01K2LOCAL1", "01K2LOCAL2")
+    assert result.exit_code == 0, result.output
+    assert "Settings (0 differ)" in result.output and "127.0.0.1" not in result.output
+    # The user moves their own OpenAI-compatible server: that is a change, for every agent using it.
+    (tmp_path / "config.toml").write_text(
+        '[providers.lab]\nbase_url = "http://127.0.0.1:8001/v1"\napi_key_env = "LAB_KEY"\nmodel = "qwen"\n',
+        encoding="utf-8",
+    )
+    record_models(tmp_path, "01K2LAB1", "lab")
+    (tmp_path / "config.toml").write_text(
+        '[providers.lab]\nbase_url = "http://127.0.0.1:8002/v1"\napi_key_env = "LAB_KEY"\nmodel = "qwen"\n',
+        encoding="utf-8",
+    )
+    record_models(tmp_path, "01K2LAB2", "lab")
+    data = json.loads(diff_cli(monkeypatch, tmp_path, "01K2LAB1", "01K2LAB2", "--json").output)
+    moved = {s["key"]: (s["a"], s["b"]) for s in data["settings"]}
+    urls = ("http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1")
+    assert moved["providers.lab.base_url"] == urls
+    assert all(moved[f"models.{agent}.base_url"] == urls for agent in AGENTS)
+    # From the local server to the user's server: the base URL is a difference too.
+    data = json.loads(diff_cli(monkeypatch, tmp_path, "01K2LOCAL1", "01K2LAB1", "--json").output)
+    moved = {s["key"]: (s["a"], s["b"]) for s in data["settings"]}
+    assert moved["models.writer.base_url"] == ("http://127.0.0.1:41209/v1", urls[0])

@@ -10,7 +10,8 @@ import pytest
 from ribao.masking import MASK, mask_keys
 from ribao.runs import RunLog, safe_settings, scrub
 from ribao.runs.redact import known_secrets, secret_env_names
-from ribao.settings import AgentSettings, ProviderSettings, Settings
+from ribao.settings import Settings
+from ribao.settings_providers import AgentSettings, ProviderSettings
 from tests.support.runs import call
 
 DEEPSEEK_KEY = "sk-deepseekFAKE0123456789abcdef"

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 
 from tests.support.servers import ChromaServer, Postgres, _alive, start_postgres
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_postgres_database_per_test_answers(postgres_url: str) -> None:
@@ -37,3 +46,36 @@ def test_chroma_server_keeps_what_it_is_given(chroma_server: ChromaServer) -> No
 
 def test_postgres_fixture_is_shared(postgres: Postgres, postgres_url: str) -> None:
     assert postgres_url.startswith(postgres.url.rsplit("/", 1)[0])
+
+
+INNER = """
+import os, pathlib, time
+
+def test_hold(postgres):
+    pathlib.Path(os.environ["RIBAO_TEST_PID_FILE"]).write_text(str(postgres.pid))
+    time.sleep(120)
+"""
+
+
+def test_a_pytest_ended_by_sigterm_still_stops_its_postgres(tmp_path: Path) -> None:
+    # A CI timeout sends SIGTERM: Python's default exit ran no fixture teardown and left the cluster up.
+    (tmp_path / "test_inner.py").write_text(INNER)
+    pid_file = tmp_path / "postgres.pid"
+    env = {**os.environ, "RIBAO_TEST_PID_FILE": str(pid_file), "PYTHONPATH": str(ROOT)}
+    inner = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.support.servers",
+         "--rootdir", str(tmp_path), str(tmp_path / "test_inner.py")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() and inner.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid_file.exists(), inner.communicate(timeout=30)[0].decode()
+        postgres_pid = int(pid_file.read_text())
+        inner.send_signal(signal.SIGTERM)
+        assert inner.wait(timeout=60) != 0  # interrupted, not passed
+    finally:
+        if inner.poll() is None:
+            inner.kill()
+    assert not _alive(postgres_pid)

@@ -5,7 +5,6 @@ taken over, and a resume repays nothing."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import datetime as dt
 import threading
 import time
@@ -18,8 +17,8 @@ from ribao.app.jobs import write_or_resume
 from ribao.app.write import RunResult
 from ribao.runs.shared import SharedWork
 from ribao.settings import load_settings
-from tests.support.http_run import configure_home, respond, write_config
-from tests.support.samples import sample_listing
+from tests.support.http_run import respond
+from tests.support.shared_home import calls_on_record, home_with_profiles, tools
 from tests.support.stub_openai import StubOpenAI
 
 DAY = dt.date(2026, 2, 18)
@@ -27,12 +26,6 @@ SCOPE = "2026-02-18/batch-1"
 #: 180 candidates in batches of 20 (`screener_batch_size`): one run's triage.
 TRIAGE_BATCHES = 9
 SHARED_TOOLS = {"TriageScores", "ShortlistRanking", "MustReadOutput", "NotableOutput"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> str | None:
-    """The run log's database: the home's SQLite file (None), or a fresh Postgres database."""
-    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
 
 
 class Overlapping:
@@ -53,30 +46,6 @@ class Overlapping:
         return respond(body)
 
 
-def home_with_profiles(
-    tmp_path: Path, stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch, store: str | None
-) -> None:
-    """A home for the stub provider with profiles `a` and `b`, the run log in `store`, no memory."""
-    home = configure_home(tmp_path, stub, monkeypatch)
-    # One request in flight per run: a run failing on one request has no other in flight to waste.
-    write_config(home, stub.base_url, "max_concurrency = 1")
-    with (home / "config.toml").open("a", encoding="utf-8") as f:
-        f.write("[profiles.a]\n[profiles.b]\n")
-    if store is not None:
-        monkeypatch.setenv("RIBAO_STORE__URL", store)
-    monkeypatch.setenv("RIBAO_OUT_DIR", str(tmp_path / "digests"))
-    monkeypatch.setenv("RIBAO_SOURCE", str(sample_listing()))
-    # Off: two embedded Chroma stores opened at once in one process fail in chromadb's bindings.
-    monkeypatch.setenv("RIBAO_MEMORY__ENABLED", "false")
-
-
-def tools(stub: StubOpenAI, since: int = 0) -> collections.Counter[str]:
-    """The tool each chat request since request `since` forced, counted (answered or not)."""
-    return collections.Counter(
-        r.body["tools"][0]["function"]["name"] for r in stub.chat_requests[since:] if r.body
-    )
-
-
 async def two_jobs(run_ids: dict[str, str]) -> list[RunResult | BaseException]:
     """Run the queue jobs of profiles `run_ids` ({profile: run id}) for DAY at once, in one scope."""
     settings = load_settings()
@@ -92,11 +61,12 @@ def test_two_jobs_of_a_day_started_at_once_pay_each_answer_once(
     with StubOpenAI() as stub:
         home_with_profiles(tmp_path, stub, monkeypatch, store)
         stub.responder = Overlapping()
-        results = asyncio.run(
-            two_jobs({"a": "01JOBA0000000000000000000A", "b": "01JOBB0000000000000000000B"})
-        )
+        run_ids = {"a": "01JOBA0000000000000000000A", "b": "01JOBB0000000000000000000B"}
+        results = asyncio.run(two_jobs(run_ids))
         asked = tools(stub)
     assert all(isinstance(r, RunResult) for r in results), results
+    # Each request on record once: a shared answer's call with its owner only, never with its reusers.
+    assert len(calls_on_record(run_ids.values())) == asked.total()
     assert asked["TriageScores"] == TRIAGE_BATCHES  # not 2 × 9: the later run waited for the first's
     assert asked["ShortlistRanking"] == 1
     assert asked["MustReadOutput"] + asked["NotableOutput"] == 13

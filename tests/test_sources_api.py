@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -25,14 +24,7 @@ from tests.support.arxiv import (
     feed,
     fetch_day,
     options,
-    running_server,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with running_server() as replay:
-        yield replay
 
 
 def test_reads_the_day_from_a_replayed_response(server: ReplayServer) -> None:

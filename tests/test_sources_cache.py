@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,17 +24,10 @@ from tests.support.arxiv import (
     feed,
     fetch_day,
     options,
-    running_server,
 )
 from tests.support.feeds import D19, FEED, NEW, OURS, THU_NOON
 
 UTC = dt.UTC
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with running_server() as replay:
-        yield replay
 
 
 def manifest(cache_dir: Path, day: dt.date) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,11 @@ from ribao.errors import ListingError
 from ribao.sources import read_listing
 from ribao.sources.options import ListingOptions
 from ribao.sources.rss import fetch_rss_day, split_authors
-from tests.support.arxiv import ReplayServer, Reply, options, running_server
+from tests.support.arxiv import ReplayServer, Reply, options
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 CS = ["cs.AI", "cs.LG", "cs.SE", "cs.DC", "cs.CY"]
 DAY = dt.date(2024, 11, 28)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with running_server() as replay:
-        yield replay
 
 
 def test_authors_latex_is_rendered_and_affiliations_do_not_split_authors() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,7 +17,6 @@ from tests.support.arxiv import (
     ReplayServer,
     Reply,
     options,
-    running_server,
 )
 from tests.support.feeds import (
     CROSS,
@@ -30,12 +28,6 @@ from tests.support.feeds import (
     THU_NOON,
     UTC,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with running_server() as replay:
-        yield replay
 
 
 def test_feed_gives_its_day_and_every_announce_type() -> None:

@@ -5,25 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ribao.sources.stars import STARS_FILE, StarsResult, fetch_stars
-from tests.support.arxiv import HANG, ReplayServer, Reply, running_server
+from tests.support.arxiv import HANG, ReplayServer, Reply
 
 DAY = dt.date(2026, 2, 19)
 GAM = "https://github.com/KaaustaaubShankar/GeneticAdditiveModels"
 VMI = "https://github.com/chs20/visual-memory-injection"
 GONE = "https://github.com/someone/deleted-repo"
 TOKEN = "ghp_not-a-real-token-0123456789"
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with running_server() as replay:
-        yield replay
 
 
 def repo(count: int) -> Reply:

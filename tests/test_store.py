@@ -19,7 +19,7 @@ from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.runs import HEAD
 from ribao.runs.migrations import revisions
-from tests.support.http_run import configure_home, run_cli
+from tests.support.http_run import configure_home, one_line_failure, run_cli
 from tests.support.servers import ChromaServer, free_port, start_chroma
 from tests.support.stub_openai import StubOpenAI
 
@@ -59,15 +59,10 @@ def test_two_db_upgrades_at_once_apply_each_migration_once(postgres_url: str, tm
 def test_an_unreachable_database_fails_in_one_line_before_any_model_call(
     tmp_path: Path, openai_stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    configure_home(tmp_path, openai_stub, monkeypatch)
     url = f"postgresql://ribao:secret-pw@127.0.0.1:{free_port()}/runs"
-    monkeypatch.setenv("RIBAO_STORE__URL", url)
-    result = run_cli("--out", str(tmp_path / "out"), "--quiet")
-    assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ribao: error: cannot reach the database postgresql://")
-    assert "secret-pw" not in result.output and "***" in result.output
-    assert openai_stub.chat_requests == []
+    line = one_line_failure(tmp_path, openai_stub, monkeypatch, "RIBAO_STORE__URL", url)
+    assert line.startswith("ribao: error: cannot reach the database postgresql://")
+    assert "secret-pw" not in line and "***" in line
     listed = cli("runs", "list")
     assert listed.exit_code == 1 and "cannot reach the database" in listed.output  # type: ignore[attr-defined]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support.resume import WRITER_TOOLS, SlowWriters, stored_writers, strip, tools
+from tests.support.resume import WRITER_TOOLS, SlowWriters, queued_day, stored_writers, strip, tools
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
 from tests.support.workers import jobs, ribao_ok, ribao_proc, worker_home
@@ -30,14 +30,8 @@ def _wait(cond: object, proc: object, what: str) -> None:
 def test_a_killed_workers_job_is_resumed_by_another_worker_repaying_nothing(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    source = str(sample_listing())
-    with StubOpenAI() as stub:
-        slow = SlowWriters()
-        stub.responder = slow
-        env = worker_home(tmp_path / "home", stub, postgres_url)
-        out = tmp_path / "digests"
-        env["RIBAO_OUT_DIR"] = str(out)
-        ribao_ok("enqueue", "run", "--date", "2026-02-18", "--source", source, env=env, cwd=tmp_path)
+    out = tmp_path / "digests"
+    with queued_day(tmp_path, postgres_url, out) as (stub, slow, env):
         first = ribao_proc("worker", env=env, cwd=tmp_path)
         # Stored (checkpoints committed), not a pause after the answers that a busy machine outlasts.
         _wait(
@@ -66,9 +60,8 @@ def test_a_killed_workers_job_is_resumed_by_another_worker_repaying_nothing(
         stub.responder = SlowWriters()
         stub.responder.slow = False
         ref_env = worker_home(tmp_path / "ref-home", stub, postgres_url)
-        ribao_ok(
-            "run", "--source", source, "--out", str(tmp_path / "ref"), "--quiet", env=ref_env, cwd=tmp_path
-        )
+        reference_run = ("run", "--source", str(sample_listing()), "--out", str(tmp_path / "ref"), "--quiet")
+        ribao_ok(*reference_run, env=ref_env, cwd=tmp_path)
     reference = (tmp_path / "ref" / "2026-02-18.md").read_text(encoding="utf-8")
     assert strip((out / "2026-02-18.md").read_text(encoding="utf-8")) == strip(reference)
 
@@ -76,14 +69,8 @@ def test_a_killed_workers_job_is_resumed_by_another_worker_repaying_nothing(
 def test_a_worker_that_loses_the_database_stops_its_job_unfinished_and_it_resumes(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    source = str(sample_listing())
-    with StubOpenAI() as stub:
-        slow = SlowWriters()
-        stub.responder = slow
-        env = worker_home(tmp_path / "home", stub, postgres_url)
-        out = tmp_path / "digests"
-        env["RIBAO_OUT_DIR"] = str(out)
-        ribao_ok("enqueue", "run", "--date", "2026-02-18", "--source", source, env=env, cwd=tmp_path)
+    out = tmp_path / "digests"
+    with queued_day(tmp_path, postgres_url, out) as (stub, slow, env):
         worker = ribao_proc("worker", "--until-empty", env=env, cwd=tmp_path)
         _wait(lambda: slow.writers_answered >= 2, worker, "two writers answered")
         dbname = postgres_url.rsplit("/", 1)[1]

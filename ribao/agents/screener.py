@@ -24,7 +24,7 @@ from ribao.calls import LLMCall
 from ribao.context import RunContext
 from ribao.errors import NothingToScreen, RibaoError
 from ribao.profiles.run import Relevance, RunProfile, relevance_view, rubric_quality, triage_quality
-from ribao.schemas import Paper, Pick, Ranked, RubricScores, Shortlisted
+from ribao.schemas import Paper, Pick, Ranked, ReaderCut, RubricScores, Shortlisted
 from ribao.state import DigestState, eligible
 
 if TYPE_CHECKING:
@@ -35,8 +35,9 @@ async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[
     """Rank the shortlist (best triage scores, from the `triage_batch` tasks) into this round's tiers.
 
     Returns `ranking` (must-reads then notables, rank 1..K, without reasons: `write_reasons` adds
-    them in the next step, so a resumed run never asks for this ranking again), `screen_rounds` and
-    the `llm_calls` made. Raises `LLMOutputError` via the structured call.
+    them in the next step, so a resumed run never asks for this ranking again), the `shortlist` and,
+    with a profile, the `reader_cut` it was cut by, `screen_rounds` and the `llm_calls` made.
+    Raises `LLMOutputError` via the structured call.
     """
     ctx = runtime.context
     papers = eligible(state)
@@ -63,7 +64,29 @@ async def rank_papers(state: DigestState, runtime: Runtime[RunContext]) -> dict[
                     by_critic=i >= cut)
         for i, p in enumerate(listed)
     ]  # fmt: skip
-    return {"ranking": ranking, "shortlist": listed_record, "screen_rounds": round_no, "llm_calls": calls}
+    return {
+        "ranking": ranking,
+        "shortlist": listed_record,
+        "reader_cut": reader_cut(papers, scores, ctx.profile),
+        "screen_rounds": round_no,
+        "llm_calls": calls,
+    }
+
+
+def reader_cut(
+    papers: Sequence[Paper], scores: Mapping[str, int], profile: RunProfile | None
+) -> ReaderCut | None:
+    """Return how `for_reader` ordered `papers` for the profile (None without one), for `runs why`."""
+    if profile is None:
+        return None
+    rel = profile.relevance(papers)
+    blended = {
+        p.arxiv_id: round(profile.blend(triage_quality(scores[p.arxiv_id]), rel.get(p.arxiv_id)), 4)
+        for p in papers
+        if profile.passes(rel.get(p.arxiv_id))
+    }
+    return ReaderCut(profile=profile.name, floor=profile.floor, weight=profile.weight,
+                     relevance={k: round(r.score, 4) for k, r in rel.items()}, blended=blended)  # fmt: skip
 
 
 async def write_reasons(state: DigestState, runtime: Runtime[RunContext]) -> dict[str, Any]:

@@ -28,10 +28,9 @@ from ribao.app.services import (
     sharing,
 )
 from ribao.app.write import RunResult, preflight, resume_run, write_day
-from ribao.errors import RibaoError
+from ribao.errors import RibaoError, RunNotFound
 from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE, check_profile
-from ribao.runs.db import RunNotFound
 from ribao.runs.rows import RunRow
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings

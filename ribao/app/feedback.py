@@ -10,7 +10,8 @@ from ribao.arxiv_ids import parse_id
 from ribao.errors import BadFlag
 from ribao.profiles.feedback import FILE_NAME, VERBS, FeedbackEntry, FeedbackStore, FileSync, Verb
 from ribao.profiles.names import check_profile, profile_names
-from ribao.runs.db import FILENAME, RunLog
+from ribao.runs.backend import RUNS_FILE
+from ribao.runs.db import RunLog
 from ribao.runs.papers import SeenPaper, seen_candidates
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def give(settings: Settings, verb: Verb, ids: Sequence[str], profile: str | None
     name = check_profile(settings, profile)
     keys = canonical_ids(ids)
     seen: dict[str, SeenPaper] = {}
-    if settings.store.url or (settings.home / FILENAME).exists():
+    if settings.store.url or (settings.home / RUNS_FILE).exists():
         with RunLog.open(settings.home, url=settings.store.url) as log:
             seen = seen_candidates(log, keys)
     texts = {k: (p.title, "") for k, p in seen.items()}

@@ -28,13 +28,12 @@ from ribao.app.queue import (
 )
 from ribao.app.worker_stop import run_until_stopped
 from ribao.app.write import RunResult, open_run, reader_settings, resume_run, write_day
-from ribao.errors import LeaseLost
+from ribao.errors import LeaseLost, RunNotFound
 from ribao.runs.backend import CONNECT_TIMEOUT_S, check_reachable
-from ribao.runs.db import RunNotFound
 from ribao.runs.lease import WATCH_SECONDS, hold, orphaned
 from ribao.runs.trace import Tracer
 from ribao.settings import Settings
-from ribao.settings_models import ModelConfig
+from ribao.settings_providers import ModelConfig
 from ribao.sources.calendar import latest_announcement_day
 
 log = logging.getLogger("ribao.worker")

@@ -6,8 +6,8 @@ import datetime as dt
 
 from ribao.app.services import delivery_for
 from ribao.delivery.send import DigestFiles
-from ribao.errors import ConfigError
-from ribao.runs.db import RunLog, RunNotFound
+from ribao.errors import ConfigError, RunNotFound
+from ribao.runs.db import RunLog
 from ribao.runs.digests import find_digest
 from ribao.schemas import DeliveryRecord
 from ribao.settings import Settings

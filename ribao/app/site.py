@@ -7,7 +7,8 @@ from pathlib import Path
 from ribao.delivery.site import SiteResult, build_site
 from ribao.errors import RunNotFound
 from ribao.record import DigestRecord
-from ribao.runs.db import FILENAME, RunLog
+from ribao.runs.backend import RUNS_FILE
+from ribao.runs.db import RunLog
 from ribao.runs.digests import written_digests
 from ribao.settings import Settings
 
@@ -43,7 +44,7 @@ def digest_run_pages(settings: Settings, records: list[DigestRecord]) -> dict[st
     from ribao.app.runview import graph_shape, run_record
     from ribao.runs.page import render_run_page
 
-    if settings.store.url is None and not (settings.home / FILENAME).exists():
+    if settings.store.url is None and not (settings.home / RUNS_FILE).exists():
         return {}
     pages: dict[str, str] = {}
     shape = graph_shape()

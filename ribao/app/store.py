@@ -15,9 +15,17 @@ from ribao.graph.checkpoint import open_checkpointer
 from ribao.graph.checkpoint_copy import copy_checkpoints
 from ribao.memory.transfer import copy_memory
 from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy, legacy_rows
-from ribao.runs.backend import CHECKPOINTS_FILE, check_reachable, checkpoint_target, is_postgres, shown
-from ribao.runs.copy import copy_feedback, copy_run_log, feedback_rows
-from ribao.runs.db import FILENAME, RunLog, open_engine
+from ribao.runs.backend import (
+    CHECKPOINTS_FILE,
+    RUNS_FILE,
+    check_reachable,
+    checkpoint_target,
+    is_postgres,
+    shown,
+)
+from ribao.runs.copy import copy_feedback, copy_run_log, copy_shared_work, feedback_rows, shared_answers
+from ribao.runs.db import RunLog
+from ribao.runs.engine import open_engine
 from ribao.runs.migrations import HEAD, upgrade
 from ribao.settings import Settings
 from ribao.settings_models import check_memory_url
@@ -74,10 +82,10 @@ class Migrated:
 
 
 def migrate_store(settings: Settings, to: str, memory_url: str | None = None) -> Migrated:
-    """Copy the home's SQLite run log, readers' feedback and checkpoints into the Postgres database `to`,
-    and its embedded memory to the Chroma server `memory_url` when given; the home is only read. Raises
-    `BadFlag` for a URL of the wrong kind, `StoreUnreachable` for one that cannot be reached (both
-    before copying anything), and `RibaoError` when a count differs after the copy."""
+    """Copy the home's SQLite run log, readers' feedback, shared answers and checkpoints into the Postgres
+    database `to`, and its embedded memory to the Chroma server `memory_url` when given; the home is only
+    read. Raises `BadFlag` for a URL of the wrong kind, `StoreUnreachable` for one that cannot be reached
+    (both before copying anything), and `RibaoError` when a count differs after the copy."""
     if not is_postgres(to):
         raise BadFlag(f"--to must be a postgresql:// URL, not {to!r}")
     if memory_url is not None:
@@ -89,13 +97,17 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     home = settings.home
     done = Migrated(shown(to), memory_url)
     legacy = home / LEGACY_FILE  # feedback an older ribao kept in a file of its own
-    if (home / FILENAME).exists() or legacy.exists():
+    if (home / RUNS_FILE).exists() or legacy.exists():
         with RunLog.open(home, secrets=()) as source, RunLog.open(home, url=to, secrets=()) as target:
             tables, done.runs_present = copy_run_log(source, target)
             done.counts += tables
             events = feedback_rows(source.engine) + (legacy_rows(legacy) if legacy.exists() else [])
             if events:
                 done.counts.append(copy_feedback(events, target.engine))
+            # Answers a scope's runs paid for: a run resumed on the servers reuses them, not repays them.
+            answers = shared_answers(source.engine)
+            if answers:
+                done.counts.append(copy_shared_work(answers, target.engine))
     if (home / CHECKPOINTS_FILE).exists():
         done.counts += asyncio.run(copy_checkpoints(home / CHECKPOINTS_FILE, to))
     memory = home / "memory"

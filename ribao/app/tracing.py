@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from ribao.errors import BadFlag, ConfigError, TraceExportFailed
-from ribao.runs.db import RunLog, RunNotFound
+from ribao.errors import BadFlag, ConfigError, RunNotFound, TraceExportFailed
+from ribao.runs.db import RunLog
 from ribao.settings import Settings
 from ribao.settings_models import check_otlp_endpoint
 

@@ -16,7 +16,7 @@ from ulid import ULID
 from ribao.app.services import Services, absolute_out, compose, sharing
 from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
-from ribao.errors import RibaoError, RunTooLong
+from ribao.errors import RibaoError, RunNotFound, RunTooLong
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
@@ -24,7 +24,6 @@ from ribao.llm.gates import settle_gates
 from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE
 from ribao.runs.backend import check_reachable
-from ribao.runs.db import RunNotFound
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord
@@ -133,7 +132,8 @@ async def _run_graph(
     """Stream the graph on the context's thread with a durable checkpoint per step; return its final state.
 
     A finished task is traced and recorded only once its writes are committed, so a `✓` line is a task
-    a resume will not run again, even after a kill -9 right after it."""
+    a resume will not run again, even after a kill -9 right after it; its LLM calls are recorded before
+    that wait, so a kill in between leaves none off the run log."""
     limit = services.recursion_limit or graph_steps(services.settings)
     config: Any = {"configurable": {"thread_id": ctx.run_id}, "recursion_limit": limit}
     async with open_checkpointer(services.checkpoints()) as saver:
@@ -149,6 +149,8 @@ async def _run_graph(
                     tracer.progress(data)
                     continue
                 if "result" in data or "error" in data:
+                    # Its calls are paid already: on record now, even if a kill stops the commit below.
+                    await asyncio.to_thread(recorder.paid, data)
                     await saver.saved(str(data["id"]))
                 tracer.event(data)
                 await asyncio.to_thread(recorder.event, data)

@@ -38,15 +38,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tab
 def run_log_path() -> Path:
     """Return `<home>/runs.sqlite` of the effective settings (`load_settings`: home from `RIBAO_HOME`,
     config.toml checked); raises `ConfigError` on bad settings."""
-    from ribao.runs.db import FILENAME
+    from ribao.runs.backend import RUNS_FILE
     from ribao.settings import load_settings
 
-    return load_settings().home / FILENAME
+    return load_settings().home / RUNS_FILE
 
 
 def require_run_log() -> Path:
     """Return the run log's path; raises `RunNotFound` when no run was ever recorded (no file is created)."""
-    from ribao.runs.db import RunNotFound
+    from ribao.errors import RunNotFound
 
     path = run_log_path()
     if not path.exists():

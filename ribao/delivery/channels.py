@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from ribao.errors import ConfigError
-from ribao.settings_models import _VAR, ChannelSpec, PushChannel, select
+from ribao.settings_push import _VAR, ChannelSpec, PushChannel, select
 
 __all__ = ["ChannelSpec", "PushChannel", "check_env", "expand", "select", "with_timeouts"]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
 from ribao.delivery.view import digest_view
+from ribao.html_templates import html_environment
 from ribao.record import DigestRecord
 from ribao.sources.text import html_text
 
@@ -34,16 +35,7 @@ def _finalize(value: Any) -> Any:
 
 def environment() -> Environment:
     """Return the Jinja environment of the page and site templates (autoescaped, strict)."""
-    env = Environment(
-        loader=PackageLoader("ribao.delivery", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_finalize,
-    )
-    env.filters["safe_url"] = safe_url
-    return env
+    return html_environment("ribao.delivery", finalize=_finalize, safe_url=safe_url)
 
 
 def render_page(record: DigestRecord, *, index_url: str | None = None, run_url: str | None = None) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from ribao.evals.compare import Comparison
 from ribao.evals.metrics import ALL_FIELDS
 from ribao.evals.outputs import RunOutputs
+from ribao.html_templates import html_environment
 
 
 def fmt(value: float | None) -> str:
@@ -52,14 +51,7 @@ def render_report(
     notes: Sequence[str] = (),
 ) -> str:
     """Return the report page: `table`, then per base run (its first run of each version) the papers."""
-    env = Environment(
-        loader=PackageLoader("ribao.evals", "templates"),
-        autoescape=select_autoescape(default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["fmt"] = fmt
+    env = html_environment("ribao.evals", fmt=fmt)
     sections = []
     for base_run, (b, n) in days.items():
         either = b or n

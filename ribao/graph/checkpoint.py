@@ -19,6 +19,10 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from ribao import schemas
 from ribao.calls import LLMCall
 from ribao.fulltext.document import PaperText, Section
+from ribao.sqlite_wal import ensure_wal
+
+#: SQLite's busy timeout for the checkpoint file: how long a writer waits for another.
+SQLITE_TIMEOUT_S = 30
 
 # Only these classes may be rebuilt from a checkpoint (LangGraph warns about, and will block,
 # unregistered types: a checkpoint database must not be a way to run arbitrary constructors).
@@ -29,6 +33,7 @@ STATE_TYPES: tuple[type, ...] = (
     schemas.Ranked,
     schemas.Pick,
     schemas.Shortlisted,
+    schemas.ReaderCut,
     schemas.RubricScores,
     schemas.Critique,
     schemas.CriticDecision,
@@ -147,8 +152,10 @@ async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver
             yield saver
         return
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(target), timeout=30) as conn:
-        # The saver turns WAL on; with WAL, NORMAL loses nothing on a process crash (kill -9 included)
+    # WAL before the saver's own setup switches it: the switch must wait for a concurrent opener.
+    await asyncio.to_thread(ensure_wal, target, SQLITE_TIMEOUT_S)
+    async with aiosqlite.connect(str(target), timeout=SQLITE_TIMEOUT_S) as conn:
+        # With WAL, NORMAL loses nothing on a process crash (kill -9 included)
         # and at most the last steps on a power cut, as in the run log. FULL paid an fsync per step
         # and per finished task (~64 a run, ~5 ms each here) while the next step waited.
         await conn.execute("PRAGMA synchronous = NORMAL")

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ribao.settings_models import ModelConfig
+from ribao.settings_providers import ModelConfig
 
 __all__ = ["ModelConfig"]

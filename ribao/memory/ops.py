@@ -16,7 +16,7 @@ import builtins
 import datetime as dt
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
 
@@ -59,6 +59,24 @@ class Embed:
 
 Step = Call | Embed
 Op = Generator[Step, Any, T]
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """An operation's answer, once it asks for no further step."""
+
+    value: T
+
+
+def advance(op: Op[T], answer: Any) -> Step | Done[T]:
+    """Send `answer` (None to start) to `op`; return its next step, or `Done` with its answer.
+
+    Each driver (sync, threaded, async) loops over this until `Done`, answering each step its own way.
+    """
+    try:
+        return op.send(answer)
+    except StopIteration as done:
+        return Done(cast("T", done.value))
 
 
 def before(date: dt.date) -> Where:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from ribao.errors import MemoryStoreError
@@ -208,13 +208,10 @@ class MemoryStore(Preloading):
 
     def _run(self, op: ops.Op[T]) -> T:
         """Drive one memory operation with this store's sync collection and embedder."""
-        answer: Any = None
-        while True:
-            try:
-                step = op.send(answer)
-            except StopIteration as done:
-                return cast("T", done.value)
-            answer = self.step(step)
+        step = ops.advance(op, None)
+        while not isinstance(step, ops.Done):
+            step = ops.advance(op, self.step(step))
+        return step.value
 
     def step(self, step: ops.Step) -> Any:
         """Answer one step of an operation: embed, or call the collection. Blocking."""

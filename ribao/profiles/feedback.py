@@ -26,7 +26,7 @@ from ribao.arxiv_ids import parse_id
 from ribao.errors import ConfigError, FeedbackStoreError
 from ribao.profiles.feedback_legacy import LEGACY_FILE, import_legacy
 from ribao.runs.backend import RUNS_FILE
-from ribao.runs.db import open_current
+from ribao.runs.engine import open_current
 from ribao.runs.schema import feedback
 
 Verb = Literal["like", "dislike", "not-interested"]

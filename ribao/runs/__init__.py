@@ -4,14 +4,16 @@
 here so that reading the log (`ribao runs list`) does not load LangChain.
 """
 
+from ribao.errors import RunNotFound
 from ribao.masking import scrub
-from ribao.runs.db import FILENAME, RunLog, RunNotFound
+from ribao.runs.backend import RUNS_FILE
+from ribao.runs.db import RunLog
 from ribao.runs.migrations import HEAD, RunLogError
 from ribao.runs.redact import safe_settings
 from ribao.runs.rows import STATUSES, AgentUsage, CallRow, NodeRow, RunRow, RunStatus
 
 __all__ = [
-    "FILENAME",
+    "RUNS_FILE",
     "HEAD",
     "STATUSES",
     "AgentUsage",

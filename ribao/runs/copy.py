@@ -1,5 +1,5 @@
-"""Copy a run log into another (a home's SQLite log into Postgres), run by run, and the readers' feedback
-event by event, losing nothing."""
+"""Copy a run log into another (a home's SQLite log into Postgres), run by run, the readers' feedback
+event by event, and the shared answers key by key, losing nothing."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from ribao.copy_count import CopyCount
 from ribao.runs.db import RunLog
-from ribao.runs.schema import TABLES, feedback, runs
+from ribao.runs.schema import TABLES, feedback, runs, shared_work
 
 BATCH = 500
 
@@ -96,3 +97,35 @@ def copy_feedback(events: Sequence[dict[str, Any]], target: Engine) -> CopyCount
     wanted = Counter(_event(r) for r in events)
     held = Counter(_event(r) for r in feedback_rows(target))
     return CopyCount(feedback.name, len(events), sum(min(n, held[k]) for k, n in wanted.items()))
+
+
+def shared_answers(engine: Engine) -> list[dict[str, Any]]:
+    """Return the answered rows of `engine`'s shared work (a claim without an answer belongs to a process
+    on that database: its lease means nothing elsewhere)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(shared_work).where(shared_work.c.value.is_not(None)))
+        return [dict(r._mapping) for r in rows]
+
+
+def copy_shared_work(answers: Sequence[dict[str, Any]], target: Engine) -> CopyCount:
+    """Add the shared `answers` (see `shared_answers`) to the Postgres `target`, answering its claims
+    on them and keeping its own answers; return how many there are and how many keys `target` has
+    answered afterwards. A run resumed there reuses them instead of paying again."""
+    key = tuple_(shared_work.c.scope, shared_work.c.kind, shared_work.c.key)
+    with target.begin() as conn:
+        for start in range(0, len(answers), BATCH):
+            stmt = postgresql.insert(shared_work).values(list(answers[start : start + BATCH]))
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[shared_work.c.scope, shared_work.c.kind, shared_work.c.key],
+                    set_={"value": stmt.excluded.value, "owner": None, "lease_until": None},
+                    where=shared_work.c.value.is_(None),
+                )
+            )
+    held = 0
+    with target.connect() as conn:
+        for start in range(0, len(answers), BATCH):
+            keys = [(a["scope"], a["kind"], a["key"]) for a in answers[start : start + BATCH]]
+            counted = select(func.count()).where(key.in_(keys), shared_work.c.value.is_not(None))
+            held += conn.execute(counted).scalar() or 0
+    return CopyCount(shared_work.name, len(answers), held)

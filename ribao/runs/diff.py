@@ -6,18 +6,13 @@ Pure functions over run-log rows (`RunRow`, `CallRow`); the prompt texts are pas
 
 from __future__ import annotations
 
-import difflib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from ribao.ledger import add_costs, add_tokens
-from ribao.registry import NODES
+from ribao.runs.diff_calls import align_calls, text_diff
 from ribao.runs.diff_models import (
     AgentDelta,
-    CallPair,
-    CallSide,
     PickChange,
     PromptChange,
     RunDiff,
@@ -26,8 +21,6 @@ from ribao.runs.diff_models import (
     Usage,
 )
 from ribao.runs.rows import CallRow, RunRow
-
-CONTEXT_LINES = 2  # unified-diff context around each change
 
 
 def side(run: RunRow) -> RunSide:
@@ -55,11 +48,25 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def per_process(key: str, fa: Mapping[str, Any], fb: Mapping[str, Any]) -> bool:
+    """True for a recorded setting that both runs' processes picked by themselves, not a choice: the
+    base URL of an agent's model on the bundled llama.cpp server (`--llm local` starts it on a free
+    port each run). A base URL of any other model is the user's and is compared."""
+    parts = key.split(".")
+    if len(parts) != 3 or parts[0] != "models" or parts[2] != "base_url":
+        return False
+    local = f"models.{parts[1]}.local"
+    return fa.get(local) is True and fb.get(local) is True
+
+
 def settings_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[SettingChange]:
-    """Return the settings that differ between two recorded (masked) settings, by dotted key."""
+    """Return the settings that differ between two recorded (masked) settings, by dotted key (the
+    `per_process` ones left out)."""
     fa, fb = flatten(a), flatten(b)
     changes = []
     for key in sorted(fa.keys() | fb.keys()):
+        if per_process(key, fa, fb):
+            continue
         if key not in fa:
             changes.append(SettingChange(key=key, b=fb[key], missing="a"))
         elif key not in fb:
@@ -178,85 +185,6 @@ def agent_deltas(a: Sequence[CallRow], b: Sequence[CallRow]) -> tuple[list[Agent
     agents = list(dict.fromkeys([c.agent for c in a] + [c.agent for c in b]))
     rows = [delta(g, [c for c in a if c.agent == g], [c for c in b if c.agent == g]) for g in agents]
     return rows, delta("total", a, b)
-
-
-def _natural(text: str) -> list[Any]:
-    """Sort key putting ``triage 2/9`` before ``triage 10/9``."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def call_nodes(a: Sequence[CallRow], b: Sequence[CallRow]) -> dict[int, str]:
-    """Return each call's node (by row id); a replay records its calls under the agent's name, so
-    such a call takes the node the other run made the same (agent, task) call in."""
-    known = {(c.agent, c.task): c.node for c in [*a, *b] if c.task_id is not None}
-    return {c.id: c.node if c.task_id is not None else known.get((c.agent, c.task), c.node) for c in [*a, *b]}
-
-
-def ordered(calls: Sequence[CallRow], nodes: Mapping[int, str]) -> list[CallRow]:
-    """Return calls in pipeline order: by node, then task label (parallel tasks finish in any order)."""
-
-    def key(c: CallRow) -> tuple[Any, ...]:
-        node = nodes[c.id]
-        return (NODES.index(node) if node in NODES else len(NODES), node, _natural(c.task), c.seq)
-
-    return sorted(calls, key=key)
-
-
-def reply_lines(raw: str) -> list[str]:
-    """Return a reply as lines to diff: JSON (a tool call's arguments) pretty-printed, else the text."""
-    try:
-        return json.dumps(json.loads(raw), ensure_ascii=False, indent=2, sort_keys=True).splitlines()
-    except ValueError:
-        return raw.splitlines()
-
-
-def text_diff(a: str, b: str, name_a: str, name_b: str) -> str:
-    """Return a unified line diff of two texts ('' when equal)."""
-    lines = difflib.unified_diff(a.splitlines(), b.splitlines(), name_a, name_b, n=CONTEXT_LINES, lineterm="")
-    return "\n".join(lines)
-
-
-def _call_side(call: CallRow, node: str) -> CallSide:
-    return CallSide(
-        seq=call.seq,
-        node=node,
-        model=call.model,
-        input_tokens=call.input_tokens,
-        output_tokens=call.output_tokens,
-        latency_s=call.latency_s,
-        cost=call.cost,
-        currency=call.currency,
-        error=call.error,
-    )
-
-
-def align_calls(a: Sequence[CallRow], b: Sequence[CallRow]) -> list[CallPair]:
-    """Align two runs' calls by (node, task): the longest common subsequence of the keys in pipeline
-    order; each aligned pair carries a line diff of its replies, each unmatched call stands alone."""
-    nodes = call_nodes(a, b)
-    xa, xb = ordered(a, nodes), ordered(b, nodes)
-    ka = [(nodes[c.id], c.task) for c in xa]
-    kb = [(nodes[c.id], c.task) for c in xb]
-    pairs: list[CallPair] = []
-
-    def alone(call: CallRow, which: Literal["a", "b"]) -> CallPair:
-        s = _call_side(call, nodes[call.id])
-        if which == "a":
-            return CallPair(node=s.node, task=call.task, agent=call.agent, status="only_a", a=s)
-        return CallPair(node=s.node, task=call.task, agent=call.agent, status="only_b", b=s)
-
-    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            for x, y in zip(xa[i1:i2], xb[j1:j2], strict=True):
-                text = text_diff("\n".join(reply_lines(x.raw)), "\n".join(reply_lines(y.raw)),
-                                 f"A call {x.seq}", f"B call {y.seq}")  # fmt: skip
-                pairs.append(CallPair(node=nodes[x.id], task=x.task, agent=x.agent,
-                                      status="changed" if text else "same", a=_call_side(x, nodes[x.id]),
-                                      b=_call_side(y, nodes[y.id]), diff=text))  # fmt: skip
-        else:
-            pairs += [alone(x, "a") for x in xa[i1:i2]] + [alone(y, "b") for y in xb[j1:j2]]
-    return pairs
 
 
 def diff_runs(

@@ -91,7 +91,11 @@ class CallSide(BaseModel):
 
 
 class CallPair(BaseModel):
-    """Two calls aligned by (node, task), or one with no partner; `diff` is a line diff of the replies."""
+    """Two calls aligned by (node, task), or one with no partner.
+
+    ``changed`` when the prompts or the replies differ: `prompt_diff` is a line diff of the messages
+    sent (each message's role on a line, then its text), `diff` a line diff of the replies.
+    """
 
     node: str
     task: str
@@ -99,6 +103,7 @@ class CallPair(BaseModel):
     status: Literal["same", "changed", "only_a", "only_b"]
     a: CallSide | None = None
     b: CallSide | None = None
+    prompt_diff: str = ""
     diff: str = ""
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from ribao import ledger
+from ribao.html_templates import html_environment
 from ribao.runs.diff_models import RunDiff
 from ribao.runs.diff_view import USAGE_HEADERS, call_counts, call_title, side_line, usage_cells
 
@@ -20,21 +19,17 @@ def diff_class(line: str) -> str:
 
 def render_page(diff: RunDiff) -> str:
     """Return the page of a run diff as HTML text (every value escaped by the template)."""
-    env = Environment(
-        loader=PackageLoader("ribao.runs", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(diff_class=diff_class)
-    return env.get_template("diff.html.j2").render(
-        diff=diff,
-        a_line=side_line("A", diff.a),
-        b_line=side_line("B", diff.b),
-        headers=USAGE_HEADERS,
-        usage_rows=[usage_cells(row) for row in [*diff.agents, diff.total]],
-        call_counts=call_counts(diff),
-        call_title=call_title,
-        money=ledger.money,
+    return (
+        html_environment("ribao.runs", diff_class=diff_class)
+        .get_template("diff.html.j2")
+        .render(
+            diff=diff,
+            a_line=side_line("A", diff.a),
+            b_line=side_line("B", diff.b),
+            headers=USAGE_HEADERS,
+            usage_rows=[usage_cells(row) for row in [*diff.agents, diff.total]],
+            call_counts=call_counts(diff),
+            call_title=call_title,
+            money=ledger.money,
+        )
     )

@@ -52,11 +52,18 @@ def side_line(name: str, s: RunSide) -> str:
     return line
 
 
+def what_changed(pair: CallPair) -> str:
+    """Return what differs in an aligned pair: its prompt, its reply, or both."""
+    if pair.prompt_diff and not pair.diff:
+        return "prompt changed, same reply"
+    return "prompt and reply changed" if pair.prompt_diff else "reply changed"
+
+
 def call_title(pair: CallPair) -> str:
     """Return ``node · task · status`` with each side's call number."""
     seqs = " / ".join(f"{k.upper()} #{c.seq}" for k, c in (("a", pair.a), ("b", pair.b)) if c)
-    status = {"only_a": "only in A", "only_b": "only in B"}.get(pair.status, pair.status)
-    return f"{pair.node} · {pair.task} · {status}  ({seqs})"
+    names = {"only_a": "only in A", "only_b": "only in B", "changed": what_changed(pair)}
+    return f"{pair.node} · {pair.task} · {names.get(pair.status, pair.status)}  ({seqs})"
 
 
 def call_counts(diff: RunDiff) -> str:
@@ -66,6 +73,19 @@ def call_counts(diff: RunDiff) -> str:
 
 
 DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+PROMPT_DIFF_LINES = 40  # a prompt diff in the terminal; two days' triage batches differ in every abstract
+
+
+def capped(diff: str, limit: int = PROMPT_DIFF_LINES) -> str:
+    """Return the first `limit` lines of a diff, and how many more --json and --html show."""
+    lines = diff.splitlines()
+    if len(lines) <= limit:
+        return diff
+    return "\n".join(
+        [*lines[:limit], f"… {len(lines) - limit} more lines of this prompt diff (--json, --html)"]
+    )
 
 
 def _diff_text(text: str) -> Text:
@@ -122,5 +142,7 @@ def show_diff(console: Console, diff: RunDiff, *, replies: bool = True) -> None:
         if pair.status == "same":
             continue
         console.print(f"  {call_title(pair)}", markup=False)
+        if replies and pair.prompt_diff:
+            console.print(_diff_text(capped(pair.prompt_diff)))
         if replies and pair.diff:
             console.print(_diff_text(pair.diff))

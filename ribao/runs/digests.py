@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ribao.errors import DigestNotFound
 from ribao.record import DigestPaths
-from ribao.runs.db import FILENAME, RunLog
+from ribao.runs.backend import RUNS_FILE
+from ribao.runs.db import RunLog
 
 
 def folder_digests(folder: Path) -> dict[dt.date, Path]:
@@ -29,7 +30,7 @@ def recorded_digests(
 ) -> dict[dt.date, tuple[str, Path]]:
     """Return the run log's (`<home>/runs.sqlite`, or at `url`) newest `done` run and its JSON path per
     day (see `RunLog.digest_paths`)."""
-    if url is None and not (home / FILENAME).exists():  # reading must not create a run log
+    if url is None and not (home / RUNS_FILE).exists():  # reading must not create a run log
         return {}
     with RunLog.open(home, url=url) as log:
         return log.digest_paths(date)
@@ -71,6 +72,6 @@ def written_digests(folder: Path, *, home: Path | None, url: str | None = None) 
             if path.is_file():
                 found[date] = path
     if not found:
-        logged = f" none recorded in {home / FILENAME} and" if home is not None else ""
+        logged = f" none recorded in {home / RUNS_FILE} and" if home is not None else ""
         raise DigestNotFound(f"no digests:{logged} no <date>.json in {folder}")
     return [found[d] for d in sorted(found, reverse=True)]

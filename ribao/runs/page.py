@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from ribao import ledger
+from ribao.html_templates import html_environment
 from ribao.masking import scrub_value
 from ribao.runs.page_graph import GraphShape, layout, node_stats
 from ribao.runs.page_timeline import timeline
@@ -75,19 +76,15 @@ def outcome(p: PaperPath) -> tuple[str, str]:
         return "replaced", "replaced by the critic"
     if any(s.shortlisted for s in p.rounds):
         return "short", "shortlisted"
+    if p.rounds and all(s.relevance is not None and s.blended is None for s in p.rounds):
+        return "cut", "under the relevance floor"  # the reader's floor, not the score cut, left it out
     return "cut", "below the cut" if p.rounds else "not ranked"
 
 
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("ribao.runs", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return html_environment(
+        "ribao.runs", money=lambda c, cur=None: ledger.money(c, cur), num=lambda n: f"{n:,}"
     )
-    env.filters.update(money=lambda c, cur=None: ledger.money(c, cur), num=lambda n: f"{n:,}")
-    return env
 
 
 def render_run_page(record: RunRecord, shape: GraphShape, *, secrets: Sequence[str] = ()) -> str:

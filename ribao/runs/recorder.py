@@ -77,6 +77,7 @@ class RunRecorder:
         self.run_id = run_id
         self.values: dict[str, Any] = {"critiques": []}
         self._started: dict[str, tuple[dt.datetime, Any]] = {}
+        self._paid: set[str] = set()  # tasks whose calls `paid` recorded
 
     def start(
         self,
@@ -99,8 +100,20 @@ class RunRecorder:
             labels=labels,
         )
 
+    def paid(self, data: Mapping[str, Any]) -> None:
+        """Record the LLM calls of a finished task (its `tasks` event) now: they are paid whether or not
+        its writes get committed (a task killed before that is run again, and its calls are paid again)."""
+        if "result" not in data and "error" not in data:
+            return
+        task_id = str(data["id"])
+        calls = [c for c in _calls(data) if not c.logged]  # logged: stored with a shared answer
+        if calls:
+            self.log.record_calls(self.run_id, str(data["name"]), calls, task_id=task_id)
+        self._paid.add(task_id)
+
     def event(self, data: Mapping[str, Any]) -> None:
-        """Handle one `tasks` event: remember a task's start; record its end, outputs and LLM calls.
+        """Handle one `tasks` event: remember a task's start; record its end, outputs and LLM calls
+        (unless `paid` recorded them).
 
         A task that failed with `LLMOutputError` has its rejected attempts recorded as its calls.
         """
@@ -112,9 +125,7 @@ class RunRecorder:
         started, inputs = self._started.pop(task_id, (None, None))
         error = data.get("error")
         result = _flatten(dict(data.get("result") or {}))
-        calls: list[LLMCall] = [c for c in result.get("llm_calls") or [] if isinstance(c, LLMCall)]
-        if isinstance(error, LLMOutputError):
-            calls = [c for c in error.calls if isinstance(c, LLMCall)]
+        calls = _calls(data)
         self._absorb(result, final=False)
         self.log.record_node(
             self.run_id,
@@ -127,8 +138,9 @@ class RunRecorder:
             error=error_text(error) if isinstance(error, BaseException) else (str(error) if error else None),
             summary=None if error else _describe(node, result),
         )
-        if calls:
-            self.log.record_calls(self.run_id, node, calls, task_id=task_id)
+        if task_id not in self._paid:
+            self.paid(data)
+        self._paid.discard(task_id)
 
     def finish(
         self,
@@ -171,6 +183,15 @@ class RunRecorder:
         if values.get("critiques"):
             # From a task the key holds the new round (an appending reducer); from the state, all rounds.
             self.values["critiques"] = [*([] if final else self.values["critiques"]), *values["critiques"]]
+
+
+def _calls(data: Mapping[str, Any]) -> list[LLMCall]:
+    """Return the LLM calls of a finished task's event: its result's, or a failed ask's attempts."""
+    error = data.get("error")
+    if isinstance(error, LLMOutputError):
+        return [c for c in error.calls if isinstance(c, LLMCall)]
+    result = _flatten(dict(data.get("result") or {}))
+    return [c for c in result.get("llm_calls") or [] if isinstance(c, LLMCall)]
 
 
 def _flatten(result: dict[str, Any]) -> dict[str, Any]:

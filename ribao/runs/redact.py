@@ -34,7 +34,7 @@ def safe_settings(settings: Settings, models: Mapping[str, ModelConfig] | None =
 def secret_env_names(settings: Settings | None = None, environ: Mapping[str, str] | None = None) -> set[str]:
     """Return the env vars that may hold secrets: every provider's `api_key_env`, OPENAI_API_KEY,
     and any variable named ``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD``, ``*_ACCESS_KEY``."""
-    from ribao.settings import PROVIDER_PRESETS
+    from ribao.settings_providers import PROVIDER_PRESETS
 
     environ = os.environ if environ is None else environ
     providers = [*PROVIDER_PRESETS.values(), *(settings.providers.values() if settings else [])]

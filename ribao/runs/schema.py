@@ -146,6 +146,6 @@ shared_work = Table(
     Column("created_at", Text, nullable=False),
 )
 
-#: The run log's tables (shared work is a cache, not copied). Child tables first: the order to empty,
-#: and reversed the order to fill, a copy.
+#: The run log's tables of runs (shared work is copied by its own rule, `ribao.runs.copy.copy_shared_work`).
+#: Child tables first: the order to empty, and reversed the order to fill, a copy.
 TABLES = (runs, llm_calls, node_events, deliveries)

@@ -5,23 +5,32 @@ Single flight: the first run that needs a missing answer claims its key (a row w
 and a lease expiry) and pays; a run that finds the key claimed by a live owner waits for the answer; a
 claim released (its request failed) or not renewed in time (its owner died) is taken over. Plain SQL:
 each claim is one short transaction (SQLite's write lock, or a Postgres advisory lock per scope).
+
+An answer is stored in one transaction with the run-log rows of the calls that paid for it (`put_many`):
+a run killed after storing it has its calls on record, and whoever reuses the answer records none.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ribao.runs.db import open_engine
+from ribao.runs.call_rows import insert_calls
+from ribao.runs.engine import open_engine
 from ribao.runs.migrations import upgrade
+from ribao.runs.redact import known_secrets
 from ribao.runs.rows import iso_utc
 from ribao.runs.schema import shared_work as table
+
+if TYPE_CHECKING:
+    from ribao.calls import PaidCalls
 
 # The first key of the Postgres advisory lock a claim takes ("ribao shared"); the second is the scope's.
 CLAIM_NS = 0x7269_7368
@@ -32,13 +41,14 @@ Row = tuple[str | None, str | None, float | None]
 
 
 class SharedWork:
-    """The shared answers of scope `scope`; a claim lasts `lease_s` unless renewed. Blocking: async
-    callers use `asyncio.to_thread`."""
+    """The shared answers of scope `scope`; a claim lasts `lease_s` unless renewed; the calls stored with
+    answers are scrubbed of `secrets` as the run log's are. Blocking: async callers use `to_thread`."""
 
-    def __init__(self, engine: Engine, scope: str, *, lease_s: float) -> None:
+    def __init__(self, engine: Engine, scope: str, *, lease_s: float, secrets: Iterable[str] = ()) -> None:
         self.engine = engine
         self.scope = scope
         self.lease_s = lease_s
+        self.secrets = set(secrets)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     @classmethod
@@ -46,7 +56,7 @@ class SharedWork:
         """Open the shared work of `scope` in the run log's database (migrated first); `close` it."""
         engine, _ = open_engine(home, url)
         upgrade(engine)
-        return cls(engine, scope, lease_s=lease_s)
+        return cls(engine, scope, lease_s=lease_s, secrets=known_secrets())
 
     def close(self) -> None:
         """Close the database connections."""
@@ -137,20 +147,28 @@ class SharedWork:
                 table.delete().where(self._of(kind, keys), table.c.value.is_(None), table.c.owner == owner)
             )
 
-    def put_many(self, kind: str, values: Mapping[str, str]) -> None:
-        """Store answers {key: value} under `kind`, ending their claims (an answered key keeps its first)."""
-        if not values:
+    def put_many(self, kind: str, values: Mapping[str, str], paid: PaidCalls | None = None) -> None:
+        """Store answers {key: value} under `kind`, ending their claims (an answered key keeps its first),
+        and record the `paid` calls that answered them in the run log, in the same transaction."""
+        calls = paid.calls if paid is not None else ()
+        if not values and not calls:
             return
+        with self._write() as conn, conn.begin():
+            if values:
+                conn.execute(self._answers(kind, values))
+            if paid is not None and calls:
+                insert_calls(conn, paid.run_id, paid.node, calls, task_id=paid.task_id, secrets=self.secrets)
+
+    def _answers(self, kind: str, values: Mapping[str, str]) -> sa.Insert:
+        """Return the upsert storing `values` ({key: value}) unless a key is answered already."""
         rows = [
             {"scope": self.scope, "kind": kind, "key": k, "value": v, "owner": None, "lease_until": None,
              "created_at": iso_utc()}
             for k, v in sorted(values.items())
         ]  # fmt: skip
         stmt = self._insert(table).values(rows)
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=[table.c.scope, table.c.kind, table.c.key],
             set_={"value": stmt.excluded.value, "owner": None, "lease_until": None},
             where=table.c.value.is_(None),
         )
-        with self._write() as conn, conn.begin():
-            conn.execute(stmt)

@@ -38,6 +38,13 @@ class Shortlisting(BaseModel):
     replaced_by: str | None = None
     replaces: str | None = Field(default=None, description="The pick this paper was suggested to replace")
     replaces_reason: str | None = None
+    reader: str | None = Field(default=None, description="The reader profile the shortlist was cut for")
+    floor: float | None = Field(default=None, description="That reader's relevance floor")
+    relevance: float | None = Field(default=None, description="The paper's relevance, when recorded")
+    blended: float | None = Field(default=None, description="Its triage-and-relevance score (over the floor)")
+    cut_blended: float | None = Field(
+        default=None, description="That score of the last paper to make the cut"
+    )
 
 
 class PaperPath(BaseModel):
@@ -83,6 +90,7 @@ class RunFacts:
     batches: dict[str, str] = field(default_factory=dict)
     shortlists: dict[int, list[dict[str, Any]] | None] = field(default_factory=dict)
     rankings: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    reader_cuts: dict[int, dict[str, Any]] = field(default_factory=dict)
     picks: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     critiques: dict[int, dict[str, Any]] = field(default_factory=dict)
     triage_rank: dict[str, int] = field(default_factory=dict)
@@ -111,6 +119,8 @@ class RunFacts:
                 n = int(out.get("screen_rounds") or len(f.rankings) + 1)
                 f.rankings[n] = list(out["ranking"])
                 f.shortlists[n] = list(out["shortlist"]) if out.get("shortlist") is not None else None
+                if isinstance(out.get("reader_cut"), Mapping):
+                    f.reader_cuts[n] = dict(out["reader_cut"])
             elif row.node == "write_reasons" and out.get("picks") is not None:
                 f.picks[max(f.rankings, default=1)] = list(out["picks"])
             elif row.node == "critique_picks":
@@ -152,6 +162,7 @@ def _round(f: RunFacts, n: int, pid: str) -> Shortlisting:
         if mine is not None:
             step.by_critic = bool(mine.get("by_critic"))
             step.rubric = _rubric(mine["scores"])
+    _reader(f, n, pid, step)
     ranked = next((r for r in f.picks.get(n) or f.rankings.get(n, []) if r["arxiv_id"] == pid), None)
     if ranked is not None:
         step.rank, step.tier, step.reason = ranked["rank"], ranked["tier"], ranked.get("reason")
@@ -168,6 +179,18 @@ def _round(f: RunFacts, n: int, pid: str) -> Shortlisting:
         elif d.get("replacement") == pid:
             step.replaces, step.replaces_reason = d["arxiv_id"], d["reason"]
     return step
+
+
+def _reader(f: RunFacts, n: int, pid: str, step: Shortlisting) -> None:
+    """Fill in how round `n` was cut for the run's reader profile: by triage score and relevance."""
+    cut = f.reader_cuts.get(n)
+    if cut is None:  # a run without a profile, or one from before the cut was recorded
+        step.reader = f.run.settings.get("profile")
+        return
+    step.reader, step.floor = cut["profile"], cut["floor"]
+    step.relevance, step.blended = cut["relevance"].get(pid), cut["blended"].get(pid)
+    by_score = [e for e in f.shortlists.get(n) or [] if not e.get("by_critic")]
+    step.cut_blended = cut["blended"].get(by_score[-1]["arxiv_id"]) if by_score else None
 
 
 def _final(f: RunFacts, pid: str) -> tuple[str | None, int | None, bool, dict[str, Any] | None]:
@@ -202,9 +225,11 @@ def explain(f: RunFacts, pid: str, elsewhere: Sequence[tuple[str, str | None]] =
     path.batch = f.batches.get(pid)
     path.rounds = [_round(f, n, pid) for n in sorted(f.rankings)]
     path.final_tier, path.final_rank, path.final_known, record = _final(f, pid)
-    latest = record or next((r for n in sorted(f.rankings, reverse=True) for r in f.rankings[n]
-                             if r["arxiv_id"] == pid), None)  # fmt: skip
-    if latest is not None:  # a reader profile's relevance, when the run had one
+    # The run record's picks carry no relevance: the rankings of the rounds do, when the run had a profile.
+    ranked = next((r for n in sorted(f.rankings, reverse=True) for r in f.rankings[n]
+                   if r["arxiv_id"] == pid), None)  # fmt: skip
+    latest = record if record is not None and record.get("relevance") is not None else ranked or record
+    if latest is not None:
         path.relevance = latest.get("relevance")
         path.evidence = list(latest.get("why") or [])
     return path

@@ -17,12 +17,38 @@ def _round(step: Shortlisting, score: int | None) -> list[str]:
     head = f"round {step.round}"
     if not step.recorded and not step.shortlisted:
         return [f"{head}: not ranked (this run did not record its shortlist, so the cut is unknown)"]
+    if step.reader:
+        return _reader_round(step, score)
     cut = (
         f"the cut at triage score {step.cut_score}, {step.size} shortlisted" if step.size is not None else ""
     )
     if step.shortlisted is False:
         tie = " (tied; earlier papers in the listing came first)" if score == step.cut_score else ""
         return [f"{head}: missed the shortlist — its triage score {score}, {cut}{tie}"]
+    return _shortlisted(step, cut)
+
+
+def _reader_round(step: Shortlisting, score: int | None) -> list[str]:
+    """A round whose shortlist was cut for a reader profile: by triage score blended with relevance."""
+    head, reader = f"round {step.round}", f"reader {step.reader}"
+    if step.shortlisted is not False:
+        cut = f"the cut at {step.cut_blended:.2f} for {reader}" if step.cut_blended is not None else ""
+        mine = f"its triage and relevance score {step.blended:.2f}, " if step.blended is not None else ""
+        return _shortlisted(step, f"{mine}{cut}, {step.size} shortlisted" if cut else "")
+    if step.relevance is None and step.blended is None:
+        return [f"{head}: missed the shortlist for {reader}, cut by triage score and relevance (this run did "
+                f"not record the relevance) — its triage score {score}, {step.size} shortlisted"]  # fmt: skip
+    if step.blended is None:
+        return [f"{head}: left out for {reader} — its relevance {step.relevance:.2f} is under the floor "
+                f"{step.floor:g} (its triage score {score})"]  # fmt: skip
+    return [f"{head}: missed the shortlist for {reader} — its triage and relevance score {step.blended:.2f} "
+            f"(triage {score}/10, relevance {step.relevance or 0:.2f}), the cut at {step.cut_blended:.2f}, "
+            f"{step.size} shortlisted"]  # fmt: skip
+
+
+def _shortlisted(step: Shortlisting, cut: str) -> list[str]:
+    """The lines of a round in which the paper made the shortlist: its rubric, rank and the critic's word."""
+    head = f"round {step.round}"
     how = "added as the critic's replacement" if step.by_critic else "made the shortlist"
     lines = [
         f"{head}: {how}" + (f" ({cut})" if cut else "") + (f"; {_rubric(step.rubric)}" if step.rubric else "")

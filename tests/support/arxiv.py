@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from ribao.schemas import Paper
 from ribao.sources import ApiOptions
 from ribao.sources.api import fetch_api_day
@@ -115,6 +117,13 @@ def running_server() -> Iterator[ReplayServer]:
         replay.release.set()
         replay.httpd.shutdown()
         replay.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    """The replay server on loopback for the test's duration (a plugin of conftest: the source tests)."""
+    with running_server() as replay:
+        yield replay
 
 
 def options(server: ReplayServer, **overrides: object) -> ApiOptions:

@@ -59,3 +59,18 @@ def configure_home(tmp_path: Path, stub: StubOpenAI, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("STUB_API_KEY", SECRET)
     stub.responder = respond
     return home
+
+
+def one_line_failure(
+    tmp_path: Path, stub: StubOpenAI, monkeypatch: pytest.MonkeyPatch, env: str, url: str
+) -> str:
+    """Run with the setting `env` (a RIBAO_* variable) set to `url`; check the run failed (exit 1) in one
+    line before any model call, and return that line."""
+    configure_home(tmp_path, stub, monkeypatch)
+    monkeypatch.setenv(env, url)
+    result = run_cli("--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert stub.chat_requests == []
+    return str(lines[0])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from typer.testing import CliRunner
 from ribao.cli import app
 from ribao.runs.db import RunLog
 from tests.support.http_run import respond
+from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
+from tests.support.workers import ribao_ok, ribao_proc, worker_home
 
 WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
 
@@ -80,13 +83,6 @@ def tools(stub: StubOpenAI, since: int = 0) -> list[str]:
     return [r.body["tools"][0]["function"]["name"] for r in stub.chat_requests[since:] if r.body]
 
 
-def ribao(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ribao", *args], env=env, cwd=cwd, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
 def use_home(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     """Point this process at the home and key of `configure`'s `env` (for `in_process`)."""
     monkeypatch.setenv("RIBAO_HOME", env["RIBAO_HOME"])
@@ -97,7 +93,7 @@ def in_subprocess(env: dict[str, str], cwd: Path) -> Callable[..., int]:
     """Return a runner of `ribao *args` as a real process in `env`: exit code; stderr shown on failure."""
 
     def run(*args: str) -> int:
-        proc = ribao(*args, env=env, cwd=cwd)
+        proc = ribao_proc(*args, env=env, cwd=cwd)
         code = proc.wait(timeout=300)
         if code and proc.stderr:
             sys.stderr.write(proc.stderr.read())  # pytest shows it with the failing assertion
@@ -160,3 +156,53 @@ class FailingWriters:
             if len(self.answered) == self.keep:
                 self.kept.set()
         return reply
+
+
+class Hanging:
+    """Answer like `respond`, but hang requests for `tool` until released (`hang` set False)."""
+
+    def __init__(self, tool: str) -> None:
+        self.tool, self.hang = tool, True
+        self.arrived = threading.Event()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["tools"][0]["function"]["name"] == self.tool and self.hang:
+            self.arrived.set()
+            return {"hang": 60}
+        return respond(body)
+
+
+def kill_at_then_resume(tmp_path: Path, tool: str) -> tuple[list[str], list[str]]:
+    """Run the sample day as a real process until it asks for `tool` (held unanswered), kill -9 it and
+    resume it; return the tools asked before the kill and those the resumed run asked."""
+    with StubOpenAI() as stub:
+        held = Hanging(tool)
+        stub.responder = held
+        env = configure(tmp_path / "home", stub)
+        run = ("run", "--source", str(sample_listing()), "--out", str(tmp_path / "out"), "--quiet")
+        proc = ribao_proc(*run, env=env, cwd=tmp_path)
+        assert held.arrived.wait(300), f"the run never asked for {tool}"
+        killed = tools(stub)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        held.hang = False
+        before = len(stub.chat_requests)
+        resumed = ribao_proc("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)
+        assert resumed.wait(timeout=300) == 0, resumed.stderr.read() if resumed.stderr else ""
+        return killed, tools(stub, before)
+
+
+@contextmanager
+def queued_day(
+    tmp_path: Path, store_url: str, out: Path
+) -> Iterator[tuple[StubOpenAI, SlowWriters, dict[str, str]]]:
+    """Queue the sample day for the workers of a home on the queue at `store_url` (digests into `out`),
+    against a stub whose writers answer one by one; yield the stub, its responder and the workers' env."""
+    with StubOpenAI() as stub:
+        slow = SlowWriters()
+        stub.responder = slow
+        env = worker_home(tmp_path / "home", stub, store_url)
+        env["RIBAO_OUT_DIR"] = str(out)
+        source = str(sample_listing())
+        ribao_ok("enqueue", "run", "--date", "2026-02-18", "--source", source, env=env, cwd=tmp_path)
+        yield stub, slow, env

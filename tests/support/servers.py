@@ -25,6 +25,14 @@ import pytest
 PG_USER = "postgres"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Make SIGTERM (a CI timeout, `kill PID`) unwind the session like Ctrl-C, so the server fixtures'
+    teardown stops their servers by PID; Python's default SIGTERM exits with no teardown at all and
+    left a Postgres cluster running after a killed pytest."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
