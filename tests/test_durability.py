@@ -27,6 +27,7 @@ from tests.support.resume import (
     in_process,
     in_subprocess,
     kill_at_then_resume,
+    stored_tasks,
     tools,
     use_home,
 )
@@ -41,31 +42,29 @@ def _user_text(body: dict[str, Any]) -> str:
 
 class FailingScreener:
     """Answer like `respond`, except: triage batch `fail_batch` fails with a 400 (not retried) once the
-    other batches have answered (and `settle` seconds more, for the client to store their results),
-    and the shortlist ranking fails while `fail_rank` is set."""
+    other 8 batches are stored in `home`'s run log (their writes committed: waiting a fixed time
+    after their answers was too short on a busy machine), and the shortlist ranking fails while
+    `fail_rank` is set."""
 
-    def __init__(self, fail_batch: int | None, fail_rank: bool, settle: float = 1.0) -> None:
-        self.fail_batch, self.fail_rank, self.settle = fail_batch, fail_rank, settle
-        self.answered = 0
-        self.lock = threading.Lock()
-        self.others_done = threading.Event()
+    GUARD = 300.0  # seconds the failing batch waits for the others: only a hang reaches it
+
+    def __init__(self, fail_batch: int | None, fail_rank: bool, home: Path) -> None:
+        self.fail_batch, self.fail_rank, self.home = fail_batch, fail_rank, home
+
+    def _others_stored(self) -> None:
+        deadline = time.monotonic() + self.GUARD
+        while stored_tasks(self.home, "triage_batch") < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["tools"][0]["function"]["name"]
         if name == "TriageScores" and self.fail_batch and f"第 {self.fail_batch}/9 批" in _user_text(body):
-            self.others_done.wait(30)
-            time.sleep(self.settle)  # let the client finish the other batches before this one fails the step
+            self._others_stored()
             self.fail_batch = None
             return {"status": 400, "body": {"error": {"message": "stub: batch refused"}}}
         if name == "ShortlistRanking" and self.fail_rank:
             return {"status": 400, "body": {"error": {"message": "stub: ranking refused"}}}
-        reply = respond(body)
-        if name == "TriageScores":
-            with self.lock:
-                self.answered += 1
-                if self.answered == 8:
-                    self.others_done.set()
-        return reply
+        return respond(body)
 
 
 def _resume_repays_no_finished_triage_batch(
@@ -107,16 +106,17 @@ def test_resume_in_process_repays_no_finished_triage_batch(
         use_home(monkeypatch, env)
         return in_process
 
-    # In process the client stores a batch's result within milliseconds of its answer.
     _resume_repays_no_finished_triage_batch(
-        tmp_path, FailingScreener(fail_batch=5, fail_rank=True, settle=0.5), runner
+        tmp_path, FailingScreener(fail_batch=5, fail_rank=True, home=tmp_path / "home"), runner
     )
 
 
 @pytest.mark.slow
 def test_resume_repays_no_finished_triage_batch(tmp_path: Path) -> None:
     _resume_repays_no_finished_triage_batch(
-        tmp_path, FailingScreener(fail_batch=5, fail_rank=True), lambda env: in_subprocess(env, tmp_path)
+        tmp_path,
+        FailingScreener(fail_batch=5, fail_rank=True, home=tmp_path / "home"),
+        lambda env: in_subprocess(env, tmp_path),
     )
 
 

@@ -111,12 +111,15 @@ def cases(files: dict[str, Path]) -> list[Case]:
 
 def configure(home: Path, arxiv: ReplayServer) -> dict[str, str]:
     """Write a home with the MiniLM memory (the default), a provider that is never reached and arXiv
-    at `arxiv`; return the environment of a `ribao` process using it."""
+    at `arxiv`; return the environment of a `ribao` process using it.
+
+    The arXiv client's timeout is only a guard against a hang: at 5 s, a busy machine let the hanging
+    request of the Ctrl-C case time out (exit 1) before the test had sent its signal."""
     home.mkdir(parents=True)
     (home / "config.toml").write_text(
         'llm = "stub"\n[providers.stub]\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "STUB_API_KEY"\n'
         f'model = "stub-chat"\n[memory]\nembedder = "minilm"\n[arxiv]\nendpoint = "{arxiv.url}"\n'
-        f'rss_endpoint = "{arxiv.base}/rss"\ndelay_seconds = 0\nretries = 0\ntimeout_seconds = 5\n',
+        f'rss_endpoint = "{arxiv.base}/rss"\ndelay_seconds = 0\nretries = 0\ntimeout_seconds = 300\n',
         encoding="utf-8",
     )
     return {**os.environ, "RIBAO_HOME": str(home), "STUB_API_KEY": "sk-stub-key-0123456789"}

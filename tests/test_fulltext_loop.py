@@ -7,7 +7,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,18 @@ from ribao.graph.builder import compile_graph
 from ribao.settings import MemorySettings, Settings
 from tests.support.fakes import ScriptedChatModel, default_responder
 from tests.support.fulltext_server import DATA, FulltextServer
-from tests.support.loop_watch import run_watched
+from tests.support.loop_watch import LoopProbe, run_watched
 from tests.support.loopback import LoopbackServer
 
 
 class Tokenizer:
     """llama.cpp's ``/extras/tokenize/count`` on loopback: answers after `delay` seconds (the count is
-    the estimate), or HTTP 500 for a text containing `refuse`."""
+    the estimate), or HTTP 500 for a text containing `refuse`; `on_request(text)`, when set, is called
+    first (a `LoopProbe`'s check)."""
 
     def __init__(self, delay: float, refuse: str | None = None) -> None:
         self.delay, self.refuse, self.requests = delay, refuse, 0
+        self.on_request: Callable[[str], None] | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,6 +41,8 @@ class Tokenizer:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 text = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["input"]
                 outer.requests += 1
+                if outer.on_request is not None:
+                    outer.on_request("tokenize")
                 time.sleep(outer.delay)
                 refused = outer.refuse is not None and outer.refuse in text
                 body = b"" if refused else json.dumps({"count": estimate_tokens(text)}).encode()
@@ -77,7 +81,7 @@ def graph_run(
         must_read=3,
         notable=1,
         max_critic_rounds=1,
-        fulltext=fulltext.options(),
+        fulltext=fulltext.options(timeout_seconds=60.0),  # a guard: the server answers at once
     )
     models = {
         a: ScriptedChatModel(responder=default_responder) for a in ("screener", "critic", "writer", "editor")
@@ -94,10 +98,16 @@ def graph_run(
 def test_a_slow_tokenizer_never_holds_the_event_loop(
     fulltext_server: FulltextServer, tmp_path: Path, tokenizer: Tokenizer
 ) -> None:
-    state, slow = run_watched(graph_run(fulltext_server, tmp_path, tokenizer))
+    # Each tokenizer and full-text request waits until the loop has run a callback: a count or a fetch
+    # made on the loop holds it until answered. (A wall-time watch failed on a busy machine, where the
+    # scripted models' steps waited for the GIL past its threshold.)
+    probe = LoopProbe()
+    tokenizer.on_request = fulltext_server.on_request = probe.check
+    state = asyncio.run(probe.watch(graph_run(fulltext_server, tmp_path, tokenizer)))
     assert tokenizer.requests >= 4  # each must-read's window and excerpt were counted by the tokenizer
     assert {s.source.token_count for s in state["summaries"].values()} == {"llama.cpp"}
-    assert slow == []
+    assert probe.checked == tokenizer.requests + len(fulltext_server.hits) and fulltext_server.hits
+    assert probe.held == []
 
 
 def test_each_pick_records_the_counter_of_its_own_count(

@@ -395,35 +395,41 @@ def test_a_local_screener_answers_compact_lists_and_picks_what_the_keyed_form_pi
 def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: MemoryStore) -> None:
     """Another connection holds the run log's write lock half the time while the run goes on: the
     recorder waits for it in a worker thread, so the run loop (streaming, tracing, recording) never
-    holds the event loop. (The scripted agents' own CPU time, in their node tasks, is not counted:
-    on a busy machine it can pass the threshold.)"""
+    holds the event loop. Checked by a `LoopProbe`, not by wall time (a busy machine's GIL waits
+    passed a threshold): before each release the lock's holder waits until the loop has run a
+    callback, which a loop blocked on the lock cannot do."""
     import sqlite3
     import time
 
-    from tests.support.loop_watch import MAIN, run_watched
+    from tests.support.loop_watch import LoopProbe
 
     small.home.mkdir(parents=True)
     RunLog.open(small.home).close()
-    held: list[float] = []
+    probe = LoopProbe()
     stop = threading.Event()
 
     def hog() -> None:
         conn = sqlite3.connect(small.home / "runs.sqlite", isolation_level=None)
         while not stop.is_set():
             conn.execute("BEGIN IMMEDIATE")
-            time.sleep(0.3)
+            time.sleep(0.3)  # long enough for the run's records to meet the lock
+            probe.check("the run log's write lock")
             conn.execute("COMMIT")
-            held.append(0.3)
             stop.wait(0.3)
         conn.close()
 
     thread = threading.Thread(target=hog)
-    thread.start()
+    run = write_day(Services(small, models(), memory=memory), None, tracer=Tracer(quiet=True))
+
+    async def watched() -> Any:
+        thread.start()  # once the probe knows the loop: every hold of the lock is checked
+        return await run
+
     try:
-        run = write_day(Services(small, models(), memory=memory), None, tracer=Tracer(quiet=True))
-        result, slow = run_watched(run, threshold=0.25)
+        result = asyncio.run(probe.watch(watched()))
     finally:
         stop.set()
-        thread.join()
-    assert result.digest_path.is_file() and len(held) > 2
-    assert not [m for m in slow if f"name='{MAIN}'" in m], slow
+        if thread.ident is not None:
+            thread.join()
+    assert result.digest_path.is_file() and probe.checked > 2
+    assert probe.held == []

@@ -27,6 +27,7 @@ from tests.support.memory import (
     ids,
     near_copy,
 )
+from tests.support.servers import START_S
 
 
 @pytest.fixture(autouse=True)
@@ -218,13 +219,13 @@ def test_http_client_against_a_loopback_chroma_server(tmp_path: Path) -> None:
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + START_S  # a guard: chroma's start took 20 s and more at load
         while True:
             try:
                 store = MemoryStore.open(url=url, embedder=HashEmbedder())
                 break
             except MemoryStoreError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
         store.remember(DAY_A, featured(PAPERS[:13], DAY_A))

@@ -22,6 +22,7 @@ from tests.support.resume import (
     configure,
     in_process,
     in_process_result,
+    stored_writers,
     tools,
     use_home,
 )
@@ -93,15 +94,17 @@ def test_killed_run_resumes_to_the_same_digest_without_repaying(tmp_path: Path) 
         out = tmp_path / "out"
         proc = ribao_proc("run", "--source", source, "--out", str(out), "--quiet", env=env, cwd=tmp_path)
         deadline = time.monotonic() + 300
-        while slow.writers_answered < 4:
+        # Four writers stored (their checkpoints committed), not a pause after their answers: a busy
+        # machine had not stored them 0.2 s after, and the resume asked them again.
+        while slow.writers_answered < 4 or stored_writers(tmp_path / "home") < 4:
             assert proc.poll() is None and time.monotonic() < deadline, "the run ended before the kill"
             time.sleep(0.05)
-        time.sleep(0.2)  # let the client store the answered writers' results
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert not out.exists() or not any(out.iterdir()), "a killed run must leave no digest"
         before = len(stub.chat_requests)
-        done_before = slow.writers_answered
+        # What the run had finished: an answer the client had not stored yet is rightly asked again.
+        done_before = stored_writers(tmp_path / "home")
         slow.slow = False  # the resumed run need not wait: what it repays is counted, not timed
 
         resumed = ribao_proc("runs", "resume", "latest", "--quiet", env=env, cwd=tmp_path)

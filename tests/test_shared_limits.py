@@ -21,26 +21,36 @@ BODY = {"model": "stub-chat", "messages": [{"role": "user", "content": "hi"}], "
 
 
 class InFlight:
-    """A responder that holds each request 0.3 s and counts how many are in flight at once."""
+    """A responder that holds each request until `reach` requests have been in flight at once, then
+    0.3 s more (time for any further one to arrive), and counts the most in flight at once.
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
+    Waiting for the count, not a fixed time: on a busy machine one worker thread finished its requests
+    before the other had started, and the 4 in flight without a shared budget were 2."""
+
+    GUARD = 60.0  # seconds a request waits for the others: only a hang reaches it
+
+    def __init__(self, reach: int) -> None:
+        self.reach = reach
+        self.cond = threading.Condition()
         self.now = self.most = 0
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
-        with self.lock:
+        with self.cond:
             self.now += 1
             self.most = max(self.most, self.now)
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.most >= self.reach, timeout=self.GUARD)
         time.sleep(0.3)
-        with self.lock:
+        with self.cond:
             self.now -= 1
         return {"text": "ok"}
 
 
 def _limits(shared_url: str | None) -> Limits:
+    # timeout (the read timeout) past InFlight's guard: a request may wait for the other worker's
     return Limits(
         label="provider stub", max_concurrency=2, requests_per_minute=None, tokens_per_minute=None,
-        timeout=30, retry_seconds=30, backoff_seconds=0.1, max_retries=0, breaker_threshold=5,
+        timeout=120, retry_seconds=30, backoff_seconds=0.1, max_retries=0, breaker_threshold=5,
         shared_url=shared_url,
     )  # fmt: skip
 
@@ -59,9 +69,9 @@ def _worker(base_url: str, limits: Limits, codes: list[int]) -> None:
     asyncio.run(go())
 
 
-def _most_in_flight(shared_url: str | None) -> int:
+def _most_in_flight(shared_url: str | None, reach: int) -> int:
     with StubOpenAI() as stub:
-        flight = InFlight()
+        flight = InFlight(reach)
         stub.responder = flight
         codes: list[int] = []
         workers = [
@@ -77,8 +87,8 @@ def _most_in_flight(shared_url: str | None) -> int:
 
 
 def test_max_concurrency_holds_across_workers_when_the_budget_is_in_postgres(postgres_url: str) -> None:
-    assert _most_in_flight(None) == 4, "without the shared budget each worker has its own 2"
-    assert _most_in_flight(postgres_url) == 2
+    assert _most_in_flight(None, 4) == 4, "without the shared budget each worker has its own 2"
+    assert _most_in_flight(postgres_url, 2) == 2
 
 
 def test_a_run_on_postgres_leaves_no_connection_open(

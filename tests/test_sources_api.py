@@ -83,7 +83,9 @@ def test_503_retry_honours_retry_after(server: ReplayServer) -> None:
     papers = fetch_day(DAY, ListingOptions(categories=CATS, api=options(server, backoff_seconds=0.01)))
     assert [p.arxiv_id for p in papers] == ["2405.13786"]
     assert len(server.seen) == 2
-    assert 1.0 <= server.gaps()[0] < 2.5
+    # At least the second asked for; the upper bound only rules out a misread unit (a minute), since a
+    # busy machine adds its own delay between the two requests.
+    assert 1.0 <= server.gaps()[0] < 30
 
 
 def test_endpoint_that_stays_down_is_unavailable_and_named(server: ReplayServer) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support.resume import WRITER_TOOLS, SlowWriters, queued_day, strip, tools
+from tests.support.resume import WRITER_TOOLS, SlowWriters, queued_day, stored_writers, strip, tools
 from tests.support.samples import sample_listing
 from tests.support.stub_openai import StubOpenAI
 from tests.support.workers import jobs, ribao_ok, ribao_proc, worker_home
@@ -33,8 +33,12 @@ def test_a_killed_workers_job_is_resumed_by_another_worker_repaying_nothing(
     out = tmp_path / "digests"
     with queued_day(tmp_path, postgres_url, out) as (stub, slow, env):
         first = ribao_proc("worker", env=env, cwd=tmp_path)
-        _wait(lambda: slow.writers_answered >= 4, first, "four writers answered")
-        time.sleep(0.2)  # let the worker store the answered writers' results
+        # Stored (checkpoints committed), not a pause after the answers that a busy machine outlasts.
+        _wait(
+            lambda: slow.writers_answered >= 4 and stored_writers(tmp_path / "home", postgres_url) >= 4,
+            first,
+            "four writers stored",
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
         assert not out.exists() or not any(out.glob("*.md")), "a killed worker must leave no digest"

@@ -192,12 +192,14 @@ def export_run(
     calls: Sequence[CallRow],
     endpoint: str,
     *,
-    timeout: float = TIMEOUT_S,
+    timeout: float | None = None,
     deadline: float | None = None,
 ) -> str | None:
     """Send the run's spans to the OTLP/HTTP traces `endpoint` in one request; return None when the
     collector accepted them, else a one-line reason (never raises for a collector that is down, and
-    gives up after `deadline` seconds, default `DEADLINE_S`, whatever the collector does)."""
+    gives up after `deadline` seconds, default `DEADLINE_S`, whatever the collector does; `timeout`
+    defaults to `TIMEOUT_S`)."""
+    timeout = TIMEOUT_S if timeout is None else timeout
     deadline = DEADLINE_S if deadline is None else deadline
     spans = build_spans(run, nodes, calls)
     accepted, records = _send(OTLPSpanExporter(endpoint=endpoint, timeout=timeout), spans, deadline)

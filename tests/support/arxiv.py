@@ -80,7 +80,9 @@ class ReplayServer:
                 server.seen.append(Seen(time.monotonic(), query, parts.path, dict(self.headers.items())))
                 reply = server.script.pop(0) if len(server.script) > 1 else server.script[0]
                 if reply is HANG:
-                    server.release.wait(10)
+                    # Until the test releases it (at the latest when the server stops); the bound is a
+                    # guard only: a client that must still be waiting when a slow test acts needs it long.
+                    server.release.wait(300)
                     return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/atom+xml; charset=utf-8")

@@ -2,7 +2,8 @@
 
 `routes` maps a path (``/html/2501.11120v1``) to bytes, or to a fault: ``{"status": 503}``,
 ``{"hang": seconds}`` (accept, answer nothing), ``{"length": n}`` (claim a Content-Length of n).
-Any other path answers 404. Every request path is recorded in `hits`.
+Any other path answers 404. Every request path is recorded in `hits`; `on_request(path)`, when set, is
+called before the answer (a `LoopProbe`'s check).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ class FulltextServer:
     def __init__(self) -> None:
         self.routes: dict[str, Any] = {}
         self.hits: list[str] = []
+        self.on_request: Callable[[str], None] | None = None  # called with the path before answering
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -91,6 +93,8 @@ class FulltextServer:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 outer.hits.append(self.path)
+                if outer.on_request is not None:
+                    outer.on_request(self.path)
                 route = outer.routes.get(self.path)
                 if isinstance(route, dict) and "hang" in route:
                     time.sleep(route["hang"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import free_port
+from tests.support.servers import START_S, free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -39,7 +39,7 @@ def langgraph_dev(env: dict[str, str], log: Path) -> Iterator[str]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + START_S  # a guard: the loop ends at once if the server exits
         while True:
             assert proc.poll() is None, "langgraph dev exited:\n" + log.read_text(errors="replace")[-3000:]
             assert time.monotonic() < deadline, "langgraph dev did not answer:\n" + log.read_text()[-3000:]

@@ -108,3 +108,48 @@ def run_watched(coro: Coroutine[Any, Any, T], *, threshold: float = SLOW_SECONDS
         logger.removeHandler(watch)
         logger.setLevel(level)
     return result, watch.slow
+
+
+class LoopProbe:
+    """Tell, from a loopback server's handler thread, whether the event loop is free during a request.
+
+        probe = LoopProbe()
+        server.on_request = probe.check        # called by the handler before it answers
+        result = asyncio.run(probe.watch(coro))
+        assert probe.checked and probe.held == []
+
+    `check` asks the loop to run a callback and waits for it. A loop blocked on this very request (a
+    synchronous HTTP call on the loop) cannot run it before the answer, so the wait ends at `GUARD`
+    seconds and the request counts as held; a free loop runs it sooner, however busy the machine: no
+    wall-time threshold, unlike `run_watched`, whose steps a loaded machine (GIL waits) makes look slow.
+    """
+
+    #: Seconds a request waits for the loop: a guard only, under the clients' own 30 s timeouts.
+    GUARD = 20.0
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.checked = 0
+        self.held: list[str] = []
+
+    async def watch(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await `coro` on the running loop, which the checks then probe."""
+        self.loop = asyncio.get_running_loop()
+        try:
+            return await coro
+        finally:
+            self.loop = None
+
+    def check(self, what: str) -> None:
+        """Record `what` (a request) as held when the loop runs nothing while it waits for its answer."""
+        loop, ran = self.loop, threading.Event()
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(ran.set)
+        except RuntimeError:  # the loop has closed: the request came after the run
+            return
+        self.checked += 1
+        # Once one request was held the test fails anyway: later ones are not waited for.
+        if not ran.wait(0 if self.held else self.GUARD):
+            self.held.append(what)

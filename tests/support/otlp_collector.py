@@ -41,7 +41,7 @@ class Collector:
     """Receive `POST /v1/traces` (application/x-protobuf) on 127.0.0.1; `status` is the reply's code.
 
     With `trickle` set, a reply's status and headers are sent at once and its body one byte every
-    0.1 s (as a collector behind a choking proxy): a client's read timeout never fires."""
+    0.1 s for five minutes (as a collector behind a choking proxy): a client's read timeout never fires."""
 
     def __init__(self) -> None:
         self.requests: list[ExportTraceServiceRequest] = []
@@ -63,9 +63,9 @@ class Collector:
                 self.send_response(collector.status if self.path == "/v1/traces" else 404)
                 self.send_header("Content-Type", "application/x-protobuf")
                 if collector.trickle:
-                    self.send_header("Content-Length", "600")
+                    self.send_header("Content-Length", "3000")
                     self.end_headers()
-                    for _ in range(600):  # one minute at most
+                    for _ in range(3000):  # five minutes at most, a guard: close() ends it
                         if collector.closed.wait(0.1):
                             return
                         self.wfile.write(b"\0")

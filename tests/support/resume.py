@@ -27,6 +27,23 @@ from tests.support.workers import ribao_ok, ribao_proc, worker_home
 WRITER_TOOLS = {"MustReadOutput", "NotableOutput"}
 
 
+def stored_tasks(home: Path, node: str = "write_summary", url: str | None = None) -> int:
+    """Return how many finished `node` tasks of `home`'s latest run its run log holds (on `url` when
+    given): a task is recorded only once its writes are committed, so a resume does not run it again."""
+    log = RunLog.open(home, url=url)
+    try:
+        newest = log.list_runs(limit=1)
+        nodes = log.nodes(newest[0].run_id) if newest else []
+        return sum(1 for n in nodes if n.node == node and n.error is None)
+    finally:
+        log.close()
+
+
+def stored_writers(home: Path, url: str | None = None) -> int:
+    """Return how many writer tasks of `home`'s latest run are stored (see `stored_tasks`)."""
+    return stored_tasks(home, "write_summary", url)
+
+
 class SlowWriters:
     """Answer like `respond`, but the n-th writer request waits n x 0.4 s: writers finish one by one
     (until `slow` is set False, e.g. for the resumed run)."""

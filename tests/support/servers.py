@@ -46,6 +46,11 @@ def _unavailable(why: str) -> None:
     pytest.skip(why)
 
 
+# How long a server may take to start or take sessions: a guard against a hang only (each wait ends as
+# soon as the server exits). A start-up of 1 s on a quiet machine took tens of seconds at load 26.
+START_S = 300.0
+
+
 def _as_pg_user(argv: list[str]) -> list[str]:
     """Run as the `postgres` user when root (initdb and pg_ctl refuse root), else as ourselves."""
     if os.geteuid() == 0:
@@ -82,14 +87,14 @@ class Postgres:
         """Create database `name` and return its URL (one per test keeps tests apart)."""
         import psycopg
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_S
         while True:  # the port opens before the cluster takes sessions ("the database system is starting up")
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')
                 break
             except psycopg.OperationalError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or not _alive(self.pid):
                     raise
                 time.sleep(0.1)
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{name}"
@@ -154,7 +159,7 @@ def start_postgres() -> Postgres:
         start_new_session=True,
     )
     # runuser execs nothing itself: the postmaster is its child; stop it through its own pid file.
-    if not _wait_port(port, 30, proc):
+    if not _wait_port(port, START_S, proc):
         proc.kill()
         text = (folder / "server.log").read_text(errors="replace")[-300:]
         shutil.rmtree(folder, ignore_errors=True)
@@ -162,9 +167,9 @@ def start_postgres() -> Postgres:
     pid = int((data / "postmaster.pid").read_text().split()[0])
     server = Postgres(folder, port, pid)
     # The port opens before recovery ends ("the database system is starting up"): wait for a login.
-    if not _accepts_logins(server.url, 30):
+    if not _accepts_logins(server.url, START_S):
         server.stop()
-        raise RuntimeError("postgres did not accept connections within 30 s")
+        raise RuntimeError(f"postgres did not accept connections within {START_S:g} s")
     return server
 
 
@@ -220,7 +225,7 @@ def start_chroma(path: Path, port: int | None = None) -> ChromaServer:
         env=env,
         start_new_session=True,
     )
-    if not _wait_port(port, 60, proc):
+    if not _wait_port(port, START_S, proc):
         proc.kill()
         text = (path.parent / f"chroma-{port}.log").read_text(errors="replace")[-300:]
         raise RuntimeError(f"chroma run did not start: {text}")
