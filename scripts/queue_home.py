@@ -24,16 +24,22 @@ def profiles(n: int) -> list[str]:
     return [f"p{k}" for k in range(1, n + 1)]
 
 
-def write_config(home: Path, base_url: str, store: str, names: list[str], chroma: str | None = None) -> None:
-    """Write `home`'s config.toml: the provider at `base_url`, the store at `store`, one critic round, no
-    full text, a profile per name; the memory on the Chroma server `chroma` (hash embedder), or off."""
+def write_config(
+    home: Path, base_url: str, store: str, names: list[str], chroma: str | None = None,
+    max_concurrency: int | None = None,
+) -> None:  # fmt: skip
+    """Write `home`'s config.toml: the provider at `base_url` (with `max_concurrency` requests in flight,
+    else its default), the store at `store`, one critic round, no full text, a profile per name; the
+    memory on the Chroma server `chroma` (hash embedder), or off."""
     readers = "".join(
         f'[profiles.{p}]\ninterests = "{INTERESTS[k % len(INTERESTS)]}"\n' for k, p in enumerate(names)
     )
     memory = f'embedder = "hash"\nurl = "{chroma}"' if chroma else "enabled = false"
     (home / "config.toml").write_text(
         f'llm = "sim"\nmax_critic_rounds = 1\n[providers.sim]\nbase_url = "{base_url}"\n'
-        f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n[memory]\n{memory}\n'
+        f'api_key_env = "SIM_KEY"\nmodel = "sim-chat"\n'
+        + (f"max_concurrency = {max_concurrency}\n" if max_concurrency else "")
+        + f"[memory]\n{memory}\n"
         f'[fulltext]\nenabled = false\n[store]\nurl = "{store}"\n{readers}',
         encoding="utf-8",
     )

@@ -127,7 +127,7 @@ def phase(
     home.mkdir()
     url = queue_home.database(pg, name)
     profiles = queue_home.profiles(opts.profiles)
-    queue_home.write_config(home, stub.base_url, url, profiles, chroma.url)
+    queue_home.write_config(home, stub.base_url, url, profiles, chroma.url, opts.max_concurrency)
     env = queue_home.environment(home)
     try:
         named = [a for p in profiles for a in ("--profile", p)]
@@ -183,6 +183,7 @@ def main() -> int:
     p.add_argument(
         "--kill-at", type=float, default=0.3, help="fraction of the reference's requests (0: none)"
     )
+    p.add_argument("--max-concurrency", type=int, help="the provider's requests in flight, all workers")
     p.add_argument("--compare-kill", action="store_true", help="run the workers without a kill first too")
     opts = p.parse_args()
     if not opts.listings.is_dir():
