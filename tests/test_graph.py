@@ -392,30 +392,46 @@ def test_a_local_screener_answers_compact_lists_and_picks_what_the_keyed_form_pi
     assert picks[True] == picks[False] and len(picks[True]) == 13
 
 
-def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: MemoryStore) -> None:
-    """Another connection holds the run log's write lock half the time while the run goes on: the
-    recorder waits for it in a worker thread, so the run loop (streaming, tracing, recording) never
-    holds the event loop. Checked by a `LoopProbe`, not by wall time (a busy machine's GIL waits
-    passed a threshold): before each release the lock's holder waits until the loop has run a
-    callback, which a loop blocked on the lock cannot do."""
+def test_a_slow_run_log_never_holds_the_event_loop(
+    small: Settings, memory: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection takes the run log's write lock again and again while the run goes on, and
+    each time keeps it until one of the run's writes has met it: the recorder waits for it in a worker
+    thread, so the run loop (streaming, tracing, recording) never holds the event loop. Checked by a
+    `LoopProbe` while that write waits, not by wall time or by how long the run lasts (a fast run met
+    the lock only twice in a CI run; a busy machine's GIL waits passed a wall-time threshold)."""
     import sqlite3
-    import time
 
     from tests.support.loop_watch import LoopProbe
 
     small.home.mkdir(parents=True)
     RunLog.open(small.home).close()
     probe = LoopProbe()
-    stop = threading.Event()
+    stop, holding, met = threading.Event(), threading.Event(), threading.Event()
+    met_lock: list[int] = []  # one entry per hold a run-log write met
+    writing = RunLog._writing
+
+    def spied_writing(self: RunLog, run_id: str) -> Any:
+        if holding.is_set():  # this write will wait for the hog's commit
+            met.set()
+        return writing(self, run_id)
+
+    monkeypatch.setattr(RunLog, "_writing", spied_writing)
 
     def hog() -> None:
         conn = sqlite3.connect(small.home / "runs.sqlite", isolation_level=None)
         while not stop.is_set():
             conn.execute("BEGIN IMMEDIATE")
-            time.sleep(0.3)  # long enough for the run's records to meet the lock
-            probe.check("the run log's write lock")
+            holding.set()
+            # Kept until a write of the run meets it; the 2 s is liveness only (a write that started
+            # just before `holding` was set waits here unseen), well under the busy timeout.
+            if met.wait(2.0):
+                probe.check("the run log's write lock")
+                met_lock.append(1)
+            holding.clear()
+            met.clear()
             conn.execute("COMMIT")
-            stop.wait(0.3)
+            stop.wait(0.05)  # let the run go on between holds
         conn.close()
 
     thread = threading.Thread(target=hog)
@@ -431,5 +447,6 @@ def test_a_slow_run_log_never_holds_the_event_loop(small: Settings, memory: Memo
         stop.set()
         if thread.ident is not None:
             thread.join()
-    assert result.digest_path.is_file() and probe.checked > 2
+    assert result.digest_path.is_file()
+    assert len(met_lock) >= 3 and probe.checked == len(met_lock)
     assert probe.held == []
