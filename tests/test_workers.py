@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.support.http_run import respond
@@ -89,6 +90,32 @@ def test_backfill_queues_listing_days_and_a_worker_writes_each_once(
         )
         assert forced.startswith("2026-02-19 default: queued (job ")
         assert len(stub.chat_requests) == calls, "queueing calls no model"
+
+
+def test_a_long_backfill_from_a_folder_of_a_few_days_says_the_days_without_a_listing_in_one_line(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    folder = listings_folder(tmp_path / "listings")
+    with StubOpenAI() as stub:
+        env = worker_home(tmp_path / "home", stub, postgres_url, '[profiles.nlp]\ninterests = "NLP"\n')
+        args = ("backfill", "--from", "2025-01-01", "--to", "2026-02-20", "--source", str(folder))
+        added = ribao_ok(*args, "--profile", "default", "--profile", "nlp", env=env, cwd=tmp_path)
+    lines = added.splitlines()
+    queued = [line for line in lines if ": queued (job " in line]
+    assert [line.split(" (job")[0] for line in queued] == [
+        "2026-02-18 default: queued", "2026-02-19 default: queued",
+        "2026-02-18 nlp: queued", "2026-02-19 nlp: queued",
+    ]  # fmt: skip
+    # A year of listing days, two in the folder: one line per profile for the rest, not hundreds.
+    rest = [line for line in lines if line not in queued]
+    assert len(rest) == 2 and "no listing" not in added.replace("have no listing in", "")
+    for line, name in zip(rest, ("default", "nlp"), strict=True):
+        assert re.fullmatch(
+            rf"{name}: (\d+) listing days from 2025-01-0\d to 2026-02-20 have no listing in "
+            rf"{re.escape(str(folder))}: not queued",
+            line,
+        ), line
+        assert int(line.split()[1]) > 250
 
 
 def test_an_unknown_profile_or_a_missing_store_is_one_line_before_anything_is_queued(

@@ -66,10 +66,29 @@ def worker(
         typer.echo(stopped.line(), err=True)
 
 
-def _report(added: list[Enqueued]) -> None:
+#: More listing days without a file than this are said in one line per profile (a year's backfill from
+#: a folder of a few days would print hundreds of "no listing" lines around the few queued).
+MISSING_SHOWN = 5
+
+
+def _report(added: list[Enqueued], source: str | None) -> None:
+    missing: dict[str, list[dt.date]] = {}
     for a in added:
+        if a.outcome == "no listing":
+            missing.setdefault(a.profile or "default", []).append(a.day)
+    many = {name for name, days in missing.items() if len(days) > MISSING_SHOWN}
+    for a in added:
+        name = a.profile or "default"
+        if a.outcome == "no listing" and name in many:
+            continue
         job = f" (job {a.job_id})" if a.job_id is not None else ""
-        typer.echo(f"{a.day} {a.profile or 'default'}: {a.outcome}{job}")
+        typer.echo(f"{a.day} {name}: {a.outcome}{job}")
+    for name in sorted(many):
+        days = missing[name]
+        typer.echo(
+            f"{name}: {len(days)} listing days from {days[0]} to {days[-1]} have no listing in {source}:"
+            " not queued"
+        )
 
 
 def _check_source(source: str | None) -> None:
@@ -86,7 +105,7 @@ def _queue(days: list[dt.date], profile: list[str] | None, source: str | None, f
 
     with cli_errors():
         _check_source(source)
-        _report(add_jobs(load_settings(), days, profile, source=source, force=force))
+        _report(add_jobs(load_settings(), days, profile, source=source, force=force), source)
 
 
 @enqueue_app.command("run")
