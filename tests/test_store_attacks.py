@@ -187,6 +187,22 @@ def test_backfill_refuses_bad_listings_and_says_when_a_range_has_no_listing_day(
         (folder / "2026-02-20.cs.jsonl").write_text('{"id": "2602.00001", "title": 5}\n', encoding="utf-8")
         code, line = fails("backfill", "--from", "2026-02-18", "--to", "2026-02-20", "--source", str(folder))
         assert code == 1 and line.startswith(f"ribao: error: {folder / '2026-02-20.cs.jsonl'}:1: field")
+        # Files in the folder that are no listing of their day: each named, with what is wrong.
+        other = folder / "2026-02-17.cs.jsonl"
+        bad = {
+            "the listing of another day": (
+                (folder / "2026-02-18.cs.jsonl").read_bytes(),
+                f"{other} is named for 2026-02-17 but is the listing of 2026-02-18; rename or remove it",
+            ),  # was: "{folder} is the listing of …; for several days give a folder", naming the folder
+            "binary": (bytes(range(256)) * 8, f"{other}: neither JSONL nor Atom XML (starts with b'"),
+            "UTF-16": ('{"id": "x"}\n'.encode("utf-16"), f"{other}: neither JSONL nor Atom XML (starts with"),
+            "empty": (b"", f"{other}: the file is empty"),
+        }
+        for what, (data, expected) in bad.items():
+            other.write_bytes(data)
+            code, line = fails("enqueue", "run", "--date", "2026-02-17", "--source", str(folder))
+            assert code == 1 and line.startswith(f"ribao: error: {expected}"), (what, line)
+        other.unlink()
         code, line = fails("enqueue", "run", "--date", "2026-02-18", "--source", str(tmp_path / "nope"))
         assert (code, line) == (2, f"ribao: error: --source {tmp_path / 'nope'}: no such file or folder")
         assert not _queue_exists(postgres_url) or jobs(postgres_url) == []

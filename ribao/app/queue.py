@@ -89,7 +89,8 @@ def day_source(source: str | None, day: dt.date) -> str | None:
     if source is None or source == API_SOURCE:
         return source
     path = Path(source)
-    if path.is_dir():
+    folder = path.is_dir()
+    if folder:
         found = sorted(path.glob(f"{day.isoformat()}*.jsonl")) or sorted(path.glob(f"{day.isoformat()}*"))
         if not found:
             return None
@@ -97,7 +98,9 @@ def day_source(source: str | None, day: dt.date) -> str | None:
     stated = read_file(path, []).announced
     if stated is not None and stated != day:
         raise ListingError(
-            f"{source} is the listing of {stated}, not of {day}; for several days give a folder of "
+            f"{path} is named for {day} but is the listing of {stated}; rename or remove it"
+            if folder
+            else f"{source} is the listing of {stated}, not of {day}; for several days give a folder of "
             "listings named by date"
         )
     return str(path)
