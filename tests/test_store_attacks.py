@@ -244,3 +244,21 @@ def test_the_api_graph_names_a_missing_or_malformed_date(given: dict[str, object
     assert (
         str(raised.value) == f"input 'date' must be an announcement day YYYY-MM-DD, got {given.get('date')!r}"
     )
+
+
+def test_store_migrate_of_a_home_holding_nothing_is_an_error_not_an_empty_success(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong RIBAO_HOME (or a home that wrote to the servers from the start) said "copied to …: nothing
+    to copy (source/target, all equal)" with status 0, so a script moving a home went on as if it had."""
+    empty = tmp_path / "empty-home"
+    empty.mkdir()
+    monkeypatch.setenv("RIBAO_HOME", str(empty))
+    monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)  # already on the target: still nothing to move
+    result = cli("store", "migrate", "--to", postgres_url)
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert result.output.strip() == (  # type: ignore[attr-defined]
+        f"ribao: error: nothing to copy: {empty} holds no run log or checkpoints "
+        "(is RIBAO_HOME the home you mean to move?)"
+    )
+    assert list(empty.iterdir()) == []  # the home is only read

@@ -85,7 +85,8 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     """Copy the home's SQLite run log, readers' feedback, shared answers and checkpoints into the Postgres
     database `to`, and its embedded memory to the Chroma server `memory_url` when given; the home is only
     read. Raises `BadFlag` for a URL of the wrong kind, `StoreUnreachable` for one that cannot be reached
-    (both before copying anything), and `RibaoError` when a count differs after the copy."""
+    (both before copying anything), and `RibaoError` when the home holds nothing to copy or a count
+    differs after the copy."""
     if not is_postgres(to):
         raise BadFlag(f"--to must be a postgresql:// URL, not {to!r}")
     if memory_url is not None:
@@ -113,6 +114,12 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
     memory = home / "memory"
     if memory_url and memory.is_dir():
         done.counts += copy_memory(memory, memory_url)
+    if not done.counts:  # a wrong RIBAO_HOME, or a home that wrote to the servers from the start
+        raise RibaoError(
+            f"nothing to copy: {home} holds no run log"
+            + (", checkpoints or memory" if memory_url else " or checkpoints")
+            + " (is RIBAO_HOME the home you mean to move?)"
+        )
     if not done.ok:
         raise RibaoError(f"the copy to {done.to} lost rows: {describe(done)}")
     return done
@@ -120,4 +127,4 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
 
 def describe(done: Migrated) -> str:
     """Return the copy's counts on one line: ``runs 3/3, llm_calls 11/11, …`` (source/target)."""
-    return ", ".join(map(str, done.counts)) or "nothing to copy"
+    return ", ".join(map(str, done.counts))
