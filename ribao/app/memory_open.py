@@ -39,6 +39,7 @@ def open_memory(settings: Settings, profile: str | None = None) -> Iterator[Memo
         embedder=make_embedder(settings.memory.embedder),
         profile=profile,
         vectors_dir=_vectors_dir(settings),
+        timeout_s=settings.memory.timeout_seconds,
     ) as store:
         store.preload()
         yield store

@@ -32,8 +32,9 @@ def open_memory_of(settings: Settings, profile: str | None) -> Iterator[MemorySt
         raise NoMemory(f"no memory yet: {settings.home / 'memory'} does not exist (a digest's picks are "
                        "remembered once it is written)")  # fmt: skip
     if not MemoryStore.has_collection(
-        settings.home / "memory", url=settings.memory.url, collection=collection_for(name)
-    ):
+        settings.home / "memory", url=settings.memory.url, collection=collection_for(name),
+        timeout_s=settings.memory.timeout_seconds,
+    ):  # fmt: skip
         yield None
         return
     with open_memory(settings, name) as store:

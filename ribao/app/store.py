@@ -113,7 +113,7 @@ def migrate_store(settings: Settings, to: str, memory_url: str | None = None) ->
         done.counts += asyncio.run(copy_checkpoints(home / CHECKPOINTS_FILE, to))
     memory = home / "memory"
     if memory_url and memory.is_dir():
-        done.counts += copy_memory(memory, memory_url)
+        done.counts += copy_memory(memory, memory_url, settings.memory.timeout_seconds)
     if not done.counts:  # a wrong RIBAO_HOME, or a home that wrote to the servers from the start
         raise RibaoError(
             f"nothing to copy: {home} holds no run log"

@@ -35,6 +35,8 @@ T = TypeVar("T")
 DEFAULT_COLLECTION = "featured_papers"
 #: The profile whose memory is `DEFAULT_COLLECTION` (homes written before profiles keep theirs).
 DEFAULT_PROFILE = "default"  # = ribao.profiles.names.DEFAULT_PROFILE (a lower layer)
+#: Each request to a Chroma server waits at most this (`[memory] timeout_seconds` gives the users').
+DEFAULT_TIMEOUT_S = 30.0
 DETAIL_CHARS = 160  # of a failure's text in its one line (a server's error page runs to pages)
 
 
@@ -69,17 +71,36 @@ def chroma_errors(action: str, where: str) -> Iterator[None]:
 
 def _describe(exc: Exception) -> str:
     """Return `exc` as a short line: the HTTP status a server answered with, its text without markup."""
-    text = " ".join(re.sub(r"<[^>]*>", " ", str(exc)).split())
+    bound = _timeout_of(exc)
+    if bound is not None:  # said the way the run's async client says it
+        return f"no answer within {bound:g} s"
+    # Chroma raises a bare Exception(response text) for an error it does not know, while handling
+    # httpx's HTTPStatusError: the status is only on that. The heartbeat raises the HTTPStatusError.
+    own = getattr(exc, "response", None)
+    response = own if own is not None else getattr(exc.__context__, "response", None)
+    said = own.text if own is not None else str(exc)
+    text = " ".join(re.sub(r"<[^>]*>", " ", said).split())
     if len(text) > DETAIL_CHARS:
         text = text[:DETAIL_CHARS] + "…"
-    # Chroma raises a bare Exception(response text) for an error it does not know, while handling
-    # httpx's HTTPStatusError: the status is only on that.
-    response = getattr(exc.__context__, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(status, int):
         answered = f"HTTP {status} {getattr(response, 'reason_phrase', '')}".rstrip()
         return f"{answered}: {text}" if text else answered
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _timeout_of(exc: BaseException) -> float | None:
+    """Return the read timeout of the request an httpx timeout `exc` (or its cause) ended, else None."""
+    import httpx
+
+    for err in (exc, exc.__cause__, exc.__context__):
+        if isinstance(err, httpx.TimeoutException):
+            try:
+                bound = err.request.extensions.get("timeout", {}).get("read")
+            except RuntimeError:  # no request attached
+                return None
+            return float(bound) if bound is not None else None
+    return None
 
 
 def server_address(url: str) -> tuple[str, int, bool]:
@@ -99,15 +120,20 @@ def chroma_settings() -> Any:
     return Settings(anonymized_telemetry=False)
 
 
-def _client(path: Path | str | None, url: str | None) -> tuple[ClientAPI, str]:
-    """Return a Chroma client and a printable location: a server when `url` is set, else a folder."""
+def _client(
+    path: Path | str | None, url: str | None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> tuple[ClientAPI, str]:
+    """Return a Chroma client and a printable location: a server when `url` is set (each request bounded
+    by `timeout_s`), else a folder."""
     settings = chroma_settings()
     import chromadb
 
     if url:
+        from ribao.memory.http_client import bounded_client
+
         host, port, ssl = server_address(url)
         with chroma_errors("connecting", url):
-            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+            client = bounded_client(host, port, ssl, settings, timeout_s)
         return client, url
     folder = Path(path) if path is not None else default_memory_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -190,6 +216,7 @@ class MemoryStore(Preloading):
         collection: str | None = None,
         profile: str | None = None,
         vectors_dir: Path | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> MemoryStore:
         """Open or create the collection in the folder `path` (default `default_memory_dir()`) or on a server.
 
@@ -202,7 +229,7 @@ class MemoryStore(Preloading):
         with another embedder (name or dimension) or another distance than cosine.
         """
         collection = collection or collection_for(profile)
-        client, location = _client(path, url)
+        client, location = _client(path, url, timeout_s)
         with chroma_errors(f"opening collection {collection!r}", location):
             col = client.get_or_create_collection(collection, **collection_options(embedder))
         check_collection(col, embedder, location)
@@ -210,9 +237,11 @@ class MemoryStore(Preloading):
         return cls(col, embedder, location, cache)
 
     @staticmethod
-    def has_collection(path: Path | str | None, *, url: str | None, collection: str) -> bool:
+    def has_collection(
+        path: Path | str | None, *, url: str | None, collection: str, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> bool:
         """Return whether `collection` exists, creating nothing (`open` creates it): for reads."""
-        client, location = _client(path, url)
+        client, location = _client(path, url, timeout_s)
         with chroma_errors("listing collections", location):
             return collection in [c if isinstance(c, str) else c.name for c in client.list_collections()]
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ribao.copy_count import CopyCount
-from ribao.memory.store import _client, chroma_errors
+from ribao.memory.store import DEFAULT_TIMEOUT_S, _client, chroma_errors
 
 PAGE = 1000
 
 
-def copy_memory(folder: Path, url: str) -> list[CopyCount]:
+def copy_memory(folder: Path, url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[CopyCount]:
     """Upsert every collection of the embedded store in `folder` into the server at `url`, with its
-    metadata (embedder name and dimension) and cosine distance; the vectors are copied, not recomputed.
+    metadata (embedder name and dimension) and cosine distance; the vectors are copied, not recomputed;
+    each request to the server waits at most `timeout_s`.
     Raises `MemoryStoreError` naming the side that failed."""
     source, where = _client(folder, None)
-    target, there = _client(None, url)
+    target, there = _client(None, url, timeout_s)
     counts = []
     with chroma_errors("listing collections", where):
         names = sorted(c.name for c in source.list_collections())
@@ -42,5 +43,8 @@ def copy_memory(folder: Path, url: str) -> list[CopyCount]:
                         documents=page["documents"],
                         metadatas=page["metadatas"],  # type: ignore[arg-type]
                     )
-            counts.append(CopyCount(f"memory {name}", total, out.count()))
+            # Of the source's records, how many the server holds now: a collection that held other
+            # papers already (another home moved there first) is merged into, and is no loss.
+            held = sum(len(out.get(ids=page["ids"], include=[])["ids"]) for page in pages if page["ids"])
+            counts.append(CopyCount(f"memory {name}", total, held))
     return counts
