@@ -19,7 +19,7 @@ import procrastinate
 from procrastinate.exceptions import ConnectorException
 
 from ribao.app.queue import QUEUE
-from ribao.errors import LeaseLost, StoreUnreachable, WorkerStopped
+from ribao.errors import LeaseLost, RibaoError, StoreUnreachable, WorkerStopped
 from ribao.runs.backend import shown
 from ribao.settings import Settings
 
@@ -47,10 +47,14 @@ class Stopped:
 
 
 class QuietStops(logging.Filter):
-    """Drop the traceback procrastinate logs with a job that a stop queued again (it is no fault)."""
+    """Turn the traceback procrastinate logs with a job that failed on one of ribao's errors (a stop
+    that queued it again, a lost database, a provider down: each says what happened in its message)
+    into that message on the same line; a traceback stays for anything else (a bug)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], WorkerStopped):
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, RibaoError):
+            record.msg, record.args = f"{record.getMessage()}: {exc}", ()
             record.exc_info = None
             record.exc_text = None
         return True
