@@ -3,7 +3,7 @@
 Layers, lowest first (README "Design notes"):
   leaf      ribao.errors, ribao.schemas, ribao.record, ribao.calls, ribao.files, ribao.ledger, ribao.state,
             ribao.context, ribao.registry, ribao.masking, ribao.arxiv_ids, ribao.http_faults, ribao.startup,
-            ribao.copy_count, ribao.sqlite_wal, ribao.html_templates
+            ribao.copy_count, ribao.sqlite_wal, ribao.html_templates, ribao.background
   services  ribao.settings*, ribao.llm, ribao.sources, ribao.memory, ribao.prompts, ribao.digest, ribao.runs,
             ribao.profiles
   agents    ribao.agents, ribao.evals
@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "ribao.copy_count",
             "ribao.sqlite_wal",
             "ribao.html_templates",
+            "ribao.background",
         ),
     ),
     (

@@ -15,6 +15,7 @@ from typing import Any
 
 from langgraph.config import get_config
 
+from ribao.background import keep
 from ribao.calls import LLMCall, PaidCalls
 from ribao.context import RunContext, Shared
 from ribao.llm.structured import model_name
@@ -110,9 +111,7 @@ async def _release_after(
 
 def _keep(work: Awaitable[None]) -> None:
     """Run `work` in the background, referenced until it ends."""
-    task = asyncio.ensure_future(work)
-    _settling.add(task)
-    task.add_done_callback(_settling.discard)
+    keep(work, "storing an answer a stopped run paid for (the scope's next run asks again)", (_settling,))
 
 
 async def _pay_claimed(

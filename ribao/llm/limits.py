@@ -32,6 +32,7 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.stop import stop_base
 
+from ribao.background import keep
 from ribao.errors import ProviderDown, ProviderError
 from ribao.http_faults import RETRY_STATUSES, retry_after_seconds, unreachable
 from ribao.llm.config import ModelConfig
@@ -41,7 +42,7 @@ from ribao.llm.shared import SharedBudget
 # Every give-back still running, held here too: a request cancelled with its run (a worker's stop) may
 # unwind after the run settled and dropped its gate, and a task only the dropped gate held would be
 # garbage collected mid-query ("Task was destroyed but it is pending", "Event loop is closed").
-GIVING_BACK: set[asyncio.Task[None]] = set()
+GIVING_BACK: set[asyncio.Future[None]] = set()
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class ProviderGate:
             if limits.shared_url
             else None
         )
-        self._giving_back: set[asyncio.Task[None]] = set()
+        self._giving_back: set[asyncio.Future[None]] = set()
         self.paused_until = 0.0  # time.monotonic() before which nobody sends
         self.unreachable = 0  # attempts in a row, all tasks together, that could not connect
         self.failing_since: float | None = None  # when the current run of failed attempts began
@@ -245,10 +246,8 @@ class ProviderGate:
                 released = True
                 self._slots.release()
                 if self._shared is not None and slot is not None:
-                    task = asyncio.ensure_future(self._shared.give_slot(slot))
-                    for pending in (self._giving_back, GIVING_BACK):
-                        pending.add(task)
-                        task.add_done_callback(pending.discard)
+                    what = f"giving back slot {slot} of {self.limits.label} (its lease frees it)"
+                    keep(self._shared.give_slot(slot), what, (self._giving_back, GIVING_BACK))
 
         try:
             await self._wait_turn(tokens)

@@ -78,6 +78,19 @@ class Postgres:
     folder: Path
     port: int
     pid: int
+    bindir: Path | None = None  # of the postmaster: `restart` starts it again
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the postmaster (fast shutdown: every session ends), wait `down_s` seconds with no server
+        on the port, then start it again on the same data and port; returns once it takes logins."""
+        assert self.bindir is not None, "a cluster started by start_postgres"
+        os.kill(self.pid, signal.SIGINT)
+        deadline = time.monotonic() + START_S
+        while _alive(self.pid):
+            assert time.monotonic() < deadline, "postgres did not stop"
+            time.sleep(0.05)
+        time.sleep(down_s)
+        self.pid = _launch(self.bindir, self.folder, self.port).pid
 
     @property
     def url(self) -> str:
@@ -149,7 +162,17 @@ def start_postgres() -> Postgres:
     if init.returncode:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {init.stderr.strip()[-300:]}")
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - the postmaster writes it while it runs
+    try:
+        return _launch(bindir, folder, port)
+    except RuntimeError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _launch(bindir: Path, folder: Path, port: int) -> Postgres:
+    """Start the postmaster of the cluster in `folder` on `port`; return once it takes logins."""
+    data = folder / "data"
+    log = open(folder / "server.log", "ab")  # noqa: SIM115 - the postmaster writes it while it runs
     options = ["-p", str(port), "-k", str(folder), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
                "-c", "max_connections=200"]  # fmt: skip
     proc = subprocess.Popen(
@@ -162,10 +185,9 @@ def start_postgres() -> Postgres:
     if not _wait_port(port, START_S, proc):
         proc.kill()
         text = (folder / "server.log").read_text(errors="replace")[-300:]
-        shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"postgres did not start: {text}")
     pid = int((data / "postmaster.pid").read_text().split()[0])
-    server = Postgres(folder, port, pid)
+    server = Postgres(folder, port, pid, bindir)
     # The port opens before recovery ends ("the database system is starting up"): wait for a login.
     if not _accepts_logins(server.url, START_S):
         server.stop()
