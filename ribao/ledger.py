@@ -55,9 +55,12 @@ def total_cost(items: Iterable[Priced], currency: str | None = None) -> Cost:
 
 
 def money(cost: float | None, currency: str | None) -> str:
-    """Return ``¥0.0300``-style text (4 decimals; symbol for CNY/USD/EUR, else the code) or `UNKNOWN_COST`."""
+    """Return ``¥0.0300``-style text (4 decimals; symbol for CNY/USD/EUR, else the code) or `UNKNOWN_COST`;
+    nothing paid in no currency (no calls, e.g. an agent one run of a diff did not ask) is ``0``."""
     if cost is None:
         return UNKNOWN_COST
+    if cost == 0 and not currency:  # "0.0000" with no unit read like a price nobody set
+        return "0"
     symbol = CURRENCY_SYMBOLS.get(currency or "", f"{currency} " if currency else "")
     return f"{symbol}{cost:.4f}"
 

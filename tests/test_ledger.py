@@ -34,6 +34,7 @@ def test_no_calls_cost_nothing_in_the_given_currency() -> None:
 def test_money_has_one_format() -> None:
     assert money(0.03, "CNY") == "¥0.0300" and money(1.5, "USD") == "$1.5000"
     assert money(2, "JPY") == "JPY 2.0000" and money(None, "USD") == "cost unknown"
+    assert money(0.0, None) == "0" and money(0.0, "CNY") == "¥0.0000"  # was "0.0000": no unit, no price
 
 
 def _call(agent: str, input_tokens: int, output_tokens: int = 0) -> LLMCall:
