@@ -93,7 +93,7 @@ def test_a_run_and_its_replay_with_an_edited_prompt(
     assert result.exit_code == 0, result.output
     out = result.output
     assert "replays the writer of run A" in out and "prompts_dir: None → " in out
-    assert "replay_of: (not set) → " + repr(recorded.run) in out
+    assert "replay_of: (not recorded) → " + repr(recorded.run) in out
     # The prompt file's text diff: the packaged text removed, the edited one added.
     assert "writer/notable.md.j2  changed  (default → user)" in out
     assert "+用一句话介绍：{{ paper.title }}" in out and "-标题：{{ paper.title }}" in out

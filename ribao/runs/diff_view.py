@@ -110,8 +110,8 @@ def show_diff(console: Console, diff: RunDiff, *, replies: bool = True) -> None:
         console.print(diff.scope, markup=False)
     _title(console, f"Settings ({len(diff.settings)} differ)")
     for s in diff.settings:
-        a = "(not set)" if s.missing == "a" else repr(s.a)
-        b = "(not set)" if s.missing == "b" else repr(s.b)
+        a = "(not recorded)" if s.missing == "a" else repr(s.a)
+        b = "(not recorded)" if s.missing == "b" else repr(s.b)
         console.print(f"  {s.key}: {a} → {b}", markup=False)
     _title(console, f"Prompt files ({len(diff.prompts)} differ)")
     if diff.prompts_note:
