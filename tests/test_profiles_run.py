@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import BaseMessage
+from rich.console import Console
 
 from ribao.app.services import Services
 from ribao.app.write import RunResult, write_day
 from ribao.profiles.run import RunProfile
+from ribao.runs.db import RunLog
+from ribao.runs.render import show_run
 from ribao.runs.trace import Tracer
 from ribao.settings import MemorySettings
 from tests.support.fakes import ScriptedChatModel, default_responder
@@ -63,6 +66,14 @@ def test_the_picks_follow_the_profile_and_say_why(tmp_path: Path) -> None:
     assert "本期日报写给读者「robots」" in reasons and "[相关度 " in reasons  # this reader's reasons
     critic = [str(m) for r in agents["critic"].requests for m in r["messages"]]
     assert any("本期写给读者「robots」" in c and "[相关度 " in c for c in critic)
+    # The run record keeps each pick's relevance (it was dropped: `runs show` showed none).
+    with RunLog.open(tmp_path / "home") as log:
+        run = log.get_run(result.run_id)
+    assert [p["relevance"] for p in run.picks] == [p["relevance"] for p in data["picks"]]
+    console = Console(record=True, width=200)
+    show_run(console, run, {})
+    shown = console.export_text()
+    assert " relevance " in shown and f"{data['picks'][0]['relevance']:.2f}" in shown
 
 
 def test_without_a_profile_the_picks_are_the_editorial_ones(tmp_path: Path) -> None:

@@ -161,7 +161,8 @@ class RunRecorder:
         titles = {p.arxiv_id: p.title_display for p in v.get("candidates", [])}
         picks = [
             {"rank": p.rank, "tier": p.tier, "arxiv_id": p.arxiv_id, "title": titles.get(p.arxiv_id, ""),
-             "reason": p.reason, "scores": p.scores.model_dump(), "triage_score": p.triage_score}
+             "reason": p.reason, "scores": p.scores.model_dump(), "triage_score": p.triage_score,
+             "relevance": p.relevance}
             for p in sorted(v.get("picks", []), key=lambda p: p.rank)
         ]  # fmt: skip
         self.log.finish_run(

@@ -154,10 +154,15 @@ def show_run(
     _section(console, f"picks ({len(run.picks)})")
     if run.picks:
         table = Table(box=None, pad_edge=False)
-        for name in ("#", "tier", "arXiv id", "title", "reason"):
+        # A profile's run: each pick's relevance to the reader (none recorded for the default profile).
+        relevant = any(p.get("relevance") is not None for p in run.picks)
+        for name in ("#", "tier", "arXiv id", *(["relevance"] if relevant else []), "title", "reason"):
             table.add_column(name, overflow="fold")
         for p in run.picks:
-            table.add_row(str(p.get("rank")), str(p.get("tier")), str(p.get("arxiv_id")),
+            relevance = (
+                [] if not relevant else ["-" if p.get("relevance") is None else f"{p['relevance']:.2f}"]
+            )
+            table.add_row(str(p.get("rank")), str(p.get("tier")), str(p.get("arxiv_id")), *relevance,
                           str(p.get("title", "")), str(p.get("reason", "")))  # fmt: skip
         console.print(table)
     _section(console, f"critic rounds ({len(run.critiques)})")
