@@ -225,13 +225,13 @@ def explain(f: RunFacts, pid: str, elsewhere: Sequence[tuple[str, str | None]] =
     path.batch = f.batches.get(pid)
     path.rounds = [_round(f, n, pid) for n in sorted(f.rankings)]
     path.final_tier, path.final_rank, path.final_known, record = _final(f, pid)
-    # The run record's picks carry no relevance: the rankings of the rounds do, when the run had a profile.
+    # The rankings of the rounds carry the relevance and its why when the run had a profile; the run
+    # record's picks carry the relevance too (not in runs recorded before they kept it), not the why.
     ranked = next((r for n in sorted(f.rankings, reverse=True) for r in f.rankings[n]
                    if r["arxiv_id"] == pid), None)  # fmt: skip
-    latest = record if record is not None and record.get("relevance") is not None else ranked or record
-    if latest is not None:
-        path.relevance = latest.get("relevance")
-        path.evidence = list(latest.get("why") or [])
+    known = [x for x in (record, ranked) if x is not None]
+    path.relevance = next((x["relevance"] for x in known if x.get("relevance") is not None), None)
+    path.evidence = list(next((x["why"] for x in reversed(known) if x.get("why")), []))
     return path
 
 
