@@ -16,14 +16,14 @@ from ulid import ULID
 from ribao.app.services import Services, absolute_out, compose, sharing
 from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
-from ribao.errors import RibaoError, RunNotFound, RunTooLong
+from ribao.errors import RibaoError, RunNotFound, RunTooLong, StoreUnreachable
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
 from ribao.llm.gates import settle_gates
 from ribao.profiles.build import for_profile, profile_settings
 from ribao.profiles.names import DEFAULT_PROFILE
-from ribao.runs.backend import check_reachable
+from ribao.runs.backend import check_reachable, database_faults, lost_database
 from ribao.runs.recorder import RunRecorder
 from ribao.runs.trace import Tracer
 from ribao.schemas import DeliveryRecord
@@ -115,29 +115,37 @@ async def _stream(
     # The run log is SQLite with a busy timeout: every write goes through a worker thread, never
     # on the event loop the graph's tasks share.
     log = await asyncio.to_thread(services.run_log)
+    url = settings.store.url
     try:
-        recorder = RunRecorder(log, run_id)
-        await asyncio.to_thread(
-            recorder.start, settings, date=date, models=services.configs, labels=services.labels
-        )
-        try:
-            state = await _run_graph(services, ctx, inputs, tracer, recorder)
-            if "digest_path" not in state:
-                raise RibaoError(
-                    f"the run ended without writing a digest ({len(state.get('picks', []))} picks); "
-                    "nothing written"
-                )
-        except BaseException as exc:
-            await asyncio.to_thread(recorder.finish, error=exc, prompts=ctx.prompts.used)
-            if isinstance(exc, RibaoError):
-                exc.resume_id = await _resumable(services, run_id)
-            raise
-        await asyncio.to_thread(recorder.finish, state=state, prompts=ctx.prompts.used)
-        if state.get("deliveries"):
-            await asyncio.to_thread(log.record_deliveries, run_id, state["deliveries"])
+        with database_faults(url):
+            recorder = RunRecorder(log, run_id)
+            await asyncio.to_thread(
+                recorder.start, settings, date=date, models=services.configs, labels=services.labels
+            )
+            try:
+                state = await _run_graph(services, ctx, inputs, tracer, recorder)
+                if "digest_path" not in state:
+                    raise RibaoError(
+                        f"the run ended without writing a digest ({len(state.get('picks', []))} picks); "
+                        "nothing written"
+                    )
+            except BaseException as exc:
+                # A run log that is gone cannot record the failure: the error to say stays the run's.
+                with contextlib.suppress(StoreUnreachable), database_faults(url):
+                    await asyncio.to_thread(recorder.finish, error=exc, prompts=ctx.prompts.used)
+                if lost := lost_database(url, exc):  # no moment to ask it what the checkpoints hold
+                    lost.resume_id = run_id
+                    raise lost from exc
+                if isinstance(exc, RibaoError):
+                    exc.resume_id = await _resumable(services, run_id)
+                raise
+            await asyncio.to_thread(recorder.finish, state=state, prompts=ctx.prompts.used)
+            if state.get("deliveries"):
+                await asyncio.to_thread(log.record_deliveries, run_id, state["deliveries"])
     finally:
         try:
-            await asyncio.to_thread(export_after_run, settings, log, run_id)
+            with contextlib.suppress(StoreUnreachable), database_faults(url):
+                await asyncio.to_thread(export_after_run, settings, log, run_id)
         finally:
             await asyncio.to_thread(log.close)
             await settle_gates()

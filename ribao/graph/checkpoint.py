@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,17 @@ from ribao import schemas
 from ribao.calls import LLMCall
 from ribao.fulltext.document import PaperText, Section
 from ribao.sqlite_wal import ensure_wal
+
+
+def _not_a_lost_connection(record: logging.LogRecord) -> bool:
+    """Drop psycopg's "error ignored terminating <AsyncPipeline>: the connection is lost": the run's own
+    error already names the database it lost (`runs.backend.lost_database`)."""
+    return not (
+        record.msg == "error ignored terminating %r: %s"
+        and isinstance(record.args, tuple)
+        and "connection is lost" in str(record.args[-1])
+    )
+
 
 #: SQLite's busy timeout for the checkpoint file: how long a writer waits for another.
 SQLITE_TIMEOUT_S = 30
@@ -148,6 +160,7 @@ async def open_checkpointer(target: Path | str) -> AsyncIterator[TaskWritesSaver
     """Open the checkpoints for the duration of the block: a SQLite file (created) when `target` is a
     path, the Postgres database (tables set up once) when it is a ``postgresql://`` URL."""
     if isinstance(target, str):
+        logging.getLogger("psycopg").addFilter(_not_a_lost_connection)  # once: a filter is added only once
         async with _open_postgres(target) as saver:
             yield saver
         return

@@ -246,7 +246,7 @@ class ProviderGate:
                 released = True
                 self._slots.release()
                 if self._shared is not None and slot is not None:
-                    what = f"giving back slot {slot} of {self.limits.label} (its lease frees it)"
+                    what = f"giving back a slot of {self.limits.label} (its lease frees it)"
                     keep(self._shared.give_slot(slot), what, (self._giving_back, GIVING_BACK))
 
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from ribao.errors import StoreUnreachable
@@ -54,3 +56,34 @@ def check_reachable(url: str) -> None:
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise StoreUnreachable(f"cannot reach the database {shown(url)}: {reason}") from exc
+
+
+def lost_database(url: str | None, exc: BaseException) -> StoreUnreachable | None:
+    """Return the one-line error for `exc` when it says the Postgres database of `url` went away mid-use
+    (a restart, a stop, a dropped connection), else None: such errors are a connection's, not a query's."""
+    if not is_postgres(url):
+        return None
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+        return None
+    # No SQLSTATE: the connection failed or broke; 08: a connection exception; 57P: the server shuts down.
+    state = cause.sqlstate or ""
+    if state and not state.startswith(("08", "57P")):
+        return None
+    reason = " ".join(str(cause).split()) or type(cause).__name__
+    return StoreUnreachable(f"lost the database {shown(str(url))} mid-run: {reason}")
+
+
+@contextlib.contextmanager
+def database_faults(url: str | None) -> Iterator[None]:
+    """Turn the database of `url` going away inside the block into `lost_database`'s one-line error."""
+    try:
+        yield
+    except Exception as exc:
+        lost = lost_database(url, exc)
+        if lost is None:
+            raise
+        raise lost from exc
