@@ -185,7 +185,7 @@ def test_the_reader_relevance_is_embedded_while_triage_runs(tmp_path: Path) -> N
         profile=RunProfile(robotics_profile(), probe),
     )
     result = asyncio.run(write_day(services, None, tracer=Tracer(quiet=True)))
-    assert seen == [True]
+    assert seen and all(seen), seen  # triage batches run at once: each that came first waited
     assert picked(result) == picked(before)
 
 
