@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import queue_home  # noqa: E402
+import scale_timeline  # noqa: E402
 import sim_provider  # noqa: E402
 
 from tests.support.servers import start_chroma, start_postgres  # noqa: E402
@@ -107,14 +108,34 @@ def _per_run(model: Any, url: str) -> dict[str, float]:
         )
         for d, js, a, b in rows
     ]
-    days: dict[str, float] = {}
+    days: dict[str, dict[str, float]] = {}
     for day, a, b in spans:
         stages: dict[str, float] = {}
         for sv in model.served:
             if a <= sv.arrived + offset <= b:
                 stages[sv.stage] = max(stages.get(sv.stage, 0.0), sv.seconds)
-        days[day] = sum(stages.values())
+        days[day] = stages
     return days
+
+
+def _day_paths(runs: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Critical path of each day: the stages only one of its runs paid (the day's shared triage and
+    rubric, which every run of the day waits for) plus the slowest run's own stages."""
+    by_day: dict[str, list[dict[str, float]]] = collections.defaultdict(list)
+    for key, stages in runs.items():
+        by_day[key.split()[0]].append(stages)
+    out = {}
+    for day, stage_sets in by_day.items():
+        tools = [{st.split("#")[0] for st in stages} for stages in stage_sets]
+        shared: dict[str, float] = {}
+        own = []
+        for k, stages in enumerate(stage_sets):
+            others = set().union(*(t for j, t in enumerate(tools) if j != k))
+            mine = {st: v for st, v in stages.items() if st.split("#")[0] in others or len(stage_sets) == 1}
+            shared.update({st: v for st, v in stages.items() if st not in mine})
+            own.append(sum(mine.values()))
+        out[day] = sum(shared.values()) + max(own)
+    return out
 
 
 def phase(
@@ -135,11 +156,15 @@ def phase(
             env, "backfill", "--from", opts.start, "--to", opts.end, "--source", str(opts.listings), *named
         )
         print(f"[{name}] " + add.communicate()[0].strip().replace("\n", "\n[" + name + "] "))
-        started = time.monotonic()
+        started, t0 = time.monotonic(), time.time()
         args = ("worker", "--until-empty", "--concurrency", "1") if workers == 1 else ("worker",)
         procs = [queue_home.ribao(env, *args, log=home / f"worker{k}.log") for k in range(workers)]
+        spies = _spy(opts, name, procs) if workers > 1 else []
+        cpu: dict[int, float] = {}
         killed = None
         while True:
+            for p in procs:
+                cpu[p.pid] = max(cpu.get(p.pid, 0.0), scale_timeline.cpu_seconds(p.pid))
             if kill_after and killed is None and len(model.served) >= kill_after:
                 killed = procs[0]
                 killed.send_signal(signal.SIGKILL)
@@ -151,6 +176,10 @@ def phase(
                 break
             time.sleep(0.2)
         wall = time.monotonic() - started
+        for p in procs:
+            cpu[p.pid] = max(cpu.get(p.pid, 0.0), scale_timeline.cpu_seconds(p.pid))
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -164,11 +193,41 @@ def phase(
         return {
             "wall": wall, "jobs": dict(_jobs(url)), "digests": digests, "tools": tools, "model": model,
             "home": home, "url": url, "counts": _counts(url), "memory": _memory(chroma.url, profiles),
-            "requests": len(model.served), "critical": model.critical_path(),
+            "requests": len(model.served), "critical": model.critical_path(), "cpu": cpu,
+            "timeline": scale_timeline.timeline(url, t0),
         }  # fmt: skip
     finally:
         stub.__exit__(None, None, None)
         chroma.stop()
+
+
+def _spy(
+    opts: argparse.Namespace, name: str, procs: list[subprocess.Popen[str]]
+) -> list[subprocess.Popen[str]]:
+    """Start `py-spy record` on each worker (--py-spy DIR): a speedscope profile per worker in DIR."""
+    if not opts.py_spy:
+        return []
+    opts.py_spy.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [opts.py_spy_bin, "record", "--nonblocking", "--idle", "-r", "25", "-f", "raw", "-p", str(p.pid),
+             "-o", str(opts.py_spy / f"{name}-worker{k}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )
+        for k, p in enumerate(procs)
+    ]  # fmt: skip
+
+
+def _where(opts: argparse.Namespace, r: dict[str, Any]) -> None:
+    """Print where a phase's wall went: CPU per worker, the provider's busy time, the timeline."""
+    cpu = r["cpu"]
+    total = sum(cpu.values())
+    print(
+        f"cpu        workers' CPU seconds {', '.join(f'{v:.1f}' for v in cpu.values())} = {total:.1f} "
+        f"(/ 2 cores = {total / 2:.1f} s; wall {r['wall']:.1f} s); provider busy {r['model'].busy():.1f} s, "
+        f"replies late {r['model'].late():.1f} s"
+    )
+    scale_timeline.show(r["timeline"], opts.timeline)
 
 
 def main() -> int:
@@ -185,16 +244,35 @@ def main() -> int:
     )
     p.add_argument("--max-concurrency", type=int, help="the provider's requests in flight, all workers")
     p.add_argument("--compare-kill", action="store_true", help="run the workers without a kill first too")
+    p.add_argument(
+        "--py-spy", type=Path, help="record each worker of the multi-worker phases with py-spy here"
+    )
+    p.add_argument("--py-spy-bin", default=shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy")
+    p.add_argument("--timeline", type=Path, help="write the workers' per-run node spans to this file")
+    p.add_argument(
+        "--no-reference",
+        type=float,
+        metavar="SECONDS",
+        help="skip the 1-worker reference; report the workers' wall against this critical path",
+    )
+    p.add_argument("--reference-requests", type=int, default=345, help="with --no-reference: for --kill-at")
     opts = p.parse_args()
     if not opts.listings.is_dir():
         opts.listings = Path("/work/shared/data/arxiv")
     pg = start_postgres()
     tmp = Path(tempfile.mkdtemp(prefix="ribao-scale-"))
     try:
+        if opts.no_reference:  # the workers alone, against a critical path measured before
+            calm = None
+            many = phase("workers", opts, pg, tmp, opts.workers, int(opts.reference_requests * opts.kill_at))
+            _where(opts, many)
+            print(f"ratio      wall / {opts.no_reference:.1f} s = {many['wall'] / opts.no_reference:.2f}")
+            return 0
         ref = phase("single", opts, pg, tmp, 1, None)
         calm = phase("calm", opts, pg, tmp, opts.workers, None) if opts.compare_kill else None
         many = phase("workers", opts, pg, tmp, opts.workers, int(ref["requests"] * opts.kill_at))
-        days = _per_run(ref["model"], ref["url"])
+        runs = _per_run(ref["model"], ref["url"])
+        days = {run: sum(stages.values()) for run, stages in runs.items()}
     finally:
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -226,10 +304,21 @@ def main() -> int:
         f"{opts.workers}) = {many['wall'] / (total / opts.workers):.2f}; 1 worker's wall / sum = "
         f"{ref['wall'] / total:.2f}"
     )
+    day_paths = _day_paths(runs)
+    worst = max(day_paths.values())
+    print(
+        "critical   per day, its shared stages plus its slowest run's own: "
+        + "; ".join(f"{d} {x:.1f} s" for d, x in day_paths.items())
+        + f"; wall / the slowest ({worst:.1f} s) = {many['wall'] / worst:.2f}"
+    )
     if calm:
         print(
-            f"no kill    wall {calm['wall']:.1f} s = {calm['wall'] / slowest:.2f}x the slowest critical path"
+            f"no kill    wall {calm['wall']:.1f} s = {calm['wall'] / slowest:.2f}x the slowest critical "
+            f"path, {calm['wall'] / worst:.2f}x the slowest day's"
         )
+    for r in (calm, many):
+        if r is not None:
+            _where(opts, r)
     tokens: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
     for sv in ref["model"].served:
         tokens[sv.tool][0] += 1

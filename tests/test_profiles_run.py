@@ -159,3 +159,47 @@ def test_runs_waiting_for_the_day_vectors_leave_the_default_thread_pool_free(tmp
 
     assert asyncio.run(main())
     assert all(run.relevance(papers) == runs[0].relevance(papers) for run in runs)
+
+
+class NotingEmbedder:
+    """The hash embedder, noting when it is first called (`called`)."""
+
+    def __init__(self) -> None:
+        from ribao.memory import make_embedder
+
+        self.inner = make_embedder("hash")
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.called = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.called.set()
+        return self.inner.embed(texts)
+
+
+def test_the_reader_relevance_is_embedded_while_triage_runs(tmp_path: Path) -> None:
+    # The day's embedding (seconds of CPU for hundreds of papers) began only after the day's triage
+    # requests had all come back, so a run paid both one after the other; it now overlaps them.
+    probe = NotingEmbedder()
+    seen: list[bool] = []
+
+    def triage_waits_for_the_embedding(name: str, schema: dict[str, Any], messages: list[BaseMessage]) -> Any:
+        if name == "TriageScores" and not seen:
+            seen.append(probe.called.wait(20))
+        return tied_triage(name, schema, messages)
+
+    (tmp_path / "before").mkdir()
+    before, _ = write(tmp_path / "before", RunProfile(robotics_profile(), NotingEmbedder()))
+    settings = sample_settings(tmp_path, memory=MemorySettings(enabled=False))
+    services = Services(
+        settings,
+        dict(models(screener=triage_waits_for_the_embedding)),
+        profile=RunProfile(robotics_profile(), probe),
+    )
+    result = asyncio.run(write_day(services, None, tracer=Tracer(quiet=True)))
+    assert seen and all(seen), seen  # triage batches run at once: each that came first waited
+    assert picked(result) == picked(before)
+
+
+def picked(result: RunResult) -> list[Any]:
+    """The run's picks in order, with their tiers and reasons, from the digest's JSON."""
+    return list(json.loads(result.json_path.read_text(encoding="utf-8"))["picks"])

@@ -44,10 +44,12 @@ async def recall_memory(state: DigestState, runtime: Runtime[RunContext]) -> dic
     memory = ctx.memory
     ids = [p.arxiv_id for p in state["candidates"]]
     excluded = [] if memory is None else await memory.featured_before(ids, state["date"])
-    if ctx.shared is None:
-        return {"excluded": excluded}
     gone = {e.arxiv_id for e in excluded}
     unseen = [p for p in state["candidates"] if p.arxiv_id not in gone]
+    if ctx.profile is not None:  # the reader's relevance of the eligible papers, embedded during triage
+        ctx.profile.start(unseen)
+    if ctx.shared is None:
+        return {"excluded": excluded}
     scores = await asyncio.to_thread(shared_scores, ctx, unseen)  # SQLite
     if scores:
         runtime.stream_writer({"node": "recall_memory", "message": f"{len(scores)} triage scores shared"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ class RunProfile:
     embedder: Embedder
     vectors: DayVectors | None = None
     _scores: dict[str, Relevance] = field(default_factory=dict, repr=False)
+    _started: Future[dict[str, Relevance]] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -70,12 +71,24 @@ class RunProfile:
             self._scores.update(score_candidates(self.profile, missing, embedder))
         return {p.arxiv_id: self._scores[p.arxiv_id] for p in papers if p.arxiv_id in self._scores}
 
+    def start(self, papers: Sequence[Paper]) -> None:
+        """Begin scoring `papers` in a scoring thread now; the next `prepare` waits for it to end.
+
+        A run starts the day's candidates as soon as they are known, so the embedding (and the wait for
+        the day's vectors) overlaps the triage requests instead of following them.
+        """
+        if self._started is None and any(p.arxiv_id not in self._scores for p in papers):
+            self._started = _SCORING.submit(self.relevance, list(papers))
+
     async def prepare(self, papers: Sequence[Paper]) -> None:
         """Score the unscored `papers` in a worker thread, so a node's later `relevance` calls only read.
 
         Scoring embeds (MiniLM: seconds of CPU for a day's hundreds of papers) and may wait on the day's
         vector lock while another run embeds; on the event loop either would stall every job of a worker.
         """
+        started, self._started = self._started, None
+        if started is not None:  # never two scorings at once: both would write `_scores`
+            await asyncio.wrap_future(started)
         if any(p.arxiv_id not in self._scores for p in papers):
             await asyncio.get_running_loop().run_in_executor(_SCORING, self.relevance, papers)
 
