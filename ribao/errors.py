@@ -184,7 +184,17 @@ class WorkerStopped(RibaoError):
 
 
 class RunNotFound(RibaoError):
-    """No run has this id or id prefix, or the prefix matches several runs (the message lists them)."""
+    """No run has this id or id prefix, or the prefix matches several runs (the message lists them).
+
+    A usage error (exit status 2), as every name the user gives that names nothing."""
+
+    exit_code = 2
+
+
+class NoCheckpoint(RunNotFound):
+    """The run is recorded but has no checkpoint to continue from: not a bad name, so exit status 1."""
+
+    exit_code = 1
 
 
 class FeedNotOfDay(ListingError):

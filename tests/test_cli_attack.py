@@ -377,7 +377,7 @@ def test_replay_in_a_home_without_runs_creates_nothing(
     home = tmp_path / "fresh"
     monkeypatch.setenv("RIBAO_HOME", str(home))
     result = ribao("replay", "latest", "--agent", "writer")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no runs recorded yet" in one_error_line(result)
     assert not home.exists()
 

@@ -154,16 +154,16 @@ def test_trace_shows_every_node_and_call(populated: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["show", "NOPE"], ["trace", "NOPE"], ["show", "01K0A"]])
-def test_unknown_or_ambiguous_id_is_one_line_with_status_1(populated: Path, args: list[str]) -> None:
+def test_unknown_or_ambiguous_id_is_one_line_with_status_2(populated: Path, args: list[str]) -> None:
     result = invoke(*args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("ribao: error: ") and len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 
 
 def test_show_without_a_log_says_so(home: Path) -> None:
     result = invoke("show", "latest")
-    assert result.exit_code == 1 and "no runs recorded yet" in result.output
+    assert result.exit_code == 2 and "no runs recorded yet" in result.output
 
 
 def test_runs_read_the_home_of_the_checked_settings(home: Path) -> None:

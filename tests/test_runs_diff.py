@@ -264,7 +264,7 @@ def test_bad_flags_and_unknown_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     both = diff_cli(monkeypatch, tmp_path, RUN_A, RUN_A, "--json", "--html", str(tmp_path / "x.html"))
     assert both.exit_code == 2 and "ribao: error: give --json or --html, not both" in both.output
     unknown = diff_cli(monkeypatch, tmp_path, RUN_A, "nosuch")
-    assert unknown.exit_code == 1 and "no run 'nosuch'" in unknown.output
+    assert unknown.exit_code == 2 and "no run 'nosuch'" in unknown.output
     same = diff_cli(monkeypatch, tmp_path, RUN_A, RUN_A)
     assert same.exit_code == 0 and "Settings (0 differ)" in same.output and "(9 same," in same.output
 

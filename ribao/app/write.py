@@ -16,7 +16,7 @@ from ulid import ULID
 from ribao.app.services import Services, absolute_out, compose, sharing
 from ribao.app.tracing import export_after_run
 from ribao.context import RunContext
-from ribao.errors import RibaoError, RunNotFound, RunTooLong, StoreUnreachable
+from ribao.errors import NoCheckpoint, RibaoError, RunTooLong, StoreUnreachable
 from ribao.graph.builder import compile_graph
 from ribao.graph.checkpoint import open_checkpointer
 from ribao.ledger import add_tokens
@@ -75,10 +75,10 @@ async def resume_run(
     services: Services, run_id: str, *, date: dt.date | None = None, tracer: Tracer | None = None
 ) -> RunResult:
     """Continue run `run_id` from its last checkpoint: finished nodes and finished writer tasks are not
-    run (or paid for) again. Raises `RunNotFound` when the run has no checkpoint, before its record
-    is touched."""
+    run (or paid for) again. Raises `NoCheckpoint` (a `RunNotFound`) when the run has no checkpoint,
+    before its record is touched."""
     if await checkpoint_step(services, run_id) is None:
-        raise RunNotFound(f"run {run_id} has no checkpoint to resume from")
+        raise NoCheckpoint(f"run {run_id} has no checkpoint to resume from")
     return await _stream(services, run_id, None, date=date, tracer=tracer or Tracer())
 
 

@@ -56,7 +56,7 @@ def eval_run(
     from ribao.app.experiment import eval_run as run_use_case
     from ribao.app.experiment import parse_days
     from ribao.app.judge import judge_config
-    from ribao.commands.runs import require_run_log
+    from ribao.commands.runs_log import require_run_log
     from ribao.settings import load_settings
     from ribao.settings_check import check_prompts_dir
 

@@ -34,7 +34,7 @@ def replay(
     replay is recorded in the run log with status ``replay``.
     """
     from ribao.app.replay import replay_run
-    from ribao.commands.runs import require_run_log
+    from ribao.commands.runs_log import require_run_log
     from ribao.settings_check import check_prompts_dir
 
     with cli_errors():

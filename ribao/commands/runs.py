@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ribao.commands import cli_errors, command_group, echo_json
+from ribao.commands.runs_log import open_log, require_run_log, run_log_path, store_url, table_console
 from ribao.registry import Agent
-
-if TYPE_CHECKING:
-    from ribao.runs.db import RunLog
 
 runs_app = command_group(
     help="The run log (<home>/runs.sqlite): every run, its settings, picks, tokens, cost and LLM calls.",
@@ -35,56 +33,6 @@ IdArg = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or la
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
 
 
-def run_log_path() -> Path:
-    """Return `<home>/runs.sqlite` of the effective settings (`load_settings`: home from `RIBAO_HOME`,
-    config.toml checked); raises `ConfigError` on bad settings."""
-    from ribao.runs.backend import RUNS_FILE
-    from ribao.settings import load_settings
-
-    return load_settings().home / RUNS_FILE
-
-
-def require_run_log() -> Path:
-    """Return the run log's path; raises `RunNotFound` when no run was ever recorded (no file is created)."""
-    from ribao.errors import RunNotFound
-
-    path = run_log_path()
-    if not path.exists():
-        raise RunNotFound(f"no runs recorded yet: {path} does not exist")
-    return path
-
-
-def _open() -> RunLog:
-    """Open the run log (at `store.url` when set); raises `RunNotFound` when no run was ever recorded in
-    the home's SQLite run log (no file is created)."""
-    from ribao.runs.db import RunLog
-    from ribao.settings import load_settings
-
-    url = _store_url()
-    if url:
-        return RunLog.open(load_settings().home, url=url)
-    return RunLog.open(require_run_log().parent)
-
-
-def _store_url() -> str | None:
-    """Return `store.url` of the effective settings (None: the home's SQLite run log)."""
-    from ribao.settings import load_settings
-
-    return load_settings().store.url
-
-
-def _console() -> Any:
-    """A console for tables: the terminal's width (or ``COLUMNS``), or, piped as in ``runs list | grep``,
-    wide enough that no row is wrapped or cut: rich would otherwise assume 80 columns and clip ids."""
-    import os
-    import sys
-
-    from rich.console import Console
-
-    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return Console(highlight=False, soft_wrap=False, width=400 if piped else None)
-
-
 @runs_app.command("list")
 def list_(
     status: Annotated[Status | None, typer.Option(help="Only runs with this status")] = None,
@@ -99,10 +47,10 @@ def list_(
         path = run_log_path()
         if not as_json:
             _show_queue()
-        if not _store_url() and not path.exists():
+        if not store_url() and not path.exists():
             typer.echo("[]" if as_json else f"No runs recorded yet in {path.parent}.")
             return
-        with _open() as log:
+        with open_log() as log:
             runs = log.list_runs(status=status.value if status else None, limit=limit)
     if as_json:
         heavy = {"settings", "prompts", "picks", "critiques"}
@@ -116,7 +64,7 @@ def list_(
     elif not runs:
         typer.echo("No runs" + (f" with status {status.value}." if status else "."))
     else:
-        _console().print(runs_table(runs))
+        table_console().print(runs_table(runs))
 
 
 QUEUE_STATES = {"todo": "queued", "doing": "running", "failed": "failed"}
@@ -143,15 +91,15 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
     A day run (several profiles) shows its profiles' runs."""
     from ribao.runs.render import runs_table, show_run
 
-    with cli_errors(), _open() as log:
+    with cli_errors(), open_log() as log:
         day = log.day_run_id(run_id)
         if day is not None and day.startswith(run_id.strip()):  # the day run itself, not one of its runs
             runs = log.profile_runs(day)
             if as_json:
                 echo_json({"day_run": day, "runs": [r.model_dump(mode="json") for r in runs]})
                 return
-            _console().print(f"day run {day}: {len(runs)} profile runs", markup=False)
-            _console().print(runs_table(runs))
+            table_console().print(f"day run {day}: {len(runs)} profile runs", markup=False)
+            table_console().print(runs_table(runs))
             return
         run = log.get_run(run_id)
         usage = log.usage_by_agent(run.run_id)
@@ -160,7 +108,7 @@ def show(run_id: IdArg, as_json: JsonOpt = False) -> None:
         by_agent = {agent: u.model_dump(mode="json") for agent, u in usage.items()}
         echo_json({**run.model_dump(mode="json"), "by_agent": by_agent, "deliveries": pushes})
     else:
-        show_run(_console(), run, usage, pushes)
+        show_run(table_console(), run, usage, pushes)
 
 
 @runs_app.command()
@@ -175,7 +123,7 @@ def trace(
     """Trace a run: each node task's inputs, outputs and duration; each LLM call's prompt and reply."""
     from ribao.runs.trace_view import calls_of, show_trace
 
-    with cli_errors(), _open() as log:
+    with cli_errors(), open_log() as log:
         run = log.get_run(run_id)
         nodes = log.nodes(run.run_id)
         calls = log.calls(run.run_id, agent=agent and agent.value)
@@ -186,7 +134,7 @@ def trace(
                     "nodes": [n.model_dump(mode="json") for n in nodes],
                     "calls": [c.model_dump(mode="json") for c in calls]})  # fmt: skip
         return
-    console = _console()
+    console = table_console()
     console.print(f"run {run.run_id}  {run.status}  day {run.date or '-'}", markup=False)
     if agent and not calls:
         console.print(f"no LLM calls by {agent.value!r} in this run", markup=False)
@@ -207,14 +155,14 @@ def resume(
     from ribao.commands.run import run_and_report, run_profiles_and_report
     from ribao.settings import load_settings
 
-    with cli_errors(), _open() as log:
+    with cli_errors(), open_log() as log:
         day = log.day_run_id(run_id)
     if day is not None:  # a run of several profiles resumes as a whole
         with cli_errors():
             settings = load_settings()
         run_profiles_and_report(settings, [], date=None, quiet=quiet, as_json=False, day_run=day)
         return
-    with cli_errors(), _open() as log:
+    with cli_errors(), open_log() as log:
         row = log.get_run(run_id)
     of = row.settings.get("replay_of")
     if row.status == "replay" or of:  # no checkpoint of its own; resuming would overwrite its record
@@ -283,7 +231,7 @@ def diff(
     else:
         from ribao.runs.diff_view import show_diff
 
-        show_diff(_console(), result)
+        show_diff(table_console(), result)
 
 
 @runs_app.command("export")

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ribao.commands import cli_errors, echo_json
-from ribao.commands.runs import IdArg, JsonOpt, require_run_log, runs_app
+from ribao.commands.runs import IdArg, JsonOpt, runs_app
+from ribao.commands.runs_log import require_run_log
 
 
 @runs_app.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ribao.ledger import add_costs, add_tokens
+from ribao.ledger import add_costs
 from ribao.runs.diff_calls import align_calls, text_diff
 from ribao.runs.diff_models import (
     AgentDelta,
@@ -20,7 +20,7 @@ from ribao.runs.diff_models import (
     SettingChange,
     Usage,
 )
-from ribao.runs.rows import CallRow, RunRow
+from ribao.runs.rows import CallRow, RunRow, usage_of
 
 
 def side(run: RunRow) -> RunSide:
@@ -149,18 +149,8 @@ def pick_changes(a: RunRow, b: RunRow) -> tuple[list[PickChange], str | None]:
 
 
 def usage(calls: Sequence[CallRow]) -> Usage:
-    """Return the totals of `calls` (cost by the ledger's rule: None when any is unknown)."""
-    tokens = add_tokens(calls)
-    cost, currency = add_costs((c.cost, c.currency) for c in calls)
-    return Usage(
-        calls=len(calls),
-        input_tokens=tokens.input_tokens,
-        output_tokens=tokens.output_tokens,
-        cached_tokens=tokens.cached_tokens,
-        cost=cost,
-        currency=currency,
-        latency_s=round(sum(c.latency_s for c in calls), 3),
-    )
+    """Return the totals of `calls` (`usage_of`: cost None when any price is unknown) and their latency."""
+    return Usage(**usage_of(calls).model_dump(), latency_s=round(sum(c.latency_s for c in calls), 3))
 
 
 def delta(agent: str, a: Sequence[CallRow], b: Sequence[CallRow]) -> AgentDelta:

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ribao.errors import RunNotFound
-from ribao.ledger import add_costs, add_tokens
-from ribao.runs.rows import AgentUsage, CallRow, NodeRow, RunRow, sum_usage
+from ribao.runs.rows import AgentUsage, CallRow, NodeRow, RunRow, sum_usage, usage_of
 from ribao.runs.schema import deliveries as deliveries_table
 from ribao.runs.schema import llm_calls, node_events, runs
 
@@ -155,16 +154,4 @@ class RunLogReads:
         grouped: dict[str, list[Any]] = {}
         for row in rows:
             grouped.setdefault(row["agent"], []).append(row)
-        out = {}
-        for agent, calls in grouped.items():
-            cost, currency = add_costs((c["cost"], c["currency"]) for c in calls)
-            tokens = add_tokens(calls)
-            out[agent] = AgentUsage(
-                calls=len(calls),
-                input_tokens=tokens.input_tokens,
-                output_tokens=tokens.output_tokens,
-                cached_tokens=tokens.cached_tokens,
-                cost=cost,
-                currency=currency,
-            )
-        return out
+        return {agent: usage_of(calls) for agent, calls in grouped.items()}

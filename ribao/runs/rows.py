@@ -6,13 +6,13 @@ import datetime as dt
 import json
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from ribao.ledger import add_tokens, total_cost
+from ribao.ledger import add_costs, add_tokens, total_cost
 
 
 def iso_utc(value: dt.datetime | None = None) -> str:
@@ -163,6 +163,25 @@ class AgentUsage(BaseModel):
     cached_tokens: int = 0
     cost: float | None = None
     currency: str | None = None
+
+
+def usage_of(calls: Sequence[Any]) -> AgentUsage:
+    """Return the totals of `calls` (`CallRow`s, or run-log rows read by key): calls and tokens summed,
+    cost by `ribao.ledger.add_costs` (None when any call's price is unknown)."""
+
+    def get(call: Any, name: str) -> Any:
+        return call[name] if isinstance(call, Mapping) else getattr(call, name)
+
+    tokens = add_tokens(calls)
+    cost, currency = add_costs((get(c, "cost"), get(c, "currency")) for c in calls)
+    return AgentUsage(
+        calls=len(calls),
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
+        cached_tokens=tokens.cached_tokens,
+        cost=cost,
+        currency=currency,
+    )
 
 
 def sum_usage(agents: Iterable[AgentUsage], currency: str | None = None) -> AgentUsage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ribao.runs.why import PaperPath, Shortlisting
+from ribao.runs.why_models import PaperPath, Shortlisting
 
 TIERS = {"must_read": "must-read", "notable": "notable"}
 
