@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from ribao.agents.ask import ask
-from ribao.agents.guards import grounded
+from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import LOCAL_LEAD_CHARS, LeadOutput, digit_free
 from ribao.calls import LLMCall
 from ribao.context import RunContext
@@ -48,17 +48,16 @@ async def ask_lead(state: DigestState, ctx: RunContext) -> tuple[str, list[LLMCa
         }
         for p in state["picks"]
     ]
-    system = ctx.prompts.render("editor", "system")
     out, calls = await ask(
         ctx,
         "editor",
         digit_free(LeadOutput, LOCAL_LEAD_CHARS) if ctx.constrained("editor") else LeadOutput,
         [
-            SystemMessage(system),
+            SystemMessage(ctx.prompts.render("editor", "system")),
             HumanMessage(ctx.prompts.render("editor", "user", date=state["date"].isoformat(), items=items)),
         ],
         task="lead",
-        check=grounded(_lead_source(state), system),
+        check=numbers_from(_lead_source(state)),
     )
     return str(out.lead).strip(), calls  # type: ignore[attr-defined]
 

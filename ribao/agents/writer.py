@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from ribao.agents.ask import ask
-from ribao.agents.guards import grounded
+from ribao.agents.guards import numbers_from
 from ribao.agents.outputs import MustReadOutput, NotableOutput, digit_free
 from ribao.agents.sharing import once, work_key
 from ribao.calls import LLMCall
@@ -113,7 +113,7 @@ async def write_summary(task: WriterTask, runtime: Runtime[RunContext]) -> dict[
             schema,
             [SystemMessage(system), HumanMessage(user)],
             task=paper.arxiv_id,
-            check=grounded(f"{_source_text(paper)} {shown or ''}", system),
+            check=numbers_from(f"{_source_text(paper)} {shown or ''}"),
         )
         fields = {k: v.strip() for k, v in out.model_dump().items()}
         made = Summary(arxiv_id=paper.arxiv_id, tier=pick.tier, source=source, **fields)
