@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import chromadb
 import pytest
 from typer.testing import CliRunner
 
@@ -67,3 +68,6 @@ def test_memory_commands_and_store_migrate_give_up_on_a_silent_or_failing_chroma
         listed = cli("memory", "list")
         assert listed.exit_code == 0 and "2602.00001" in listed.output, listed.output
         assert "2602.09999" in listed.output  # the other home's paper is kept
+        # The session's server is shared with other tests: leave its collection as it was.
+        server = chromadb.HttpClient(host="127.0.0.1", port=chroma_server.port)
+        server.get_collection("featured_papers").delete(ids=["2602.00001", "2602.09999"])

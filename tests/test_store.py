@@ -167,6 +167,11 @@ def test_store_migrate_copies_runs_checkpoints_and_memory_losing_nothing(
     monkeypatch.setenv("RIBAO_STORE__URL", postgres_url)
     after = json.loads(cli("runs", "show", "latest", "--json").output)  # type: ignore[attr-defined]
     assert after == before
+    # The session's Chroma server is shared: other tests' homes may have moved papers there too.
+    home_ids = (
+        chromadb.PersistentClient(path=str(home / "memory")).get_collection("featured_papers").get()["ids"]
+    )
     server = chromadb.HttpClient(host="127.0.0.1", port=chroma_server.port)
-    assert server.get_collection("featured_papers").count() == 13
+    on_server = server.get_collection("featured_papers").get(ids=home_ids, include=[])["ids"]
+    assert len(home_ids) == 13 and sorted(on_server) == sorted(home_ids)
     assert (home / "runs.sqlite").exists()  # the home is only read
