@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.resume import WRITER_TOOLS, SlowWriters, queued_day, stored_writers, strip, tools
 from tests.support.samples import sample_listing
-from tests.support.servers import start_postgres
+from tests.support.servers import Postgres
 from tests.support.stub_openai import StubOpenAI
 from tests.support.workers import jobs, ribao_ok, ribao_proc, worker_home
 
@@ -100,35 +100,30 @@ def test_a_worker_that_loses_the_database_stops_its_job_unfinished_and_it_resume
 
 def test_a_postgres_restart_mid_job_loses_no_job_and_a_worker_finishes_it_repaying_nothing(
     tmp_path: Path,
+    own_postgres: Postgres,
 ) -> None:
     """PostgreSQL restarted (fast shutdown, 2 s down, started again) while a worker writes a day: the job
     is not marked done or lost; the next worker finishes it from its checkpoint. Its own cluster: a
     restart would end every other test's sessions on the shared one."""
-    try:
-        pg = start_postgres()
-    except RuntimeError as exc:
-        pytest.skip(f"PostgreSQL cannot start here: {exc}")
-    try:
-        url = pg.create_database("restart")
-        out = tmp_path / "digests"
-        with queued_day(tmp_path, url, out) as (stub, slow, env):
-            worker = ribao_proc("worker", "--until-empty", env=env, cwd=tmp_path)
-            _wait(lambda: stored_writers(tmp_path / "home", url) >= 2, worker, "two writers stored")
-            pg.restart(down_s=2.0)
-            before = len(stub.chat_requests)
-            slow.slow = False
-            _, err = worker.communicate(timeout=300)
-            assert "Traceback" not in err, err[-3000:]
-            statuses = [j["status"] for j in jobs(url)]
-            assert statuses in (["succeeded"], ["doing"], ["todo"]), statuses
-            if statuses != ["succeeded"]:  # the worker stopped with the database: the next one finishes
-                ribao_ok("worker", "--until-empty", env=env, cwd=tmp_path)
-            [job] = jobs(url)
-            assert job["status"] == "succeeded"
-            assert not {"TriageScores", "ShortlistRanking", "PickReasons", "CriticVerdicts"} & set(
-                tools(stub, before)
-            )
-            assert len([t for t in tools(stub, before) if t in WRITER_TOOLS]) <= 13 - 2
-            assert (out / "2026-02-18.md").exists()
-    finally:
-        pg.stop()
+    pg = own_postgres
+    url = pg.create_database("restart")
+    out = tmp_path / "digests"
+    with queued_day(tmp_path, url, out) as (stub, slow, env):
+        worker = ribao_proc("worker", "--until-empty", env=env, cwd=tmp_path)
+        _wait(lambda: stored_writers(tmp_path / "home", url) >= 2, worker, "two writers stored")
+        pg.restart(down_s=2.0)
+        before = len(stub.chat_requests)
+        slow.slow = False
+        _, err = worker.communicate(timeout=300)
+        assert "Traceback" not in err, err[-3000:]
+        statuses = [j["status"] for j in jobs(url)]
+        assert statuses in (["succeeded"], ["doing"], ["todo"]), statuses
+        if statuses != ["succeeded"]:  # the worker stopped with the database: the next one finishes
+            ribao_ok("worker", "--until-empty", env=env, cwd=tmp_path)
+        [job] = jobs(url)
+        assert job["status"] == "succeeded"
+        assert not {"TriageScores", "ShortlistRanking", "PickReasons", "CriticVerdicts"} & set(
+            tools(stub, before)
+        )
+        assert len([t for t in tools(stub, before) if t in WRITER_TOOLS]) <= 13 - 2
+        assert (out / "2026-02-18.md").exists()

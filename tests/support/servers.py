@@ -267,6 +267,20 @@ def postgres() -> Iterator[Postgres]:
         server.stop()
 
 
+@pytest.fixture
+def own_postgres() -> Iterator[Postgres]:
+    """A throwaway cluster of the test's own, for a test that restarts or stops it (that would end every
+    other test's sessions on the session's cluster); stopped by PID at the end."""
+    try:
+        server = start_postgres()
+    except RuntimeError as exc:
+        _unavailable(f"PostgreSQL cannot start here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 _databases = iter(range(1, 1_000_000))
 
 
